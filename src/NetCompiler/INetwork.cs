@@ -1,0 +1,73 @@
+using System;
+using System.Numerics;
+
+namespace NetCompiler;
+
+/// <summary>
+/// A network that runs forward passes: implemented by every generated class and by InterpretedNetwork{T}.
+/// </summary>
+/// <typeparam name="T">float or double.</typeparam>
+public interface IInferenceNetwork<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>The runtime description of this network.</summary>
+    NetworkTopology Topology { get; }
+
+    /// <summary>n_0: the length <see cref="Forward"/> expects for its input.</summary>
+    int InputSize { get; }
+
+    /// <summary>n_L: the length of the output.</summary>
+    int OutputSize { get; }
+
+    /// <summary>The number of layers L.</summary>
+    int LayerCount { get; }
+
+    /// <summary>The length of <see cref="Parameters"/> and of INetwork{T}.Gradients.</summary>
+    int ParameterCount { get; }
+
+    /// <summary>
+    /// All weights and biases in one buffer: layers in order; for each, W row-major [outputs, inputs], then b.
+    /// Writes go straight to the network.
+    /// </summary>
+    Span<T> Parameters { get; }
+
+    /// <summary>Deterministic Glorot (He for ReLU and LeakyReLU layers) uniform weights and zero biases; see <see cref="ParameterInitializer"/>.</summary>
+    void InitializeParameters(int seed);
+
+    /// <summary>The forward pass: u^l = W^l·x^(l−1) + b^l, x^l = f(u^l) for l = 1..L; copies x^L to <paramref name="output"/>.</summary>
+    /// <exception cref="ArgumentException">A span has the wrong length.</exception>
+    void Forward(ReadOnlySpan<T> input, Span<T> output);
+
+    /// <summary>The activities x^l of layer <paramref name="layer"/> after the last forward pass (0 gives the input x^0, L the output).</summary>
+    ReadOnlySpan<T> Activities(int layer);
+}
+
+/// <summary>
+/// A trainable network: the four phases of backpropagation learning (forward pass, loss, backward pass, update).
+/// </summary>
+/// <typeparam name="T">float or double.</typeparam>
+public interface INetwork<T> : IInferenceNetwork<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>∂L/∂θ accumulated by <see cref="Backward"/>, in the layout of <see cref="IInferenceNetwork{T}.Parameters"/>.</summary>
+    Span<T> Gradients { get; }
+
+    /// <summary>
+    /// After a forward pass: computes the loss L and adds ∂L/∂θ to Gradients, so a minibatch is
+    /// B Forward/Backward pairs and one <see cref="Update"/>. Returns L.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="target"/> does not have <see cref="IInferenceNetwork{T}.OutputSize"/> values.</exception>
+    /// <exception cref="InvalidOperationException">No forward pass has run yet.</exception>
+    T Backward(ReadOnlySpan<T> target);
+
+    /// <summary>The SGD step θ ← θ − η·g, then g ← 0.</summary>
+    void Update(T learningRate);
+
+    /// <summary>Forward, Backward and Update in one call; returns the loss of this sample before the update.</summary>
+    T TrainStep(ReadOnlySpan<T> input, ReadOnlySpan<T> target, T learningRate);
+
+    /// <summary>
+    /// The sensitivities û^l = ∂R/∂u^l = −∂L/∂u^l of layer <paramref name="layer"/> (1..L) after the last backward pass,
+    /// in the lecture's sign convention (R = −L is the reward), so that ∂L/∂W^l = −û^l·(x^(l−1))ᵀ.
+    /// </summary>
+    ReadOnlySpan<T> Sensitivities(int layer);
+}
+
