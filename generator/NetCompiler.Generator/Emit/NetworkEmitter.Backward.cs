@@ -158,7 +158,7 @@ internal sealed partial class NetworkEmitter
 
         int fullBlocks = whole / ColumnBlock; // blocks of ColumnBlock whole vectors: one loop body serves them all
         int vectors = columns.Count;
-        bool unrollRows = cost.TryUnrollLayer(m * vectors);
+        bool unrollRows = cost.TryUnrollVectorKernel(m, needInputSensitivity ? 2 * vectors : vectors);
         bool unrollBlocks = unrollRows || fullBlocks <= 1;
         w.Line("// " + (unrollRows ? "Written out: " + m * vectors + " vector updates." : "Loops: " + m * vectors + " vector updates are too many to write out.") +
                " Blocks of " + ColumnBlock + " column vectors keep x" + Sup(l - 1) + (needInputSensitivity ? " and x̂" + Sup(l - 1) : "") + " in registers.");
@@ -216,7 +216,7 @@ internal sealed partial class NetworkEmitter
     {
         int l = layer.Number, n = layer.Inputs, m = layer.Outputs;
         bool needInputSensitivity = l > 1;
-        bool unroll = cost.TryUnrollLayer(m * n / V + 1);
+        bool unroll = cost.TryUnrollScalarKernel(m, needInputSensitivity ? 2 * n : n);
         string x = "x" + (l - 1), s = "s" + l;
         using (w.Open())
         {

@@ -49,7 +49,7 @@ internal sealed partial class NetworkEmitter
         int l = layer.Number, n = layer.Inputs, m = layer.Outputs;
         int whole = n / V, tail = n % V, vectors = whole + (tail > 0 ? 1 : 0);
         bool unrollColumns = CostModel.UnrollRow(vectors);
-        bool unrollRows = unrollColumns && cost.TryUnrollLayer(m * vectors);
+        bool unrollRows = unrollColumns && cost.TryUnrollVectorKernel(m, vectors);
         string x = "x" + (l - 1);
         using (w.Open())
         {
@@ -92,7 +92,7 @@ internal sealed partial class NetworkEmitter
     private void DenseForwardScalar(SourceWriter w, LayerShape layer, string target, CostModel cost)
     {
         int l = layer.Number, n = layer.Inputs, m = layer.Outputs;
-        bool unroll = cost.TryUnrollLayer(m * n / V + 1);
+        bool unroll = cost.TryUnrollScalarKernel(m, n);
         using (w.Open())
         {
             w.Line("// " + n + " input" + (n == 1 ? "" : "s") + ", fewer than a vector: scalar multiply-adds" + (unroll ? ", written out." : " in a loop over the rows."));
