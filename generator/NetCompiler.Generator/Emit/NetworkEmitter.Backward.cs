@@ -189,13 +189,12 @@ internal sealed partial class NetworkEmitter
         Range(w, "i", 0, m, 1, unrollRows, i =>
         {
             w.Line(AliasOfVector + " uHat = Vector256.Create(" + At(s, i.ToString()) + ");");
-            w.Line(AliasOfVector + " minusUHat = -uHat;");
             if (needInputSensitivity) w.Line("ref " + T + " wRow = ref " + At("p", "W" + l + " + " + i.Times(n)) + ";");
             w.Line("ref " + T + " gRow = ref " + At("g", "W" + l + " + " + i.Times(n)) + ";");
             for (int k = 0; k < block.Count; k++)
             {
                 Index c = block[k].Offset;
-                w.Line(Store("VectorMath.MultiplyAdd(minusUHat, x_" + k + ", " + Load("gRow", c) + ")", "gRow", c));
+                w.Line(Store("VectorMath.MultiplyAddNegated(uHat, x_" + k + ", " + Load("gRow", c) + ")", "gRow", c));
                 if (needInputSensitivity)
                     w.Line("xHat_" + k + " = VectorMath.MultiplyAdd(" + Load("wRow", c) + ", uHat, xHat_" + k + ");");
             }

@@ -12,10 +12,10 @@ internal sealed partial class NetworkEmitter
             w.Line(Ref("g", "_gradients"));
             if (whole > 0)
             {
-                w.Line(AliasOfVector + " minusEta = Vector256.Create(-learningRate);");
+                w.Line(AliasOfVector + " eta = Vector256.Create(learningRate);");
                 Range(w, "k", 0, whole, V, whole / V <= CostModel.ElementwiseUnrollLimit, k =>
                 {
-                    w.Line(Store("VectorMath.MultiplyAdd(minusEta, " + Load("g", k) + ", " + Load("p", k) + ")", "p", k));
+                    w.Line(Store("VectorMath.MultiplyAddNegated(eta, " + Load("g", k) + ", " + Load("p", k) + ")", "p", k));
                     w.Line(Store(AliasOfVector + ".Zero", "g", k));
                 });
             }
