@@ -1,0 +1,243 @@
+using System;
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace NetCompiler;
+
+/// <summary>
+/// A first-order optimizer over a network's <see cref="IInferenceNetwork{T}.Parameters"/> and
+/// <see cref="INetwork{T}.Gradients"/>, for example <c>optimizer.Step(net.Parameters, net.Gradients)</c> after a
+/// minibatch of Forward/Backward pairs. Hyperparameters are doubles (as in PyTorch, and so they can have defaults).
+/// </summary>
+/// <typeparam name="T">float or double.</typeparam>
+public interface IOptimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>The step size γ; settable between steps for learning-rate schedules.</summary>
+    double LearningRate { get; set; }
+
+    /// <summary>The number of parameters this optimizer keeps state for.</summary>
+    int ParameterCount { get; }
+
+    /// <summary>Updates θ from g = ∂L/∂θ, then sets g ← 0 (the gradient buffer is consumed).</summary>
+    /// <exception cref="ArgumentException">A span does not have <see cref="ParameterCount"/> values.</exception>
+    void Step(Span<T> parameters, Span<T> gradients);
+
+    /// <summary>Forgets the optimizer state (momentum, moment estimates, step count), as a freshly constructed one.</summary>
+    void Reset();
+}
+
+/// <summary>
+/// Stochastic gradient descent with momentum, exactly torch.optim.SGD (dampening 0):
+/// g ← g + λ·θ; v ← μ·v + g (v = g on the first step); θ ← θ − γ·v, or with Nesterov θ ← θ − γ·(g + μ·v).
+/// Allocation-free after construction.
+/// </summary>
+/// <typeparam name="T">float or double.</typeparam>
+public sealed class SgdMomentum<T> : IOptimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly T[] _velocity; // v, the momentum buffer; starting at 0 makes the first step v = g, as in PyTorch
+    private double _learningRate;
+
+    /// <summary>Creates the optimizer for <paramref name="parameterCount"/> parameters.</summary>
+    /// <param name="parameterCount">The length of the parameter and gradient spans.</param>
+    /// <param name="learningRate">γ ≥ 0.</param>
+    /// <param name="momentum">μ ≥ 0; 0 gives plain SGD.</param>
+    /// <param name="nesterov">Use Nesterov momentum (needs μ &gt; 0).</param>
+    /// <param name="weightDecay">λ ≥ 0, the L2 penalty added to the gradient.</param>
+    /// <exception cref="ArgumentException">A hyperparameter is out of range.</exception>
+    public SgdMomentum(int parameterCount, double learningRate, double momentum = 0.9, bool nesterov = false, double weightDecay = 0)
+    {
+        if (parameterCount < 0)
+            throw new ArgumentOutOfRangeException(nameof(parameterCount), parameterCount, $"The parameter count must not be negative, got {parameterCount}.");
+        OptimizerChecks.NonNegative(learningRate, nameof(learningRate));
+        OptimizerChecks.NonNegative(momentum, nameof(momentum));
+        OptimizerChecks.NonNegative(weightDecay, nameof(weightDecay));
+        if (nesterov && momentum == 0)
+            throw new ArgumentException("Nesterov momentum needs a momentum greater than 0.", nameof(nesterov));
+        _velocity = new T[parameterCount];
+        _learningRate = learningRate;
+        Momentum = momentum;
+        Nesterov = nesterov;
+        WeightDecay = weightDecay;
+    }
+
+    /// <inheritdoc/>
+    public double LearningRate
+    {
+        get => _learningRate;
+        set
+        {
+            OptimizerChecks.NonNegative(value, nameof(value));
+            _learningRate = value;
+        }
+    }
+
+    /// <summary>The momentum μ.</summary>
+    public double Momentum { get; }
+
+    /// <summary>Whether the step uses Nesterov momentum.</summary>
+    public bool Nesterov { get; }
+
+    /// <summary>The L2 weight decay λ.</summary>
+    public double WeightDecay { get; }
+
+    /// <inheritdoc/>
+    public int ParameterCount => _velocity.Length;
+
+    /// <inheritdoc/>
+    public void Step(Span<T> parameters, Span<T> gradients)
+    {
+        OptimizerChecks.Lengths(parameters.Length, gradients.Length, _velocity.Length);
+        T lr = T.CreateTruncating(_learningRate), mu = T.CreateTruncating(Momentum);
+        Span<T> g = gradients, v = _velocity;
+
+        if (WeightDecay != 0)
+            TensorPrimitives.MultiplyAdd(parameters, T.CreateTruncating(WeightDecay), g, g); // g ← g + λ·θ
+        TensorPrimitives.MultiplyAdd(v, mu, g, v);                                            // v ← μ·v + g
+        if (Nesterov)
+        {
+            TensorPrimitives.MultiplyAdd(v, mu, g, g);           // g ← g + μ·v
+            TensorPrimitives.MultiplyAdd(g, -lr, parameters, parameters); // θ ← θ − γ·g
+        }
+        else
+        {
+            TensorPrimitives.MultiplyAdd(v, -lr, parameters, parameters); // θ ← θ − γ·v
+        }
+        g.Clear();
+    }
+
+    /// <inheritdoc/>
+    public void Reset() => Array.Clear(_velocity);
+}
+
+/// <summary>
+/// Adam, exactly torch.optim.Adam (amsgrad off): g ← g + λ·θ; m ← β₁·m + (1 − β₁)·g; v ← β₂·v + (1 − β₂)·g²;
+/// θ ← θ − γ/(1 − β₁^t) · m / (√v / √(1 − β₂^t) + ε), with t the step number from 1.
+/// Allocation-free after construction.
+/// </summary>
+/// <typeparam name="T">float or double.</typeparam>
+public sealed class Adam<T> : IOptimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly T[] _m; // first-moment estimate
+    private readonly T[] _v; // second raw-moment estimate
+    private double _learningRate;
+
+    /// <summary>Creates the optimizer for <paramref name="parameterCount"/> parameters.</summary>
+    /// <param name="parameterCount">The length of the parameter and gradient spans.</param>
+    /// <param name="learningRate">γ ≥ 0.</param>
+    /// <param name="beta1">β₁ in [0, 1), decay of the first moment.</param>
+    /// <param name="beta2">β₂ in [0, 1), decay of the second moment.</param>
+    /// <param name="epsilon">ε ≥ 0, added to the denominator.</param>
+    /// <param name="weightDecay">λ ≥ 0, the L2 penalty added to the gradient (PyTorch's Adam, not AdamW).</param>
+    /// <exception cref="ArgumentException">A hyperparameter is out of range.</exception>
+    public Adam(int parameterCount, double learningRate = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8, double weightDecay = 0)
+    {
+        if (parameterCount < 0)
+            throw new ArgumentOutOfRangeException(nameof(parameterCount), parameterCount, $"The parameter count must not be negative, got {parameterCount}.");
+        OptimizerChecks.NonNegative(learningRate, nameof(learningRate));
+        OptimizerChecks.UnitInterval(beta1, nameof(beta1));
+        OptimizerChecks.UnitInterval(beta2, nameof(beta2));
+        OptimizerChecks.NonNegative(epsilon, nameof(epsilon));
+        OptimizerChecks.NonNegative(weightDecay, nameof(weightDecay));
+        _m = new T[parameterCount];
+        _v = new T[parameterCount];
+        _learningRate = learningRate;
+        Beta1 = beta1;
+        Beta2 = beta2;
+        Epsilon = epsilon;
+        WeightDecay = weightDecay;
+    }
+
+    /// <inheritdoc/>
+    public double LearningRate
+    {
+        get => _learningRate;
+        set
+        {
+            OptimizerChecks.NonNegative(value, nameof(value));
+            _learningRate = value;
+        }
+    }
+
+    /// <summary>β₁.</summary>
+    public double Beta1 { get; }
+
+    /// <summary>β₂.</summary>
+    public double Beta2 { get; }
+
+    /// <summary>ε.</summary>
+    public double Epsilon { get; }
+
+    /// <summary>The L2 weight decay λ.</summary>
+    public double WeightDecay { get; }
+
+    /// <summary>t: the number of steps taken since construction or <see cref="Reset"/>.</summary>
+    public int StepCount { get; private set; }
+
+    /// <inheritdoc/>
+    public int ParameterCount => _m.Length;
+
+    /// <inheritdoc/>
+    /// <remarks>The gradient buffer doubles as scratch space for g² and the denominator before it is zeroed.</remarks>
+    public void Step(Span<T> parameters, Span<T> gradients)
+    {
+        OptimizerChecks.Lengths(parameters.Length, gradients.Length, _m.Length);
+        StepCount++;
+        Span<T> g = gradients;
+
+        if (WeightDecay != 0)
+            TensorPrimitives.MultiplyAdd(parameters, T.CreateTruncating(WeightDecay), g, g); // g ← g + λ·θ
+
+        // m ← β₁·m + (1 − β₁)·g
+        TensorPrimitives.Multiply(_m, T.CreateTruncating(Beta1), _m);
+        TensorPrimitives.MultiplyAdd(g, T.CreateTruncating(1 - Beta1), _m, _m);
+        // v ← β₂·v + (1 − β₂)·g²  (g² computed in place: g is not needed any more)
+        TensorPrimitives.Multiply(g, g, g);
+        TensorPrimitives.Multiply(_v, T.CreateTruncating(Beta2), _v);
+        TensorPrimitives.MultiplyAdd(g, T.CreateTruncating(1 - Beta2), _v, _v);
+
+        // Bias corrections in double, as PyTorch computes them from Python floats.
+        double biasCorrection1 = 1 - Math.Pow(Beta1, StepCount);
+        double biasCorrection2Sqrt = Math.Sqrt(1 - Math.Pow(Beta2, StepCount));
+        T stepSize = T.CreateTruncating(_learningRate / biasCorrection1);
+
+        // denominator = √v / √(1 − β₂^t) + ε, into g; then θ ← θ − stepSize · m / denominator.
+        Span<T> denominator = g;
+        TensorPrimitives.Sqrt<T>(_v, denominator);
+        TensorPrimitives.Divide(denominator, T.CreateTruncating(biasCorrection2Sqrt), denominator);
+        TensorPrimitives.Add(denominator, T.CreateTruncating(Epsilon), denominator);
+        TensorPrimitives.Divide(_m, denominator, denominator);
+        TensorPrimitives.MultiplyAdd(denominator, -stepSize, parameters, parameters);
+        g.Clear();
+    }
+
+    /// <inheritdoc/>
+    public void Reset()
+    {
+        Array.Clear(_m);
+        Array.Clear(_v);
+        StepCount = 0;
+    }
+}
+
+internal static class OptimizerChecks
+{
+    public static void NonNegative(double value, string name)
+    {
+        if (!(value >= 0) || double.IsInfinity(value))
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must be finite and ≥ 0, got {value}.");
+    }
+
+    public static void UnitInterval(double value, string name)
+    {
+        if (!(value >= 0 && value < 1))
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must be in [0, 1), got {value}.");
+    }
+
+    public static void Lengths(int parameters, int gradients, int expected)
+    {
+        if (parameters != expected)
+            throw new ArgumentException($"Expected parameters of length {expected}, got {parameters}.", nameof(parameters));
+        if (gradients != expected)
+            throw new ArgumentException($"Expected gradients of length {expected}, got {gradients}.", nameof(gradients));
+    }
+}
