@@ -153,7 +153,7 @@ public sealed class InterpretedNetwork<T> : INetwork<T> where T : unmanaged, IFl
     public override string ToString() => "InterpretedNetwork<" + typeof(T).Name + ">: " + Topology;
 
     // ---------------------------------------------------------------------------------------------------------------
-    // Forward pass
+    // Forward and backward pass
 
     private void ForwardCore(ReadOnlySpan<T> input)
     {
@@ -175,45 +175,6 @@ public sealed class InterpretedNetwork<T> : INetwork<T> where T : unmanaged, IFl
         }
         _forwardDone = true;
     }
-
-    /// <summary>x = f(u).</summary>
-    private void Activate(Activation activation, ReadOnlySpan<T> u, Span<T> x)
-    {
-        switch (activation)
-        {
-            case Activation.Identity:
-                u.CopyTo(x);
-                break;
-            case Activation.Sigmoid:
-                TensorPrimitives.Sigmoid(u, x); // 1 / (1 + e^(−u))
-                break;
-            case Activation.Tanh:
-                TensorPrimitives.Tanh(u, x);
-                break;
-            case Activation.ReLU:
-                TensorPrimitives.Max(u, T.Zero, x);
-                break;
-            case Activation.LeakyReLU:
-                // For a slope in (0, 1), max(u, slope·u) is u when u > 0 and slope·u otherwise.
-                TensorPrimitives.Multiply(u, _leakySlope, x);
-                TensorPrimitives.Max(u, x, x);
-                break;
-            case Activation.Softmax:
-                // x_i = e^(u_i − max) / Σ_k e^(u_k − max): subtracting the max keeps every exponent ≤ 0.
-                _softmaxMax = TensorPrimitives.Max(u);
-                TensorPrimitives.Subtract(u, _softmaxMax, x);
-                TensorPrimitives.Exp(x, x);
-                T sum = TensorPrimitives.Sum<T>(x);
-                TensorPrimitives.Divide(x, sum, x);
-                _softmaxLogSum = T.Log(sum);
-                break;
-            default:
-                throw new InvalidOperationException($"Activation value {(int)activation} is not defined.");
-        }
-    }
-
-    // ---------------------------------------------------------------------------------------------------------------
-    // Loss and backward pass
 
     private T BackwardCore(LossFunction loss, ReadOnlySpan<T> d)
     {
@@ -298,6 +259,45 @@ public sealed class InterpretedNetwork<T> : INetwork<T> where T : unmanaged, IFl
             MultiplyByDerivative(outputActivation, x, xHat, uHat);
         }
         return squaredError;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Transfer functions: f and f' side by side
+
+    /// <summary>x = f(u).</summary>
+    private void Activate(Activation activation, ReadOnlySpan<T> u, Span<T> x)
+    {
+        switch (activation)
+        {
+            case Activation.Identity:
+                u.CopyTo(x);
+                break;
+            case Activation.Sigmoid:
+                TensorPrimitives.Sigmoid(u, x); // 1 / (1 + e^(−u))
+                break;
+            case Activation.Tanh:
+                TensorPrimitives.Tanh(u, x);
+                break;
+            case Activation.ReLU:
+                TensorPrimitives.Max(u, T.Zero, x);
+                break;
+            case Activation.LeakyReLU:
+                // For a slope in (0, 1), max(u, slope·u) is u when u > 0 and slope·u otherwise.
+                TensorPrimitives.Multiply(u, _leakySlope, x);
+                TensorPrimitives.Max(u, x, x);
+                break;
+            case Activation.Softmax:
+                // x_i = e^(u_i − max) / Σ_k e^(u_k − max): subtracting the max keeps every exponent ≤ 0.
+                _softmaxMax = TensorPrimitives.Max(u);
+                TensorPrimitives.Subtract(u, _softmaxMax, x);
+                TensorPrimitives.Exp(x, x);
+                T sum = TensorPrimitives.Sum<T>(x);
+                TensorPrimitives.Divide(x, sum, x);
+                _softmaxLogSum = T.Log(sum);
+                break;
+            default:
+                throw new InvalidOperationException($"Activation value {(int)activation} is not defined.");
+        }
     }
 
     /// <summary>û = f'(u)·x̂ for an elementwise f, with f' written in terms of x = f(u).</summary>

@@ -1,0 +1,98 @@
+using System;
+using Xunit;
+
+namespace NetCompiler.Tests;
+
+/// <summary>Invalid topologies throw ArgumentException whose message names the problem and the numbers involved.</summary>
+public class TopologyValidationTests
+{
+    private static string Invalid(int inputSize, DenseLayer[] layers, LossFunction? loss = null, Precision precision = Precision.Single)
+    {
+        ArgumentException e = Assert.Throws<ArgumentException>(() => new NetworkTopology(inputSize, layers, loss, precision));
+        Assert.StartsWith("Invalid network topology: ", e.Message);
+        Assert.Equal("layers", e.ParamName);
+        Assert.Equal(e.Message.Replace(" (Parameter 'layers')", ""),
+            "Invalid network topology: " + string.Join(" ", NetworkTopology.Validate(inputSize, layers, loss, precision)));
+        return e.Message;
+    }
+
+    [Fact]
+    public void SoftmaxOnlyOnTheOutputLayer()
+    {
+        string message = Invalid(4, [new DenseLayer(5, Activation.Tanh), new DenseLayer(6, Activation.Softmax), new DenseLayer(2)]);
+        Assert.Contains("Dense layer 2 uses Softmax, which is only supported on the output layer (layer 3).", message);
+    }
+
+    [Fact]
+    public void CrossEntropyNeedsSoftmaxOutput()
+    {
+        string message = Invalid(4, [new DenseLayer(5, Activation.ReLU), new DenseLayer(3, Activation.Sigmoid)], LossFunction.CrossEntropy);
+        Assert.Contains("CrossEntropy needs a Softmax output layer, but the output layer (layer 2) uses Sigmoid.", message);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-7)]
+    public void InputSizeMustBePositive(int inputSize)
+    {
+        string message = Invalid(inputSize, [new DenseLayer(2)]);
+        Assert.Contains($"The input size must be positive, but it is {inputSize}.", message);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-3)]
+    public void LayerUnitsMustBePositive(int units)
+    {
+        string message = Invalid(4, [new DenseLayer(5), new DenseLayer(units, Activation.Tanh), new DenseLayer(1)]);
+        Assert.Contains($"Dense layer 2 has {units} units; it needs at least 1.", message);
+    }
+
+    [Fact]
+    public void AtLeastOneLayer()
+    {
+        string message = Invalid(4, []);
+        Assert.Contains("The network has no layers", message);
+    }
+
+    [Fact]
+    public void UndefinedEnumValuesAreNamed()
+    {
+        Assert.Contains("Dense layer 1 has activation value 17, which is not defined.", Invalid(3, [new DenseLayer(2, (Activation)17)]));
+        Assert.Contains("Dense layer 2 has activation value -1, which is not defined.", Invalid(3, [new DenseLayer(2), new DenseLayer(2, (Activation)(-1))]));
+        Assert.Contains("Loss function value 5 is not defined", Invalid(3, [new DenseLayer(2)], (LossFunction)5));
+        Assert.Contains("Precision value 9 is not defined", Invalid(3, [new DenseLayer(2)], null, (Precision)9));
+    }
+
+    [Fact]
+    public void EveryProblemIsReportedAtOnce()
+    {
+        string message = Invalid(0, [new DenseLayer(-1, Activation.Softmax), new DenseLayer(2, Activation.Tanh)], LossFunction.CrossEntropy);
+        Assert.Contains("The input size must be positive, but it is 0.", message);
+        Assert.Contains("Dense layer 1 has -1 units", message);
+        Assert.Contains("Dense layer 1 uses Softmax", message);
+        Assert.Contains("CrossEntropy needs a Softmax output layer, but the output layer (layer 2) uses Tanh.", message);
+    }
+
+    [Fact]
+    public void TooManyParametersForOneBuffer()
+    {
+        string message = Invalid(100_000, [new DenseLayer(100_000)]);
+        Assert.Contains($"The network has 10000100000 parameters; one buffer holds at most {NetworkTopology.MaxParameterCount}.", message);
+    }
+
+    [Fact]
+    public void NullLayersAreRejected()
+    {
+        Assert.Throws<ArgumentNullException>(() => new NetworkTopology(3, null!));
+        Assert.Contains("Layer 2 is null.", Invalid(3, [new DenseLayer(2), null!, new DenseLayer(1)]));
+    }
+
+    [Fact]
+    public void ValidTopologyDescribesItself()
+    {
+        var topology = new NetworkTopology(784, [new DenseLayer(128, Activation.ReLU), new DenseLayer(10, Activation.Softmax)], LossFunction.CrossEntropy);
+        Assert.Equal("784 → Dense(128, ReLU) → Dense(10, Softmax); CrossEntropy; 101,770 parameters", topology.ToString());
+        Assert.Empty(NetworkTopology.Validate(784, [new DenseLayer(128, Activation.ReLU), new DenseLayer(10, Activation.Softmax)], LossFunction.CrossEntropy, Precision.Single));
+    }
+}
