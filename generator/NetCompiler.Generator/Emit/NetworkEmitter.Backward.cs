@@ -58,15 +58,18 @@ internal sealed partial class NetworkEmitter
         if (_model.Loss == LossFunction.CrossEntropy)
         {
             w.Line("// L = −Σ d·log x" + Sup(l) + " with log x" + Sup(l) + " = u" + Sup(l) + " − log Σ e^u (stable: the shift and sum kept by the forward pass);");
-            w.Line("// û" + Sup(l) + " = ∂R/∂u" + Sup(l) + " = d − x" + Sup(l) + ": the softmax and the cross-entropy together.");
+            w.Line("// û" + Sup(l) + " = ∂R/∂u" + Sup(l) + " = d − (Σd)·x" + Sup(l) + ": the softmax and the cross-entropy together (d − x for a one-hot d).");
             w.Line(Ref("u" + l, "_u" + l));
             w.Line(T + " logPartition = _softmaxMax + " + _t.Math + ".Log(_softmaxSum);");
+            w.Line(T + " targetSum = 0;");
             using (w.Open("for (int i = 0; i < " + m + "; i++)"))
             {
                 w.Line(T + " di = " + At("d", "i") + ";");
+                w.Line("targetSum += di;");
                 w.Line("if (di != 0) loss -= di * (" + At("u" + l, "i") + " - logPartition);");
-                w.Line(At(s, "i") + " = di - " + At(x, "i") + ";");
             }
+            using (w.Open("for (int i = 0; i < " + m + "; i++)"))
+                w.Line(At(s, "i") + " = " + At("d", "i") + " - targetSum * " + At(x, "i") + ";");
             return;
         }
 

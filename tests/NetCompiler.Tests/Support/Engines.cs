@@ -14,7 +14,6 @@ namespace NetCompiler.Tests.Support;
 /// </summary>
 public static class Engines
 {
-    // The interpreted engine comes from another branch: these two lines compile once it is merged.
     /// <summary>The interpreted engine in double.</summary>
     public static INetwork<double> InterpretedDouble(NetworkTopology topology) => new InterpretedNetwork<double>(topology);
 
@@ -25,12 +24,14 @@ public static class Engines
     public static IReadOnlyList<EngineCase<double>> Double { get; } = new[]
     {
         new EngineCase<double>("Interpreted", InterpretedDouble),
+        new EngineCase<double>("Generated", Generated.GeneratedNetworks.For<double>),
     };
 
     /// <summary>Every float engine, by name.</summary>
     public static IReadOnlyList<EngineCase<float>> Single { get; } = new[]
     {
         new EngineCase<float>("Interpreted", InterpretedSingle),
+        new EngineCase<float>("Generated", Generated.GeneratedNetworks.For<float>),
     };
 
     /// <summary>The engine called <paramref name="name"/> for element type <typeparamref name="T"/>.</summary>

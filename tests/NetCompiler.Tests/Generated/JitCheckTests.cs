@@ -1,0 +1,69 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace NetCompiler.Tests.Generated;
+
+/// <summary>
+/// No generated method is compiled with MinOpts: runs tests/NetCompiler.JitCheck (784-128-10 in float and double, a
+/// stack of layers built to exhaust the unrolling budget, and narrow scalar layers) with the JIT's own summary
+/// (DOTNET_JitStdOutFile + DOTNET_JitDisasmSummary=1) and reads how each method was compiled. Tiered compilation
+/// is off, so every method is compiled once, fully optimised unless the JIT falls back to MinOpts.
+/// </summary>
+public class JitCheckTests(ITestOutputHelper output)
+{
+    private static readonly string[] Networks = { "Mlp784", "Mlp784Double", "UnrolledStack", "Narrow" };
+    private static readonly string[] Methods = { "ForwardCore", "Forward", "Backward", "Update", "TrainStep" };
+
+    [Fact]
+    public void NoGeneratedMethodIsCompiledWithMinOpts()
+    {
+        string program = JitCheckProgram();
+        string summary = Path.Combine(Path.GetTempPath(), "netcompiler-jit-" + Guid.NewGuid().ToString("N") + ".txt");
+        var start = new ProcessStartInfo("dotnet", "\"" + program + "\"")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.Environment["DOTNET_TieredCompilation"] = "0";
+        start.Environment["DOTNET_JitStdOutFile"] = summary;
+        start.Environment["DOTNET_JitDisasmSummary"] = "1";
+        try
+        {
+            using (Process process = Process.Start(start)!)
+            {
+                string stdout = process.StandardOutput.ReadToEnd(), stderr = process.StandardError.ReadToEnd();
+                Assert.True(process.WaitForExit(120_000), "JitCheck did not finish in two minutes");
+                Assert.True(process.ExitCode == 0, $"JitCheck exited with {process.ExitCode}: {stdout}{stderr}");
+            }
+
+            var lines = File.ReadAllLines(summary).Where(l => l.Contains("JIT compiled NetCompiler.JitCheck.") && !l.Contains(".Program:")).ToList();
+            foreach (string line in lines) output.WriteLine(line.Trim());
+            foreach (string network in Networks)
+                foreach (string method in Methods)
+                    Assert.True(lines.Any(l => l.Contains("." + network + ":" + method + "(")), $"{network}.{method} does not appear in the JIT summary");
+            List<string> notOptimised = lines.Where(l => !l.Contains("[FullOpts")).ToList();
+            Assert.True(notOptimised.Count == 0, "Compiled without full optimisation:\n" + string.Join("\n", notOptimised));
+        }
+        finally
+        {
+            File.Delete(summary);
+        }
+    }
+
+    /// <summary>The JitCheck build beside this test's build: same configuration and target framework.</summary>
+    private static string JitCheckProgram()
+    {
+        var here = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        string framework = here.Name, configuration = here.Parent!.Name;
+        DirectoryInfo tests = here.Parent.Parent!.Parent!.Parent!;
+        string program = Path.Combine(tests.FullName, "NetCompiler.JitCheck", "bin", configuration, framework, "NetCompiler.JitCheck.dll");
+        Assert.True(File.Exists(program), $"JitCheck is not built at {program}; the test project builds it through a ProjectReference.");
+        return program;
+    }
+}
