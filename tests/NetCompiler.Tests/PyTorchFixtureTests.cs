@@ -22,34 +22,16 @@ public class PyTorchFixtureTests
     /// double: the engines evaluate the same float64 formulas as PyTorch in other orders (Vector256 lanes, fused or
     /// separate multiply-adds, other exp and tanh), which moves results by some ulps (a scalar engine: at most 4e-14
     /// relative on these fixtures); 1e-10 leaves a wide margin and still catches any real mistake, which shows up at
-    /// 1e-3 or more.
+    /// 1e-3 or more. Entries much smaller than their vector's largest get NumericAssert's absolute allowance.
     /// </summary>
-    public const double DoubleRelative = 1e-10;
-
-    /// <summary>double: entries below 1e-3 of their vector's largest are judged against 1e-3 of the largest.</summary>
-    public const double DoubleFloorFraction = 1e-3;
+    public const double DoubleTolerance = 1e-10;
 
     /// <summary>
     /// float: the parameters and inputs are rounded to float (2^−24 relative) and every sum runs in float, so each
-    /// entry is off by some ulps of the terms that made it: with <see cref="SingleFloorFraction"/> at most 3e-6 on
-    /// these fixtures (a scalar C# float engine, and torch in float32), hence 2e-5 (a wrong formula is off by 1e-3 or
-    /// more).
+    /// entry is off by some ulps of the terms that made it (at most 3e-6 on these fixtures, for a scalar C# float
+    /// engine and for torch in float32), hence 2e-5; a wrong formula is off by 1e-3 or more.
     /// </summary>
-    public const double SingleRelative = 2e-5;
-
-    /// <summary>
-    /// float: a small entry is the difference of larger terms and carries their absolute error, ~1e-7 of the
-    /// vector's largest entry, which relative to a 1e-3 floor would be 1e-4 (1.85e-5 measured with the 1e-3 floor
-    /// on 9-17-33-7, too close to 2e-5). So entries below 0.1 of the largest are judged against 0.1 of it: an
-    /// absolute allowance of 2e-6·max, about 30 float ulps of the largest entry.
-    /// </summary>
-    public const double SingleFloorFraction = 1e-1;
-
-    /// <summary>The double tolerance (see <see cref="RelativeComparison.AssertClose{T}(string, ReadOnlySpan{double}, ReadOnlySpan{T}, Tolerance)"/>).</summary>
-    public static readonly Tolerance DoubleTolerance = new(DoubleRelative, DoubleFloorFraction);
-
-    /// <summary>The float tolerance.</summary>
-    public static readonly Tolerance SingleTolerance = new(SingleRelative, SingleFloorFraction);
+    public const double SingleTolerance = 2e-5;
 
     /// <summary>The network fixtures the task asked for; the folder may hold more, and all are tested.</summary>
     private static readonly string[] RequiredFixtures =
@@ -92,7 +74,7 @@ public class PyTorchFixtureTests
     /// Activities(0..L)) and Backward (loss, Sensitivities(1..L), Gradients after zeroing them); then Backward over the
     /// batch without zeroing (accumulation); then Update; then TrainStep on the first sample.
     /// </summary>
-    private static void CheckNetwork<T>(EngineCase<T> engine, NetworkFixture fixture, Precision precision, Tolerance tolerance)
+    private static void CheckNetwork<T>(EngineCase<T> engine, NetworkFixture fixture, Precision precision, double tolerance)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         NetworkTopology topology = fixture.Topology(precision);
@@ -118,18 +100,18 @@ public class PyTorchFixtureTests
             string at = $"{where}, sample {s}";
 
             network.Forward(Convert<T>(sample.Input), output);
-            RelativeComparison.AssertClose<T>($"{at}: Forward output", sample.Output, output, tolerance);
+            NumericAssert.Close<T>(sample.Output, output, tolerance, $"{at}: Forward output");
             for (int l = 0; l <= layers; l++)
-                RelativeComparison.AssertClose<T>($"{at}: Activities({l})", sample.Activities[l], network.Activities(l), tolerance);
+                NumericAssert.Close<T>(sample.Activities[l], network.Activities(l), tolerance, $"{at}: Activities({l})");
 
             network.Gradients.Clear();
             T loss = network.Backward(Convert<T>(sample.Target));
-            RelativeComparison.AssertClose<T>($"{at}: Backward loss", sample.Loss, loss, tolerance);
+            NumericAssert.Close<T>(sample.Loss, loss, tolerance, $"{at}: Backward loss");
             for (int l = 1; l <= layers; l++)
-                RelativeComparison.AssertClose<T>($"{at}: Sensitivities({l})", sample.Sensitivities[l - 1], network.Sensitivities(l), tolerance);
-            RelativeComparison.AssertClose<T>($"{at}: Gradients", sample.Gradient, network.Gradients, tolerance);
+                NumericAssert.Close<T>(sample.Sensitivities[l - 1], network.Sensitivities(l), tolerance, $"{at}: Sensitivities({l})");
+            NumericAssert.Close<T>(sample.Gradient, network.Gradients, tolerance, $"{at}: Gradients");
         }
-        RelativeComparison.AssertClose<T>($"{where}: Parameters after Forward/Backward (must be unchanged)", fixture.Parameters, network.Parameters, tolerance);
+        NumericAssert.Close<T>(fixture.Parameters, network.Parameters, tolerance, $"{where}: Parameters after Forward/Backward (must be unchanged)");
 
         // Backward accumulates: the batch without zeroing in between.
         network.Gradients.Clear();
@@ -138,21 +120,21 @@ public class PyTorchFixtureTests
             network.Forward(Convert<T>(sample.Input), output);
             network.Backward(Convert<T>(sample.Target));
         }
-        RelativeComparison.AssertClose<T>($"{where}: Gradients accumulated over {fixture.Samples.Length} samples", fixture.GradientSum, network.Gradients, tolerance);
+        NumericAssert.Close<T>(fixture.GradientSum, network.Gradients, tolerance, $"{where}: Gradients accumulated over {fixture.Samples.Length} samples");
 
         // θ ← θ − η·g, then g ← 0.
         T learningRate = T.CreateTruncating(fixture.Sgd.LearningRate);
         network.Update(learningRate);
-        RelativeComparison.AssertClose<T>($"{where}: Parameters after Update({fixture.Sgd.LearningRate})", fixture.Sgd.ParametersAfter, network.Parameters, tolerance);
+        NumericAssert.Close<T>(fixture.Sgd.ParametersAfter, network.Parameters, tolerance, $"{where}: Parameters after Update({fixture.Sgd.LearningRate})");
         AssertAllZero<T>($"{where}: Gradients after Update", network.Gradients);
 
         // TrainStep = Forward, Backward, Update on one sample; the expected θ − η·g is formed here from the fixture.
         SampleFixture first = fixture.Samples[0];
         parameters.CopyTo(network.Parameters);
         T trainLoss = network.TrainStep(Convert<T>(first.Input), Convert<T>(first.Target), learningRate);
-        RelativeComparison.AssertClose<T>($"{where}: TrainStep loss (sample 0)", first.Loss, trainLoss, tolerance);
+        NumericAssert.Close<T>(first.Loss, trainLoss, tolerance, $"{where}: TrainStep loss (sample 0)");
         double[] stepped = fixture.Parameters.Select((p, k) => p - fixture.Sgd.LearningRate * first.Gradient[k]).ToArray();
-        RelativeComparison.AssertClose<T>($"{where}: Parameters after TrainStep (sample 0)", stepped, network.Parameters, tolerance);
+        NumericAssert.Close<T>(stepped, network.Parameters, tolerance, $"{where}: Parameters after TrainStep (sample 0)");
         AssertAllZero<T>($"{where}: Gradients after TrainStep", network.Gradients);
     }
 
@@ -166,7 +148,7 @@ public class PyTorchFixtureTests
     public void FixtureIsConsistentWithTheTopologyLayout(string name)
     {
         NetworkFixture fixture = PyTorchFixtures.LoadNetwork(name);
-        Tolerance exact = new(1e-12, DoubleFloorFraction);
+        const double exact = 1e-12;
         Assert.Equal(name, fixture.Name);
         Assert.Contains("tools/make_fixtures.py", fixture.GeneratedBy);
 
@@ -206,12 +188,12 @@ public class PyTorchFixtureTests
                     gradient[layer.BiasOffset + i] = -sensitivity[i];
                 }
             }
-            RelativeComparison.AssertClose<double>($"{at}: gradient vs −û·xᵀ in the topology's layout", gradient, sample.Gradient, exact);
+            NumericAssert.Close<double>(gradient, sample.Gradient, exact, $"{at}: gradient vs −û·xᵀ in the topology's layout");
             for (int k = 0; k < sum.Length; k++) sum[k] += sample.Gradient[k];
         }
-        RelativeComparison.AssertClose<double>($"{name}: gradient_sum vs Σ sample gradients", fixture.GradientSum, sum, exact);
+        NumericAssert.Close<double>(fixture.GradientSum, sum, exact, $"{name}: gradient_sum vs Σ sample gradients");
         double[] stepped = fixture.Parameters.Select((p, k) => p - fixture.Sgd.LearningRate * fixture.GradientSum[k]).ToArray();
-        RelativeComparison.AssertClose<double>($"{name}: sgd.parameters_after vs θ − η·Σg", fixture.Sgd.ParametersAfter, stepped, exact);
+        NumericAssert.Close<double>(fixture.Sgd.ParametersAfter, stepped, exact, $"{name}: sgd.parameters_after vs θ − η·Σg");
     }
 
     [Fact]
@@ -267,7 +249,7 @@ public class PyTorchFixtureTests
         {
             double[] gradients = fixture.Gradients[k].ToArray();
             step(parameters, gradients);
-            RelativeComparison.AssertClose<double>($"{name}: parameters after step {k + 1}", c.ParametersAfterStep[k], parameters, DoubleTolerance);
+            NumericAssert.Close<double>(c.ParametersAfterStep[k], parameters, DoubleTolerance, $"{name}: parameters after step {k + 1}");
             AssertAllZero<double>($"{name}: gradients after step {k + 1}", gradients);
         }
     }

@@ -54,6 +54,11 @@ public static class NumericAssert
             $"(denominator {G(worst.Scale)}, largest |e| {G(worst.Largest)}, {expected.Length} values).");
     }
 
+    /// <summary>One value of type <typeparamref name="T"/> against a double reference, as a vector of one.</summary>
+    public static void Close<T>(double expected, T actual, double tolerance, string what)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Close<T>(new[] { expected }, new[] { actual }, tolerance, what);
+
     /// <summary>A scalar version: |a − e| / |e| (absolute if e = 0).</summary>
     public static void Close(double expected, double actual, double tolerance, string what)
     {
