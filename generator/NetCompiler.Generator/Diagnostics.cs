@@ -11,7 +11,6 @@ internal static class Diagnostics
     public const string UnsupportedTypeId = "NC0002";
 
     private const string Category = "NetCompiler";
-    private const string HelpLink = "https://github.com/netcompiler/netcompiler/blob/main/docs/diagnostics.md";
 
     public static readonly DiagnosticDescriptor InvalidTopology = new(
         InvalidTopologyId,
@@ -19,8 +18,7 @@ internal static class Diagnostics
         messageFormat: "{0}",
         Category,
         DiagnosticSeverity.Error,
-        isEnabledByDefault: true,
-        helpLinkUri: HelpLink + "#nc0001");
+        isEnabledByDefault: true);
 
     public static readonly DiagnosticDescriptor UnsupportedType = new(
         UnsupportedTypeId,
@@ -28,8 +26,7 @@ internal static class Diagnostics
         messageFormat: "{0}",
         Category,
         DiagnosticSeverity.Error,
-        isEnabledByDefault: true,
-        helpLinkUri: HelpLink + "#nc0002");
+        isEnabledByDefault: true);
 
     public static Diagnostic Create(DiagnosticInfo info)
     {
