@@ -146,55 +146,113 @@ public sealed class NetworkTopology
     }
 
     /// <summary>
-    /// Checks a topology and returns one message per problem (empty when it is valid). The generator reports the
-    /// same messages at build time that the constructor throws at run time.
+    /// Checks a topology and returns one message per error (empty when it is valid): the messages of the
+    /// <see cref="TopologySeverity.Error"/> problems of <see cref="Check"/>, which the constructor throws.
     /// </summary>
     public static List<string> Validate(int inputSize, IReadOnlyList<DenseLayer> layers, LossFunction? loss, Precision precision)
     {
         var errors = new List<string>();
-        if (inputSize <= 0)
-            errors.Add(Format("The input size must be positive, but it is {0}.", inputSize));
+        foreach (TopologyProblem problem in Check(inputSize, layers, loss, precision))
+            if (problem.Severity == TopologySeverity.Error)
+                errors.Add(problem.Message);
+        return errors;
+    }
+
+    /// <summary>
+    /// Checks a topology against every rule and returns its problems in declaration order (empty when it is valid and
+    /// unremarkable). This is the one place the rules live: the runtime constructor throws the errors' messages
+    /// (<see cref="Validate"/>), and at build time the analyzer reports each problem on the attribute argument that
+    /// <see cref="TopologyProblem.Argument"/> and <see cref="TopologyProblem.Layer"/> name, while the generator emits
+    /// nothing for a network with an error.
+    /// </summary>
+    /// <param name="inputSize">n_0, or null when no input was declared (possible only at build time).</param>
+    /// <param name="layers">The layers in order.</param>
+    /// <param name="loss">The loss, or null for an inference-only network.</param>
+    /// <param name="precision">The floating-point type.</param>
+    public static List<TopologyProblem> Check(int? inputSize, IReadOnlyList<DenseLayer> layers, LossFunction? loss, Precision precision)
+    {
+        if (layers is null) throw new ArgumentNullException(nameof(layers));
+        var problems = new List<TopologyProblem>();
+        if (inputSize is null)
+            problems.Add(Error(TopologyProblemKind.MissingInput, TopologyArgument.InputSize, 0, 0,
+                "The network has no input; declare its size with [Input(size)]."));
+        else if (inputSize.Value <= 0)
+            problems.Add(Error(TopologyProblemKind.InputSizeNotPositive, TopologyArgument.InputSize, 0, inputSize.Value,
+                "The input size must be positive, but it is {0}.", inputSize.Value));
         if (!IsDefined(precision))
-            errors.Add(Format("Precision value {0} is not defined; use Precision.Single or Precision.Double.", (int)precision));
+            problems.Add(Error(TopologyProblemKind.UndefinedPrecision, TopologyArgument.Precision, 0, (int)precision,
+                "Precision value {0} is not defined; use Precision.Single or Precision.Double.", (int)precision));
         if (loss.HasValue && !IsDefined(loss.Value))
-            errors.Add(Format("Loss function value {0} is not defined; use LossFunction.SquaredError or LossFunction.CrossEntropy.", (int)loss.Value));
+            problems.Add(Error(TopologyProblemKind.UndefinedLoss, TopologyArgument.Loss, 0, (int)loss.Value,
+                "Loss function value {0} is not defined; use LossFunction.SquaredError or LossFunction.CrossEntropy.", (int)loss.Value));
         if (layers.Count == 0)
         {
-            errors.Add("The network has no layers; declare at least one [Dense] layer.");
-            return errors;
+            problems.Add(Error(TopologyProblemKind.NoLayers, TopologyArgument.None, 0, 0,
+                "The network has no layers; declare at least one [Dense] layer."));
+            return problems;
         }
 
+        // Counted in long so that an oversized network is reported rather than overflowing; only when every size
+        // involved is known and positive (a bad size is reported on its own).
         long parameters = 0;
-        long inputs = inputSize;
+        long inputs = inputSize ?? 0;
+        bool countable = inputSize > 0;
         for (int l = 0; l < layers.Count; l++)
         {
+            int number = l + 1;
             DenseLayer layer = layers[l];
             if (layer is null)
             {
-                errors.Add(Format("Layer {0} is null.", l + 1));
+                problems.Add(Error(TopologyProblemKind.NullLayer, TopologyArgument.None, number, 0, "Layer {0} is null.", number));
+                countable = false;
                 continue;
             }
             if (layer.Units <= 0)
-                errors.Add(Format("Dense layer {0} has {1} units; it needs at least 1.", l + 1, layer.Units));
+            {
+                problems.Add(Error(TopologyProblemKind.UnitsNotPositive, TopologyArgument.Units, number, layer.Units,
+                    "Dense layer {0} has {1} units; it needs at least 1.", number, layer.Units));
+                countable = false;
+            }
             if (!IsDefined(layer.Activation))
-                errors.Add(Format("Dense layer {0} has activation value {1}, which is not defined.", l + 1, (int)layer.Activation));
+                problems.Add(Error(TopologyProblemKind.UndefinedActivation, TopologyArgument.Activation, number, (int)layer.Activation,
+                    "Dense layer {0} has activation value {1}, which is not defined.", number, (int)layer.Activation));
             else if (layer.Activation == Activation.Softmax && l != layers.Count - 1)
-                errors.Add(Format("Dense layer {0} uses Softmax, which is only supported on the output layer (layer {1}).", l + 1, layers.Count));
-            if (layer.Units > 0 && inputs > 0)
+                problems.Add(Error(TopologyProblemKind.SoftmaxNotOnOutput, TopologyArgument.Activation, number, 0,
+                    "Dense layer {0} uses Softmax, which is only supported on the output layer (layer {1}).", number, layers.Count));
+            if (countable)
                 parameters += (inputs + 1) * layer.Units;
             inputs = layer.Units;
         }
 
         DenseLayer? output = layers[layers.Count - 1];
-        if (loss == LossFunction.CrossEntropy && output is not null && output.Activation != Activation.Softmax)
-            errors.Add(Format("CrossEntropy needs a Softmax output layer, but the output layer (layer {0}) uses {1}.", layers.Count, output.Activation));
-        if (parameters > MaxParameterCount)
-            errors.Add(Format("The network has {0} parameters; one buffer holds at most {1}.", parameters, MaxParameterCount));
-        return errors;
+        if (output is not null && loss == LossFunction.CrossEntropy && output.Activation != Activation.Softmax)
+            problems.Add(Error(TopologyProblemKind.CrossEntropyWithoutSoftmax, TopologyArgument.Loss, layers.Count, 0,
+                "CrossEntropy needs a Softmax output layer, but the output layer (layer {0}) uses {1}.", layers.Count, output.Activation));
+        if (output is not null && loss == LossFunction.SquaredError && output.Activation == Activation.Softmax)
+            problems.Add(new TopologyProblem(TopologyProblemKind.SoftmaxWithSquaredError, TopologySeverity.Warning, TopologyArgument.Loss, layers.Count, 0,
+                Format("The output layer (layer {0}) uses Softmax with SquaredError; Softmax pairs with CrossEntropy, and squared error through a softmax learns slowly.", layers.Count)));
+        if (countable && parameters > MaxParameterCount)
+            problems.Add(Error(TopologyProblemKind.TooManyParameters, TopologyArgument.None, 0, parameters,
+                "The network has {0} parameters; one buffer holds at most {1}.", parameters, MaxParameterCount));
+        else if (countable && parameters > LargeParameterCount)
+            problems.Add(new TopologyProblem(TopologyProblemKind.LargeNetwork, TopologySeverity.Warning, TopologyArgument.None, 0, parameters,
+                Format("The network has {0} parameters, more than {1}; each instance holds {2} bytes of parameters and as many of gradients.",
+                    parameters, LargeParameterCount, parameters * ElementSize(precision))));
+        return problems;
     }
 
     /// <summary>The most parameters a network may have (the largest .NET array of float).</summary>
     public const int MaxParameterCount = 0x7FFFFFC7;
+
+    /// <summary>
+    /// Above this many parameters <see cref="Check"/> warns (<see cref="TopologyProblemKind.LargeNetwork"/>): each
+    /// instance of a generated class holds its parameters and its gradients (40 MB each in float at this size), all
+    /// allocated and initialised by the constructor, on the large object heap.
+    /// </summary>
+    public const int LargeParameterCount = 10000000;
+
+    /// <summary>The size in bytes of one parameter: 4 for float, 8 for double.</summary>
+    public static int ElementSize(Precision precision) => precision == Precision.Double ? 8 : 4;
 
     /// <summary>A one-line description, for example "784 → Dense(128, ReLU) → Dense(10, Softmax); CrossEntropy; 101,770 parameters".</summary>
     public override string ToString()
@@ -212,6 +270,9 @@ public sealed class NetworkTopology
     private static bool IsDefined(Activation value) => value >= Activation.Identity && value <= Activation.Softmax;
     private static bool IsDefined(LossFunction value) => value >= LossFunction.SquaredError && value <= LossFunction.CrossEntropy;
     private static bool IsDefined(Precision value) => value >= Precision.Single && value <= Precision.Double;
+
+    private static TopologyProblem Error(TopologyProblemKind kind, TopologyArgument argument, int layer, long value, string format, params object[] args) =>
+        new(kind, TopologySeverity.Error, argument, layer, value, Format(format, args));
 
     private static string Format(string format, params object[] args) => string.Format(CultureInfo.InvariantCulture, format, args);
 }
