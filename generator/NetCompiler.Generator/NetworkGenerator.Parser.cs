@@ -1,112 +1,72 @@
+using System;
 using System.Collections.Generic;
-using System.Collections.Immutable;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
-using Microsoft.CodeAnalysis.CSharp.Syntax;
+using NetCompiler.Generator.Analysis;
 using NetCompiler.Generator.Model;
 
 namespace NetCompiler.Generator;
 
 public sealed partial class NetworkGenerator
 {
-    private const string InputAttributeName = "NetCompiler.InputAttribute";
-    private const string DenseAttributeName = "NetCompiler.DenseAttribute";
-    private const string LossAttributeName = "NetCompiler.LossAttribute";
-
     /// <summary>
-    /// Reads the attributes of one [Network] class into a <see cref="NetworkModel"/>, validated with the same rules
-    /// as <see cref="NetworkTopology"/> at run time. Never throws on user input: every problem becomes a diagnostic.
+    /// Reads one [Network] class into a <see cref="NetworkModel"/>, or into no model when any rule of
+    /// <see cref="NetworkRules"/> finds an error: <see cref="NetworkAnalyzer"/> reports those rules to the user, and
+    /// generating code for a broken network would only add a cascade of errors in code the user did not write.
+    /// Never throws: an unexpected exception becomes a <see cref="GeneratorFailure"/>, reported as NC0900.
     /// </summary>
     private static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
-        var type = (INamedTypeSymbol)context.TargetSymbol;
-        var syntax = (ClassDeclarationSyntax)context.TargetNode;
-        AttributeData networkAttribute = context.Attributes[0];
-        Location? networkLocation = networkAttribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation()
-                                    ?? syntax.Identifier.GetLocation();
-        var diagnostics = new List<DiagnosticInfo>();
-
-        // The generated half must be able to join the user's half.
-        string? shapeProblem = CheckTypeShape(type, syntax);
-        if (shapeProblem is not null)
-            return Failed(Diagnostics.Info(Diagnostics.UnsupportedTypeId, shapeProblem, networkLocation));
-
-        var precision = Precision.Single;
-        foreach (KeyValuePair<string, TypedConstant> named in networkAttribute.NamedArguments)
-            if (named.Key == "Precision" && named.Value.Value is int p)
-                precision = (Precision)p;
-
-        int? inputSize = null;
-        var layers = new List<DenseLayer>();
-        LossFunction? loss = null;
-        foreach (AttributeData attribute in type.GetAttributes())
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            string? name = attribute.AttributeClass?.ToDisplayString();
-            ImmutableArray<TypedConstant> args = attribute.ConstructorArguments;
-            Location? location = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation();
-            switch (name)
-            {
-                case InputAttributeName when args.Length == 1 && args[0].Value is int size:
-                    if (inputSize is not null)
-                        diagnostics.Add(Diagnostics.Info(Diagnostics.InvalidTopologyId, "A network has exactly one [Input]; remove the extra one.", location));
-                    inputSize = size;
-                    break;
-                case DenseAttributeName when args.Length == 2 && args[0].Value is int units && args[1].Value is int activation:
-                    layers.Add(new DenseLayer(units, (Activation)activation));
-                    break;
-                case LossAttributeName when args.Length == 1 && args[0].Value is int function:
-                    loss = (LossFunction)function;
-                    break;
-            }
+            return new ParseResult(ParseCore(context, cancellationToken), null);
         }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return new ParseResult(null, GeneratorFailure.From(context.TargetSymbol.Name, e));
+        }
+    }
 
-        if (inputSize is null)
-            diagnostics.Add(Diagnostics.Info(Diagnostics.InvalidTopologyId, $"Network '{type.Name}' has no [Input(size)] attribute.", networkLocation));
-        else
-            foreach (string error in NetworkTopology.Validate(inputSize.Value, layers, loss, precision))
-                diagnostics.Add(Diagnostics.Info(Diagnostics.InvalidTopologyId, $"Network '{type.Name}': {error}", networkLocation));
+    private static NetworkModel? ParseCore(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    {
+        if (context.TargetSymbol is not INamedTypeSymbol type) return null;
+        Compilation compilation = context.SemanticModel.Compilation;
+        NetworkAttributeTypes? types = NetworkAttributeTypes.Create(compilation);
+        if (types is null) return null;
+        NetworkDeclaration? network = NetworkDeclaration.Read(type, types, cancellationToken);
+        if (network is null || network.Malformed) return null;
 
-        if (diagnostics.Count > 0)
-            return new ParseResult(null, diagnostics.ToEquatableArray());
+        bool hasError = false;
+        NetworkRules.Analyze(network, compilation, diagnostic => hasError |= diagnostic.Severity == DiagnosticSeverity.Error, cancellationToken);
+        if (hasError) return null;
 
         var containing = new List<string>();
         for (INamedTypeSymbol? outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
-            containing.Insert(0, "partial " + (outer.IsRecord ? "record " : "") + (outer.TypeKind == TypeKind.Struct ? "struct " : outer.IsRecord ? "" : "class ") + outer.Name);
+            containing.Insert(0, "partial " + Keyword(outer) + " " + Identifier(outer.Name));
 
-        string? ns = type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString();
-        string hintName = type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat).Replace("global::", "").Replace('<', '[').Replace('>', ']') + ".g.cs";
-        var model = new NetworkModel(
+        string? ns = type.ContainingNamespace.IsGlobalNamespace ? null
+            : type.ContainingNamespace.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat).Replace("global::", "");
+        string hintName = type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat).Replace("global::", "").Replace("@", "") + ".g.cs";
+        return new NetworkModel(
             ns,
-            type.Name,
+            Identifier(type.Name),
             containing.ToEquatableArray(),
             hintName,
-            precision,
-            inputSize!.Value,
-            layers.ConvertAll(l => new LayerModel(l.Units, l.Activation)).ToEquatableArray(),
-            loss);
-        return new ParseResult(model, default);
-
-        static ParseResult Failed(DiagnosticInfo info) => new(null, ImmutableArray.Create(info).ToEquatableArray());
+            network.Precision,
+            network.InputSize!.Value,
+            network.Layers.ConvertAll(l => new LayerModel(l.Units, l.Activation)).ToEquatableArray(),
+            network.LossFunction);
     }
 
-    private static string? CheckTypeShape(INamedTypeSymbol type, ClassDeclarationSyntax syntax)
+    /// <summary>The keyword(s) that declare <paramref name="type"/>, for the generated partial declaration around the network.</summary>
+    private static string Keyword(INamedTypeSymbol type) => type.TypeKind switch
     {
-        if (!syntax.Modifiers.Any(SyntaxKind.PartialKeyword))
-            return $"Class '{type.Name}' must be declared partial so that NetCompiler can generate the rest of it.";
-        if (type.IsGenericType)
-            return $"Class '{type.Name}' is generic; a network class cannot have type parameters.";
-        if (type.IsStatic)
-            return $"Class '{type.Name}' is static; a network class holds parameters and cannot be static.";
-        for (INamedTypeSymbol? outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
-        {
-            if (outer.IsGenericType)
-                return $"Class '{type.Name}' is nested in generic type '{outer.Name}'; declare it outside.";
-            foreach (SyntaxReference reference in outer.DeclaringSyntaxReferences)
-                if (reference.GetSyntax() is TypeDeclarationSyntax declaration && !declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
-                    return $"Class '{type.Name}' is nested in '{outer.Name}', which must be declared partial too.";
-        }
-        return null;
-    }
+        TypeKind.Interface => "interface",
+        TypeKind.Struct => type.IsRecord ? "record struct" : "struct",
+        _ => type.IsRecord ? "record" : "class",
+    };
+
+    /// <summary>A name as C# source: keywords get an @ ("@event").</summary>
+    private static string Identifier(string name) => SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
 }

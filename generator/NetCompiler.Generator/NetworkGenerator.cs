@@ -1,12 +1,15 @@
-using System.Linq;
+using System;
 using Microsoft.CodeAnalysis;
+using NetCompiler.Generator.Analysis;
+using NetCompiler.Generator.Diagnostics;
 using NetCompiler.Generator.Model;
 
 namespace NetCompiler.Generator;
 
 /// <summary>
 /// Compiles every class marked [Network] into Vector256 forward, backward and update code specialised to its shapes.
-/// This file holds only the pipeline; parsing is in NetworkGenerator.Parser.cs, emission under Emit/.
+/// This file holds only the pipeline; parsing is in NetworkGenerator.Parser.cs, emission under Emit/. User mistakes
+/// are reported by <see cref="NetworkAnalyzer"/>, not here: for a network with an error this emits nothing.
 /// </summary>
 [Generator(LanguageNames.CSharp)]
 public sealed partial class NetworkGenerator : IIncrementalGenerator
@@ -20,30 +23,28 @@ public sealed partial class NetworkGenerator : IIncrementalGenerator
         public const string Models = nameof(Models);
     }
 
-    private const string NetworkAttributeName = "NetCompiler.NetworkAttribute";
-
     /// <inheritdoc/>
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
         // ForAttributeWithMetadataName looks only at syntax nodes that carry an attribute and, through the
         // compiler's index of attribute names, skips files without one: an edit elsewhere costs nothing here.
         // The transform turns symbols into a ParseResult of plain values, so later steps compare by value and an
-        // edit that leaves the network's attributes unchanged stops here as Cached/Unchanged.
+        // edit that leaves the network's attributes unchanged stops here as Cached/Unchanged. (So a rule that
+        // depends on another file, such as a colliding member in another partial declaration, is seen by the
+        // generator when the network's own file changes or on the next full build; the analyzer sees it at once.)
         IncrementalValuesProvider<ParseResult> results = context.SyntaxProvider
             .ForAttributeWithMetadataName(
-                NetworkAttributeName,
+                NetworkAttributeTypes.NetworkAttributeName,
                 predicate: static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.ClassDeclarationSyntax,
                 transform: static (context, cancellationToken) => Parse(context, cancellationToken))
             .WithTrackingName(TrackingNames.Parse);
 
-        // Diagnostics and models go to separate outputs, so a diagnostic-only change does not re-emit source.
+        // A failure of the generator itself is the only diagnostic reported here (NC0900): a bug in NetCompiler,
+        // said plainly rather than left as missing code.
         context.RegisterSourceOutput(
-            results.Where(static r => r.Diagnostics.Count > 0).Select(static (r, _) => r.Diagnostics),
-            static (context, diagnostics) =>
-            {
-                foreach (DiagnosticInfo info in diagnostics)
-                    context.ReportDiagnostic(Diagnostics.Create(info));
-            });
+            results.Where(static r => r.Failure is not null).Select(static (r, _) => r.Failure!),
+            static (context, failure) => context.ReportDiagnostic(
+                Diagnostic.Create(DiagnosticDescriptors.GeneratorFailure, Location.None, failure.Network, failure.Error)));
 
         IncrementalValuesProvider<NetworkModel> models = results
             .Where(static r => r.Model is not null)
@@ -52,6 +53,16 @@ public sealed partial class NetworkGenerator : IIncrementalGenerator
 
         // The emitter is a pure function of the model; it runs only when a model changed.
         context.RegisterSourceOutput(models, static (context, model) =>
-            context.AddSource(model.HintName, Emit.NetworkEmitter.Emit(model)));
+        {
+            try
+            {
+                context.AddSource(model.HintName, Emit.NetworkEmitter.Emit(model));
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !context.CancellationToken.IsCancellationRequested)
+            {
+                GeneratorFailure failure = GeneratorFailure.From(model.ClassName, e);
+                context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.GeneratorFailure, Location.None, failure.Network, failure.Error));
+            }
+        });
     }
 }

@@ -67,7 +67,7 @@ internal sealed partial class NetworkEmitter
         foreach (string outer in _model.ContainingTypes) blocks.Add(w.Open(outer));
 
         WriteDescription(w);
-        w.Line("[global::System.CodeDom.Compiler.GeneratedCode(\"NetCompiler.Generator\", \"" + GeneratorVersion + "\")]");
+        w.Line("[global::System.CodeDom.Compiler.GeneratedCode(\"" + Analysis.GeneratedMembers.ToolName + "\", \"" + GeneratorVersion + "\")]");
         string interfaceName = Trainable ? "INetwork" : "IInferenceNetwork";
         using (w.Open("partial class " + _model.ClassName + " : global::NetCompiler." + interfaceName + "<" + T + ">"))
         {

@@ -1,5 +1,3 @@
-using Microsoft.CodeAnalysis.Text;
-
 namespace NetCompiler.Generator.Model;
 
 /// <summary>
@@ -27,8 +25,23 @@ internal sealed record NetworkModel(
 /// <summary>One [Dense] attribute: n_l outputs and the transfer function f.</summary>
 internal sealed record LayerModel(int Units, Activation Activation);
 
-/// <summary>A diagnostic carried as data through the pipeline (a <see cref="Microsoft.CodeAnalysis.Location"/> would root the compilation).</summary>
-internal sealed record DiagnosticInfo(string Id, string Message, string? FilePath, TextSpan Span, LinePositionSpan LineSpan);
+/// <summary>
+/// An unexpected exception in the generator, carried as data (the exception itself would hold symbols) and reported
+/// as NC0900 instead of escaping: an escaped exception is only warning CS8785 and silently missing code.
+/// </summary>
+/// <param name="Network">The name of the network class.</param>
+/// <param name="Error">The exception's type, message and innermost frame.</param>
+internal sealed record GeneratorFailure(string Network, string Error)
+{
+    public static GeneratorFailure From(string network, System.Exception exception)
+    {
+        string? frame = exception.StackTrace?.Split('\n')[0].Trim();
+        return new GeneratorFailure(network, exception.GetType().FullName + ": " + exception.Message + (frame is null ? "" : " (" + frame + ")"));
+    }
+}
 
-/// <summary>The parser's result for one [Network] class: a model to emit, or none, and the diagnostics to report.</summary>
-internal sealed record ParseResult(NetworkModel? Model, EquatableArray<DiagnosticInfo> Diagnostics);
+/// <summary>
+/// The parser's result for one [Network] class: the model to emit, or none when the class has an error (which the
+/// analyzer reports) or the parser failed (<paramref name="Failure"/>).
+/// </summary>
+internal sealed record ParseResult(NetworkModel? Model, GeneratorFailure? Failure);

@@ -1,0 +1,178 @@
+using Microsoft.CodeAnalysis;
+
+namespace NetCompiler.Generator.Diagnostics;
+
+/// <summary>
+/// Every diagnostic NetCompiler reports, with its ID as a constant (for code fixes, suppressions and tests). The
+/// analyzer (<see cref="NetworkAnalyzer"/>) reports all of them but <see cref="GeneratorFailure"/>, which only the
+/// generator reports. Each is documented, with a wrong and a fixed example, in docs/diagnostics.md under its ID; new
+/// ones go into AnalyzerReleases.Unshipped.md too.
+/// </summary>
+/// <remarks>
+/// ID ranges: NC0001–NC0009 the shape of the [Network] class; NC0010–NC0029 its attributes and topology;
+/// NC0030–NC0039 names that collide with generated members; NC0040–NC0049 size and cost; NC0900 the generator itself.
+/// </remarks>
+public static class DiagnosticDescriptors
+{
+    public const string NotPartialId = "NC0001";
+    public const string ContainingTypeNotPartialId = "NC0002";
+    public const string GenericId = "NC0003";
+    public const string NestedInGenericId = "NC0004";
+    public const string StaticId = "NC0005";
+    public const string UnsupportedTypeKindId = "NC0006";
+
+    public const string MissingInputId = "NC0010";
+    public const string InputSizeNotPositiveId = "NC0011";
+    public const string NoLayersId = "NC0012";
+    public const string UnitsNotPositiveId = "NC0013";
+    public const string UndefinedEnumValueId = "NC0014";
+    public const string SoftmaxNotOnOutputId = "NC0015";
+    public const string CrossEntropyWithoutSoftmaxId = "NC0016";
+    public const string SoftmaxWithSquaredErrorId = "NC0017";
+    public const string InferenceOnlyId = "NC0018";
+    public const string AttributesSplitId = "NC0019";
+    public const string AttributeWithoutNetworkId = "NC0020";
+
+    public const string MemberCollisionId = "NC0030";
+    public const string InheritedMemberCollisionId = "NC0031";
+    public const string ClassNameCollisionId = "NC0032";
+
+    public const string TooManyParametersId = "NC0040";
+    public const string LargeNetworkId = "NC0041";
+    public const string NetworkCostId = "NC0042";
+
+    public const string GeneratorFailureId = "NC0900";
+
+    /// <summary>
+    /// Help links go to the anchors of docs/diagnostics.md in the repository (there is no other website); the page
+    /// says so at its top. One constant, so that a move of the docs is one edit.
+    /// </summary>
+    public const string HelpLinkBase = "https://github.com/NetCompiler/NetCompiler/blob/main/docs/diagnostics.md#";
+
+    private const string Usage = "NetCompiler.Usage";
+    private const string Topology = "NetCompiler.Topology";
+    private const string Naming = "NetCompiler.Naming";
+    private const string Performance = "NetCompiler.Performance";
+    private const string Generator = "NetCompiler.Generator";
+
+    public static readonly DiagnosticDescriptor NotPartial = new(NotPartialId,
+        "A [Network] class must be partial",
+        "Class '{0}' must be declared partial so that NetCompiler can generate the rest of it",
+        Usage, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0001");
+
+    public static readonly DiagnosticDescriptor ContainingTypeNotPartial = new(ContainingTypeNotPartialId,
+        "A type containing a [Network] class must be partial",
+        "Network class '{0}' is nested in '{1}', which must be declared partial too",
+        Usage, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0002");
+
+    public static readonly DiagnosticDescriptor Generic = new(GenericId,
+        "A [Network] class cannot be generic",
+        "Network class '{0}' has {1} type parameter(s); a network class cannot be generic",
+        Usage, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0003");
+
+    public static readonly DiagnosticDescriptor NestedInGeneric = new(NestedInGenericId,
+        "A [Network] class cannot be nested in a generic type",
+        "Network class '{0}' is nested in generic type '{1}'; declare it outside",
+        Usage, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0004");
+
+    public static readonly DiagnosticDescriptor Static = new(StaticId,
+        "A [Network] class cannot be static",
+        "Network class '{0}' is static; a network holds its parameters in instance fields",
+        Usage, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0005");
+
+    public static readonly DiagnosticDescriptor UnsupportedTypeKind = new(UnsupportedTypeKindId,
+        "A [Network] type must be a plain class",
+        "Network '{0}' is {1}; declare it as a plain partial class",
+        Usage, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0006");
+
+    public static readonly DiagnosticDescriptor MissingInput = new(MissingInputId,
+        "A network needs [Input]",
+        "Network '{0}' has no [Input(size)]; declare the size of its input",
+        Topology, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0010");
+
+    public static readonly DiagnosticDescriptor InputSizeNotPositive = new(InputSizeNotPositiveId,
+        "The input size must be positive",
+        "The input size of network '{0}' must be positive, but it is {1}",
+        Topology, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0011");
+
+    public static readonly DiagnosticDescriptor NoLayers = new(NoLayersId,
+        "A network needs at least one [Dense] layer",
+        "Network '{0}' has no layers; declare at least one [Dense] layer",
+        Topology, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0012");
+
+    public static readonly DiagnosticDescriptor UnitsNotPositive = new(UnitsNotPositiveId,
+        "A layer needs at least one unit",
+        "Dense layer {0} has {1} units; it needs at least 1",
+        Topology, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0013");
+
+    public static readonly DiagnosticDescriptor UndefinedEnumValue = new(UndefinedEnumValueId,
+        "Enum value is not defined",
+        "{0} value {1} is not defined; use one of {2}",
+        Topology, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0014");
+
+    public static readonly DiagnosticDescriptor SoftmaxNotOnOutput = new(SoftmaxNotOnOutputId,
+        "Softmax is only supported on the output layer",
+        "Dense layer {0} uses Softmax, which is only supported on the output layer (layer {1})",
+        Topology, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0015");
+
+    public static readonly DiagnosticDescriptor CrossEntropyWithoutSoftmax = new(CrossEntropyWithoutSoftmaxId,
+        "CrossEntropy needs a Softmax output layer",
+        "CrossEntropy needs a Softmax output layer, but the output layer (layer {0}) uses {1}",
+        Topology, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0016");
+
+    public static readonly DiagnosticDescriptor SoftmaxWithSquaredError = new(SoftmaxWithSquaredErrorId,
+        "Softmax output trained with SquaredError",
+        "The output layer (layer {0}) uses Softmax with SquaredError; Softmax pairs with CrossEntropy, and squared error through a softmax learns slowly",
+        Topology, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0017");
+
+    public static readonly DiagnosticDescriptor InferenceOnly = new(InferenceOnlyId,
+        "Network without [Loss] is inference-only",
+        "Network '{0}' has no [Loss], so it is inference-only: no Backward, Update or TrainStep is generated",
+        Topology, DiagnosticSeverity.Info, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0018");
+
+    public static readonly DiagnosticDescriptor AttributesSplit = new(AttributesSplitId,
+        "A network's attributes must be on one declaration",
+        "[{0}] of network '{1}' is on a different partial declaration than [Network]; put all of a network's attributes on one declaration, since the order of layers across declarations is not defined",
+        Usage, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0019");
+
+    public static readonly DiagnosticDescriptor AttributeWithoutNetwork = new(AttributeWithoutNetworkId,
+        "Network attribute on a class without [Network]",
+        "[{0}] on '{1}' is ignored because the class has no [Network] attribute",
+        Usage, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0020");
+
+    public static readonly DiagnosticDescriptor MemberCollision = new(MemberCollisionId,
+        "Member collides with a generated member",
+        "Member '{0}' of network '{1}' has the name of a member NetCompiler generates; rename it",
+        Naming, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0030");
+
+    public static readonly DiagnosticDescriptor InheritedMemberCollision = new(InheritedMemberCollisionId,
+        "Generated member would hide an inherited member",
+        "Network '{0}' inherits {1} from '{2}', which the generated members would hide; rename them or derive from another type",
+        Naming, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0031");
+
+    public static readonly DiagnosticDescriptor ClassNameCollision = new(ClassNameCollisionId,
+        "Network class has the name of a generated member",
+        "Network class '{0}' has the name of a member NetCompiler generates, and a member cannot have the name of its class; rename the class",
+        Naming, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0032");
+
+    public static readonly DiagnosticDescriptor TooManyParameters = new(TooManyParametersId,
+        "Network has more parameters than one buffer holds",
+        "Network '{0}' has {1} parameters ({2} bytes); one buffer holds at most {3}",
+        Performance, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0040");
+
+    public static readonly DiagnosticDescriptor LargeNetwork = new(LargeNetworkId,
+        "Network is very large",
+        "Network '{0}' has {1} parameters, more than {2}: each instance holds {3} bytes of parameters and as many of gradients",
+        Performance, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0041");
+
+    public static readonly DiagnosticDescriptor NetworkCost = new(NetworkCostId,
+        "Network cost",
+        "Network '{0}': {1} parameters, {2} multiply-adds per forward pass, {3} bytes of parameters",
+        Performance, DiagnosticSeverity.Info, isEnabledByDefault: false, helpLinkUri: HelpLinkBase + "nc0042",
+        description: "Off by default; turn it on with 'dotnet_diagnostic.NC0042.severity = suggestion' (or warning) in .editorconfig to see each network's cost at build time.");
+
+    public static readonly DiagnosticDescriptor GeneratorFailure = new(GeneratorFailureId,
+        "The NetCompiler generator failed",
+        "The NetCompiler generator failed on network '{0}' and generated nothing for it: {1}. This is a bug in NetCompiler; please report it with the network's attributes.",
+        Generator, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0900");
+}
