@@ -14,7 +14,7 @@ internal static class GeneratorDriver
 {
     public static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.CSharp12);
 
-    private static readonly ImmutableArray<MetadataReference> References =
+    public static readonly ImmutableArray<MetadataReference> References =
         Basic.Reference.Assemblies.Net80.References.All
             .Cast<MetadataReference>()
             .Append(MetadataReference.CreateFromFile(typeof(NetworkAttribute).Assembly.Location))

@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Collections.Immutable;
+using System.Linq;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -66,7 +67,7 @@ internal sealed class NetworkDeclaration
 
         declaration.Syntax = (declaration.Network.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax)
             ?.Parent?.Parent as TypeDeclarationSyntax;
-        declaration.ReadNetwork();
+        declaration.ReadNetwork(cancellationToken);
         foreach (AttributeData attribute in attributes)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -85,11 +86,11 @@ internal sealed class NetworkDeclaration
                     declaration.Input ??= attribute;
                     declaration.InputSize ??= size;
                     break;
-                case NetworkAttributeKind.Dense when args.Length == 2 && args[0].Value is int units && args[1].Value is int activation:
+                case NetworkAttributeKind.Dense when args.Length == 2 && args[0].Value is int units && args[1].Kind == TypedConstantKind.Enum && args[1].Value is int activation:
                     declaration.Dense.Add(attribute);
                     declaration.Layers.Add(new DenseLayer(units, (Activation)activation));
                     break;
-                case NetworkAttributeKind.Loss when args.Length == 1 && args[0].Value is int function:
+                case NetworkAttributeKind.Loss when args.Length == 1 && args[0].Kind == TypedConstantKind.Enum && args[0].Value is int function:
                     if (declaration.Loss is not null) declaration.Malformed = true;
                     declaration.Loss ??= attribute;
                     declaration.LossFunction ??= (LossFunction)function;
@@ -102,16 +103,20 @@ internal sealed class NetworkDeclaration
         return declaration;
     }
 
-    private void ReadNetwork()
+    private void ReadNetwork(CancellationToken cancellationToken)
     {
         if (Network.AttributeConstructor is null)
         {
             Malformed = true;
             return;
         }
+        // A named argument with a compile error (Precision = 1) is left out of NamedArguments rather than marked.
+        if (Network.ApplicationSyntaxReference?.GetSyntax(cancellationToken) is AttributeSyntax { ArgumentList: { } arguments }
+            && arguments.Arguments.Count(a => a.NameEquals is not null) != Network.NamedArguments.Length)
+            Malformed = true;
         foreach (KeyValuePair<string, TypedConstant> named in Network.NamedArguments)
         {
-            if (named.Key == "Precision" && named.Value.Value is int precision)
+            if (named.Key == "Precision" && named.Value.Kind == TypedConstantKind.Enum && named.Value.Value is int precision)
                 Precision = (Precision)precision;
             else
                 Malformed = true;
