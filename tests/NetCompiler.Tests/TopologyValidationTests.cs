@@ -95,4 +95,49 @@ public class TopologyValidationTests
         Assert.Equal("784 → Dense(128, ReLU) → Dense(10, Softmax); CrossEntropy; 101,770 parameters", topology.ToString());
         Assert.Empty(NetworkTopology.Validate(784, [new DenseLayer(128, Activation.ReLU), new DenseLayer(10, Activation.Softmax)], LossFunction.CrossEntropy, Precision.Single));
     }
+
+    [Fact]
+    public void CheckSaysWhatWhereAndHowBad()
+    {
+        var problems = NetworkTopology.Check(0, [new DenseLayer(4, Activation.Softmax), new DenseLayer(-2, (Activation)9)], (LossFunction)3, Precision.Single);
+        Assert.Collection(problems,
+            p => AssertProblem(p, TopologyProblemKind.InputSizeNotPositive, TopologyArgument.InputSize, 0, 0),
+            p => AssertProblem(p, TopologyProblemKind.UndefinedLoss, TopologyArgument.Loss, 0, 3),
+            p => AssertProblem(p, TopologyProblemKind.SoftmaxNotOnOutput, TopologyArgument.Activation, 1, 0),
+            p => AssertProblem(p, TopologyProblemKind.UnitsNotPositive, TopologyArgument.Units, 2, -2),
+            p => AssertProblem(p, TopologyProblemKind.UndefinedActivation, TopologyArgument.Activation, 2, 9));
+        Assert.All(problems, p => Assert.Equal(TopologySeverity.Error, p.Severity));
+        Assert.Equal(problems.ConvertAll(p => p.Message), NetworkTopology.Validate(0, [new DenseLayer(4, Activation.Softmax), new DenseLayer(-2, (Activation)9)], (LossFunction)3, Precision.Single));
+
+        static void AssertProblem(TopologyProblem problem, TopologyProblemKind kind, TopologyArgument argument, int layer, long value)
+        {
+            Assert.Equal(kind, problem.Kind);
+            Assert.Equal(argument, problem.Argument);
+            Assert.Equal(layer, problem.Layer);
+            Assert.Equal(value, problem.Value);
+        }
+    }
+
+    [Fact]
+    public void MissingInputIsABuildTimeProblem()
+    {
+        TopologyProblem problem = Assert.Single(NetworkTopology.Check(null, [new DenseLayer(2)], null, Precision.Single));
+        Assert.Equal(TopologyProblemKind.MissingInput, problem.Kind);
+        Assert.Equal("The network has no input; declare its size with [Input(size)].", problem.Message);
+    }
+
+    [Fact]
+    public void WarningsAreNotThrown()
+    {
+        // Softmax with SquaredError works (and is tested); the runtime accepts it, the analyzer only advises.
+        TopologyProblem softmax = Assert.Single(NetworkTopology.Check(4, [new DenseLayer(3, Activation.Softmax)], LossFunction.SquaredError, Precision.Single));
+        Assert.Equal((TopologyProblemKind.SoftmaxWithSquaredError, TopologySeverity.Warning, TopologyArgument.Loss, 1), (softmax.Kind, softmax.Severity, softmax.Argument, softmax.Layer));
+        _ = new NetworkTopology(4, [new DenseLayer(3, Activation.Softmax)], LossFunction.SquaredError);
+
+        // 10,001 × 1,001 = 10,011,001 parameters: above LargeParameterCount, a warning naming the count and the bytes.
+        TopologyProblem large = Assert.Single(NetworkTopology.Check(10_000, [new DenseLayer(1_001)], null, Precision.Double));
+        Assert.Equal((TopologyProblemKind.LargeNetwork, TopologySeverity.Warning, 10_011_001L), (large.Kind, large.Severity, large.Value));
+        Assert.Equal("The network has 10011001 parameters, more than 10000000; each instance holds 80088008 bytes of parameters and as many of gradients.", large.Message);
+        Assert.Empty(NetworkTopology.Validate(10_000, [new DenseLayer(1_001)], null, Precision.Double));
+    }
 }
