@@ -60,6 +60,21 @@ public class GeneratedCodeTests
         Assert.True(diagnostics.IsEmpty, string.Join(Environment.NewLine, diagnostics));
     }
 
+    /// <summary>
+    /// Generated code names framework and runtime types with global::, so a user's types called like them, in the
+    /// network's namespace or the global one, cannot capture those names.
+    /// </summary>
+    [Theory]
+    [InlineData("namespace Demo;\npublic static class VectorMath { }\npublic class Vector256 { }\npublic class VectorF { }\npublic class MemoryMarshal { }")]
+    [InlineData("public class Unsafe { }\npublic class Vector256<T> { }\nnamespace Demo { }")]
+    public void UserTypesNamedLikeFrameworkTypesDoNotBreakGeneratedCode(string declarations)
+    {
+        string network = "\n[Network, Input(3), Dense(20, Activation.Tanh), Dense(2, Activation.Softmax), Loss(LossFunction.CrossEntropy)]\npublic partial class Net { }";
+        var (_, generated, diagnostics) = GeneratorDriver.Run("using NetCompiler;\n" + declarations.Replace("namespace Demo { }", "") + network);
+        Assert.Single(generated);
+        Assert.True(diagnostics.IsEmpty, string.Join(Environment.NewLine, diagnostics));
+    }
+
     [Fact]
     public void OutputIsDeterministic()
     {

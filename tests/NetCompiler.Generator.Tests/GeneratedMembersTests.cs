@@ -34,7 +34,6 @@ public class GeneratedMembersTests
                 PropertyDeclarationSyntax or MethodDeclarationSyntax => new string[0], // explicit interface implementations
                 _ => new[] { "unexpected member kind: " + member.Kind() },
             })
-            .Concat(unit.Usings.Where(u => u.Alias is not null).Select(u => u.Alias!.Name.Identifier.ValueText))
             .OrderBy(n => n, System.StringComparer.Ordinal)
             .ToArray();
         var listed = GeneratedMembers.For(layers, trainable, softmax, (generator::NetCompiler.Precision)(int)precision).Select(m => m.Name).OrderBy(n => n, System.StringComparer.Ordinal).ToArray();

@@ -5,8 +5,8 @@ using System.Globalization;
 namespace NetCompiler.Generator.Analysis;
 
 /// <summary>
-/// The names the emitter declares in a network class, and the names its code looks up from inside the class (the file's
-/// using aliases): a user member with one of these names collides with the generated code. A test compares this list
+/// The names the emitter declares in a network class: a user member with one of these names collides with the generated
+/// code. (Everything else generated code names is global::-qualified, so no user name can capture it.) A test compares this list
 /// with the members of emitted classes, so a new generated member cannot be forgotten here.
 /// </summary>
 internal static class GeneratedMembers
@@ -31,17 +31,7 @@ internal static class GeneratedMembers
         public bool IsMethod => !ParameterTypes.IsDefault;
     }
 
-    /// <summary>The using aliases of a generated file; a member of the class or of an enclosing type with such a name would hide them.</summary>
-    public static IEnumerable<string> Aliases(Precision precision)
-    {
-        yield return "Unsafe";
-        yield return "MemoryMarshal";
-        yield return "Vector256";
-        yield return "VectorMath";
-        yield return precision == Precision.Double ? "VectorD" : "VectorF";
-    }
-
-    /// <summary>Every member the emitter declares for a network of this shape, plus the aliases its code uses.</summary>
+    /// <summary>Every member the emitter declares for a network of this shape.</summary>
     public static List<Member> For(int layerCount, bool trainable, bool softmaxOutput, Precision precision)
     {
         string t = precision == Precision.Double ? "double" : "float";
@@ -82,8 +72,6 @@ internal static class GeneratedMembers
             members.Add(new Member("Update", ImmutableArray.Create(t)));
             members.Add(new Member("TrainStep", ImmutableArray.Create(readOnlySpan, readOnlySpan, t)));
         }
-        foreach (string alias in Aliases(precision))
-            members.Add(new Member(alias));
         return members;
     }
 

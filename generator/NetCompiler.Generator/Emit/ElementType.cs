@@ -49,7 +49,7 @@ internal sealed class ElementType
 
     private string Mask(System.Func<int, bool> keep)
     {
-        var text = new StringBuilder("Vector256." + _asMethod + "(Vector256.Create(");
+        var text = new StringBuilder("global::System.Runtime.Intrinsics.Vector256." + _asMethod + "(global::System.Runtime.Intrinsics.Vector256.Create(");
         for (int lane = 0; lane < Lanes; lane++)
         {
             if (lane > 0) text.Append(", ");

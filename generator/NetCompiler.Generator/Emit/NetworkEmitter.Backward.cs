@@ -25,7 +25,7 @@ internal sealed partial class NetworkEmitter
             w.Line("if (!_hasForward) throw new global::System.InvalidOperationException(\"Backward needs a forward pass first: call Forward or TrainStep.\");");
             w.Line(Ref("p", "_parameters"));
             w.Line(Ref("g", "_gradients"));
-            w.Line("ref " + T + " d = ref MemoryMarshal.GetReference(target);");
+            w.Line("ref " + T + " d = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(target);");
             for (int l = 0; l <= L; l++) w.Line(Ref("x" + l, "_x" + l));
             foreach (LayerShape layer in _layers) w.Line(Ref("s" + layer.Number, "_s" + layer.Number));
             w.Line();
@@ -100,7 +100,7 @@ internal sealed partial class NetworkEmitter
     private void ActivationBackward(SourceWriter w, LayerShape layer, CostModel cost)
     {
         int l = layer.Number, padded = _t.Padded(layer.Outputs);
-        string x = "x" + l, s = "s" + l, one = AliasOfVector + ".One", zero = AliasOfVector + ".Zero";
+        string x = "x" + l, s = "s" + l, one = VectorType + ".One", zero = VectorType + ".Zero";
         string? derivative = layer.Activation switch
         {
             Activation.Sigmoid => "x * (" + one + " - x)",
@@ -120,11 +120,11 @@ internal sealed partial class NetworkEmitter
         bool unroll = cost.TryUnrollElementwise(padded / V);
         Range(w, "j", 0, padded, V, unroll, j =>
         {
-            w.Line(AliasOfVector + " x = " + Load(x, j) + ";");
+            w.Line(VectorType + " x = " + Load(x, j) + ";");
             string value = layer.Activation switch
             {
-                Activation.ReLU => Load(s, j) + " & Vector256.GreaterThan(x, " + zero + ")",
-                Activation.LeakyReLU => "Vector256.ConditionalSelect(Vector256.GreaterThan(x, " + zero + "), " + Load(s, j) + ", " + Load(s, j) + " * " + _t.Literal(NetworkTopology.LeakyReLUSlope) + ")",
+                Activation.ReLU => Load(s, j) + " & global::System.Runtime.Intrinsics.Vector256.GreaterThan(x, " + zero + ")",
+                Activation.LeakyReLU => "global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.GreaterThan(x, " + zero + "), " + Load(s, j) + ", " + Load(s, j) + " * " + _t.Literal(NetworkTopology.LeakyReLUSlope) + ")",
                 _ => Load(s, j) + " * (" + derivative + ")",
             };
             w.Line(Store(value, s, j));
@@ -186,20 +186,20 @@ internal sealed partial class NetworkEmitter
         string x = "x" + (l - 1), s = "s" + l, sIn = "s" + (l - 1);
         for (int k = 0; k < block.Count; k++)
         {
-            w.Line(AliasOfVector + " x_" + k + " = " + Load(x, block[k].Offset) + (block[k].Tail ? " & " + _t.MaskLast(tail) : "") + ";");
-            if (needInputSensitivity) w.Line(AliasOfVector + " xHat_" + k + " = " + AliasOfVector + ".Zero;");
+            w.Line(VectorType + " x_" + k + " = " + Load(x, block[k].Offset) + (block[k].Tail ? " & " + _t.MaskLast(tail) : "") + ";");
+            if (needInputSensitivity) w.Line(VectorType + " xHat_" + k + " = " + VectorType + ".Zero;");
         }
         Range(w, "i", 0, m, 1, unrollRows, i =>
         {
-            w.Line(AliasOfVector + " uHat = Vector256.Create(" + At(s, i.ToString()) + ");");
+            w.Line(VectorType + " uHat = global::System.Runtime.Intrinsics.Vector256.Create(" + At(s, i.ToString()) + ");");
             if (needInputSensitivity) w.Line("ref " + T + " wRow = ref " + At("p", "W" + l + " + " + i.Times(n)) + ";");
             w.Line("ref " + T + " gRow = ref " + At("g", "W" + l + " + " + i.Times(n)) + ";");
             for (int k = 0; k < block.Count; k++)
             {
                 Index c = block[k].Offset;
-                w.Line(Store("VectorMath.MultiplyAddNegated(uHat, x_" + k + ", " + Load("gRow", c) + ")", "gRow", c));
+                w.Line(Store("global::NetCompiler.VectorMath.MultiplyAddNegated(uHat, x_" + k + ", " + Load("gRow", c) + ")", "gRow", c));
                 if (needInputSensitivity)
-                    w.Line("xHat_" + k + " = VectorMath.MultiplyAdd(" + Load("wRow", c) + ", uHat, xHat_" + k + ");");
+                    w.Line("xHat_" + k + " = global::NetCompiler.VectorMath.MultiplyAdd(" + Load("wRow", c) + ", uHat, xHat_" + k + ");");
             }
         }, scopeEach: true);
         if (!needInputSensitivity) return;
@@ -207,7 +207,7 @@ internal sealed partial class NetworkEmitter
         {
             Index c = block[k].Offset;
             if (block[k].Tail)
-                w.Line(Store("Vector256.ConditionalSelect(" + _t.MaskLast(tail) + ", xHat_" + k + ", " + Load(sIn, c) + ")", sIn, c));
+                w.Line(Store("global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(" + _t.MaskLast(tail) + ", xHat_" + k + ", " + Load(sIn, c) + ")", sIn, c));
             else
                 w.Line(Store("xHat_" + k, sIn, c));
         }

@@ -56,7 +56,7 @@ internal sealed partial class NetworkEmitter
             w.Line("// " + (unrollRows ? "Written out: the layer is small (" + m * vectors + " vector multiply-adds)." : "Loops: " + m * vectors + " vector multiply-adds are too many to write out.")
                    + " " + RowGroup + " rows at a time, so each load of x" + Sup(l - 1) + " feeds " + RowGroup + " FMAs.");
             if (tail > 0)
-                w.Line(AliasOfVector + " xTail = " + Load(x, n - V) + " & " + _t.MaskLast(tail) + "; // x[" + (n - tail) + ".." + n + "); lanes the whole vectors cover are zeroed");
+                w.Line(VectorType + " xTail = " + Load(x, n - V) + " & " + _t.MaskLast(tail) + "; // x[" + (n - tail) + ".." + n + "); lanes the whole vectors cover are zeroed");
             int mainRows = m - m % RowGroup;
             Range(w, "i", 0, mainRows, RowGroup, unrollRows, i => RowGroupForward(w, layer, target, x, i, RowGroup, whole, tail, unrollColumns), scopeEach: true);
             if (m % RowGroup > 0)
@@ -70,22 +70,22 @@ internal sealed partial class NetworkEmitter
         for (int r = 0; r < rows; r++)
         {
             w.Line("ref " + T + " w" + r + " = ref " + At("p", "W" + l + " + " + i.Plus(r).Times(n)) + ";");
-            w.Line(AliasOfVector + " sum" + r + " = " + AliasOfVector + ".Zero;");
+            w.Line(VectorType + " sum" + r + " = " + VectorType + ".Zero;");
         }
         if (whole > 0)
         {
             Range(w, "j", 0, whole * V, V, unrollColumns, j =>
             {
-                w.Line(AliasOfVector + " xj = " + Load(x, j) + ";");
+                w.Line(VectorType + " xj = " + Load(x, j) + ";");
                 for (int r = 0; r < rows; r++)
-                    w.Line("sum" + r + " = VectorMath.MultiplyAdd(" + Load("w" + r, j) + ", xj, sum" + r + ");");
+                    w.Line("sum" + r + " = global::NetCompiler.VectorMath.MultiplyAdd(" + Load("w" + r, j) + ", xj, sum" + r + ");");
             }, scopeEach: true);
         }
         if (tail > 0)
             for (int r = 0; r < rows; r++)
-                w.Line("sum" + r + " = VectorMath.MultiplyAdd(" + Load("w" + r, n - V) + ", xTail, sum" + r + ");");
+                w.Line("sum" + r + " = global::NetCompiler.VectorMath.MultiplyAdd(" + Load("w" + r, n - V) + ", xTail, sum" + r + ");");
         for (int r = 0; r < rows; r++)
-            w.Line(At(target, i.Plus(r).ToString()) + " = Vector256.Sum(sum" + r + ") + " + At("p", "B" + l + " + " + i.Plus(r)) + ";");
+            w.Line(At(target, i.Plus(r).ToString()) + " = global::System.Runtime.Intrinsics.Vector256.Sum(sum" + r + ") + " + At("p", "B" + l + " + " + i.Plus(r)) + ";");
     }
 
     /// <summary>u = W·x + b for inputs narrower than a vector: scalar multiply-adds with x held in locals.</summary>
@@ -126,17 +126,17 @@ internal sealed partial class NetworkEmitter
         w.Line("// x" + Sup(l) + " = " + FunctionText(layer.Activation, "u" + Sup(l)) + ", in place.");
         Range(w, "j", 0, padded, V, unroll, j =>
         {
-            w.Line(AliasOfVector + " u = " + Load(x, j) + ";");
+            w.Line(VectorType + " u = " + Load(x, j) + ";");
             w.Line(Store(VectorFunction(layer.Activation, "u"), x, j));
         }, scopeEach: true);
     }
 
     private string VectorFunction(Activation activation, string u) => activation switch
     {
-        Activation.Sigmoid => "VectorMath.Sigmoid(" + u + ")",
-        Activation.Tanh => "VectorMath.Tanh(" + u + ")",
-        Activation.ReLU => "Vector256.Max(" + u + ", " + AliasOfVector + ".Zero)",
-        Activation.LeakyReLU => "Vector256.ConditionalSelect(Vector256.GreaterThan(" + u + ", " + AliasOfVector + ".Zero), " + u + ", " + u + " * " + _t.Literal(NetworkTopology.LeakyReLUSlope) + ")",
+        Activation.Sigmoid => "global::NetCompiler.VectorMath.Sigmoid(" + u + ")",
+        Activation.Tanh => "global::NetCompiler.VectorMath.Tanh(" + u + ")",
+        Activation.ReLU => "global::System.Runtime.Intrinsics.Vector256.Max(" + u + ", " + VectorType + ".Zero)",
+        Activation.LeakyReLU => "global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.GreaterThan(" + u + ", " + VectorType + ".Zero), " + u + ", " + u + " * " + _t.Literal(NetworkTopology.LeakyReLUSlope) + ")",
         _ => u,
     };
 
@@ -148,19 +148,19 @@ internal sealed partial class NetworkEmitter
         w.Line(T + " max = " + At(u, "0") + ";");
         using (w.Open("for (int i = 1; i < " + m + "; i++)"))
             w.Line("if (" + At(u, "i") + " > max) max = " + At(u, "i") + ";");
-        w.Line(AliasOfVector + " shift = Vector256.Create(max), total = " + AliasOfVector + ".Zero;");
+        w.Line(VectorType + " shift = global::System.Runtime.Intrinsics.Vector256.Create(max), total = " + VectorType + ".Zero;");
         Range(w, "j", 0, last, V, unroll, j => SoftmaxExp(w, x, u, j, null), scopeEach: true);
         using (w.Open())
             SoftmaxExp(w, x, u, last, realInLast < V ? _t.MaskFirst(realInLast) + "; // the padding lanes stay 0" : ";");
         w.Line("_softmaxMax = max;");
-        w.Line("_softmaxSum = Vector256.Sum(total);");
-        w.Line(AliasOfVector + " scale = Vector256.Create(" + _t.Literal(1) + " / _softmaxSum);");
+        w.Line("_softmaxSum = global::System.Runtime.Intrinsics.Vector256.Sum(total);");
+        w.Line(VectorType + " scale = global::System.Runtime.Intrinsics.Vector256.Create(" + _t.Literal(1) + " / _softmaxSum);");
         Range(w, "j", 0, padded, V, unroll, j => w.Line(Store(Load(x, j) + " * scale", x, j)));
     }
 
     private void SoftmaxExp(SourceWriter w, string x, string u, Index j, string? mask)
     {
-        w.Line(AliasOfVector + " e = VectorMath.Exp(" + Load(u, j) + " - shift)" + (mask is null || mask == ";" ? ";" : " & " + mask));
+        w.Line(VectorType + " e = global::NetCompiler.VectorMath.Exp(" + Load(u, j) + " - shift)" + (mask is null || mask == ";" ? ";" : " & " + mask));
         w.Line(Store("e", x, j));
         w.Line("total += e;");
     }

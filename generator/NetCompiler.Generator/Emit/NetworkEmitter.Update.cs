@@ -12,11 +12,11 @@ internal sealed partial class NetworkEmitter
             w.Line(Ref("g", "_gradients"));
             if (whole > 0)
             {
-                w.Line(AliasOfVector + " eta = Vector256.Create(learningRate);");
+                w.Line(VectorType + " eta = global::System.Runtime.Intrinsics.Vector256.Create(learningRate);");
                 Range(w, "k", 0, whole, V, whole / V <= CostModel.ElementwiseUnrollLimit, k =>
                 {
-                    w.Line(Store("VectorMath.MultiplyAddNegated(eta, " + Load("g", k) + ", " + Load("p", k) + ")", "p", k));
-                    w.Line(Store(AliasOfVector + ".Zero", "g", k));
+                    w.Line(Store("global::NetCompiler.VectorMath.MultiplyAddNegated(eta, " + Load("g", k) + ", " + Load("p", k) + ")", "p", k));
+                    w.Line(Store(VectorType + ".Zero", "g", k));
                 });
             }
             for (int k = whole; k < count; k++)
