@@ -58,6 +58,8 @@ public sealed class NetworkAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeType(SymbolAnalysisContext context, NetworkAttributeTypes types)
     {
         var type = (INamedTypeSymbol)context.Symbol;
+        // The attributes are for classes only; on anything else they are already compiler error CS0592.
+        if (type.TypeKind != TypeKind.Class) return;
         NetworkDeclaration? network = NetworkDeclaration.Read(type, types, context.CancellationToken);
         if (network is null)
             NetworkRules.AnalyzeAttributesWithoutNetwork(type, types, context.ReportDiagnostic, context.CancellationToken);

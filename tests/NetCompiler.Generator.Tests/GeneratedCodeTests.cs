@@ -170,4 +170,15 @@ public class GeneratedCodeTests
         Assert.DoesNotContain(diagnostics, d => d.Id.StartsWith("NC") || d.Id == "CS8785");
         Assert.Empty(await AnalyzerVerifier.AnalyzeAsync(output));
     }
+
+    [Theory]
+    [InlineData("[Network, Input(2), Dense(1)]\npublic partial struct Net { }")]
+    [InlineData("[Input(2), Dense(1)]\npublic interface INet { }")]
+    public async System.Threading.Tasks.Task AttributesOnNonClassesAreLeftToTheCompiler(string source)
+    {
+        var (output, generated, diagnostics) = GeneratorDriver.Run("using NetCompiler;\n" + source);
+        Assert.Empty(generated);
+        Assert.Contains(diagnostics, d => d.Id == "CS0592");
+        Assert.Empty(await AnalyzerVerifier.AnalyzeAsync(output));
+    }
 }
