@@ -1,5 +1,7 @@
 using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using NetCompiler.Generator.Analysis;
 using NetCompiler.Generator.Diagnostics;
@@ -58,12 +60,49 @@ public sealed class NetworkAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeType(SymbolAnalysisContext context, NetworkAttributeTypes types)
     {
         var type = (INamedTypeSymbol)context.Symbol;
+        ReportEnclosingTypeNotPartial(type, types, context);
         // The attributes are for classes only; on anything else they are already compiler error CS0592.
         if (type.TypeKind != TypeKind.Class) return;
         NetworkDeclaration? network = NetworkDeclaration.Read(type, types, context.CancellationToken);
         if (network is null)
+        {
             NetworkRules.AnalyzeAttributesWithoutNetwork(type, types, context.ReportDiagnostic, context.CancellationToken);
-        else
-            NetworkRules.Analyze(network, context.Compilation, context.ReportDiagnostic, context.CancellationToken);
+            return;
+        }
+        // NC0002 lies in an enclosing type's declaration: it is reported while analysing that type (below).
+        NetworkRules.Analyze(network, context.Compilation, diagnostic =>
+        {
+            if (diagnostic.Id != DiagnosticDescriptors.ContainingTypeNotPartialId) context.ReportDiagnostic(diagnostic);
+        }, context.CancellationToken);
+    }
+
+    /// <summary>
+    /// NC0002 on <paramref name="type"/> when it encloses a [Network] class but is not partial. Reported from the
+    /// enclosing type's own analysis so that the diagnostic is local to the declaration it asks to change, which is
+    /// what lets the "make partial" code fix (and the IDE's per-document analysis) act on it.
+    /// </summary>
+    private static void ReportEnclosingTypeNotPartial(INamedTypeSymbol type, NetworkAttributeTypes types, SymbolAnalysisContext context)
+    {
+        INamedTypeSymbol? network = FirstNestedNetwork(type, types);
+        if (network is null) return;
+        foreach (SyntaxReference reference in type.DeclaringSyntaxReferences)
+        {
+            if (reference.GetSyntax(context.CancellationToken) is TypeDeclarationSyntax declaration && !declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
+            {
+                context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.ContainingTypeNotPartial, declaration.Identifier.GetLocation(), network.Name, type.Name));
+                return;
+            }
+        }
+    }
+
+    private static INamedTypeSymbol? FirstNestedNetwork(INamedTypeSymbol type, NetworkAttributeTypes types)
+    {
+        foreach (INamedTypeSymbol nested in type.GetTypeMembers())
+        {
+            foreach (AttributeData attribute in nested.GetAttributes())
+                if (types.Classify(attribute.AttributeClass) == NetworkAttributeKind.Network) return nested;
+            if (FirstNestedNetwork(nested, types) is { } deeper) return deeper;
+        }
+        return null;
     }
 }
