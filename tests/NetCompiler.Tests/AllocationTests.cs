@@ -4,30 +4,24 @@ using Xunit;
 
 namespace NetCompiler.Tests;
 
-/// <summary>The hot paths allocate nothing after construction (measured on this thread after a warm-up call).</summary>
+/// <summary>The hot paths allocate nothing after construction (measured on this thread with <see cref="Allocations"/>).</summary>
 public class AllocationTests
 {
     private static object? s_sink;
 
-    private static long AllocatedBy(Action action)
-    {
-        action(); // warm-up: JIT, static initialisation
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 20; i++) action();
-        return GC.GetAllocatedBytesForCurrentThread() - before;
-    }
+    private static long AllocatedBy(Action action) => Allocations.Measure(action);
 
     private static void AssertNoAllocation(string what, Action action)
     {
         long bytes = AllocatedBy(action);
-        Assert.True(bytes == 0, $"{what} allocated {bytes} bytes in 20 calls");
+        Assert.True(bytes == 0, $"{what} allocated {bytes} bytes in {Allocations.Calls} calls");
     }
 
     [Fact]
     public void MeasurementSeesAllocations()
     {
         // Guards the guard: an escaping allocation must be counted.
-        Assert.True(AllocatedBy(() => s_sink = new float[4]) >= 20 * 16);
+        Assert.True(AllocatedBy(() => s_sink = new float[4]) >= Allocations.Calls * 16);
         Assert.NotNull(s_sink);
     }
 
