@@ -1,3 +1,6 @@
+using System;
+using System.Linq;
+
 namespace NetCompiler.Generator.Emit;
 
 internal sealed partial class NetworkEmitter
@@ -32,11 +35,19 @@ internal sealed partial class NetworkEmitter
                 bool softmax = layer.Activation == Activation.Softmax;
                 w.Line(Ref("x" + l, "_x" + l));
                 if (softmax) w.Line(Ref("u" + l, "_u" + l));
+                // A layer whose outputs fit in one vector keeps u in registers and stores x once: storing u lane by
+                // lane and loading it back as a vector would stall on store forwarding.
+                bool inRegister = !softmax && layer.Outputs <= V;
                 string target = softmax ? "u" + l : "x" + l;
-                w.Line("// Layer " + l + ": u" + Sup(l) + " = W" + Sup(l) + "·x" + Sup(l - 1) + " + b" + Sup(l) + "  [" + layer.Inputs + " → " + layer.Outputs + "]" + (softmax ? "" : ", computed in place of x" + Sup(l)));
-                if (layer.Inputs >= V) DenseForwardVector(w, layer, target, cost);
-                else DenseForwardScalar(w, layer, target, cost);
-                ActivationForward(w, layer, cost);
+                Func<Index, string> destination = inRegister ? i => "u" + l + "_" + i.Offset : i => At(target, i.ToString());
+                w.Line("// Layer " + l + ": u" + Sup(l) + " = W" + Sup(l) + "·x" + Sup(l - 1) + " + b" + Sup(l) + "  [" + layer.Inputs + " → " + layer.Outputs + "]" +
+                       (softmax ? "" : inRegister ? ", in registers" : ", computed in place of x" + Sup(l)));
+                if (inRegister)
+                    w.Line(T + " " + string.Join(", ", Enumerable.Range(0, layer.Outputs).Select(i => "u" + l + "_" + i)) + "; // u" + Sup(l) + "_i");
+                if (layer.Inputs >= V) DenseForwardVector(w, layer, destination, inRegister, cost);
+                else DenseForwardScalar(w, layer, destination, inRegister, cost);
+                if (inRegister) ActivationInRegister(w, layer);
+                else ActivationForward(w, layer, cost);
             }
             if (Trainable) w.Line("_hasForward = true;");
         }
@@ -44,12 +55,13 @@ internal sealed partial class NetworkEmitter
     }
 
     /// <summary>u = W·x + b with rows dotted against x a vector at a time; a row's last partial vector overlaps the one before it, masked.</summary>
-    private void DenseForwardVector(SourceWriter w, LayerShape layer, string target, CostModel cost)
+    private void DenseForwardVector(SourceWriter w, LayerShape layer, Func<Index, string> destination, bool inRegister, CostModel cost)
     {
         int l = layer.Number, n = layer.Inputs, m = layer.Outputs;
         int whole = n / V, tail = n % V, vectors = whole + (tail > 0 ? 1 : 0);
         bool unrollColumns = CostModel.UnrollRow(vectors);
-        bool unrollRows = unrollColumns && cost.TryUnrollVectorKernel(m, vectors);
+        // Outputs in registers need their rows written out; there are at most a vector's worth of them.
+        bool unrollRows = inRegister || (unrollColumns && cost.TryUnrollVectorKernel(m, vectors));
         string x = "x" + (l - 1);
         using (w.Open())
         {
@@ -58,13 +70,13 @@ internal sealed partial class NetworkEmitter
             if (tail > 0)
                 w.Line(VectorType + " xTail = " + Load(x, n - V) + " & " + _t.MaskLast(tail) + "; // x[" + (n - tail) + ".." + n + "); lanes the whole vectors cover are zeroed");
             int mainRows = m - m % RowGroup;
-            Range(w, "i", 0, mainRows, RowGroup, unrollRows, i => RowGroupForward(w, layer, target, x, i, RowGroup, whole, tail, unrollColumns), scopeEach: true);
+            Range(w, "i", 0, mainRows, RowGroup, unrollRows, i => RowGroupForward(w, layer, destination, x, i, RowGroup, whole, tail, unrollColumns), scopeEach: true);
             if (m % RowGroup > 0)
-                using (w.Open()) RowGroupForward(w, layer, target, x, mainRows, m % RowGroup, whole, tail, unrollColumns);
+                using (w.Open()) RowGroupForward(w, layer, destination, x, mainRows, m % RowGroup, whole, tail, unrollColumns);
         }
     }
 
-    private void RowGroupForward(SourceWriter w, LayerShape layer, string target, string x, Index i, int rows, int whole, int tail, bool unrollColumns)
+    private void RowGroupForward(SourceWriter w, LayerShape layer, Func<Index, string> destination, string x, Index i, int rows, int whole, int tail, bool unrollColumns)
     {
         int l = layer.Number, n = layer.Inputs;
         for (int r = 0; r < rows; r++)
@@ -85,14 +97,14 @@ internal sealed partial class NetworkEmitter
             for (int r = 0; r < rows; r++)
                 w.Line("sum" + r + " = global::NetCompiler.VectorMath.MultiplyAdd(" + Load("w" + r, n - V) + ", xTail, sum" + r + ");");
         for (int r = 0; r < rows; r++)
-            w.Line(At(target, i.Plus(r).ToString()) + " = global::System.Runtime.Intrinsics.Vector256.Sum(sum" + r + ") + " + At("p", "B" + l + " + " + i.Plus(r)) + ";");
+            w.Line(destination(i.Plus(r)) + " = global::System.Runtime.Intrinsics.Vector256.Sum(sum" + r + ") + " + At("p", "B" + l + " + " + i.Plus(r)) + ";");
     }
 
     /// <summary>u = W·x + b for inputs narrower than a vector: scalar multiply-adds with x held in locals.</summary>
-    private void DenseForwardScalar(SourceWriter w, LayerShape layer, string target, CostModel cost)
+    private void DenseForwardScalar(SourceWriter w, LayerShape layer, Func<Index, string> destination, bool inRegister, CostModel cost)
     {
         int l = layer.Number, n = layer.Inputs, m = layer.Outputs;
-        bool unroll = cost.TryUnrollScalarKernel(m, n);
+        bool unroll = inRegister || cost.TryUnrollScalarKernel(m, n);
         using (w.Open())
         {
             w.Line("// " + n + " input" + (n == 1 ? "" : "s") + ", fewer than a vector: scalar multiply-adds" + (unroll ? ", written out." : " in a loop over the rows."));
@@ -103,7 +115,7 @@ internal sealed partial class NetworkEmitter
                 var terms = new System.Text.StringBuilder();
                 for (int j = 0; j < n; j++)
                     terms.Append(At("p", "W" + l + " + " + i.Times(n) + " + " + j)).Append(" * in").Append(j).Append(" + ");
-                w.Line(At(target, i.ToString()) + " = " + terms + At("p", "B" + l + " + " + i) + ";");
+                w.Line(destination(i) + " = " + terms + At("p", "B" + l + " + " + i) + ";");
             });
         }
     }
@@ -129,6 +141,15 @@ internal sealed partial class NetworkEmitter
             w.Line(VectorType + " u = " + Load(x, j) + ";");
             w.Line(Store(VectorFunction(layer.Activation, "u"), x, j));
         }, scopeEach: true);
+    }
+
+    /// <summary>x = f(u) for a layer whose u is in locals u1_0…: one vector made from them, f applied, one store.</summary>
+    private void ActivationInRegister(SourceWriter w, LayerShape layer)
+    {
+        int l = layer.Number, m = layer.Outputs;
+        var lanes = Enumerable.Range(0, V).Select(i => i < m ? "u" + l + "_" + i : _t.Literal(0));
+        w.Line("// x" + Sup(l) + " = " + FunctionText(layer.Activation, "u" + Sup(l)) + (m < V ? "; the padding lanes hold f(0)" : "") + ".");
+        w.Line(Store(VectorFunction(layer.Activation, "global::System.Runtime.Intrinsics.Vector256.Create(" + string.Join(", ", lanes) + ")"), "x" + l, 0));
     }
 
     private string VectorFunction(Activation activation, string u) => activation switch
