@@ -18,8 +18,10 @@ namespace NetCompiler;
 /// <para>
 /// The error bounds in the member documentation are relative, |computed − exact| / |exact|, for inputs whose exact
 /// result is a normal number. The test suite asserts them over dense sweeps (millions of points; run with and without
-/// FMA); "measured worst" is the largest error those sweeps found. Results depend only on <see cref="Fma.IsSupported"/>:
-/// without FMA the products are rounded separately and results may differ in the last bit (within the same bounds).
+/// FMA); "measured worst" is the largest error over every float for the single-precision members (checked offline,
+/// with and without FMA) and the largest the sweeps found for the double-precision ones. Results depend only on
+/// <see cref="Fma.IsSupported"/>: without FMA the products are rounded separately, the single-precision exp takes a
+/// slower but equally accurate range reduction, and results may differ in the last bits (within the same bounds).
 /// The scalar overloads evaluate the same code on a broadcast vector, so a scalar tail agrees bit for bit with the
 /// vector lanes.
 /// </para>
@@ -27,23 +29,34 @@ namespace NetCompiler;
 public static class VectorMath
 {
     // ---- exp, single precision -----------------------------------------------------------------------------------
-    // exp(x) = 2^n · e^r with n = round(x·log2 e) and r = x − n·ln 2, |r| ≤ ln2/2 (+ rounding slack). ln 2 is split
-    // into C1 + C2 with C1 short enough that n·C1 is exact (Cephes). e^r = 1 + r + r²·q(r), q a degree-4 near-minimax
-    // (Chebyshev) fit of (e^r − 1 − r)/r² on [−0.3467, 0.3467]. 2^n is applied by adding n to the exponent field of the
-    // polynomial's bits, which is valid exactly when the result is a normal number; the two thresholds below select
-    // +∞ / +0 for the other lanes.
+    // e^x = 2^n · e^r with n = round(x·log2 e) and r = x − n·ln 2, |r| ≤ ln2/2 (+ rounding slack).
+    // e^r − 1 = r + r²·q(r), q of degree 4, minimax for the relative error of e^r on |r| ≤ 0.34658 (Remez exchange in
+    // mpmath, coefficients rounded to float one at a time with the rest refitted; error of the fit 3.2e−9).
+    // 2^n is applied by adding n to the exponent field of the bits of e^r, which is valid exactly when the result is a
+    // normal number; the thresholds select +∞ / +0 for the other lanes.
+    //
+    // The code is arranged for latency (a dependent chain of activations is the forward pass of a small network):
+    // - With FMA, ln 2 = Ln2HiF + Ln2LoF with Ln2HiF = fl(ln 2): r1 = x − n·Ln2HiF is exact (the fma holds n·Ln2HiF
+    //   exactly, and for n ≠ 0 the difference is a multiple of 2^−25 below 0.5). The rest, −δ with δ = n·Ln2LoF
+    //   (|δ| ≤ 2.5e−7), is not subtracted in a second dependent step: it is folded, to first order and in parallel,
+    //   into the terms that need it, e^(r1 − δ) − 1 ≈ (r1 − δ·(1 + r1)) + r1²·(q0·(1 − δ) + q1·r1) + r1⁴·(…) (dropped:
+    //   δ·r1³/6 and δ², below 2e−9 relative). Without FMA n·Ln2HiF would be rounded, so that path keeps Cephes' short
+    //   split (n·0.693359375 exact) and the usual second step.
+    // - Estrin's scheme instead of Horner's: 3 dependent fmas after r1 instead of 6.
 
     private const float ExpOverflowF = 88.72283172607422f;    // largest float whose exp is finite
     private const float ExpUnderflowF = -87.33654022216797f;  // smallest float whose exp is ≥ 2^−126 (normal)
     private const float Log2EF = 1.44269504088896341f;
     private const float RoundShiftF = 12582912f;              // 1.5·2^23: adding it rounds to an integer in the low bits
-    private const float Ln2HiF = 0.693359375f;
-    private const float Ln2LoF = -2.1219444170128554e-4f;
-    private const float ExpQ0F = 0.5f;
-    private const float ExpQ1F = 0.16666576266288757f;
-    private const float ExpQ2F = 0.041666556149721146f;
-    private const float ExpQ3F = 0.008363190107047558f;
-    private const float ExpQ4F = 0.0013926198007538915f;
+    private const float Ln2HiF = 0.693147182464599609375f;    // fl(ln 2)
+    private const float Ln2LoF = -1.904654299957768e-9f;      // ln 2 − Ln2HiF
+    private const float Ln2HiShortF = 0.693359375f;           // Cephes: 9 bits, n·Ln2HiShortF exact without FMA
+    private const float Ln2LoShortF = -2.12194440e-4f;        // ln 2 − Ln2HiShortF
+    private const float ExpQ0F = 0.4999999403953552f;
+    private const float ExpQ1F = 0.16666516661643982f;
+    private const float ExpQ2F = 0.04166810214519501f;
+    private const float ExpQ3F = 0.008369192481040955f;
+    private const float ExpQ4F = 0.001383890281431377f;
 
     // ---- exp, double precision ---------------------------------------------------------------------------------------
     // Same scheme; q has degree 9 (error of the fit 1.3e−17 absolute).
@@ -148,29 +161,75 @@ public static class VectorMath
     /// <summary>Computes e^x per lane.</summary>
     /// <param name="x">The exponents.</param>
     /// <returns>
-    /// e^x with relative error at most 1.5e−7 (measured worst 9.1e−8) whenever e^x is a normal float, i.e. for
+    /// e^x with relative error at most 1.5e−7 (measured worst 1.1e−7) whenever e^x is a normal float, i.e. for
     /// −87.33654 ≤ x ≤ 88.72283. Above that e^x is +∞ (the correctly rounded result); below it the result is flushed
     /// to +0 instead of a subnormal (absolute error below 2^−126). exp(−∞) = 0, exp(+∞) = +∞, exp(NaN) = NaN.
     /// </returns>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Exp(Vector256<float> x)
     {
-        Vector256<float> shift = Vector256.Create(RoundShiftF);
-        Vector256<float> t = MultiplyAdd(x, Vector256.Create(Log2EF), shift);   // low mantissa bits hold n
-        Vector256<float> n = t - shift;
-        Vector256<float> r = MultiplyAddNegated(n, Vector256.Create(Ln2HiF), x);
-        r = MultiplyAddNegated(n, Vector256.Create(Ln2LoF), r);
+        Vector256<float> em1 = ExpM1Reduced(x, negate: false, out Vector256<int> nShifted);
+        // Adding 1 last keeps e^r − 1 at full relative precision until the one rounding to [0.7, 1.42].
+        Vector256<float> p = em1 + Vector256<float>.One;                                 // e^r
+        Vector256<float> y = (p.AsInt32() + nShifted).AsSingle();                        // 2^n·e^r
+        // One select for both ends: the masks and the replacement (+∞ or +0) depend on x only.
+        Vector256<float> overflow = Vector256.GreaterThan(x, Vector256.Create(ExpOverflowF));
+        Vector256<float> outOfRange = overflow | Vector256.LessThan(x, Vector256.Create(ExpUnderflowF));
+        return Vector256.ConditionalSelect(outOfRange, overflow & Vector256.Create(float.PositiveInfinity), y);
+    }
 
-        Vector256<float> q = MultiplyAdd(Vector256.Create(ExpQ4F), r, Vector256.Create(ExpQ3F));
-        q = MultiplyAdd(q, r, Vector256.Create(ExpQ2F));
-        q = MultiplyAdd(q, r, Vector256.Create(ExpQ1F));
-        q = MultiplyAdd(q, r, Vector256.Create(ExpQ0F));
-        Vector256<float> p = MultiplyAdd(r * r, q, r) + Vector256<float>.One;
+    /// <summary>
+    /// The reduction and polynomial of <see cref="Exp(Vector256{float})"/>, for e^x and e^−x alike:
+    /// e^z = 2^n·(1 + m) for z = x, or z = −x when <paramref name="negate"/>
+    /// (a constant at every call site, so the JIT keeps one branch and the negation costs nothing); |m| ≤ 0.42.
+    /// Returns m = e^r − 1 at full relative precision. Valid for |x| ≤ 88.8; other lanes are garbage that the callers
+    /// replace.
+    /// </summary>
+    /// <param name="x">The exponents, or their negations.</param>
+    /// <param name="negate">Whether to compute e^−x.</param>
+    /// <param name="nShifted">n &lt;&lt; 23, to be added to the exponent field of a float.</param>
+    /// <returns>e^r − 1.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> ExpM1Reduced(Vector256<float> x, bool negate, out Vector256<int> nShifted)
+    {
+        // Scalar math next to each line, for z = x; with negate, z = −x.
+        Vector256<float> n, r1, lin, q0;
+        if (Fma.IsSupported)
+        {
+            // Round with vroundps: 2 dependent instructions (mul, round) instead of the 1.5·2^23 trick's fma, sub.
+            n = Avx.RoundToNearestInteger(x * Vector256.Create(negate ? -Log2EF : Log2EF));  // n = round(z·log2 e)
+            nShifted = Vector256.ShiftLeft(Avx.ConvertToVector256Int32(n), 23);                // off the critical path
+            r1 = negate
+                ? Fma.MultiplySubtractNegated(n, Vector256.Create(Ln2HiF), x)                  // r1 = z − n·Ln2Hi, exact
+                : Fma.MultiplyAddNegated(n, Vector256.Create(Ln2HiF), x);
+            // The Ln2Lo correction, off the critical path (depends on n and x only, ready with r1).
+            Vector256<float> minusDelta = n * Vector256.Create(-Ln2LoF);                                              // −δ = −n·Ln2Lo
+            Vector256<float> onePlusZ = negate ? Vector256<float>.One - x : x + Vector256<float>.One;
+            Vector256<float> onePlusR1 = Fma.MultiplyAddNegated(n, Vector256.Create(Ln2HiF), onePlusZ);             // ≈ 1 + r1 (1 + z rounded: harmless, it only scales δ)
+            lin = Fma.MultiplyAdd(minusDelta, onePlusR1, r1);                                                       // lin = r1 − δ·(1 + r1), one rounding
+            q0 = Fma.MultiplyAdd(n, Vector256.Create(-Ln2LoF * ExpQ0F), Vector256.Create(ExpQ0F));                    // q0·(1 − δ)
+        }
+        else
+        {
+            // Without FMA: n·Ln2HiShort is exact, the low part is subtracted (rounded) as usual; lin = r1 = r.
+            Vector256<float> z = negate ? -x : x;
+            Vector256<float> shift = Vector256.Create(RoundShiftF);
+            Vector256<float> t = z * Vector256.Create(Log2EF) + shift;                                                // n in the low mantissa bits
+            n = t - shift;
+            nShifted = Vector256.ShiftLeft(t.AsInt32(), 23);                                                         // the shift constant's bits are shifted out
+            r1 = (z - n * Vector256.Create(Ln2HiShortF)) - n * Vector256.Create(Ln2LoShortF);
+            lin = r1;
+            q0 = Vector256.Create(ExpQ0F);
+        }
 
-        // (bits of t) << 23 == n << 23: the shift constant's bits are shifted out.
-        Vector256<float> y = (p.AsInt32() + Vector256.ShiftLeft(t.AsInt32(), 23)).AsSingle();
-        y = Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256.Create(ExpOverflowF)), Vector256.Create(float.PositiveInfinity), y);
-        return Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256.Create(ExpUnderflowF)), Vector256<float>.Zero, y);
+        // e^r − 1 = lin + r1²·(a + r1²·b'): Estrin, each line depends only on lines two or more above it.
+        Vector256<float> r2 = r1 * r1;                                                   // r1²
+        Vector256<float> a = MultiplyAdd(Vector256.Create(ExpQ1F), r1, q0);              // a = q0 + q1·r1
+        Vector256<float> b = MultiplyAdd(Vector256.Create(ExpQ3F), r1, Vector256.Create(ExpQ2F));                      // b = q2 + q3·r1
+        Vector256<float> r4 = r2 * r2;                                                   // r1⁴
+        Vector256<float> u = MultiplyAdd(r2, a, lin);                                    // u = lin + r1²·a
+        Vector256<float> v = MultiplyAdd(Vector256.Create(ExpQ4F), r2, b);               // v = b + q4·r1²
+        return MultiplyAdd(r4, v, u);                                                    // e^r − 1 = u + r1⁴·v
     }
 
     /// <summary>Computes e^x per lane.</summary>
