@@ -56,7 +56,8 @@ public class VectorMathTests
     [Fact]
     public void SigmoidSingleIsWithinDocumentedBound()
     {
-        float[] xs = SingleGrid(-105f, 30f, 1 << 20, 105f, 1 << 18, -88.72283172607422f, 87.33654022216797f, -87.33654022216797f, 0f);
+        float[] xs = SingleGrid(-105f, 30f, 1 << 20, 105f, 1 << 18, -88.72283172607422f, 87.33654022216797f, -87.33654022216797f, 0f,
+            87.5f, -87.5f, -16.6355324f);
         SweepSingle("Sigmoid(Vector256<float>)", xs, VectorMath.Sigmoid, VectorMath.Sigmoid, x => 1.0 / (1.0 + Math.Exp(-x)), SigmoidSingleBound, odd: false);
     }
 
@@ -119,6 +120,9 @@ public class VectorMathTests
         Assert.Equal(0.5f, VectorMath.Sigmoid(0f));
         Assert.Equal(0.5f, VectorMath.Sigmoid(-0f));
         Assert.True(float.IsNaN(VectorMath.Sigmoid(float.NaN)));
+        Assert.Equal(1f, VectorMath.Sigmoid(MathF.BitIncrement(87.5f)));
+        Assert.Equal(0f, VectorMath.Sigmoid(-MathF.BitIncrement(87.5f)));   // σ < 2^−126 there: +0 is allowed
+        Assert.True(VectorMath.Sigmoid(-87.33654022216797f) >= (float)SingleMinNormal * 0.999f);
     }
 
     [Fact]
