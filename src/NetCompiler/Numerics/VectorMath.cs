@@ -82,16 +82,26 @@ public static class VectorMath
     private const double ExpQ9D = 2.510040371657669e-08;
 
     // ---- tanh --------------------------------------------------------------------------------------------------------
-    // Cephes tanhf / tanh: for |x| < 0.625 tanh x = x + x·s·P(s), s = x² (double: x + x·s·P(s)/Q(s)); otherwise
+    // Single precision: one rational function, no exp, one division. tanh x = x·N(s)/D(s), s = x², N of degree 3 and
+    // D of degree 5 (the odd 7/10 rational), minimax for the relative error on |x| ≤ 8.1 (Remez exchange in mpmath,
+    // coefficients rounded to float one at a time with the rest refitted; error of the fit 1.4e−8). N(0) = D(0) = 1
+    // exactly, so tanh x = x·(1 + O(x²)) keeps its relative precision down to subnormal x, and every coefficient but
+    // D's last (tiny) is positive, so the sums do not cancel. The price of skipping exp: the roundings of the two
+    // polynomials add up (≈ 3e−7 worst, against ≈ 1.5e−7 for the exp-based form it replaces), and above |x| ≈ 8 they
+    // could exceed 1 − tanh x and return |y| > 1, so |x| > TanhOneF returns ±1 (error below 2.3e−7 there).
+    // Double precision (Cephes tanh): for |x| < 0.625 tanh x = x + x·s·P(s)/Q(s); otherwise
     // tanh|x| = 1 − 2/(e^(2|x|) + 1). Neither form cancels in its own range. The sign is copied from x, so tanh is
     // exactly odd.
 
-    private const float TanhSmallF = 0.625f;
-    private const float TanhP0F = -3.33332819422e-1f;
-    private const float TanhP1F = 1.33314422036e-1f;
-    private const float TanhP2F = -5.37397155531e-2f;
-    private const float TanhP3F = 2.06390887954e-2f;
-    private const float TanhP4F = -5.70498872745e-3f;
+    private const float TanhOneF = 8f;
+    private const float TanhN1F = 0.13293401896953583f;
+    private const float TanhN2F = 0.0033784196712076664f;
+    private const float TanhN3F = 1.76490157173248e-05f;
+    private const float TanhD1F = 0.46626728773117065f;
+    private const float TanhD2F = 0.025467634201049805f;
+    private const float TanhD3F = 0.0003060547460336238f;
+    private const float TanhD4F = 5.201098929319414e-07f;
+    private const float TanhD5F = -3.110195434530283e-10f;
 
     private const double TanhSmallD = 0.625;
     private const double TanhP0D = -1.61468768441708447952E3;
@@ -271,29 +281,39 @@ public static class VectorMath
     /// <summary>Computes tanh x per lane.</summary>
     /// <param name="x">The arguments.</param>
     /// <returns>
-    /// tanh x with relative error at most 2.5e−7 (measured worst 1.4e−7) for every x, including subnormal and tiny
-    /// x (where tanh x = x). Exactly odd: tanh(−x) = −tanh(x), tanh(±0) = ±0. tanh(±∞) = ±1, tanh(NaN) = NaN.
+    /// tanh x with relative error at most 4e−7 (measured worst 3.4e−7) for every x, including subnormal and tiny x
+    /// (where tanh x = x). |tanh x| ≤ 1, and ±1 for |x| &gt; 8. Exactly odd: tanh(−x) = −tanh(x), tanh(±0) = ±0.
+    /// tanh(±∞) = ±1, tanh(NaN) = NaN.
     /// </returns>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Tanh(Vector256<float> x)
     {
+        // Scalar math next to each line; latencies (cycles from x, ideal) in brackets. Estrin's scheme: N and D are
+        // each a tree of depth 2 (N, with the factor x folded in) or 3 (D), evaluated side by side.
+        Vector256<float> s = x * x;                                                      // s = x²                                 [3]
+        Vector256<float> s2 = s * s;                                                     // s²                                     [6]
+        Vector256<float> s4 = s2 * s2;                                                   // s⁴                                     [9]
+
+        // D first: it is the longer chain, and the scheduler issues older instructions first (measured: 1.5 cycles).
+        // D(s) = ((1 + d1·s) + s²·(d2 + d3·s)) + s⁴·(d4 + d5·s)
+        Vector256<float> d01 = MultiplyAdd(Vector256.Create(TanhD1F), s, Vector256<float>.One);
+        Vector256<float> d23 = MultiplyAdd(Vector256.Create(TanhD3F), s, Vector256.Create(TanhD2F));
+        Vector256<float> d45 = MultiplyAdd(Vector256.Create(TanhD5F), s, Vector256.Create(TanhD4F));                 // [7]
+        Vector256<float> d = MultiplyAdd(s4, d45, MultiplyAdd(s2, d23, d01));            // D(s)                                   [15]
+
+        // x·N(s) = (x + (x·n1)·s) + (x·s²)·(n2 + n3·s): x enters at the first level, which is one level and one
+        // rounding less than multiplying N(s) by x at the end.
+        Vector256<float> xn01 = MultiplyAdd(x * Vector256.Create(TanhN1F), s, x);        // x·(1 + n1·s)                           [7]
+        Vector256<float> n23 = MultiplyAdd(Vector256.Create(TanhN3F), s, Vector256.Create(TanhN2F));                 // [7]
+        Vector256<float> xn = MultiplyAdd(x * s2, n23, xn01);                            // x·N(s)                                 [13]
+
+        Vector256<float> y = xn / d;                                                     // tanh x                                 [25]
+
+        // |x| > TanhOneF (and ±∞, where x·N/D is ∞/∞): ±1 with the sign of x. NaN compares false and propagates.
+        // The mask and ±1 depend on x only: one select on the chain.
         Vector256<float> signBit = Vector256.Create(-0.0f);
-        Vector256<float> ax = Vector256.AndNot(x, signBit);
-
-        Vector256<float> s = ax * ax;
-        Vector256<float> ps = MultiplyAdd(Vector256.Create(TanhP4F), s, Vector256.Create(TanhP3F));
-        ps = MultiplyAdd(ps, s, Vector256.Create(TanhP2F));
-        ps = MultiplyAdd(ps, s, Vector256.Create(TanhP1F));
-        ps = MultiplyAdd(ps, s, Vector256.Create(TanhP0F));
-        Vector256<float> small = MultiplyAdd(ax * s, ps, ax);
-
-        // e = +∞ for large |x| gives 1 − 0 = 1.
-        Vector256<float> e = Exp(ax + ax);
-        Vector256<float> large = Vector256<float>.One - Vector256.Create(2f) / (e + Vector256<float>.One);
-
-        // NaN compares false and takes the polynomial, which propagates it.
-        Vector256<float> z = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(ax, Vector256.Create(TanhSmallF)), large, small);
-        return z | (x & signBit);
+        Vector256<float> saturated = Vector256.GreaterThan(Vector256.AndNot(x, signBit), Vector256.Create(TanhOneF));
+        return Vector256.ConditionalSelect(saturated, Vector256<float>.One | (x & signBit), y);                      // [26]
     }
 
     /// <summary>Computes tanh x per lane.</summary>
