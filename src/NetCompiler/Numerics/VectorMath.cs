@@ -62,7 +62,8 @@ public static class VectorMath
     private const float ExpQ4F = 0.001383890281431377f;
 
     // ---- exp, double precision ---------------------------------------------------------------------------------------
-    // Same scheme; q has degree 9 (error of the fit 1.3e−17 absolute).
+    // The classic scheme: Cephes' short split of ln 2 (n·Ln2HiD exact with or without FMA) and a second dependent
+    // reduction step, e^r = 1 + r + r²·q(r) with q of degree 9 (error of the fit 1.3e−17 absolute), Estrin for q.
 
     private const double ExpOverflowD = 709.782712893384;      // largest double whose exp is finite
     private const double ExpUnderflowD = -708.3964185322641;   // smallest double whose exp is ≥ 2^−1022 (normal)
@@ -262,16 +263,16 @@ public static class VectorMath
         Vector256<double> r = MultiplyAddNegated(n, Vector256.Create(Ln2HiD), x);
         r = MultiplyAddNegated(n, Vector256.Create(Ln2LoD), r);
 
-        Vector256<double> q = MultiplyAdd(Vector256.Create(ExpQ9D), r, Vector256.Create(ExpQ8D));
-        q = MultiplyAdd(q, r, Vector256.Create(ExpQ7D));
-        q = MultiplyAdd(q, r, Vector256.Create(ExpQ6D));
-        q = MultiplyAdd(q, r, Vector256.Create(ExpQ5D));
-        q = MultiplyAdd(q, r, Vector256.Create(ExpQ4D));
-        q = MultiplyAdd(q, r, Vector256.Create(ExpQ3D));
-        q = MultiplyAdd(q, r, Vector256.Create(ExpQ2D));
-        q = MultiplyAdd(q, r, Vector256.Create(ExpQ1D));
-        q = MultiplyAdd(q, r, Vector256.Create(ExpQ0D));
-        Vector256<double> p = MultiplyAdd(r * r, q, r) + Vector256<double>.One;
+        // q by Estrin's scheme, 4 dependent fmas instead of Horner's 9 (its roundings are scaled by r² ≤ 0.12 below).
+        Vector256<double> r2 = r * r;
+        Vector256<double> r4 = r2 * r2;
+        Vector256<double> q03 = MultiplyAdd(r2, MultiplyAdd(Vector256.Create(ExpQ3D), r, Vector256.Create(ExpQ2D)),
+            MultiplyAdd(Vector256.Create(ExpQ1D), r, Vector256.Create(ExpQ0D)));                                     // q0 + … + q3·r³
+        Vector256<double> q47 = MultiplyAdd(r2, MultiplyAdd(Vector256.Create(ExpQ7D), r, Vector256.Create(ExpQ6D)),
+            MultiplyAdd(Vector256.Create(ExpQ5D), r, Vector256.Create(ExpQ4D)));                                     // q4 + … + q7·r³
+        Vector256<double> q89 = MultiplyAdd(Vector256.Create(ExpQ9D), r, Vector256.Create(ExpQ8D));
+        Vector256<double> q = MultiplyAdd(r4 * r4, q89, MultiplyAdd(r4, q47, q03));                                   // q(r)
+        Vector256<double> p = MultiplyAdd(r2, q, r) + Vector256<double>.One;
 
         Vector256<double> y = (p.AsInt64() + Vector256.ShiftLeft(t.AsInt64(), 52)).AsDouble();
         y = Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256.Create(ExpOverflowD)), Vector256.Create(double.PositiveInfinity), y);
