@@ -31,8 +31,8 @@ public static class VectorMath
     // ---- exp and sigmoid, single precision ------------------------------------------------------------------------
     // e^x = 2^n · e^r with n = round(x·log2 e) and r = x − n·ln 2, |r| ≤ ln2/2 (+ rounding slack).
     // e^r − 1 = r + r²·q(r), q of degree 4, minimax for the relative error of e^r on |r| ≤ 0.34658 (Remez exchange in
-    // mpmath, coefficients rounded to float one at a time with the rest refitted, tools/fit_vectormath.py; error of the fit
-    // 3.2e−9).
+    // mpmath, coefficients rounded to float one at a time with the rest refitted, tools/fit_vectormath.py; error of
+    // the fit 3.2e−9).
     // 2^n is applied by adding n to the exponent field of the bits of e^r, which is valid exactly when the result is a
     // normal number; the thresholds select +∞ / +0 for the other lanes.
     //
@@ -43,6 +43,7 @@ public static class VectorMath
     //   into the terms that need it, e^(r1 − δ) − 1 ≈ (r1 − δ·(1 + r1)) + r1²·(q0·(1 − δ) + q1·r1) + r1⁴·(…) (dropped:
     //   δ·r1³/6 and δ², below 2e−9 relative). Without FMA n·Ln2HiF would be rounded, so that path keeps Cephes' short
     //   split (n·0.693359375 exact) and the usual second step.
+    // - n by vroundps (mul, round) rather than the 1.5·2^23 trick (fma, sub): the sub after an fma costs 3+ cycles.
     // - Estrin's scheme instead of Horner's: 3 dependent fmas after r1 instead of 6.
     // - Sigmoid does not build e^−x and then 1 + e^−x: with m = 2^−n, σ(x) = 1/(1 + 2^n·e^r) = m / ((e^r − 1) + (1 + m)),
     //   where m and 1 + m depend on n only and are ready long before e^r − 1.
@@ -238,7 +239,7 @@ public static class VectorMath
             q0 = Vector256.Create(ExpQ0F);
         }
 
-        // e^r − 1 = lin + r1²·(a + r1²·b'): Estrin, each line depends only on lines two or more above it.
+        // e^r − 1 = (lin + r1²·a) + r1⁴·v: Estrin, each line depends only on lines two or more above it.
         Vector256<float> r2 = r1 * r1;                                                   // r1²
         Vector256<float> a = MultiplyAdd(Vector256.Create(ExpQ1F), r1, q0);              // a = q0 + q1·r1
         Vector256<float> b = MultiplyAdd(Vector256.Create(ExpQ3F), r1, Vector256.Create(ExpQ2F));                      // b = q2 + q3·r1
