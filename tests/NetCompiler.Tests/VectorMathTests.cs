@@ -23,7 +23,7 @@ public class VectorMathTests
 {
     // The bounds documented on the VectorMath members; keep them in sync.
     private const double ExpSingleBound = 1.5e-7;
-    private const double TanhSingleBound = 2.5e-7;
+    private const double TanhSingleBound = 4e-7;
     private const double SigmoidSingleBound = 2.5e-7;
     private const double ExpDoubleBound = 3e-16;
     private const double TanhDoubleBound = 4e-16;
@@ -49,14 +49,17 @@ public class VectorMathTests
     [Fact]
     public void TanhSingleIsWithinDocumentedBound()
     {
-        float[] xs = SingleGrid(-12f, 12f, 1 << 20, 12f, 1 << 18, 0.625f, -0.625f, 9.0f, 1e-30f, 1e-8f);
+        float[] xs = SingleGrid(-12f, 12f, 1 << 20, 12f, 1 << 18, 8f, -8f, 8.1f, 9.0109129f, 0.625f, 1e-30f, 1e-8f);
         SweepSingle("Tanh(Vector256<float>)", xs, VectorMath.Tanh, VectorMath.Tanh, Math.Tanh, TanhSingleBound, odd: true);
+        foreach (float x in xs)
+            Assert.True(!(Math.Abs(VectorMath.Tanh(x)) > 1f), $"|tanh({x:R})| = {Math.Abs(VectorMath.Tanh(x)):R} > 1");
     }
 
     [Fact]
     public void SigmoidSingleIsWithinDocumentedBound()
     {
-        float[] xs = SingleGrid(-105f, 30f, 1 << 20, 105f, 1 << 18, -88.72283172607422f, 87.33654022216797f, -87.33654022216797f, 0f);
+        float[] xs = SingleGrid(-105f, 30f, 1 << 20, 105f, 1 << 18, -88.72283172607422f, 87.33654022216797f, -87.33654022216797f, 0f,
+            87.5f, -87.5f, -16.6355324f);
         SweepSingle("Sigmoid(Vector256<float>)", xs, VectorMath.Sigmoid, VectorMath.Sigmoid, x => 1.0 / (1.0 + Math.Exp(-x)), SigmoidSingleBound, odd: false);
     }
 
@@ -113,12 +116,18 @@ public class VectorMathTests
         AssertSameBits(float.Epsilon, VectorMath.Tanh(float.Epsilon));
         AssertSameBits(-float.Epsilon, VectorMath.Tanh(-float.Epsilon));
         AssertSameBits(1e-30f, VectorMath.Tanh(1e-30f));
+        Assert.Equal(1f, VectorMath.Tanh(MathF.BitIncrement(8f)));   // saturated above 8
+        Assert.Equal(-1f, VectorMath.Tanh(-MathF.BitIncrement(8f)));
+        Assert.True(VectorMath.Tanh(8f) <= 1f);
 
         Assert.Equal(1f, VectorMath.Sigmoid(float.PositiveInfinity));
         Assert.Equal(0f, VectorMath.Sigmoid(float.NegativeInfinity));
         Assert.Equal(0.5f, VectorMath.Sigmoid(0f));
         Assert.Equal(0.5f, VectorMath.Sigmoid(-0f));
         Assert.True(float.IsNaN(VectorMath.Sigmoid(float.NaN)));
+        Assert.Equal(1f, VectorMath.Sigmoid(MathF.BitIncrement(87.5f)));
+        Assert.Equal(0f, VectorMath.Sigmoid(-MathF.BitIncrement(87.5f)));   // σ < 2^−126 there: +0 is allowed
+        Assert.True(VectorMath.Sigmoid(-87.33654022216797f) >= (float)SingleMinNormal * 0.999f);
     }
 
     [Fact]
