@@ -1,3 +1,4 @@
+using System.Linq;
 using System.Collections.Generic;
 
 namespace NetCompiler.Generator.Emit;
@@ -74,13 +75,25 @@ internal sealed partial class NetworkEmitter
         }
 
         w.Line("// x̂" + Sup(l) + " = ∂R/∂x" + Sup(l) + " = d − x" + Sup(l) + ", with R = −½Σ(d − x)² = −L.");
-        using (w.Open("for (int i = 0; i < " + m + "; i++)"))
+        if (m <= V)
         {
-            w.Line(T + " error = " + At("d", "i") + " - " + At(x, "i") + ";");
-            w.Line("loss += error * error;");
-            w.Line(At(s, "i") + " = error;");
+            // One vector: x̂ is stored whole, so the vector load of f'·x̂ below is forwarded from that store.
+            string target = "global::System.Runtime.Intrinsics.Vector256.Create(" +
+                            string.Join(", ", Enumerable.Range(0, V).Select(i => i < m ? At("d", i.ToString()) : _t.Literal(0))) + ")";
+            w.Line(VectorType + " error = " + target + " - " + Load(x, 0) + (m < V ? " & " + _t.MaskFirst(m) + "; // the padding lanes of x hold f(0)" : ";"));
+            w.Line(Store("error", s, 0));
+            w.Line("loss = " + _t.Literal(0.5) + " * global::System.Runtime.Intrinsics.Vector256.Sum(error * error);");
         }
-        w.Line("loss *= " + _t.Literal(0.5) + ";");
+        else
+        {
+            using (w.Open("for (int i = 0; i < " + m + "; i++)"))
+            {
+                w.Line(T + " error = " + At("d", "i") + " - " + At(x, "i") + ";");
+                w.Line("loss += error * error;");
+                w.Line(At(s, "i") + " = error;");
+            }
+            w.Line("loss *= " + _t.Literal(0.5) + ";");
+        }
         if (SoftmaxOutput)
         {
             w.Line("// û" + Sup(l) + " = (∂x/∂u)ᵀ·x̂" + Sup(l) + " = x ⊙ (x̂ − x·x̂) for the softmax.");
@@ -238,9 +251,11 @@ internal sealed partial class NetworkEmitter
                     if (needInputSensitivity) w.Line("inHat" + j + " += " + At("wRow", j.ToString()) + " * uHat;");
                 }
             }, scopeEach: true);
+            // x̂ fits in one vector (n is below a vector's width): one store, so that the vector load of f'·x̂ that
+            // follows is forwarded from it instead of stalling on n separate stores.
             if (needInputSensitivity)
-                for (int j = 0; j < n; j++)
-                    w.Line(At("s" + (l - 1), j.ToString()) + " = inHat" + j + ";");
+                w.Line(Store("global::System.Runtime.Intrinsics.Vector256.Create(" +
+                             string.Join(", ", System.Linq.Enumerable.Range(0, V).Select(j => j < n ? "inHat" + j : _t.Literal(0))) + ")", "s" + (l - 1), 0));
         }
     }
 }
