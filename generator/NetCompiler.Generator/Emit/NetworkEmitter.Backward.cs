@@ -78,8 +78,7 @@ internal sealed partial class NetworkEmitter
         if (m <= V)
         {
             // One vector: x̂ is stored whole, so the vector load of f'·x̂ below is forwarded from that store.
-            string target = "global::System.Runtime.Intrinsics.Vector256.Create(" +
-                            string.Join(", ", Enumerable.Range(0, V).Select(i => i < m ? At("d", i.ToString()) : _t.Literal(0))) + ")";
+            string target = VectorOfLanes(i => i < m ? At("d", i.ToString()) : _t.Literal(0));
             w.Line(VectorType + " error = " + target + " - " + Load(x, 0) + (m < V ? " & " + _t.MaskFirst(m) + "; // the padding lanes of x hold f(0)" : ";"));
             w.Line(Store("error", s, 0));
             w.Line("loss = " + _t.Literal(0.5) + " * global::System.Runtime.Intrinsics.Vector256.Sum(error * error);");
@@ -254,8 +253,7 @@ internal sealed partial class NetworkEmitter
             // x̂ fits in one vector (n is below a vector's width): one store, so that the vector load of f'·x̂ that
             // follows is forwarded from it instead of stalling on n separate stores.
             if (needInputSensitivity)
-                w.Line(Store("global::System.Runtime.Intrinsics.Vector256.Create(" +
-                             string.Join(", ", System.Linq.Enumerable.Range(0, V).Select(j => j < n ? "inHat" + j : _t.Literal(0))) + ")", "s" + (l - 1), 0));
+                w.Line(Store(VectorOfLanes(j => j < n ? "inHat" + j : _t.Literal(0)), "s" + (l - 1), 0));
         }
     }
 }

@@ -147,9 +147,8 @@ internal sealed partial class NetworkEmitter
     private void ActivationInRegister(SourceWriter w, LayerShape layer)
     {
         int l = layer.Number, m = layer.Outputs;
-        var lanes = Enumerable.Range(0, V).Select(i => i < m ? "u" + l + "_" + i : _t.Literal(0));
         w.Line("// x" + Sup(l) + " = " + FunctionText(layer.Activation, "u" + Sup(l)) + (m < V ? "; the padding lanes hold f(0)" : "") + ".");
-        w.Line(Store(VectorFunction(layer.Activation, "global::System.Runtime.Intrinsics.Vector256.Create(" + string.Join(", ", lanes) + ")"), "x" + l, 0));
+        w.Line(Store(VectorFunction(layer.Activation, VectorOfLanes(i => i < m ? "u" + l + "_" + i : _t.Literal(0))), "x" + l, 0));
     }
 
     private string VectorFunction(Activation activation, string u) => activation switch

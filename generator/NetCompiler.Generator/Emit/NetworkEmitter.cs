@@ -238,6 +238,10 @@ internal sealed partial class NetworkEmitter
             body(new Index(variable, 0));
     }
 
+    /// <summary>A vector from one expression per lane: <paramref name="lane"/>(k) for k = 0…V−1.</summary>
+    private string VectorOfLanes(Func<int, string> lane) =>
+        "global::System.Runtime.Intrinsics.Vector256.Create(" + string.Join(", ", Enumerable.Range(0, V).Select(lane)) + ")";
+
     private string Load(string buffer, Index index) => "global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref " + buffer + ", " + index.AsOffset() + ")";
 
     private string Store(string value, string buffer, Index index) => "global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(" + value + ", ref " + buffer + ", " + index.AsOffset() + ");";
