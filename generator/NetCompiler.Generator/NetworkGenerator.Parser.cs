@@ -54,7 +54,7 @@ public sealed partial class NetworkGenerator
             containing.ToEquatableArray(),
             hintName,
             network.Precision,
-            network.InputSize!.Value,
+            new[] { network.InputSize!.Value }.ToEquatableArray(),
             network.Layers.ConvertAll(l => new LayerModel(l.Units, l.Activation)).ToEquatableArray(),
             network.LossFunction);
     }

@@ -81,7 +81,8 @@ internal sealed class NetworkDeclaration
             }
             switch (kind)
             {
-                case NetworkAttributeKind.Input when args.Length == 1 && args[0].Value is int size:
+                case NetworkAttributeKind.Input when args.Length == 1 && args[0].Kind == TypedConstantKind.Array
+                        && args[0].Values.Length == 1 && args[0].Values[0].Value is int size:
                     if (declaration.Input is not null) declaration.Malformed = true;
                     declaration.Input ??= attribute;
                     declaration.InputSize ??= size;

@@ -28,11 +28,7 @@ internal sealed partial class NetworkEmitter
     private NetworkEmitter(NetworkModel model)
     {
         _model = model;
-        _topology = new NetworkTopology(
-            model.InputSize,
-            model.Layers.Select(l => new DenseLayer(l.Units, l.Activation)).ToList(),
-            model.Loss,
-            model.Precision);
+        _topology = model.ToTopology();
         _t = model.Precision == Precision.Double ? ElementType.Double : ElementType.Single;
         _vec = "global::System.Runtime.Intrinsics.Vector256<" + _t.Name + ">";
         _layers = _topology.Layers;

@@ -9,21 +9,90 @@ namespace NetCompiler.Generator.Model;
 /// <param name="ContainingTypes">Declarations of the enclosing types, outermost first, for example "partial class Outer".</param>
 /// <param name="HintName">A unique, stable file name for the generated source.</param>
 /// <param name="Precision">The element type of the generated code.</param>
-/// <param name="InputSize">n_0.</param>
-/// <param name="Layers">The dense layers in declaration order.</param>
+/// <param name="InputShape">The dimensions of x^0: [n], [channels, length] or [channels, height, width].</param>
+/// <param name="Layers">The layers in declaration order.</param>
 /// <param name="Loss">The loss, or null for an inference-only network.</param>
+/// <param name="Output">The name of the output layer, or null for the last declared layer.</param>
 internal sealed record NetworkModel(
     string? Namespace,
     string ClassName,
     EquatableArray<string> ContainingTypes,
     string HintName,
     Precision Precision,
-    int InputSize,
+    EquatableArray<int> InputShape,
     EquatableArray<LayerModel> Layers,
-    LossFunction? Loss);
+    LossFunction? Loss,
+    string? Output = null)
+{
+    /// <summary>n_0, the number of input values.</summary>
+    public int InputSize
+    {
+        get
+        {
+            int size = 1;
+            foreach (int d in InputShape) size *= d;
+            return size;
+        }
+    }
 
-/// <summary>One [Dense] attribute: n_l outputs and the transfer function f.</summary>
-internal sealed record LayerModel(int Units, Activation Activation);
+    /// <summary>The validated topology (the parser only builds models of valid networks), shared with the runtime.</summary>
+    public NetworkTopology ToTopology()
+    {
+        var layers = new System.Collections.Generic.List<LayerSpec>(Layers.Count);
+        foreach (LayerModel layer in Layers) layers.Add(layer.ToSpec());
+        var shape = new int[InputShape.Count];
+        for (int i = 0; i < shape.Length; i++) shape[i] = InputShape[i];
+        return new NetworkTopology(new TensorShape(shape), layers, Loss, Precision, Output);
+    }
+}
+
+/// <summary>
+/// One layer attribute as values. Which fields matter depends on <paramref name="Kind"/>: <paramref name="Units"/> is a
+/// dense layer's units or a convolution's filters; <paramref name="Size"/> a convolution's kernel size or a pooling
+/// window; <paramref name="From"/> and <paramref name="Connections"/> are null when not given.
+/// </summary>
+internal sealed record LayerModel(
+    LayerKind Kind,
+    int Units,
+    Activation Activation,
+    int Size = 0,
+    int Stride = 0,
+    int Padding = 0,
+    bool Trainable = false,
+    string? Name = null,
+    EquatableArray<string>? From = null,
+    EquatableArray<string>? Connections = null)
+{
+    /// <summary>A dense layer of a chain (the multilayer perceptron's only kind).</summary>
+    public LayerModel(int units, Activation activation) : this(LayerKind.Dense, units, activation) { }
+
+    /// <summary>The runtime description of this layer.</summary>
+    public LayerSpec ToSpec()
+    {
+        LayerSpec spec = Kind switch
+        {
+            LayerKind.Dense => new DenseLayer(Units, Activation),
+            LayerKind.Conv1D or LayerKind.Conv2D => new ConvLayer(Kind == LayerKind.Conv1D ? 1 : 2, Units, Size, Activation)
+            {
+                Stride = Stride,
+                Padding = Padding,
+                Connections = Connections is { } table ? ToArray(table) : null,
+            },
+            LayerKind.AvgPool or LayerKind.MaxPool => new PoolLayer(Kind, Size, Activation, Trainable) { Stride = Stride },
+            _ => new JoinLayer(Kind, From is { } sources ? ToArray(sources) : null!, Activation),
+        };
+        spec.Name = Name;
+        spec.From = From is { } from ? ToArray(from) : null;
+        return spec;
+    }
+
+    private static string[] ToArray(EquatableArray<string> items)
+    {
+        var array = new string[items.Count];
+        for (int i = 0; i < array.Length; i++) array[i] = items[i];
+        return array;
+    }
+}
 
 /// <summary>
 /// An unexpected exception in the generator, carried as data (the exception itself would hold symbols) and reported
