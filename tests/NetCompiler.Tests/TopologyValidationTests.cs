@@ -123,7 +123,7 @@ public class TopologyValidationTests
     {
         TopologyProblem problem = Assert.Single(NetworkTopology.Check(null, [new DenseLayer(2)], null, Precision.Single));
         Assert.Equal(TopologyProblemKind.MissingInput, problem.Kind);
-        Assert.Equal("The network has no input; declare its size with [Input(size)].", problem.Message);
+        Assert.Equal("The network has no input; declare its shape with [Input(size)], [Input(channels, length)] or [Input(channels, height, width)].", problem.Message);
     }
 
     [Fact]

@@ -236,7 +236,25 @@ public sealed class NetworkTopology
             problems.Add(new TopologyProblem(TopologyProblemKind.LargeNetwork, TopologySeverity.Warning, TopologyArgument.None, 0, graph.ParameterCount,
                 Format("The network has {0} parameters, more than {1}; each instance holds {2} bytes of parameters and as many of gradients.",
                     graph.ParameterCount, LargeParameterCount, graph.ParameterCount * ElementSize(precision))));
-        return problems;
+        return InLayerOrder(problems);
+    }
+
+    /// <summary>
+    /// Orders problems by layer, keeping the order of the rules within a layer: problems of the network as a whole
+    /// found before any layer's come first, those found after (the parameter count) last.
+    /// </summary>
+    private static List<TopologyProblem> InLayerOrder(List<TopologyProblem> problems)
+    {
+        int firstLayer = problems.FindIndex(p => p.Layer != 0);
+        var keyed = new List<KeyValuePair<long, TopologyProblem>>(problems.Count);
+        for (int i = 0; i < problems.Count; i++)
+        {
+            TopologyProblem p = problems[i];
+            long layerKey = p.Layer != 0 ? p.Layer : firstLayer < 0 || i < firstLayer ? 0 : int.MaxValue;
+            keyed.Add(new KeyValuePair<long, TopologyProblem>(layerKey * problems.Count + i, p));
+        }
+        keyed.Sort((a, b) => a.Key.CompareTo(b.Key));
+        return keyed.ConvertAll(k => k.Value);
     }
 
     /// <summary>The most parameters a network may have (the largest .NET array of float).</summary>
@@ -532,15 +550,13 @@ public sealed class NetworkTopology
         {
             case DenseLayer dense:
             {
+                if (dense.Units <= 0)
+                    Add(TopologyProblemKind.UnitsNotPositive, TopologyArgument.Units, dense.Units,
+                        "Dense layer {0} has {1} units; it needs at least 1.", NumberOrName(layers, l), dense.Units);
                 if (!IsDefined(dense.Activation))
                     Add(TopologyProblemKind.UndefinedActivation, TopologyArgument.Activation, (int)dense.Activation,
                         "{0} has activation value {1}, which is not defined.", what, (int)dense.Activation);
-                if (dense.Units <= 0)
-                {
-                    Add(TopologyProblemKind.UnitsNotPositive, TopologyArgument.Units, dense.Units,
-                        "Dense layer {0} has {1} units; it needs at least 1.", NumberOrName(layers, l), dense.Units);
-                    return null;
-                }
+                if (dense.Units <= 0) return null;
                 if (sources.Length == 0)
                 {
                     Add(TopologyProblemKind.WrongSourceCount, TopologyArgument.From, 0, "{0} reads no source; list at least one in From.", what);
