@@ -564,7 +564,7 @@ public sealed class NetworkTopology
                 }
                 if (known && problems is not null)
                     for (int s = 0; s < sources.Length; s++)
-                        if (shapes[s].Rank > 1)
+                        if (shapes[s].Rank > 1 && shapes[s].Spatial > 1) // [channels, 1, 1] is already a vector
                             problems.Add(new TopologyProblem(TopologyProblemKind.ImplicitFlatten, TopologySeverity.Info, TopologyArgument.Layer, l, shapes[s].Size,
                                 Format("{0} reads {1} of shape {2} and flattens it to {3} features in PyTorch's order (channel, then row, then column).",
                                     what, SourceName(layers, sources[s]), shapes[s], shapes[s].Size)));
