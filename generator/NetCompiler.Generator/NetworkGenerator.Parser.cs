@@ -54,9 +54,24 @@ public sealed partial class NetworkGenerator
             containing.ToEquatableArray(),
             hintName,
             network.Precision,
-            new[] { network.InputSize!.Value }.ToEquatableArray(),
-            network.Layers.ConvertAll(l => new LayerModel(l.Units, l.Activation)).ToEquatableArray(),
-            network.LossFunction);
+            network.InputShape!.ToArray().ToEquatableArray(),
+            network.Layers.ConvertAll(ToModel).ToEquatableArray(),
+            network.LossFunction,
+            network.Output);
+    }
+
+    /// <summary>A layer as values, the inverse of <see cref="LayerModel.ToSpec"/>.</summary>
+    private static LayerModel ToModel(LayerSpec layer)
+    {
+        EquatableArray<string>? from = layer.From?.ToEquatableArray();
+        return layer switch
+        {
+            DenseLayer dense => new LayerModel(LayerKind.Dense, dense.Units, dense.Activation, Name: dense.Name, From: from),
+            ConvLayer conv => new LayerModel(conv.Kind, conv.Filters, conv.Activation, conv.KernelSize, conv.Stride, conv.Padding,
+                Name: conv.Name, From: from, Connections: conv.Connections?.ToEquatableArray()),
+            PoolLayer pool => new LayerModel(pool.Kind, 0, pool.Activation, pool.Size, pool.Stride, Trainable: pool.Trainable, Name: pool.Name, From: from),
+            _ => new LayerModel(layer.Kind, 0, layer.Activation, Name: layer.Name, From: from),
+        };
     }
 
     /// <summary>The keyword(s) that declare <paramref name="type"/>, for the generated partial declaration around the network.</summary>

@@ -97,7 +97,7 @@ public class DiagnosticTests
     public Task NC0011_InputSizeNotPositive() => VerifyAsync(Head + """
         [Network, Input({|NC0011:0|}), Dense(1), Loss(LossFunction.SquaredError)]
         public partial class Net { }
-        [Network, Input(size: {|NC0011:-7|}), Dense(1), Loss(LossFunction.SquaredError)]
+        [Network, Input(shape: {|NC0011:-7|}), Dense(1), Loss(LossFunction.SquaredError)]
         public partial class Negative { }
         """,
         "The input size of network 'Net' must be positive, but it is 0",

@@ -30,8 +30,14 @@ internal sealed class NetworkDeclaration
 
     public AttributeData? Input { get; private set; }
 
-    /// <summary>The [Dense] attributes in the order the compiler gives them (source order within one declaration).</summary>
-    public List<AttributeData> Dense { get; } = new();
+    /// <summary>
+    /// The layer attributes ([Dense], [Conv2D], [Add], …) in the order the compiler gives them (source order within
+    /// one declaration); <see cref="Layers"/> holds what each declares at the same index.
+    /// </summary>
+    public List<AttributeData> LayerAttributes { get; } = new();
+
+    /// <summary>The kind of each of <see cref="LayerAttributes"/>.</summary>
+    public List<NetworkAttributeKind> LayerKinds { get; } = new();
 
     public AttributeData? Loss { get; private set; }
 
@@ -43,10 +49,14 @@ internal sealed class NetworkDeclaration
 
     public Precision Precision { get; private set; } = Precision.Single;
 
-    /// <summary>n_0, or null without [Input].</summary>
-    public int? InputSize { get; private set; }
+    /// <summary>The input shape, or null without [Input].</summary>
+    public TensorShape? InputShape { get; private set; }
 
-    public List<DenseLayer> Layers { get; } = new();
+    /// <summary>The layers as the runtime describes them, in declaration order.</summary>
+    public List<LayerSpec> Layers { get; } = new();
+
+    /// <summary>The name given by [Network(Output = …)], or null.</summary>
+    public string? Output { get; private set; }
 
     public LossFunction? LossFunction { get; private set; }
 
@@ -81,15 +91,21 @@ internal sealed class NetworkDeclaration
             }
             switch (kind)
             {
-                case NetworkAttributeKind.Input when args.Length == 1 && args[0].Kind == TypedConstantKind.Array
-                        && args[0].Values.Length == 1 && args[0].Values[0].Value is int size:
+                case NetworkAttributeKind.Input when args.Length == 1 && args[0].Kind == TypedConstantKind.Array:
                     if (declaration.Input is not null) declaration.Malformed = true;
                     declaration.Input ??= attribute;
-                    declaration.InputSize ??= size;
+                    declaration.InputShape ??= new TensorShape(args[0].Values.Select(v => v.Value is int d ? d : 0).ToArray());
                     break;
-                case NetworkAttributeKind.Dense when args.Length == 2 && args[0].Value is int units && args[1].Kind == TypedConstantKind.Enum && args[1].Value is int activation:
-                    declaration.Dense.Add(attribute);
-                    declaration.Layers.Add(new DenseLayer(units, (Activation)activation));
+                case var layerKind when NetworkAttributeTypes.IsLayer(layerKind):
+                    LayerSpec? layer = ReadLayer(layerKind, attribute, cancellationToken);
+                    if (layer is null)
+                    {
+                        declaration.Malformed = true;
+                        break;
+                    }
+                    declaration.LayerAttributes.Add(attribute);
+                    declaration.LayerKinds.Add(layerKind);
+                    declaration.Layers.Add(layer);
                     break;
                 case NetworkAttributeKind.Loss when args.Length == 1 && args[0].Kind == TypedConstantKind.Enum && args[0].Value is int function:
                     if (declaration.Loss is not null) declaration.Malformed = true;
@@ -119,8 +135,92 @@ internal sealed class NetworkDeclaration
         {
             if (named.Key == "Precision" && named.Value.Kind == TypedConstantKind.Enum && named.Value.Value is int precision)
                 Precision = (Precision)precision;
+            else if (named.Key == "Output" && named.Value.Kind == TypedConstantKind.Primitive && (named.Value.Value is string || named.Value.IsNull))
+                Output = named.Value.Value as string;
             else
                 Malformed = true;
         }
     }
+
+    /// <summary>
+    /// What one layer attribute declares, or null when its arguments do not have the expected form (a compile error the
+    /// compiler reports). Named arguments with compile errors are missing from NamedArguments: counted against the syntax.
+    /// </summary>
+    private static LayerSpec? ReadLayer(NetworkAttributeKind kind, AttributeData attribute, CancellationToken cancellationToken)
+    {
+        ImmutableArray<TypedConstant> args = attribute.ConstructorArguments;
+        if (attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) is AttributeSyntax { ArgumentList: { } arguments }
+            && arguments.Arguments.Count(a => a.NameEquals is not null) != attribute.NamedArguments.Length)
+            return null;
+
+        static int? Int(TypedConstant c) => c.Value is int i ? i : null;
+        static Activation? Act(TypedConstant c) => c.Kind == TypedConstantKind.Enum && c.Value is int a ? (Activation)a : null;
+
+        LayerSpec? spec;
+        switch (kind)
+        {
+            case NetworkAttributeKind.Dense when args.Length == 2 && Int(args[0]) is int units && Act(args[1]) is Activation activation:
+                spec = new DenseLayer(units, activation);
+                break;
+            case NetworkAttributeKind.Conv1D or NetworkAttributeKind.Conv2D
+                when args.Length == 3 && Int(args[0]) is int filters && Int(args[1]) is int kernel && Act(args[2]) is Activation activation:
+                spec = new ConvLayer(kind == NetworkAttributeKind.Conv1D ? 1 : 2, filters, kernel, activation);
+                break;
+            case NetworkAttributeKind.AvgPool or NetworkAttributeKind.MaxPool when args.Length == 1 && Int(args[0]) is int size:
+            {
+                Activation activation = Activation.Identity;
+                bool trainable = false;
+                foreach (KeyValuePair<string, TypedConstant> named in attribute.NamedArguments)
+                {
+                    if (named.Key == "Activation" && Act(named.Value) is Activation a) activation = a;
+                    else if (named.Key == "Trainable" && named.Value.Value is bool t) trainable = t;
+                }
+                spec = new PoolLayer(kind == NetworkAttributeKind.AvgPool ? LayerKind.AvgPool : LayerKind.MaxPool, size, activation, trainable);
+                break;
+            }
+            case NetworkAttributeKind.Add or NetworkAttributeKind.Concat when args.Length == 0:
+            {
+                Activation activation = Activation.Identity;
+                foreach (KeyValuePair<string, TypedConstant> named in attribute.NamedArguments)
+                    if (named.Key == "Activation" && Act(named.Value) is Activation a) activation = a;
+                spec = new JoinLayer(kind == NetworkAttributeKind.Add ? LayerKind.Add : LayerKind.Concat, null!, activation);
+                break;
+            }
+            default:
+                return null;
+        }
+
+        foreach (KeyValuePair<string, TypedConstant> named in attribute.NamedArguments)
+        {
+            TypedConstant value = named.Value;
+            switch (named.Key)
+            {
+                case "Name":
+                    spec.Name = value.Value as string;
+                    break;
+                case "From":
+                    spec.From = Strings(value);
+                    break;
+                case "Stride" when value.Value is int stride:
+                    if (spec is ConvLayer convStride) convStride.Stride = stride;
+                    else if (spec is PoolLayer pool) pool.Stride = stride;
+                    break;
+                case "Padding" when value.Value is int padding && spec is ConvLayer convPadding:
+                    convPadding.Padding = padding;
+                    break;
+                case "Connections" when spec is ConvLayer convTable:
+                    convTable.Connections = Strings(value);
+                    break;
+                case "Activation" or "Trainable":
+                    break; // read above
+                default:
+                    return null;
+            }
+        }
+        return spec;
+    }
+
+    /// <summary>A string[] argument; null entries stay null (the topology reports them), a null array is null.</summary>
+    private static string[]? Strings(TypedConstant value) =>
+        value.IsNull || value.Kind != TypedConstantKind.Array ? null : value.Values.Select(v => (v.Value as string)!).ToArray();
 }

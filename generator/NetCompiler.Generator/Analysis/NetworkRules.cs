@@ -37,7 +37,7 @@ internal static class NetworkRules
         CheckShape(network, classLocation, Report, cancellationToken);
         CheckSplit(network, Report, cancellationToken);
 
-        List<TopologyProblem> problems = NetworkTopology.Check(network.InputSize, network.Layers, network.LossFunction, network.Precision);
+        List<TopologyProblem> problems = NetworkTopology.Check(network.InputShape, network.Layers, network.LossFunction, network.Precision, network.Output);
         foreach (TopologyProblem problem in problems)
         {
             Diagnostic? diagnostic = ToDiagnostic(problem, network, networkLocation, cancellationToken);
@@ -50,7 +50,7 @@ internal static class NetworkRules
 
         if (network.LossFunction is null)
             report(Diagnostic.Create(DiagnosticDescriptors.InferenceOnly, networkLocation, name));
-        var topology = new NetworkTopology(network.InputSize!.Value, network.Layers, network.LossFunction, network.Precision);
+        var topology = new NetworkTopology(network.InputShape!, network.Layers, network.LossFunction, network.Precision, network.Output);
         report(Diagnostic.Create(DiagnosticDescriptors.NetworkCost, networkLocation, name,
             Num(topology.ParameterCount), Num(topology.MultiplyAdds), Num((long)topology.ParameterCount * NetworkTopology.ElementSize(network.Precision))));
     }
@@ -108,7 +108,7 @@ internal static class NetworkRules
         if (network.Syntax is null) return;
         var attributes = new List<(AttributeData Attribute, NetworkAttributeKind Kind)>();
         if (network.Input is not null) attributes.Add((network.Input, NetworkAttributeKind.Input));
-        foreach (AttributeData dense in network.Dense) attributes.Add((dense, NetworkAttributeKind.Dense));
+        for (int i = 0; i < network.LayerAttributes.Count; i++) attributes.Add((network.LayerAttributes[i], network.LayerKinds[i]));
         if (network.Loss is not null) attributes.Add((network.Loss, NetworkAttributeKind.Loss));
         foreach ((AttributeData attribute, NetworkAttributeKind kind) in attributes)
         {
@@ -123,7 +123,7 @@ internal static class NetworkRules
     private static Diagnostic? ToDiagnostic(TopologyProblem problem, NetworkDeclaration network, Location networkLocation, CancellationToken cancellationToken)
     {
         string name = network.Type.Name;
-        AttributeData? layer = problem.Layer >= 1 && problem.Layer <= network.Dense.Count ? network.Dense[problem.Layer - 1] : null;
+        AttributeData? layer = problem.Layer >= 1 && problem.Layer <= network.LayerAttributes.Count ? network.LayerAttributes[problem.Layer - 1] : null;
         Location Argument(AttributeData? attribute, int index, string parameter) =>
             ArgumentLocation(attribute, index, parameter, cancellationToken) ?? networkLocation;
         Location lossArgument = Argument(network.Loss, 0, "function");
@@ -134,7 +134,7 @@ internal static class NetworkRules
             case TopologyProblemKind.MissingInput:
                 return Diagnostic.Create(DiagnosticDescriptors.MissingInput, networkLocation, name);
             case TopologyProblemKind.InputSizeNotPositive:
-                return Diagnostic.Create(DiagnosticDescriptors.InputSizeNotPositive, Argument(network.Input, 0, "size"), name, Num(problem.Value));
+                return Diagnostic.Create(DiagnosticDescriptors.InputSizeNotPositive, Argument(network.Input, 0, "shape"), name, Num(problem.Value));
             case TopologyProblemKind.UndefinedPrecision:
                 return Diagnostic.Create(DiagnosticDescriptors.UndefinedEnumValue, NamedArgumentLocation(network.Network, "Precision", cancellationToken) ?? networkLocation,
                     nameof(Precision), Num(problem.Value), Names(typeof(Precision)));
