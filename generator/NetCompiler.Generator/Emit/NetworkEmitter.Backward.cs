@@ -53,7 +53,7 @@ internal sealed partial class NetworkEmitter
     /// <summary>L and û^L: x̂^L = ∂R/∂x^L = d − x^L, then û^L = f'(u^L)·x̂^L (for softmax with cross-entropy, û^L = d − x^L).</summary>
     private void OutputSensitivity(SourceWriter w, CostModel cost)
     {
-        int m = Output.Outputs, l = L;
+        int m = Output.Outputs, l = Output.Number;
         string x = "x" + l, s = "s" + l;
         w.Line(T + " loss = 0;");
         if (_model.Loss == LossFunction.CrossEntropy)

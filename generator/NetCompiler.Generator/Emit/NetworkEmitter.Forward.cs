@@ -17,7 +17,7 @@ internal sealed partial class NetworkEmitter
             w.Line("if (input.Length != InputSize) ThrowLength(nameof(input), InputSize, input.Length);");
             w.Line("if (output.Length != OutputSize) ThrowLength(nameof(output), OutputSize, output.Length);");
             w.Line("ForwardCore(input);");
-            w.Line("new global::System.ReadOnlySpan<" + T + ">(_x" + L + ", 0, OutputSize).CopyTo(output);");
+            w.Line("new global::System.ReadOnlySpan<" + T + ">(_x" + Output.Number + ", 0, OutputSize).CopyTo(output);");
         }
         w.Line();
 

@@ -1,0 +1,456 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+
+namespace NetCompiler.Generator.Emit;
+
+internal sealed partial class NetworkEmitter
+{
+    /// <summary>Output vectors of a row that one pass over the kernel fills at once (accumulators in registers).</summary>
+    private const int ConvChunk = 4;
+
+    /// <summary>Kernel widths up to this are written out (one accumulator or broadcast per tap).</summary>
+    private const int KernelUnrollLimit = 8;
+
+    /// <summary>A convolution's sizes, with Conv1D as a 2-D convolution of height 1 (kernel height 1, no vertical padding).</summary>
+    private readonly struct ConvGeometry
+    {
+        public ConvGeometry(LayerShape layer)
+        {
+            TensorShape source = layer.SourceShapes[0];
+            TwoD = layer.Kind == LayerKind.Conv2D;
+            Channels = source.Channels;
+            Height = source.Height;
+            Width = source.Width;
+            Filters = layer.Shape.Channels;
+            OutHeight = layer.Shape.Height;
+            OutWidth = layer.Shape.Width;
+            KernelWidth = layer.KernelSize;
+            KernelHeight = TwoD ? layer.KernelSize : 1;
+            Stride = layer.Stride;
+            PadWidth = layer.Padding;
+            PadHeight = TwoD ? layer.Padding : 0;
+            PaddedHeight = Height + 2 * PadHeight;
+            PaddedWidth = Width + 2 * PadWidth;
+        }
+
+        public bool TwoD { get; }
+        public int Channels { get; }
+        public int Height { get; }
+        public int Width { get; }
+        public int Filters { get; }
+        public int OutHeight { get; }
+        public int OutWidth { get; }
+        public int KernelHeight { get; }
+        public int KernelWidth { get; }
+        public int Stride { get; }
+        public int PadHeight { get; }
+        public int PadWidth { get; }
+        public int PaddedHeight { get; }
+        public int PaddedWidth { get; }
+        public int InPlane => Height * Width;
+        public int PaddedPlane => PaddedHeight * PaddedWidth;
+        public int OutPlane => OutHeight * OutWidth;
+        public int KernelVolume => KernelHeight * KernelWidth;
+    }
+
+    private static bool IsConv(LayerShape layer) => layer.Kind is LayerKind.Conv1D or LayerKind.Conv2D;
+
+    /// <summary>A connection table that leaves some kernel out (a table connecting everything is the full layout).</summary>
+    private static bool HasSparseTable(LayerShape layer)
+    {
+        var g = new ConvGeometry(layer);
+        for (int o = 0; o < g.Filters; o++)
+            for (int i = 0; i < g.Channels; i++)
+                if (!layer.IsConnected(o, i)) return true;
+        return false;
+    }
+
+    /// <summary>A kernel that covers its whole unpadded input: one output position per filter, so the layer is a dense layer.</summary>
+    private static bool IsDenseConv(LayerShape layer) => layer.Shape.Spatial == 1 && layer.Padding == 0 && !HasSparseTable(layer);
+
+    /// <summary>Row-at-a-time vector kernels need stride 1 and rows at least a vector wide.</summary>
+    private bool IsVectorConv(LayerShape layer) => layer.Stride == 1 && layer.Shape.Width >= V;
+
+    /// <summary>"o * 784 + y * 28 + 3": a linear int expression of loop variables (or the constants they are when written out).</summary>
+    private static string Lin(int constant, params (Index Index, int Scale)[] terms)
+    {
+        var parts = new List<string>();
+        foreach ((Index index, int scale) in terms)
+        {
+            constant += index.Offset * scale;
+            if (index.Variable is null || scale == 0) continue;
+            parts.Add(scale == 1 ? index.Variable : index.Variable + " * " + scale.ToString(CultureInfo.InvariantCulture));
+        }
+        if (constant != 0 || parts.Count == 0) parts.Add(constant.ToString(CultureInfo.InvariantCulture));
+        return string.Join(" + ", parts);
+    }
+
+    /// <summary>Writes a loop over <paramref name="count"/> values of <paramref name="variable"/>, or the body once with 0 when count is 1.</summary>
+    private static void Loop(SourceWriter w, string variable, int count, Action<Index> body)
+    {
+        if (count == 1)
+        {
+            body(0);
+            return;
+        }
+        using (w.Open("for (int " + variable + " = 0; " + variable + " < " + count + "; " + variable + "++)"))
+            body(new Index(variable, 0));
+    }
+
+    /// <summary>
+    /// The loop over the input channels i of filter o, binding <c>w</c> (and <c>gw</c>) to kernel w[o, i]: a
+    /// connection table's kernels come from Kernels{l}, skipping channels the filter does not read.
+    /// </summary>
+    private void ChannelLoop(SourceWriter w, LayerShape layer, Index o, bool gradient, Action<Index> body)
+    {
+        var g = new ConvGeometry(layer);
+        int l = layer.Number;
+        Loop(w, "i", g.Channels, i =>
+        {
+            string kernel;
+            if (HasSparseTable(layer))
+            {
+                w.Line("int kernel = Kernels" + l + "[" + Lin(0, (o, g.Channels), (i, 1)) + "];");
+                w.Line("if (kernel < 0) continue; // filter o does not read channel i");
+                kernel = "kernel";
+            }
+            else
+                kernel = "W" + l + " + " + Lin(0, (o, g.Channels * g.KernelVolume), (i, g.KernelVolume));
+            w.Line("ref " + T + " w = ref " + At("p", kernel) + "; // w" + Sup(l) + "[o, i]");
+            if (gradient) w.Line("ref " + T + " gw = ref " + At("g", kernel) + ";");
+            body(i);
+        });
+    }
+
+    /// <summary>
+    /// Binds <c>xp</c> to the source as the kernels read it: the source itself, or (padding) its zero-padded copy
+    /// _pad{l}, whose interior is refreshed here and whose border is never written.
+    /// </summary>
+    private void PaddedSource(SourceWriter w, LayerShape layer)
+    {
+        var g = new ConvGeometry(layer);
+        int l = layer.Number, src = layer.Sources[0];
+        if (layer.Padding == 0)
+        {
+            w.Line("ref " + T + " xp = ref " + At("x" + src, "0") + "; // no padding: the kernel reads x" + Sup(src) + " directly");
+            return;
+        }
+        w.Line("// Copy x" + Sup(src) + " into the interior of its zero-padded copy (its border is never written, so it stays 0).");
+        Loop(w, "i", g.Channels, i => Loop(w, "y", g.Height, y =>
+            w.Line("global::System.Array.Copy(_x" + src + ", " + Lin(0, (i, g.InPlane), (y, g.Width)) + ", _pad" + l + ", " +
+                   Lin(g.PadHeight * g.PaddedWidth + g.PadWidth, (i, g.PaddedPlane), (y, g.PaddedWidth)) + ", " + g.Width + ");")));
+        w.Line(Ref("xp", "_pad" + l));
+    }
+
+    private void ConvForward(SourceWriter w, LayerShape layer)
+    {
+        if (IsDenseConv(layer))
+        {
+            w.Line("// The kernel covers the whole input: w" + Sup(layer.Number) + "[o, i, ky, kx] row-major is W[o, (i, y, x)] of a dense layer on x" + Sup(layer.Sources[0]) + " flattened.");
+            GraphDenseForward(w, layer);
+            return;
+        }
+        var g = new ConvGeometry(layer);
+        int l = layer.Number;
+        string target = Target(layer);
+        w.Line(Ref("p", "_parameters"));
+        DeclareTarget(w, layer);
+        w.Line(Ref("x" + layer.Sources[0], "_x" + layer.Sources[0]));
+        PaddedSource(w, layer);
+        if (IsVectorConv(layer)) ConvForwardVector(w, layer, g, target);
+        else ConvForwardScalar(w, layer, g, target);
+    }
+
+    /// <summary>The output vectors of a row: starts of the whole vectors, then one overlapping the one before it if the width is not a multiple of V.</summary>
+    private List<(int Start, bool Tail)> RowVectors(int width)
+    {
+        var starts = new List<(int, bool)>();
+        for (int k = 0; k < width / V; k++) starts.Add((k * V, false));
+        if (width % V != 0) starts.Add((width - V, true));
+        return starts;
+    }
+
+    /// <summary>
+    /// Stride 1, vectorised along the output row: for each filter o and output row y, up to <see cref="ConvChunk"/>
+    /// accumulators hold u[o, y, x…x+V) while the taps of every connected channel stream past, each tap one
+    /// broadcast weight and one FMA per accumulator; the row's last vector overlaps the one before it.
+    /// </summary>
+    private void ConvForwardVector(SourceWriter w, LayerShape layer, ConvGeometry g, string target)
+    {
+        int l = layer.Number;
+        List<(int Start, bool Tail)> vectors = RowVectors(g.OutWidth);
+        w.Line("// u" + Sup(l) + "[o, y, x] = b[o] + Σ_i Σ_ky,kx w[o, i, ky, kx]·xp[i, y + ky, x + kx], a row of x at a time: " + vectors.Count + " vector" + (vectors.Count == 1 ? "" : "s") +
+               " per row of " + g.OutWidth + (g.OutWidth % V != 0 ? " (the last overlaps the one before it and stores the same values)" : "") + ".");
+        Loop(w, "o", g.Filters, o =>
+        {
+            w.Line(VectorType + " bias = " + Broadcast(At("p", "B" + l + " + " + o)) + ";");
+            Loop(w, "y", g.OutHeight, y =>
+            {
+                w.Line("ref " + T + " uRow = ref " + At(target, Lin(0, (o, g.OutPlane), (y, g.OutWidth))) + ";");
+                ForEachChunk(w, vectors, chunk =>
+                {
+                    w.Line(VectorType + " " + string.Join(", ", chunk.Select((_, k) => "acc" + k + " = bias")) + ";");
+                    ChannelLoop(w, layer, o, gradient: false, i =>
+                    {
+                        w.Line("ref " + T + " xRow = ref " + At("xp", Lin(0, (i, g.PaddedPlane), (y, g.PaddedWidth))) + ";");
+                        Loop(w, "ky", g.KernelHeight, ky =>
+                        {
+                            w.Line("ref " + T + " wk = ref " + At("w", Lin(0, (ky, g.KernelWidth))) + ";");
+                            w.Line("ref " + T + " xk = ref " + At("xRow", Lin(0, (ky, g.PaddedWidth))) + ";");
+                            KernelTaps(w, g.KernelWidth, kx =>
+                            {
+                                w.Line(VectorType + " " + TapName(kx) + " = " + Broadcast(At("wk", kx.ToString())) + ";");
+                                for (int k = 0; k < chunk.Count; k++)
+                                    w.Line("acc" + k + " = " + Fma(TapName(kx), LoadAt("xk", Lin(0, (chunk[k], 1), (kx, 1))), "acc" + k) + ";");
+                            });
+                        });
+                    });
+                    for (int k = 0; k < chunk.Count; k++)
+                        w.Line(StoreAt("acc" + k, "uRow", chunk[k].ToString()));
+                });
+            });
+        });
+    }
+
+    /// <summary>
+    /// The row's vectors in chunks of <see cref="ConvChunk"/>, each chunk in a block of its own: a loop over the
+    /// chunks of whole vectors when there are more than two, then the rest (with the overlapping last vector).
+    /// </summary>
+    private void ForEachChunk(SourceWriter w, List<(int Start, bool Tail)> vectors, Action<List<Index>> chunk)
+    {
+        int whole = vectors.Count(v => !v.Tail), fullChunks = whole / ConvChunk;
+        int looped = fullChunks > 2 ? fullChunks : 0;
+        if (looped > 0)
+            using (w.Open("for (int v = 0; v < " + looped * ConvChunk * V + "; v += " + ConvChunk * V + ")"))
+                chunk(Enumerable.Range(0, ConvChunk).Select(k => new Index("v", k * V)).ToList());
+        var rest = vectors.Skip(looped * ConvChunk).Select(v => (Index)v.Start).ToList();
+        for (int start = 0; start < rest.Count; start += ConvChunk)
+            using (w.Open())
+                chunk(rest.GetRange(start, Math.Min(ConvChunk, rest.Count - start)));
+    }
+
+    /// <summary>The broadcast weight of tap kx: w0, w1, … when the taps are written out, wv in a loop over kx.</summary>
+    private static string TapName(Index kx) => kx.Variable is null ? "w" + kx.Offset.ToString(CultureInfo.InvariantCulture) : "wv";
+
+    /// <summary>The taps kx of a kernel row: written out up to <see cref="KernelUnrollLimit"/>, else a loop.</summary>
+    private static void KernelTaps(SourceWriter w, int width, Action<Index> body)
+    {
+        if (width <= KernelUnrollLimit)
+        {
+            for (int kx = 0; kx < width; kx++) body(kx);
+            return;
+        }
+        using (w.Open("for (int kx = 0; kx < " + width + "; kx++)"))
+            body(new Index("kx", 0));
+    }
+
+    /// <summary>Stride above 1, or rows narrower than a vector: one output at a time, the taps written out.</summary>
+    private void ConvForwardScalar(SourceWriter w, LayerShape layer, ConvGeometry g, string target)
+    {
+        int l = layer.Number, s = g.Stride;
+        w.Line("// u" + Sup(l) + "[o, y, x] = b[o] + Σ_i Σ_ky,kx w[o, i, ky, kx]·xp[i, " + (s == 1 ? "y + ky, x + kx" : s + "y + ky, " + s + "x + kx") + "], one output at a time" +
+               (s != 1 ? " (stride " + s + ")." : " (rows of " + g.OutWidth + " are narrower than a vector)."));
+        Loop(w, "o", g.Filters, o => Loop(w, "y", g.OutHeight, y => Loop(w, "x", g.OutWidth, x =>
+        {
+            w.Line(T + " sum = " + At("p", "B" + l + " + " + o) + ";");
+            ChannelLoop(w, layer, o, gradient: false, i =>
+            {
+                w.Line("ref " + T + " xk = ref " + At("xp", Lin(0, (i, g.PaddedPlane), (y, s * g.PaddedWidth), (x, s))) + ";");
+                KernelWindow(w, g, (wk, xk) => w.Line("sum += " + At("w", wk) + " * " + At("xk", xk) + ";"));
+            });
+            w.Line(At(target, Lin(0, (o, g.OutPlane), (y, g.OutWidth), (x, 1))) + " = sum;");
+        })));
+    }
+
+    /// <summary>The taps (ky, kx) of a kernel as (index in w, index in the input from the window's corner): written out up to 32 taps, else a loop over ky.</summary>
+    private static void KernelWindow(SourceWriter w, ConvGeometry g, Action<string, string> tap)
+    {
+        if (g.KernelVolume <= 32)
+        {
+            for (int ky = 0; ky < g.KernelHeight; ky++)
+                for (int kx = 0; kx < g.KernelWidth; kx++)
+                    tap((ky * g.KernelWidth + kx).ToString(CultureInfo.InvariantCulture), (ky * g.PaddedWidth + kx).ToString(CultureInfo.InvariantCulture));
+            return;
+        }
+        Loop(w, "ky", g.KernelHeight, ky => KernelTaps(w, g.KernelWidth, kx =>
+            tap(Lin(0, (ky, g.KernelWidth), (kx, 1)), Lin(0, (ky, g.PaddedWidth), (kx, 1)))));
+    }
+
+    private void ConvBackward(SourceWriter w, LayerShape layer)
+    {
+        if (IsDenseConv(layer))
+        {
+            w.Line("// As a dense layer on x" + Sup(layer.Sources[0]) + " flattened (see ForwardLayer" + layer.Number + ").");
+            GraphDenseBackward(w, layer);
+            return;
+        }
+        var g = new ConvGeometry(layer);
+        int l = layer.Number, src = layer.Sources[0];
+        bool send = src != 0;
+        w.Line(Ref("p", "_parameters"));
+        w.Line(Ref("g", "_gradients"));
+        if (layer.Padding == 0)
+            w.Line(Ref("xp", "_x" + src) + " // no padding: the kernel read x" + Sup(src) + " directly");
+        else
+            w.Line(Ref("xp", "_pad" + l) + " // x" + Sup(src) + " zero-padded, as the forward pass left it");
+        if (send)
+        {
+            if (layer.Padding == 0)
+                w.Line(Ref("xpHat", "_s" + src) + " // x̂" + Sup(src) + ": this layer's share is added to it");
+            else
+            {
+                w.Line("global::System.Array.Clear(_padHat" + l + ");");
+                w.Line(Ref("xpHat", "_padHat" + l) + " // x̂ of the padded copy; its interior is added to x̂" + Sup(src) + " at the end");
+            }
+        }
+        else
+            w.Line("// x̂⁰ is not needed.");
+        Loop(w, "o", g.Filters, o =>
+        {
+            w.Line("// g_b[o] += −Σ_y,x û[o, y, x]: the bias is shared by every position of map o.");
+            SumRange(w, "biasSum", "s" + l, Lin(0, (o, g.OutPlane)), g.OutPlane);
+            w.Line(At("g", "B" + l + " + " + o) + " -= biasSum;");
+            ChannelLoop(w, layer, o, gradient: true, i =>
+            {
+                if (IsVectorConv(layer)) ConvKernelBackwardVector(w, layer, g, o, i, send);
+                else ConvKernelBackwardScalar(w, layer, g, o, i, send);
+            });
+        });
+        if (send && layer.Padding > 0)
+        {
+            w.Line(Ref("xHat", "_s" + src));
+            w.Line("// x̂" + Sup(src) + " += the interior of the padded copy's x̂ (its border belongs to no input).");
+            Loop(w, "i", g.Channels, i => Loop(w, "y", g.Height, y =>
+                AddRange(w, "xHat", Lin(0, (i, g.InPlane), (y, g.Width)), "xpHat", Lin(g.PadHeight * g.PaddedWidth + g.PadWidth, (i, g.PaddedPlane), (y, g.PaddedWidth)), g.Width)));
+        }
+    }
+
+    /// <summary>
+    /// Kernel w[o, i] at stride 1, vectorised along rows: its gradient, one vector dot product per tap and row
+    /// (−Σ_x û[o, y, x]·xp[i, y + ky, x + kx], the taps of a kernel row in registers), then x̂ as one axpy per tap
+    /// and row: xp̂[i, y + ky, x + kx…] += w[o, i, ky, kx]·û[o, y, x…], û correlated with the flipped filter.
+    /// </summary>
+    private void ConvKernelBackwardVector(SourceWriter w, LayerShape layer, ConvGeometry g, Index o, Index i, bool send)
+    {
+        int l = layer.Number, tail = g.OutWidth % V;
+        List<(int Start, bool Tail)> vectors = RowVectors(g.OutWidth);
+        string Masked(string load, bool isTail) => isTail ? load + " & " + _t.MaskLast(tail) : load;
+        w.Line("ref " + T + " xPlane = ref " + At("xp", Lin(0, (i, g.PaddedPlane))) + ";");
+        w.Line("// g_w[o, i, ky, kx] += −Σ_y,x û[o, y, x]·xp[i, y + ky, x + kx]: a shared weight's gradient sums over every position it was used at." +
+               (tail != 0 ? " The row's last vector of û is masked where it overlaps the one before it." : ""));
+        // Rows and kernel rows of one are written out, so the two parts below get blocks of their own for their locals.
+        bool scoped = g.KernelHeight == 1 || g.OutHeight == 1;
+        Scope(w, scoped, () => Loop(w, "ky", g.KernelHeight, ky =>
+        {
+            bool allTaps = g.KernelWidth <= KernelUnrollLimit;
+            Action<List<Index>> body = taps =>
+            {
+                w.Line(VectorType + " " + string.Join(", ", taps.Select((_, k) => "dot" + k + " = " + VectorType + ".Zero")) + ";");
+                Loop(w, "y", g.OutHeight, y =>
+                {
+                    w.Line("ref " + T + " uRow = ref " + At("s" + l, Lin(0, (o, g.OutPlane), (y, g.OutWidth))) + ";");
+                    w.Line("ref " + T + " xRow = ref " + At("xPlane", Lin(0, (y, g.PaddedWidth), (ky, g.PaddedWidth))) + ";");
+                    RowLoop(w, vectors, (start, isTail) =>
+                    {
+                        w.Line(VectorType + " uHat = " + Masked(LoadAt("uRow", start.ToString()), isTail) + ";");
+                        for (int k = 0; k < taps.Count; k++)
+                            w.Line("dot" + k + " = " + Fma("uHat", LoadAt("xRow", Lin(0, (start, 1), (taps[k], 1))), "dot" + k) + ";");
+                    });
+                });
+                for (int k = 0; k < taps.Count; k++)
+                    w.Line(At("gw", Lin(0, (ky, g.KernelWidth), (taps[k], 1))) + " -= " + Sum("dot" + k) + ";");
+            };
+            if (allTaps) body(Enumerable.Range(0, g.KernelWidth).Select(k => (Index)k).ToList());
+            else using (w.Open("for (int kx = 0; kx < " + g.KernelWidth + "; kx++)")) body(new List<Index> { new("kx", 0) });
+        }));
+        if (!send) return;
+        w.Line("// x̂p[i, y + ky, x + kx] += w[o, i, ky, kx]·û[o, y, x]: û correlated with the flipped filter, one axpy per tap and row.");
+        w.Line("ref " + T + " hatPlane = ref " + At("xpHat", Lin(0, (i, g.PaddedPlane))) + ";");
+        Scope(w, scoped, () => Loop(w, "y", g.OutHeight, y =>
+        {
+            w.Line("ref " + T + " uRow = ref " + At("s" + l, Lin(0, (o, g.OutPlane), (y, g.OutWidth))) + ";");
+            ForEachChunk(w, vectors, chunk =>
+            {
+                for (int k = 0; k < chunk.Count; k++)
+                {
+                    bool isTail = tail != 0 && chunk[k].Variable is null && chunk[k].Offset == g.OutWidth - V;
+                    w.Line(VectorType + " uHat" + k + " = " + Masked(LoadAt("uRow", chunk[k].ToString()), isTail) + ";");
+                }
+                Loop(w, "ky", g.KernelHeight, ky =>
+                {
+                    w.Line("ref " + T + " hatRow = ref " + At("hatPlane", Lin(0, (y, g.PaddedWidth), (ky, g.PaddedWidth))) + ";");
+                    w.Line("ref " + T + " wk = ref " + At("w", Lin(0, (ky, g.KernelWidth))) + ";");
+                    KernelTaps(w, g.KernelWidth, kx =>
+                    {
+                        w.Line(VectorType + " " + TapName(kx) + " = " + Broadcast(At("wk", kx.ToString())) + ";");
+                        for (int k = 0; k < chunk.Count; k++)
+                        {
+                            string at = Lin(0, (chunk[k], 1), (kx, 1));
+                            w.Line(StoreAt(Fma(TapName(kx), "uHat" + k, LoadAt("hatRow", at)), "hatRow", at));
+                        }
+                    });
+                });
+            });
+        }));
+    }
+
+    /// <summary>Writes <paramref name="body"/> in a block of its own when <paramref name="open"/>, else as it is.</summary>
+    private static void Scope(SourceWriter w, bool open, Action body)
+    {
+        if (!open)
+        {
+            body();
+            return;
+        }
+        using (w.Open()) body();
+    }
+
+    /// <summary>The vectors of a row, one at a time: a loop over the whole vectors when there are many, then the overlapping last one.</summary>
+    private void RowLoop(SourceWriter w, List<(int Start, bool Tail)> vectors, Action<Index, bool> body)
+    {
+        int whole = vectors.Count(v => !v.Tail);
+        Range(w, "v", 0, whole * V, V, CostModel.UnrollRow(whole), v => body(v, false), scopeEach: true);
+        foreach ((int start, bool isTail) in vectors.Where(v => v.Tail))
+            using (w.Open()) body(start, isTail);
+    }
+
+    /// <summary>Kernel w[o, i] one output position at a time (stride above 1, or narrow rows).</summary>
+    private void ConvKernelBackwardScalar(SourceWriter w, LayerShape layer, ConvGeometry g, Index o, Index i, bool send)
+    {
+        int l = layer.Number, s = g.Stride;
+        w.Line("// g_w[o, i, ky, kx] += −Σ_y,x û[o, y, x]·xp[i, " + (s == 1 ? "y + ky, x + kx" : s + "y + ky, " + s + "x + kx") + "]" +
+               (send ? "; x̂p at the same place += w[o, i, ky, kx]·û[o, y, x]" : "") + ".");
+        Loop(w, "y", g.OutHeight, y => Loop(w, "x", g.OutWidth, x =>
+        {
+            w.Line(T + " uHat = " + At("s" + l, Lin(0, (o, g.OutPlane), (y, g.OutWidth), (x, 1))) + ";");
+            string corner = Lin(0, (i, g.PaddedPlane), (y, s * g.PaddedWidth), (x, s));
+            w.Line("ref " + T + " xk = ref " + At("xp", corner) + ";");
+            if (send) w.Line("ref " + T + " hk = ref " + At("xpHat", corner) + ";");
+            KernelWindow(w, g, (wk, xk) =>
+            {
+                w.Line(At("gw", wk) + " -= uHat * " + At("xk", xk) + ";");
+                if (send) w.Line(At("hk", xk) + " += " + At("w", wk) + " * uHat;");
+            });
+        }));
+    }
+
+    /// <summary>Declares <paramref name="name"/> = Σ buffer[offset…offset + count): whole vectors, the last masked where it overlaps; scalars below a vector.</summary>
+    private void SumRange(SourceWriter w, string name, string buffer, string offset, int count)
+    {
+        string At0(string j) => offset == "0" ? j : j == "0" ? offset : offset + " + " + j;
+        if (count < V)
+        {
+            w.Line(T + " " + name + " = " + string.Join(" + ", Enumerable.Range(0, count).Select(j => At(buffer, At0(j.ToString(CultureInfo.InvariantCulture))))) + ";");
+            return;
+        }
+        int whole = count / V, tail = count % V;
+        w.Line(VectorType + " " + name + "Vector = " + VectorType + ".Zero;");
+        Range(w, "j", 0, whole * V, V, whole <= CostModel.ElementwiseUnrollLimit, j =>
+            w.Line(name + "Vector += " + LoadAt(buffer, At0(j.ToString())) + ";"));
+        if (tail > 0)
+            w.Line(name + "Vector += " + LoadAt(buffer, At0((count - V).ToString(CultureInfo.InvariantCulture))) + " & " + _t.MaskLast(tail) + "; // overlaps the vector before it");
+        w.Line(T + " " + name + " = " + Sum(name + "Vector") + ";");
+    }
+}

@@ -1,0 +1,243 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+
+namespace NetCompiler.Generator.Emit;
+
+internal sealed partial class NetworkEmitter
+{
+    /// <summary>Pooling windows of at most this many elements are written out.</summary>
+    private const int WindowUnrollLimit = 32;
+
+    /// <summary>A pooling layer's sizes, 1-D pooling as 2-D of height 1.</summary>
+    private readonly struct PoolGeometry
+    {
+        public PoolGeometry(LayerShape layer)
+        {
+            TensorShape source = layer.SourceShapes[0];
+            bool twoD = source.Rank == 3;
+            Channels = source.Channels;
+            Width = source.Width;
+            InPlane = source.Spatial;
+            OutHeight = layer.Shape.Height;
+            OutWidth = layer.Shape.Width;
+            WindowHeight = twoD ? layer.PoolSize : 1;
+            WindowWidth = layer.PoolSize;
+            Stride = layer.Stride;
+        }
+
+        public int Channels { get; }
+        public int Width { get; }
+        public int InPlane { get; }
+        public int OutHeight { get; }
+        public int OutWidth { get; }
+        public int WindowHeight { get; }
+        public int WindowWidth { get; }
+        public int Stride { get; }
+        public int OutPlane => OutHeight * OutWidth;
+        public int Volume => WindowHeight * WindowWidth;
+    }
+
+    /// <summary>The loops over channel c and output position (y, x), with the window's corner in the source and the output's index.</summary>
+    private static void PoolPositions(SourceWriter w, PoolGeometry g, Action<Index> channel, Action<string, string> position, Action<Index>? channelEnd = null)
+    {
+        Loop(w, "c", g.Channels, c =>
+        {
+            channel(c);
+            Loop(w, "y", g.OutHeight, y => Loop(w, "x", g.OutWidth, x =>
+                position(Lin(0, (c, g.InPlane), (y, g.Stride * g.Width), (x, g.Stride)), Lin(0, (c, g.OutPlane), (y, g.OutWidth), (x, 1)))));
+            channelEnd?.Invoke(c);
+        });
+    }
+
+    /// <summary>The window's elements as offsets from its corner, in row-major order.</summary>
+    private static List<string> WindowOffsets(PoolGeometry g)
+    {
+        var offsets = new List<string>();
+        for (int ky = 0; ky < g.WindowHeight; ky++)
+            for (int kx = 0; kx < g.WindowWidth; kx++)
+                offsets.Add((ky * g.Width + kx).ToString(CultureInfo.InvariantCulture));
+        return offsets;
+    }
+
+    /// <summary>Writes <paramref name="element"/> for every element of the window: written out, or loops over ky, kx for large windows.</summary>
+    private static void WindowElements(SourceWriter w, PoolGeometry g, Action<string> element)
+    {
+        if (g.Volume <= WindowUnrollLimit)
+        {
+            foreach (string offset in WindowOffsets(g)) element(offset);
+            return;
+        }
+        Loop(w, "ky", g.WindowHeight, ky => Loop(w, "kx", g.WindowWidth, kx => element(Lin(0, (ky, g.Width), (kx, 1)))));
+    }
+
+    private void AvgPoolForward(SourceWriter w, LayerShape layer)
+    {
+        var g = new PoolGeometry(layer);
+        int l = layer.Number, src = layer.Sources[0];
+        bool keepMean = layer.Trainable && Trainable;
+        string target = Target(layer), inverse = _t.Literal(1.0 / g.Volume);
+        if (layer.Trainable) w.Line(Ref("p", "_parameters"));
+        DeclareTarget(w, layer);
+        w.Line(Ref("x" + src, "_x" + src));
+        if (keepMean) w.Line(Ref("mean", "_mean" + l));
+        w.Line("// u" + Sup(l) + "[c, y, x] = " + (layer.Trainable ? "c" + Sup(l) + "[c]·mean + b" + Sup(l) + "[c], mean = " : "") + "the mean of the " +
+               (g.WindowHeight > 1 ? g.WindowHeight + "×" : "") + g.WindowWidth + " window of x" + Sup(src) + " at (" + (g.WindowHeight > 1 ? g.Stride + "y, " : "") + g.Stride + "x).");
+        PoolPositions(w, g,
+            c =>
+            {
+                if (layer.Trainable) w.Line(T + " coefficient = " + At("p", "W" + l + " + " + c) + ", bias = " + At("p", "B" + l + " + " + c) + ";");
+            },
+            (corner, k) =>
+            {
+                w.Line("ref " + T + " window = ref " + At("x" + src, corner) + ";");
+                if (g.Volume <= WindowUnrollLimit)
+                    w.Line(T + " m = (" + string.Join(" + ", WindowOffsets(g).Select(offset => At("window", offset))) + ") * " + inverse + ";");
+                else
+                {
+                    w.Line(T + " total = 0;");
+                    WindowElements(w, g, offset => w.Line("total += " + At("window", offset) + ";"));
+                    w.Line(T + " m = total * " + inverse + ";");
+                }
+                if (keepMean) w.Line(At("mean", k) + " = m;");
+                w.Line(At(target, k) + " = " + (layer.Trainable ? "coefficient * m + bias" : "m") + ";");
+            });
+    }
+
+    private void AvgPoolBackward(SourceWriter w, LayerShape layer)
+    {
+        var g = new PoolGeometry(layer);
+        int l = layer.Number, src = layer.Sources[0];
+        bool send = src != 0;
+        string inverse = _t.Literal(1.0 / g.Volume);
+        if (layer.Trainable)
+        {
+            w.Line(Ref("p", "_parameters"));
+            w.Line(Ref("g", "_gradients"));
+            w.Line(Ref("mean", "_mean" + l));
+        }
+        if (send) w.Line(Ref("xHat", "_s" + src));
+        w.Line("// " + (layer.Trainable ? "g_c[c] += −Σ û[c, y, x]·mean[c, y, x], g_b[c] += −Σ û[c, y, x]" + (send ? "; " : ".") : "") +
+               (send ? "each input of a window gets " + (layer.Trainable ? "c·" : "") + "û/" + g.Volume + " (x̂" + Sup(src) + " +=)." : ""));
+        PoolPositions(w, g,
+            c =>
+            {
+                if (!layer.Trainable) return;
+                w.Line(T + " coefficient = " + At("p", "W" + l + " + " + c) + ", coefficientSum = 0, biasSum = 0;");
+            },
+            (corner, k) =>
+            {
+                w.Line(T + " uHat = " + At("s" + l, k) + ";");
+                if (layer.Trainable)
+                {
+                    w.Line("coefficientSum += uHat * " + At("mean", k) + ";");
+                    w.Line("biasSum += uHat;");
+                }
+                if (!send) return;
+                w.Line(T + " share = " + (layer.Trainable ? "coefficient * uHat * " : "uHat * ") + inverse + ";");
+                w.Line("ref " + T + " window = ref " + At("xHat", corner) + ";");
+                WindowElements(w, g, offset => w.Line(At("window", offset) + " += share;"));
+            },
+            c =>
+            {
+                if (!layer.Trainable) return;
+                w.Line(At("g", "W" + l + " + " + c) + " -= coefficientSum;");
+                w.Line(At("g", "B" + l + " + " + c) + " -= biasSum;");
+            });
+    }
+
+    private void MaxPoolForward(SourceWriter w, LayerShape layer)
+    {
+        var g = new PoolGeometry(layer);
+        int l = layer.Number, src = layer.Sources[0];
+        w.Line(Ref("x" + l, "_x" + l));
+        w.Line(Ref("x" + src, "_x" + src));
+        if (Trainable) w.Line("ref int argmax = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_argmax" + l + ");");
+        w.Line("// x" + Sup(l) + "[c, y, x] = the max of the " + (g.WindowHeight > 1 ? g.WindowHeight + "×" : "") + g.WindowWidth + " window of x" + Sup(src) + " at (" +
+               (g.WindowHeight > 1 ? g.Stride + "y, " : "") + g.Stride + "x)" + (Trainable ? "; argmax keeps where: the first maximal element in row-major order (strict >)." : "."));
+        List<string> offsets = WindowOffsets(g);
+        PoolPositions(w, g, _ => { },
+            (corner, k) =>
+            {
+                w.Line("int corner = " + corner + ";");
+                w.Line("ref " + T + " window = ref " + At("x" + src, "corner") + ";");
+                w.Line(T + " max = " + At("window", "0") + ";");
+                if (Trainable) w.Line("int at = 0;");
+                if (g.Volume <= WindowUnrollLimit)
+                    foreach (string offset in offsets.Skip(1))
+                        w.Line("if (" + At("window", offset) + " > max) { max = " + At("window", offset) + ";" + (Trainable ? " at = " + offset + ";" : "") + " }");
+                else
+                    WindowElements(w, g, offset => w.Line("if (" + At("window", offset) + " > max) { max = " + At("window", offset) + ";" + (Trainable ? " at = " + offset + ";" : "") + " }"));
+                w.Line(At("x" + l, k) + " = max;");
+                if (Trainable) w.Line(At("argmax", k) + " = corner + at;");
+            });
+    }
+
+    private void MaxPoolBackward(SourceWriter w, LayerShape layer)
+    {
+        int l = layer.Number, src = layer.Sources[0];
+        w.Line(Ref("xHat", "_s" + src));
+        w.Line("ref int argmax = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_argmax" + l + ");");
+        w.Line("// x̂" + Sup(src) + "[argmax[k]] += x̂" + Sup(l) + "[k]: only a window's maximum moved x" + Sup(l) + ".");
+        using (w.Open("for (int k = 0; k < " + layer.Outputs + "; k++)"))
+            w.Line(At("xHat", At("argmax", "k")) + " += " + At("s" + l, "k") + ";");
+    }
+
+    /// <summary>u = Σ sources over whole vectors of the padded buffers (sources of one shape are padded alike).</summary>
+    private void AddForward(SourceWriter w, LayerShape layer)
+    {
+        int l = layer.Number, padded = _t.Padded(layer.Outputs);
+        string target = Target(layer);
+        DeclareTarget(w, layer);
+        foreach (int src in layer.Sources) w.Line(Ref("x" + src, "_x" + src));
+        w.Line("// u" + Sup(l) + " = " + string.Join(" + ", layer.Sources.Select(src => "x" + Sup(src))) + ".");
+        Range(w, "j", 0, padded, V, padded / V <= CostModel.ElementwiseUnrollLimit, j =>
+            w.Line(Store(string.Join(" + ", layer.Sources.Select(src => Load("x" + src, j))), target, j)));
+    }
+
+    /// <summary>x̂^β += û for every source β: ∂u/∂x^β = 1.</summary>
+    private void AddBackward(SourceWriter w, LayerShape layer)
+    {
+        int l = layer.Number, padded = _t.Padded(layer.Outputs);
+        foreach (int src in layer.Sources.Where(src => src != 0))
+        {
+            w.Line(Ref("s" + src, "_s" + src));
+            w.Line("// x̂" + Sup(src) + " += û" + Sup(l) + ".");
+            Range(w, "j", 0, padded, V, padded / V <= CostModel.ElementwiseUnrollLimit, j =>
+                w.Line(Store(Load("s" + src, j) + " + " + Load("s" + l, j), "s" + src, j)));
+        }
+    }
+
+    /// <summary>x = [x^β1, x^β2, …]: row-major storage makes joining features or channels one copy per source.</summary>
+    private void ConcatForward(SourceWriter w, LayerShape layer)
+    {
+        int l = layer.Number, offset = 0;
+        for (int s = 0; s < layer.Sources.Count; s++)
+        {
+            int src = layer.Sources[s], size = layer.SourceShapes[s].Size;
+            w.Line("global::System.Array.Copy(_x" + src + ", 0, _x" + l + ", " + offset + ", " + size + "); // x" + Sup(l) + "[" + offset + ".." + (offset + size) + ") = x" + Sup(src));
+            offset += size;
+        }
+    }
+
+    /// <summary>x̂^β += its slice of x̂.</summary>
+    private void ConcatBackward(SourceWriter w, LayerShape layer)
+    {
+        int l = layer.Number, offset = 0;
+        for (int s = 0; s < layer.Sources.Count; s++)
+        {
+            int src = layer.Sources[s], size = layer.SourceShapes[s].Size;
+            if (src != 0)
+            {
+                w.Line("// x̂" + Sup(src) + " += x̂" + Sup(l) + "[" + offset + ".." + (offset + size) + ").");
+                using (w.Open())
+                {
+                    w.Line(Ref("s" + src, "_s" + src));
+                    AddRange(w, "s" + src, "0", "s" + l, offset.ToString(CultureInfo.InvariantCulture), size);
+                }
+            }
+            offset += size;
+        }
+    }
+}

@@ -1,0 +1,238 @@
+// Generated graph, convolution and pooling networks, each in float and double, for GraphNetworkTests: every
+// construct of the general emitter path, widths around the 4- and 8-lane boundaries, and LeNet-5.
+using System;
+using System.Collections.Generic;
+
+namespace NetCompiler.Tests.Generated;
+
+/// <summary>Conv1D at stride 1 with padding and at stride 2, rows of 100 (chunk loops), 1-D MaxPool with stride ≠ size, 1-D AvgPool.</summary>
+[Network, Input(2, 100)]
+[Conv1D(4, 3, Activation.Tanh, Padding = 1)]          // [4, 100]
+[Conv1D(3, 4, Activation.ReLU, Stride = 2)]           // [3, 49]
+[MaxPool(3, Stride = 2)]                              // [3, 24]
+[AvgPool(2)]                                          // [3, 12]
+[Dense(4, Activation.Sigmoid)]
+[Loss(LossFunction.SquaredError)]
+public partial class Conv1DNet { }
+
+[Network(Precision = Precision.Double), Input(2, 100)]
+[Conv1D(4, 3, Activation.Tanh, Padding = 1)]
+[Conv1D(3, 4, Activation.ReLU, Stride = 2)]
+[MaxPool(3, Stride = 2)]
+[AvgPool(2)]
+[Dense(4, Activation.Sigmoid)]
+[Loss(LossFunction.SquaredError)]
+public partial class Conv1DNetDouble { }
+
+/// <summary>Conv2D on odd sizes: padding 2 (rows of 11), padding 0 (rows of 7 and 9), stride 2 with padding 1; softmax output.</summary>
+[Network, Input(2, 7, 9)]
+[Conv2D(3, 3, Activation.Tanh, Padding = 2)]          // [3, 9, 11]
+[Conv2D(2, 3, Activation.LeakyReLU)]                  // [2, 7, 9]
+[Conv2D(2, 3, Activation.Tanh, Stride = 2, Padding = 1)] // [2, 4, 5]
+[Dense(3, Activation.Softmax)]
+[Loss(LossFunction.CrossEntropy)]
+public partial class Conv2DOddNet { }
+
+[Network(Precision = Precision.Double), Input(2, 7, 9)]
+[Conv2D(3, 3, Activation.Tanh, Padding = 2)]
+[Conv2D(2, 3, Activation.LeakyReLU)]
+[Conv2D(2, 3, Activation.Tanh, Stride = 2, Padding = 1)]
+[Dense(3, Activation.Softmax)]
+[Loss(LossFunction.CrossEntropy)]
+public partial class Conv2DOddNetDouble { }
+
+/// <summary>Rows wider than two vectors (20, 22), kernel 5 with padding 2, a 2-D MaxPool with stride 1, a Conv2D output layer.</summary>
+[Network, Input(1, 5, 20)]
+[Conv2D(2, 3, Activation.ReLU, Padding = 2)]          // [2, 7, 22]
+[Conv2D(2, 5, Activation.Sigmoid, Padding = 1)]       // [2, 5, 20]
+[MaxPool(2, Stride = 1)]                              // [2, 4, 19]
+[Conv2D(2, 3, Activation.Identity)]                   // [2, 2, 17]
+[Loss(LossFunction.SquaredError)]
+public partial class WideConvNet { }
+
+[Network(Precision = Precision.Double), Input(1, 5, 20)]
+[Conv2D(2, 3, Activation.ReLU, Padding = 2)]
+[Conv2D(2, 5, Activation.Sigmoid, Padding = 1)]
+[MaxPool(2, Stride = 1)]
+[Conv2D(2, 3, Activation.Identity)]
+[Loss(LossFunction.SquaredError)]
+public partial class WideConvNetDouble { }
+
+/// <summary>A connection table (rows of 6: scalar in float, vectors in double), trainable AvgPool with Tanh, plain 2-D AvgPool.</summary>
+[Network, Input(3, 8, 8)]
+[Conv2D(4, 3, Activation.Tanh, Connections = new[] { "XX.", ".XX", "X.X", "XXX" })] // [4, 6, 6]
+[AvgPool(2, Trainable = true, Activation = Activation.Tanh)]                          // [4, 3, 3]
+[Conv2D(3, 2, Activation.Sigmoid, Padding = 1, Connections = new[] { "X..X", ".XX.", "XXXX" })] // [3, 4, 4]
+[AvgPool(2)]                                                                          // [3, 2, 2]
+[Dense(2, Activation.Identity)]
+[Loss(LossFunction.SquaredError)]
+public partial class TableNet { }
+
+[Network(Precision = Precision.Double), Input(3, 8, 8)]
+[Conv2D(4, 3, Activation.Tanh, Connections = new[] { "XX.", ".XX", "X.X", "XXX" })]
+[AvgPool(2, Trainable = true, Activation = Activation.Tanh)]
+[Conv2D(3, 2, Activation.Sigmoid, Padding = 1, Connections = new[] { "X..X", ".XX.", "XXXX" })]
+[AvgPool(2)]
+[Dense(2, Activation.Identity)]
+[Loss(LossFunction.SquaredError)]
+public partial class TableNetDouble { }
+
+/// <summary>Add with ReLU, Concat of channels (one source the input) and of features, a dense layer reading a 3-D source.</summary>
+[Network, Input(2, 6, 6)]
+[Conv2D(3, 3, Activation.Identity, Padding = 1, Name = "a")]           // [3, 6, 6]
+[Conv2D(3, 3, Activation.Tanh, Padding = 1, Name = "b")]               // [3, 6, 6] from a
+[Add(Activation = Activation.ReLU, Name = "sum", From = new[] { "a", "b" })]
+[Concat(Name = "cat", From = new[] { "sum", "input" })]                // [5, 6, 6]
+[AvgPool(2, Name = "pool")]                                            // [5, 3, 3]
+[Dense(6, Activation.Tanh, Name = "d1")]
+[Dense(4, Activation.Tanh, Name = "d2", From = new[] { "cat" })]
+[Concat(Name = "features", From = new[] { "d1", "d2" })]               // [10]
+[Dense(3, Activation.Softmax)]
+[Loss(LossFunction.CrossEntropy)]
+public partial class JoinNet { }
+
+[Network(Precision = Precision.Double), Input(2, 6, 6)]
+[Conv2D(3, 3, Activation.Identity, Padding = 1, Name = "a")]
+[Conv2D(3, 3, Activation.Tanh, Padding = 1, Name = "b")]
+[Add(Activation = Activation.ReLU, Name = "sum", From = new[] { "a", "b" })]
+[Concat(Name = "cat", From = new[] { "sum", "input" })]
+[AvgPool(2, Name = "pool")]
+[Dense(6, Activation.Tanh, Name = "d1")]
+[Dense(4, Activation.Tanh, Name = "d2", From = new[] { "cat" })]
+[Concat(Name = "features", From = new[] { "d1", "d2" })]
+[Dense(3, Activation.Softmax)]
+[Loss(LossFunction.CrossEntropy)]
+public partial class JoinNetDouble { }
+
+/// <summary>A dense layer with two sources, one of them the 2-D input (10 values: a vector and a tail) and one narrower than a float vector.</summary>
+[Network, Input(2, 5)]
+[Dense(6, Activation.Tanh, Name = "h")]
+[Dense(3, Activation.Sigmoid, From = new[] { "h", "input" })]
+[Loss(LossFunction.SquaredError)]
+public partial class TwoSourceNet { }
+
+[Network(Precision = Precision.Double), Input(2, 5)]
+[Dense(6, Activation.Tanh, Name = "h")]
+[Dense(3, Activation.Sigmoid, From = new[] { "h", "input" })]
+[Loss(LossFunction.SquaredError)]
+public partial class TwoSourceNetDouble { }
+
+/// <summary>A residual graph declared out of order: the output is declared first and reads forward; h fans out to g, r and out.</summary>
+[Network(Output = "out"), Input(12)]
+[Dense(10, Activation.Softmax, Name = "out", From = new[] { "r", "h" })]
+[Dense(16, Activation.Tanh, Name = "h", From = new[] { "input" })]
+[Dense(16, Activation.ReLU, Name = "g")]
+[Add(Activation = Activation.Tanh, Name = "r", From = new[] { "h", "g" })]
+[Loss(LossFunction.CrossEntropy)]
+public partial class ResidualNet { }
+
+[Network(Precision = Precision.Double, Output = "out"), Input(12)]
+[Dense(10, Activation.Softmax, Name = "out", From = new[] { "r", "h" })]
+[Dense(16, Activation.Tanh, Name = "h", From = new[] { "input" })]
+[Dense(16, Activation.ReLU, Name = "g")]
+[Add(Activation = Activation.Tanh, Name = "r", From = new[] { "h", "g" })]
+[Loss(LossFunction.CrossEntropy)]
+public partial class ResidualNetDouble { }
+
+/// <summary>The issue's example network.</summary>
+[Network]
+[Input(1, 28, 28)]
+[Conv2D(6, 5, Activation.Tanh, Padding = 2, Name = "c1")]
+[AvgPool(2)]
+[Conv2D(16, 5, Activation.Tanh)]
+[MaxPool(2)]
+[Dense(120, Activation.Tanh, Name = "h")]
+[Dense(120, Activation.Tanh, Name = "g")]
+[Add(Name = "r", From = new[] { "h", "g" })]
+[Dense(10, Activation.Softmax, From = new[] { "r", "h" })]
+[Loss(LossFunction.CrossEntropy)]
+public partial class IssueExample { }
+
+[Network(Precision = Precision.Double)]
+[Input(1, 28, 28)]
+[Conv2D(6, 5, Activation.Tanh, Padding = 2, Name = "c1")]
+[AvgPool(2)]
+[Conv2D(16, 5, Activation.Tanh)]
+[MaxPool(2)]
+[Dense(120, Activation.Tanh, Name = "h")]
+[Dense(120, Activation.Tanh, Name = "g")]
+[Add(Name = "r", From = new[] { "h", "g" })]
+[Dense(10, Activation.Softmax, From = new[] { "r", "h" })]
+[Loss(LossFunction.CrossEntropy)]
+public partial class IssueExampleDouble { }
+
+/// <summary>LeNet-5 (LeCun et al. 1998) with C3's connection table: 60,850 parameters.</summary>
+[Network]
+[Input(1, 28, 28)]
+[Conv2D(6, 5, Activation.Tanh, Padding = 2, Name = "c1")]
+[AvgPool(2, Trainable = true, Activation = Activation.Tanh)]
+[Conv2D(16, 5, Activation.Tanh, Connections = new[] { "XXX...", ".XXX..", "..XXX.", "...XXX", "X...XX", "XX...X", "XXXX..", ".XXXX.", "..XXXX", "X..XXX", "XX..XX", "XXX..X", "XX.XX.", ".XX.XX", "X.XX.X", "XXXXXX" })]
+[AvgPool(2, Trainable = true, Activation = Activation.Tanh)]
+[Conv2D(120, 5, Activation.Tanh)]
+[Dense(84, Activation.Tanh)]
+[Dense(10, Activation.Softmax)]
+[Loss(LossFunction.CrossEntropy)]
+public partial class LeNet5 { }
+
+[Network(Precision = Precision.Double)]
+[Input(1, 28, 28)]
+[Conv2D(6, 5, Activation.Tanh, Padding = 2, Name = "c1")]
+[AvgPool(2, Trainable = true, Activation = Activation.Tanh)]
+[Conv2D(16, 5, Activation.Tanh, Connections = new[] { "XXX...", ".XXX..", "..XXX.", "...XXX", "X...XX", "XX...X", "XXXX..", ".XXXX.", "..XXXX", "X..XXX", "XX..XX", "XXX..X", "XX.XX.", ".XX.XX", "X.XX.X", "XXXXXX" })]
+[AvgPool(2, Trainable = true, Activation = Activation.Tanh)]
+[Conv2D(120, 5, Activation.Tanh)]
+[Dense(84, Activation.Tanh)]
+[Dense(10, Activation.Softmax)]
+[Loss(LossFunction.CrossEntropy)]
+public partial class LeNet5Double { }
+
+/// <summary>LeNet-5 with squared error on a tanh output (the original paper's output was a distance, not a softmax).</summary>
+[Network]
+[Input(1, 28, 28)]
+[Conv2D(6, 5, Activation.Tanh, Padding = 2, Name = "c1")]
+[AvgPool(2, Trainable = true, Activation = Activation.Tanh)]
+[Conv2D(16, 5, Activation.Tanh, Connections = new[] { "XXX...", ".XXX..", "..XXX.", "...XXX", "X...XX", "XX...X", "XXXX..", ".XXXX.", "..XXXX", "X..XXX", "XX..XX", "XXX..X", "XX.XX.", ".XX.XX", "X.XX.X", "XXXXXX" })]
+[AvgPool(2, Trainable = true, Activation = Activation.Tanh)]
+[Conv2D(120, 5, Activation.Tanh)]
+[Dense(84, Activation.Tanh)]
+[Dense(10, Activation.Tanh)]
+[Loss(LossFunction.SquaredError)]
+public partial class LeNet5SquaredError { }
+
+[Network(Precision = Precision.Double)]
+[Input(1, 28, 28)]
+[Conv2D(6, 5, Activation.Tanh, Padding = 2, Name = "c1")]
+[AvgPool(2, Trainable = true, Activation = Activation.Tanh)]
+[Conv2D(16, 5, Activation.Tanh, Connections = new[] { "XXX...", ".XXX..", "..XXX.", "...XXX", "X...XX", "XX...X", "XXXX..", ".XXXX.", "..XXXX", "X..XXX", "XX..XX", "XXX..X", "XX.XX.", ".XX.XX", "X.XX.X", "XXXXXX" })]
+[AvgPool(2, Trainable = true, Activation = Activation.Tanh)]
+[Conv2D(120, 5, Activation.Tanh)]
+[Dense(84, Activation.Tanh)]
+[Dense(10, Activation.Tanh)]
+[Loss(LossFunction.SquaredError)]
+public partial class LeNet5SquaredErrorDouble { }
+
+/// <summary>An inference-only graph: Forward and nothing else.</summary>
+[Network, Input(1, 6, 10)]
+[Conv2D(2, 3, Activation.ReLU, Name = "c")]
+[MaxPool(2)]
+[Dense(3, Activation.Identity)]
+public partial class InferenceOnlyGraph { }
+
+/// <summary>The graph networks by name, in float and double.</summary>
+public static class GraphNetworks
+{
+    public static readonly IReadOnlyDictionary<string, (Func<INetwork<float>> Single, Func<INetwork<double>> Double)> All =
+        new Dictionary<string, (Func<INetwork<float>>, Func<INetwork<double>>)>
+        {
+            ["Conv1D"] = (() => new Conv1DNet(), () => new Conv1DNetDouble()),
+            ["Conv2DOdd"] = (() => new Conv2DOddNet(), () => new Conv2DOddNetDouble()),
+            ["WideConv"] = (() => new WideConvNet(), () => new WideConvNetDouble()),
+            ["Table"] = (() => new TableNet(), () => new TableNetDouble()),
+            ["Join"] = (() => new JoinNet(), () => new JoinNetDouble()),
+            ["TwoSource"] = (() => new TwoSourceNet(), () => new TwoSourceNetDouble()),
+            ["Residual"] = (() => new ResidualNet(), () => new ResidualNetDouble()),
+            ["IssueExample"] = (() => new IssueExample(), () => new IssueExampleDouble()),
+            ["LeNet5"] = (() => new LeNet5(), () => new LeNet5Double()),
+            ["LeNet5SquaredError"] = (() => new LeNet5SquaredError(), () => new LeNet5SquaredErrorDouble()),
+        };
+}
