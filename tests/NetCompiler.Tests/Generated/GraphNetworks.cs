@@ -43,7 +43,7 @@ public partial class Conv2DOddNetDouble { }
 
 /// <summary>Rows wider than two vectors (20, 22), kernel 5 with padding 2, a 2-D MaxPool with stride 1, a Conv2D output layer.</summary>
 [Network, Input(1, 5, 20)]
-[Conv2D(2, 3, Activation.ReLU, Padding = 2)]          // [2, 7, 22]
+[Conv2D(2, 3, Activation.Tanh, Padding = 2)]          // [2, 7, 22]
 [Conv2D(2, 5, Activation.Sigmoid, Padding = 1)]       // [2, 5, 20]
 [MaxPool(2, Stride = 1)]                              // [2, 4, 19]
 [Conv2D(2, 3, Activation.Identity)]                   // [2, 2, 17]
@@ -51,7 +51,7 @@ public partial class Conv2DOddNetDouble { }
 public partial class WideConvNet { }
 
 [Network(Precision = Precision.Double), Input(1, 5, 20)]
-[Conv2D(2, 3, Activation.ReLU, Padding = 2)]
+[Conv2D(2, 3, Activation.Tanh, Padding = 2)]
 [Conv2D(2, 5, Activation.Sigmoid, Padding = 1)]
 [MaxPool(2, Stride = 1)]
 [Conv2D(2, 3, Activation.Identity)]
