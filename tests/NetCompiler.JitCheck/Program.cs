@@ -21,6 +21,33 @@ public partial class UnrolledStack { }
 [Network, Input(7), Dense(7, Activation.Tanh), Dense(7, Activation.Tanh), Dense(7, Activation.Tanh), Dense(1, Activation.Sigmoid), Loss(LossFunction.SquaredError)]
 public partial class Narrow { }
 
+/// <summary>LeNet-5 with C3's connection table: convolution, trainable pooling and a convolution that is a dense layer.</summary>
+[Network]
+[Input(1, 28, 28)]
+[Conv2D(6, 5, Activation.Tanh, Padding = 2, Name = "c1")]
+[AvgPool(2, Trainable = true, Activation = Activation.Tanh)]
+[Conv2D(16, 5, Activation.Tanh, Connections = new[] { "XXX...", ".XXX..", "..XXX.", "...XXX", "X...XX", "XX...X", "XXXX..", ".XXXX.", "..XXXX", "X..XXX", "XX..XX", "XXX..X", "XX.XX.", ".XX.XX", "X.XX.X", "XXXXXX" })]
+[AvgPool(2, Trainable = true, Activation = Activation.Tanh)]
+[Conv2D(120, 5, Activation.Tanh)]
+[Dense(84, Activation.Tanh)]
+[Dense(10, Activation.Softmax)]
+[Loss(LossFunction.CrossEntropy)]
+public partial class LeNet5 { }
+
+/// <summary>The issue's example graph: convolution, both poolings, a residual Add and a dense layer with two sources.</summary>
+[Network]
+[Input(1, 28, 28)]
+[Conv2D(6, 5, Activation.Tanh, Padding = 2, Name = "c1")]
+[AvgPool(2)]
+[Conv2D(16, 5, Activation.Tanh)]
+[MaxPool(2)]
+[Dense(120, Activation.Tanh, Name = "h")]
+[Dense(120, Activation.Tanh, Name = "g")]
+[Add(Name = "r", From = new[] { "h", "g" })]
+[Dense(10, Activation.Softmax, From = new[] { "r", "h" })]
+[Loss(LossFunction.CrossEntropy)]
+public partial class IssueExample { }
+
 public static class Program
 {
     public static int Main()
@@ -29,6 +56,8 @@ public static class Program
         Exercise(new Mlp784Double(), 0.01);
         Exercise(new UnrolledStack(), 0.01f);
         Exercise(new Narrow(), 0.01f);
+        Exercise(new LeNet5(), 0.01f);
+        Exercise(new IssueExample(), 0.01f);
         Console.WriteLine("exercised every generated method");
         return 0;
     }

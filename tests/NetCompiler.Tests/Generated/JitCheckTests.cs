@@ -10,14 +10,17 @@ namespace NetCompiler.Tests.Generated;
 
 /// <summary>
 /// No generated method is compiled with MinOpts: runs tests/NetCompiler.JitCheck (784-128-10 in float and double, a
-/// stack of layers built to exhaust the unrolling budget, and narrow scalar layers) with the JIT's own summary
+/// stack of layers built to exhaust the unrolling budget, narrow scalar layers, LeNet-5 and the issue's example graph,
+/// whose layers each have a ForwardLayer/BackwardLayer method that the summary must also show fully optimised) with the JIT's own summary
 /// (DOTNET_JitStdOutFile + DOTNET_JitDisasmSummary=1) and reads how each method was compiled. Tiered compilation
 /// is off, so every method is compiled once, fully optimised unless the JIT falls back to MinOpts.
 /// </summary>
 public class JitCheckTests(ITestOutputHelper output)
 {
-    private static readonly string[] Networks = { "Mlp784", "Mlp784Double", "UnrolledStack", "Narrow" };
+    private static readonly string[] Networks = { "Mlp784", "Mlp784Double", "UnrolledStack", "Narrow", "LeNet5", "IssueExample" };
     private static readonly string[] Methods = { "ForwardCore", "Forward", "Backward", "Update", "TrainStep" };
+    /// <summary>The graph networks and their layer counts: each layer has its own ForwardLayer{l} and BackwardLayer{l}.</summary>
+    private static readonly (string Network, int Layers)[] Graphs = { ("LeNet5", 7), ("IssueExample", 8) };
 
     [Fact]
     public void NoGeneratedMethodIsCompiledWithMinOpts()
@@ -47,6 +50,10 @@ public class JitCheckTests(ITestOutputHelper output)
             foreach (string network in Networks)
                 foreach (string method in Methods)
                     Assert.True(lines.Any(l => l.Contains("." + network + ":" + method + "(")), $"{network}.{method} does not appear in the JIT summary");
+            foreach ((string network, int layers) in Graphs)
+                for (int l = 1; l <= layers; l++)
+                    foreach (string method in new[] { "ForwardLayer" + l, "BackwardLayer" + l })
+                        Assert.True(lines.Any(line => line.Contains("." + network + ":" + method + "(")), $"{network}.{method} does not appear in the JIT summary");
             List<string> notOptimised = lines.Where(l => !l.Contains("[FullOpts")).ToList();
             Assert.True(notOptimised.Count == 0, "Compiled without full optimisation:\n" + string.Join("\n", notOptimised));
         }
