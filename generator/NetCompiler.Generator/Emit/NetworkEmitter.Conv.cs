@@ -134,7 +134,7 @@ internal sealed partial class NetworkEmitter
         int l = layer.Number, src = layer.Sources[0];
         if (layer.Padding == 0)
         {
-            w.Line("ref " + T + " xp = ref " + At("x" + src, "0") + "; // no padding: the kernel reads x" + Sup(src) + " directly");
+            w.Line(Ref("xp", "_x" + src) + " // no padding: the kernel reads x" + Sup(src) + " directly");
             return;
         }
         w.Line("// Copy x" + Sup(src) + " into the interior of its zero-padded copy (its border is never written, so it stays 0).");
@@ -157,7 +157,6 @@ internal sealed partial class NetworkEmitter
         string target = Target(layer);
         w.Line(Ref("p", "_parameters"));
         DeclareTarget(w, layer);
-        w.Line(Ref("x" + layer.Sources[0], "_x" + layer.Sources[0]));
         PaddedSource(w, layer);
         if (IsVectorConv(layer)) ConvForwardVector(w, layer, g, target);
         else ConvForwardScalar(w, layer, g, target);

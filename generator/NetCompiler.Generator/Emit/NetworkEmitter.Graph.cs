@@ -104,11 +104,11 @@ internal sealed partial class NetworkEmitter
             {
                 bool twoD = layer.Kind == LayerKind.Conv2D;
                 string at = twoD ? "y·s + ky − p, x·s + kx − p" : "x·s + k − p";
-                string taps = twoD ? "ky,kx" : "k";
+                string taps = twoD ? "ky, kx" : "k";
                 string conv = layer.Kind + " " + layer.Shape.Channels + " filters " + (twoD ? layer.KernelSize + "×" + layer.KernelSize : layer.KernelSize + " taps") +
                               (layer.Stride != 1 ? ", stride " + layer.Stride : "") + (layer.Padding != 0 ? ", padding " + layer.Padding : "") +
                               (layer.Spec is ConvLayer { Connections: not null } ? ", connection table" : "");
-                return conv + ": u" + l + "[o, " + (twoD ? "y, x" : "x") + "] = b" + l + "[o] + Σ_i Σ_" + taps + " w" + l + "[o, i, " + taps + "]·" + Source(0) + "[i, " + at + "], x" + l + " = " + f +
+                return conv + ": u" + l + "[o, " + (twoD ? "y, x" : "x") + "] = b" + l + "[o] + Σ_i Σ_" + taps.Replace(" ", "") + " w" + l + "[o, i, " + taps + "]·" + Source(0) + "[i, " + at + "], x" + l + " = " + f +
                        (layer.Padding != 0 || layer.Stride != 1 ? " (s = " + layer.Stride + ", p = " + layer.Padding + ")" : "");
             }
             case LayerKind.AvgPool:
@@ -428,6 +428,10 @@ internal sealed partial class NetworkEmitter
     /// <summary>W⁵ from x³ in a dense layer with several sources: "W5From3"; with one source, "W5".</summary>
     private static string WeightName(LayerShape layer, int source) =>
         layer.Sources.Count == 1 ? "W" + layer.Number : "W" + layer.Number + "From" + layer.Sources[source];
+
+    /// <summary>W⁵ in comments, or W⁵₃ (the matrix from x³) in a dense layer with several sources.</summary>
+    private static string MathWeight(LayerShape layer, int source) =>
+        "W" + Sup(layer.Number) + (layer.Sources.Count == 1 ? "" : Sub(layer.Sources[source]));
 
     /// <summary>Subscript digits: 3 → "₃".</summary>
     private static string Sub(int number)

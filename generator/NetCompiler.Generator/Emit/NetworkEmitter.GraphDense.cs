@@ -17,7 +17,7 @@ internal sealed partial class NetworkEmitter
         w.Line(Ref("p", "_parameters"));
         DeclareTarget(w, layer);
         foreach (int src in layer.Sources) w.Line(Ref("x" + src, "_x" + src));
-        w.Line("// u" + Sup(l) + " = " + string.Join(" + ", layer.Sources.Select((src, s) => WeightName(layer, s) + "·x" + Sup(src) + " [" + layer.SourceShapes[s].Size + "]")) + " + b" + Sup(l) + ", " +
+        w.Line("// u" + Sup(l) + " = " + string.Join(" + ", layer.Sources.Select((src, s) => MathWeight(layer, s) + "·x" + Sup(src) + " [" + layer.SourceShapes[s].Size + "]")) + " + b" + Sup(l) + ", " +
                RowGroup + " rows at a time so that each load of x feeds " + RowGroup + " FMAs.");
         for (int s = 0; s < layer.Sources.Count; s++)
         {
@@ -54,7 +54,7 @@ internal sealed partial class NetworkEmitter
             }
             using (w.Open())
             {
-                w.Line("// " + weights + "·x" + Sup(src));
+                w.Line("// " + MathWeight(layer, s) + "·x" + Sup(src) + " (" + weights + ")");
                 for (int r = 0; r < rows; r++)
                     w.Line("ref " + T + " w" + r + " = ref " + At("p", weights + " + " + i.Plus(r).Times(n)) + ";");
                 Range(w, "j", 0, whole * V, V, CostModel.UnrollRow(whole), j =>
@@ -88,7 +88,7 @@ internal sealed partial class NetworkEmitter
         for (int s = 0; s < layer.Sources.Count; s++)
         {
             int src = layer.Sources[s];
-            w.Line("// g_" + WeightName(layer, s) + " += −û" + Sup(l) + "·(x" + Sup(src) + ")ᵀ" + (src != 0 ? ", x̂" + Sup(src) + " += (" + WeightName(layer, s) + ")ᵀ·û" + Sup(l) : "; x̂⁰ is not needed") + ".");
+            w.Line("// g_" + MathWeight(layer, s) + " += −û" + Sup(l) + "·(x" + Sup(src) + ")ᵀ" + (src != 0 ? ", x̂" + Sup(src) + " += (" + MathWeight(layer, s) + ")ᵀ·û" + Sup(l) : "; x̂⁰ is not needed") + ".");
             using (w.Open())
             {
                 if (layer.SourceShapes[s].Size >= V) DenseSourceBackwardVector(w, layer, s);
