@@ -76,15 +76,21 @@ internal sealed partial class NetworkEmitter
     /// <summary>"o * 784 + y * 28 + 3": a linear int expression of loop variables (or the constants they are when written out).</summary>
     private static string Lin(int constant, params (Index Index, int Scale)[] terms)
     {
-        var parts = new List<string>();
+        var text = new System.Text.StringBuilder();
+        void Term(bool negative, string term)
+        {
+            if (text.Length == 0) text.Append(negative ? "-" : "").Append(term);
+            else text.Append(negative ? " - " : " + ").Append(term);
+        }
         foreach ((Index index, int scale) in terms)
         {
             constant += index.Offset * scale;
             if (index.Variable is null || scale == 0) continue;
-            parts.Add(scale == 1 ? index.Variable : index.Variable + " * " + scale.ToString(CultureInfo.InvariantCulture));
+            int size = Math.Abs(scale);
+            Term(scale < 0, size == 1 ? index.Variable : index.Variable + " * " + size.ToString(CultureInfo.InvariantCulture));
         }
-        if (constant != 0 || parts.Count == 0) parts.Add(constant.ToString(CultureInfo.InvariantCulture));
-        return string.Join(" + ", parts);
+        if (constant != 0 || text.Length == 0) Term(constant < 0, Math.Abs(constant).ToString(CultureInfo.InvariantCulture));
+        return text.ToString();
     }
 
     /// <summary>Writes a loop over <paramref name="count"/> values of <paramref name="variable"/>, or the body once with 0 when count is 1.</summary>
@@ -277,6 +283,22 @@ internal sealed partial class NetworkEmitter
             tap(Lin(0, (ky, g.KernelWidth), (kx, 1)), Lin(0, (ky, g.PaddedWidth), (kx, 1)))));
     }
 
+    /// <summary>
+    /// x̂ as a correlation of û with the flipped filter (a gather: each x̂ vector summed in registers and stored
+    /// once), rather than scattering w·û into x̂ tap by tap, whose overlapping vector stores and reloads stall on
+    /// store forwarding. Needs stride 1 and source rows at least a vector wide.
+    /// </summary>
+    private bool GathersInputSensitivity(LayerShape layer) =>
+        Trainable && layer.Sources[0] != 0 && layer.Stride == 1 && layer.SourceShapes[0].Width >= V && !IsDenseConv(layer);
+
+    /// <summary>Scatters w·û into x̂ (stride above 1 or narrow rows): through the padded copy's x̂ when there is padding.</summary>
+    private bool ScattersInputSensitivity(LayerShape layer) =>
+        Trainable && layer.Sources[0] != 0 && !GathersInputSensitivity(layer) && !IsDenseConv(layer);
+
+    /// <summary>The zero-bordered copy of û that the gather reads: k − 1 zeros on each side (none vertically for Conv1D).</summary>
+    private static (int Height, int Width) UHatPadSize(ConvGeometry g) =>
+        (g.OutHeight + 2 * (g.KernelHeight - 1), g.OutWidth + 2 * (g.KernelWidth - 1));
+
     private void ConvBackward(SourceWriter w, LayerShape layer)
     {
         if (IsDenseConv(layer))
@@ -287,14 +309,14 @@ internal sealed partial class NetworkEmitter
         }
         var g = new ConvGeometry(layer);
         int l = layer.Number, src = layer.Sources[0];
-        bool send = src != 0;
+        bool scatter = ScattersInputSensitivity(layer);
         w.Line(Ref("p", "_parameters"));
         w.Line(Ref("g", "_gradients"));
         if (layer.Padding == 0)
             w.Line(Ref("xp", "_x" + src) + " // no padding: the kernel read x" + Sup(src) + " directly");
         else
             w.Line(Ref("xp", "_pad" + l) + " // x" + Sup(src) + " zero-padded, as the forward pass left it");
-        if (send)
+        if (scatter)
         {
             if (layer.Padding == 0)
                 w.Line(Ref("xpHat", "_s" + src) + " // x̂" + Sup(src) + ": this layer's share is added to it");
@@ -304,7 +326,7 @@ internal sealed partial class NetworkEmitter
                 w.Line(Ref("xpHat", "_padHat" + l) + " // x̂ of the padded copy; its interior is added to x̂" + Sup(src) + " at the end");
             }
         }
-        else
+        else if (src == 0)
             w.Line("// x̂⁰ is not needed.");
         Loop(w, "o", g.Filters, o =>
         {
@@ -313,17 +335,93 @@ internal sealed partial class NetworkEmitter
             w.Line(At("g", "B" + l + " + " + o) + " -= biasSum;");
             ChannelLoop(w, layer, o, gradient: true, i =>
             {
-                if (IsVectorConv(layer)) ConvKernelBackwardVector(w, layer, g, o, i, send);
-                else ConvKernelBackwardScalar(w, layer, g, o, i, send);
+                if (IsVectorConv(layer)) ConvKernelBackwardVector(w, layer, g, o, i, scatter);
+                else ConvKernelBackwardScalar(w, layer, g, o, i, scatter);
             });
         });
-        if (send && layer.Padding > 0)
+        if (scatter && layer.Padding > 0)
         {
             w.Line(Ref("xHat", "_s" + src));
             w.Line("// x̂" + Sup(src) + " += the interior of the padded copy's x̂ (its border belongs to no input).");
             Loop(w, "i", g.Channels, i => Loop(w, "y", g.Height, y =>
                 AddRange(w, "xHat", Lin(0, (i, g.InPlane), (y, g.Width)), "xpHat", Lin(g.PadHeight * g.PaddedWidth + g.PadWidth, (i, g.PaddedPlane), (y, g.PaddedWidth)), g.Width)));
         }
+        if (GathersInputSensitivity(layer)) ConvInputSensitivityGather(w, layer, g);
+    }
+
+    /// <summary>
+    /// x̂[i, y, x] += Σ_o Σ_ky,kx w[o, i, ky, kx]·û[o, y + p − ky, x + p − kx]: û correlated with the flipped filter,
+    /// û read from its copy with a zero border of k − 1 so that no position needs a bounds test. For each source row,
+    /// up to <see cref="ConvChunk"/> vectors of x̂ are summed in registers over every filter that reads channel i.
+    /// </summary>
+    private void ConvInputSensitivityGather(SourceWriter w, LayerShape layer, ConvGeometry g)
+    {
+        int l = layer.Number, src = layer.Sources[0];
+        (int padHeight, int padWidth) = UHatPadSize(g);
+        int padPlane = padHeight * padWidth, kh = g.KernelHeight - 1, kw = g.KernelWidth - 1;
+        string shift = g.PadWidth == 0 ? "" : " + " + g.PadWidth;
+        w.Line("// x̂" + Sup(src) + "[i, " + (g.TwoD ? "y, " : "") + "x] += Σ_o Σ_" + (g.TwoD ? "ky,kx" : "k") + " w[o, i, " + (g.TwoD ? "ky, kx" : "k") + "]·û[o, " +
+               (g.TwoD ? "y" + shift + " − ky, " : "") + "x" + shift + " − k" + (g.TwoD ? "x" : "") + "]: û correlated with the flipped filter.");
+        w.Line("// û goes into the interior of a copy with a zero border of k − 1 (never written), so every tap reads it without a bounds test.");
+        Loop(w, "o", g.Filters, o => Loop(w, "y", g.OutHeight, y =>
+            w.Line("global::System.Array.Copy(_s" + l + ", " + Lin(0, (o, g.OutPlane), (y, g.OutWidth)) + ", _uHatPad" + l + ", " +
+                   Lin(kh * padWidth + kw, (o, padPlane), (y, padWidth)) + ", " + g.OutWidth + ");")));
+        w.Line(Ref("uHatPad", "_uHatPad" + l));
+        w.Line(Ref("xHat", "_s" + src));
+        List<(int Start, bool Tail)> vectors = RowVectors(g.Width);
+        int tail = g.Width % V;
+        Loop(w, "i", g.Channels, i => Loop(w, "y", g.Height, y =>
+        {
+            w.Line("ref " + T + " xHatRow = ref " + At("xHat", Lin(0, (i, g.InPlane), (y, g.Width))) + ";");
+            ForEachChunk(w, vectors, chunk =>
+            {
+                w.Line(VectorType + " " + string.Join(", ", chunk.Select((_, k) => "acc" + k + " = " + VectorType + ".Zero")) + ";");
+                FilterLoop(w, layer, i, o =>
+                {
+                    Loop(w, "ky", g.KernelHeight, ky =>
+                    {
+                        // Row y + p − ky of û is row y + p + (k − 1) − ky of the bordered copy; column x + p − kx is
+                        // x + (k − 1 − kx) counted from column p, so every offset below is non-negative.
+                        w.Line("ref " + T + " uRow = ref " + At("uHatPad", Lin((g.PadHeight + kh) * padWidth + g.PadWidth, (o, padPlane), (y, padWidth), (ky, -padWidth))) + ";");
+                        w.Line("ref " + T + " wk = ref " + At("w", Lin(0, (ky, g.KernelWidth))) + ";");
+                        KernelTaps(w, g.KernelWidth, kx =>
+                        {
+                            w.Line(VectorType + " " + TapName(kx) + " = " + Broadcast(At("wk", kx.ToString())) + ";");
+                            for (int k = 0; k < chunk.Count; k++)
+                                w.Line("acc" + k + " = " + Fma(TapName(kx), LoadAt("uRow", Lin(kw, (chunk[k], 1), (kx, -1))), "acc" + k) + ";");
+                        });
+                    });
+                });
+                for (int k = 0; k < chunk.Count; k++)
+                {
+                    bool isTail = tail != 0 && chunk[k].Variable is null && chunk[k].Offset == g.Width - V;
+                    string at = chunk[k].ToString();
+                    w.Line(StoreAt(LoadAt("xHatRow", at) + " + " + (isTail ? "(acc" + k + " & " + _t.MaskLast(tail) + ")" : "acc" + k), "xHatRow", at) +
+                           (isTail ? " // overlaps the vector before it: those lanes add 0" : ""));
+                }
+            });
+        }));
+    }
+
+    /// <summary>The loop over the filters o that read input channel i, binding <c>w</c> to kernel w[o, i].</summary>
+    private void FilterLoop(SourceWriter w, LayerShape layer, Index i, Action<Index> body)
+    {
+        var g = new ConvGeometry(layer);
+        int l = layer.Number;
+        Loop(w, "o", g.Filters, o =>
+        {
+            string kernel;
+            if (HasSparseTable(layer))
+            {
+                w.Line("int kernel = Kernels" + l + "[" + Lin(0, (o, g.Channels), (i, 1)) + "];");
+                w.Line("if (kernel < 0) continue; // filter o does not read channel i");
+                kernel = "kernel";
+            }
+            else
+                kernel = "W" + l + " + " + Lin(0, (o, g.Channels * g.KernelVolume), (i, g.KernelVolume));
+            w.Line("ref " + T + " w = ref " + At("p", kernel) + "; // w" + Sup(l) + "[o, i]");
+            body(o);
+        });
     }
 
     /// <summary>

@@ -14,7 +14,8 @@ namespace NetCompiler.Generator.Emit;
 /// <para>
 /// Buffers are those of the chain path (<c>_x0</c>…, <c>_s1</c>…, padded to whole vectors), plus per layer what
 /// its kernels keep between passes: <c>_pad{l}</c>, a zero-padded copy of a convolution's source, and
-/// <c>_padHat{l}</c>, its sensitivity; <c>_argmax{l}</c>, where each max-pooling window's maximum was;
+/// <c>_padHat{l}</c>, its sensitivity (strided convolutions); <c>_uHatPad{l}</c>, û with a zero border, from which
+/// x̂ of the source is gathered as a correlation with the flipped filter; <c>_argmax{l}</c>, where each max-pooling window's maximum was;
 /// <c>_mean{l}</c>, the window means of trainable average pooling. Fan-out: Backward clears every x̂, and each
 /// layer adds its share to the x̂ of its sources, so a layer read by several gets the sum.
 /// </para>
@@ -231,9 +232,16 @@ internal sealed partial class NetworkEmitter
                 var g = new ConvGeometry(layer);
                 int size = g.Channels * g.PaddedHeight * g.PaddedWidth;
                 w.Line("// Layer " + l + ": x" + Sup(layer.Sources[0]) + " with " + layer.Padding + " zeros on every side, [" + g.Channels + (g.TwoD ? ", " + g.PaddedHeight : "") + ", " + g.PaddedWidth + "]; only the interior is ever written" +
-                       (Trainable && layer.Sources[0] != 0 ? ", and its sensitivity" : "") + ".");
+                       (ScattersInputSensitivity(layer) ? ", and its sensitivity" : "") + ".");
                 w.Line("private readonly " + T + "[] _pad" + l + " = new " + T + "[" + size + "];");
-                if (Trainable && layer.Sources[0] != 0) w.Line("private readonly " + T + "[] _padHat" + l + " = new " + T + "[" + size + "];");
+                if (ScattersInputSensitivity(layer)) w.Line("private readonly " + T + "[] _padHat" + l + " = new " + T + "[" + size + "];");
+            }
+            if (IsConv(layer) && GathersInputSensitivity(layer))
+            {
+                var g = new ConvGeometry(layer);
+                (int height, int width) = UHatPadSize(g);
+                w.Line("// Layer " + l + ": û" + Sup(l) + " with a zero border of k − 1, [" + g.Filters + (g.TwoD ? ", " + height : "") + ", " + width + "], for x̂" + Sup(layer.Sources[0]) + " as a correlation with the flipped filter.");
+                w.Line("private readonly " + T + "[] _uHatPad" + l + " = new " + T + "[" + g.Filters * height * width + "];");
             }
             if (layer.Kind == LayerKind.MaxPool && Trainable)
                 w.Line("private readonly int[] _argmax" + l + " = new int[" + layer.Outputs + "]; // layer " + l + ": where in x" + Sup(layer.Sources[0]) + " each window's (first) maximum is");
