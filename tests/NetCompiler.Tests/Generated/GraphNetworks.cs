@@ -218,6 +218,38 @@ public partial class LeNet5SquaredErrorDouble { }
 [Dense(3, Activation.Identity)]
 public partial class InferenceOnlyGraph { }
 
+/// <summary>Padding wider than half the kernel: output rows (8) wider than the source rows (6), so float scatters x̂ with vectors through the padded copy.</summary>
+[Network, Input(1, 5, 6)]
+[Conv2D(2, 3, Activation.Tanh, Padding = 1)]          // [2, 5, 6]
+[Conv2D(2, 3, Activation.Sigmoid, Padding = 2)]       // [2, 7, 8]
+[Dense(2, Activation.Identity)]
+[Loss(LossFunction.SquaredError)]
+public partial class NarrowPaddedNet { }
+
+[Network(Precision = Precision.Double), Input(1, 5, 6)]
+[Conv2D(2, 3, Activation.Tanh, Padding = 1)]
+[Conv2D(2, 3, Activation.Sigmoid, Padding = 2)]
+[Dense(2, Activation.Identity)]
+[Loss(LossFunction.SquaredError)]
+public partial class NarrowPaddedNetDouble { }
+
+/// <summary>Conv1D chains at stride 1: x̂ gathered as a 1-D correlation with the flipped filter.</summary>
+[Network, Input(2, 20)]
+[Conv1D(3, 3, Activation.Tanh, Padding = 1)]          // [3, 20]
+[Conv1D(2, 5, Activation.Tanh, Padding = 2)]          // [2, 20]
+[Conv1D(2, 3, Activation.Sigmoid, Padding = 3)]       // [2, 24]
+[Dense(3, Activation.Softmax)]
+[Loss(LossFunction.CrossEntropy)]
+public partial class Conv1DGatherNet { }
+
+[Network(Precision = Precision.Double), Input(2, 20)]
+[Conv1D(3, 3, Activation.Tanh, Padding = 1)]
+[Conv1D(2, 5, Activation.Tanh, Padding = 2)]
+[Conv1D(2, 3, Activation.Sigmoid, Padding = 3)]
+[Dense(3, Activation.Softmax)]
+[Loss(LossFunction.CrossEntropy)]
+public partial class Conv1DGatherNetDouble { }
+
 /// <summary>The graph networks by name, in float and double.</summary>
 public static class GraphNetworks
 {
@@ -225,6 +257,8 @@ public static class GraphNetworks
         new Dictionary<string, (Func<INetwork<float>>, Func<INetwork<double>>)>
         {
             ["Conv1D"] = (() => new Conv1DNet(), () => new Conv1DNetDouble()),
+            ["Conv1DGather"] = (() => new Conv1DGatherNet(), () => new Conv1DGatherNetDouble()),
+            ["NarrowPadded"] = (() => new NarrowPaddedNet(), () => new NarrowPaddedNetDouble()),
             ["Conv2DOdd"] = (() => new Conv2DOddNet(), () => new Conv2DOddNetDouble()),
             ["WideConv"] = (() => new WideConvNet(), () => new WideConvNetDouble()),
             ["Table"] = (() => new TableNet(), () => new TableNetDouble()),
