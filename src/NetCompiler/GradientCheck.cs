@@ -72,10 +72,16 @@ public sealed class GradientCheckResult
     /// <summary>True if the worst parameter is a bias b_i^l, false if it is a weight W_ij^l.</summary>
     public bool WorstIsBias { get; }
 
-    /// <summary>The output unit i of the worst parameter (row of W^l, or index into b^l).</summary>
+    /// <summary>
+    /// The output unit i of the worst parameter (row of W^l, or index into b^l); for a convolution the filter, for
+    /// trainable pooling the channel.
+    /// </summary>
     public int WorstRow { get; }
 
-    /// <summary>The input unit j of the worst weight (column of W^l), or −1 for a bias.</summary>
+    /// <summary>
+    /// The input unit j of the worst weight (column of W^l, counting through all sources of a dense layer), or −1 for
+    /// a bias; for a convolution the position among the filter's stored weights, for a pooling coefficient 0.
+    /// </summary>
     public int WorstColumn { get; }
 
     /// <summary>The back-propagated ∂L/∂θ at <see cref="WorstIndex"/>.</summary>
@@ -245,16 +251,57 @@ public static class GradientChecker
         return sample;
     }
 
-    /// <summary>Maps a parameter index to (l, bias?, i, j) using the layout of <paramref name="topology"/>.</summary>
+    /// <summary>
+    /// Maps a parameter index to (l, bias?, i, j) using the layout of <paramref name="topology"/>: for a dense layer i is
+    /// the unit and j the input (counting through all sources in From order); for a convolution i is the filter and j
+    /// the position among that filter's stored weights; for trainable pooling i is the channel (j = 0 for its
+    /// coefficient).
+    /// </summary>
     private static (int Layer, bool IsBias, int Row, int Column) Locate(NetworkTopology topology, int index)
     {
         foreach (LayerShape layer in topology.Layers)
         {
             if (index < layer.WeightOffset || index >= layer.WeightOffset + layer.ParameterCount) continue;
             if (index >= layer.BiasOffset) return (layer.Number, true, index - layer.BiasOffset, -1);
-            int offset = index - layer.WeightOffset;
-            return (layer.Number, false, offset / layer.Inputs, offset % layer.Inputs);
+            switch (layer.Kind)
+            {
+                case LayerKind.Dense:
+                {
+                    int column = 0;
+                    for (int s = layer.Sources.Count - 1; s >= 0; s--)
+                    {
+                        int start = layer.SourceWeightOffset(s);
+                        if (index < start) continue;
+                        for (int before = 0; before < s; before++) column += layer.SourceShapes[before].Size;
+                        int size = layer.SourceShapes[s].Size;
+                        return (layer.Number, false, (index - start) / size, column + (index - start) % size);
+                    }
+                    break;
+                }
+                case LayerKind.Conv1D:
+                case LayerKind.Conv2D:
+                {
+                    // Kernels are stored filter by filter, so the filter is the last one that starts at or before index.
+                    int filter = 0, first = layer.WeightOffset;
+                    for (int o = 0; o < layer.Shape.Channels; o++)
+                    {
+                        int start = layer.KernelOffset(o, FirstConnected(layer, o));
+                        if (start > index) break;
+                        filter = o;
+                        first = start;
+                    }
+                    return (layer.Number, false, filter, index - first);
+                }
+            }
+            return (layer.Number, false, index - layer.WeightOffset, 0);
         }
         throw new ArgumentOutOfRangeException(nameof(index), index, $"Parameter index {index} is outside 0..{topology.ParameterCount - 1}.");
+    }
+
+    private static int FirstConnected(LayerShape layer, int filter)
+    {
+        for (int i = 0; i < layer.SourceShapes[0].Channels; i++)
+            if (layer.IsConnected(filter, i)) return i;
+        return 0;
     }
 }

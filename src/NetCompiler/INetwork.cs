@@ -25,12 +25,12 @@ public interface IInferenceNetwork<T> where T : unmanaged, IFloatingPointIeee754
     int ParameterCount { get; }
 
     /// <summary>
-    /// All weights and biases in one buffer: layers in order; for each, W row-major [outputs, inputs], then b.
-    /// Writes go straight to the network.
+    /// All weights and biases in one buffer: layers in declaration order; for each, its weights (for a dense layer W
+    /// row-major [outputs, inputs]), then b, as <see cref="LayerShape"/> describes. Writes go straight to the network.
     /// </summary>
     Span<T> Parameters { get; }
 
-    /// <summary>Deterministic Glorot (He for ReLU and LeakyReLU layers) uniform weights and zero biases; see <see cref="ParameterInitializer"/>.</summary>
+    /// <summary>Deterministic Glorot (He for ReLU and LeakyReLU layers) uniform weights, zero biases and trainable-pooling coefficients of 1; see <see cref="ParameterInitializer"/>.</summary>
     void InitializeParameters(int seed);
 
     /// <summary>The forward pass: u^l = W^l·x^(l−1) + b^l, x^l = f(u^l) for l = 1..L; copies x^L to <paramref name="output"/>.</summary>

@@ -7,10 +7,17 @@ namespace NetCompiler;
 /// <summary>
 /// Runs any <see cref="NetworkTopology"/> without code generation: the reference semantics that generated networks
 /// reproduce, and a fair baseline for them (inner products and elementwise functions use
-/// <see cref="TensorPrimitives"/>). Notation follows the lecture: u^l = W^l·x^(l−1) + b^l, x^l = f(u^l); reward
-/// R = −L; sensitivities x̂ = ∂R/∂x and û = ∂R/∂u.
+/// <see cref="TensorPrimitives"/>; convolution and pooling are plain loops straight from the formulas). Notation
+/// follows the lecture: u = Σ_β W^β·x^β + b, x = f(u); reward R = −L; sensitivities x̂ = ∂R/∂x and û = ∂R/∂u.
 /// </summary>
 /// <remarks>
+/// <para>
+/// Layers run in <see cref="NetworkTopology.ExecutionOrder"/>, the backward pass in reverse. A layer read by several
+/// others (fan-out) gets the sum of what each sends back: every x̂ is cleared, then each layer adds its share to the
+/// x̂ of its sources. Convolutions share their weights over positions, so a weight's gradient is summed over every
+/// position it was used at, and the input sensitivity is the correlation of û with the flipped filter (written here
+/// as the equivalent scatter: each û[o, y, x] sends w[o, i, ky, kx]·û[o, y, x] to the input it was multiplied with).
+/// </para>
 /// <para>
 /// All buffers are allocated by the constructor; <see cref="Forward"/>, <see cref="Backward"/>, <see cref="Update"/>
 /// and <see cref="TrainStep"/> do not allocate. An instance is not thread-safe.
@@ -24,16 +31,21 @@ namespace NetCompiler;
 /// <typeparam name="T">The floating-point type to compute in, normally float or double.</typeparam>
 public sealed class InterpretedNetwork<T> : INetwork<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private readonly LayerShape[] _layers; // _layers[l − 1] is layer l; an array so that loops do not allocate enumerators
-    private readonly T[] _theta;           // θ: all W^l and b^l, in the topology's layout
+    private readonly LayerShape[] _layers; // _layers[l − 1] is layer l; arrays so that loops do not allocate enumerators
+    private readonly int[] _order;         // execution order (layer numbers)
+    private readonly int[][] _sources;     // _sources[l]: the layers that layer l reads (0 = input), in From order
+    private readonly int _output;          // the output layer's number
+    private readonly T[] _theta;           // θ: all parameters, in the topology's layout
     private readonly T[] _gradient;        // g = ∂L/∂θ, same layout, accumulated by Backward
     private readonly T[][] _x;             // x^l for l = 0..L (x^0 is a copy of the input)
-    private readonly T[][] _u;             // u^l for l = 1..L (index 0 unused)
+    private readonly T[][] _u;             // u^l for l = 1..L (index 0 unused); the same array as x^l for MaxPool and Concat
     private readonly T[][] _xHat;          // x̂^l = ∂R/∂x^l for l = 1..L (index 0 unused: x̂^0 is not needed)
-    private readonly T[][] _uHat;          // û^l = ∂R/∂u^l for l = 1..L (index 0 unused)
+    private readonly T[][] _uHat;          // û^l = ∂R/∂u^l for l = 1..L; the same array as x̂^l for MaxPool and Concat
+    private readonly T[][] _mean;          // trainable AvgPool: the window means (u = c·mean + b needs them for ∂L/∂c)
+    private readonly int[][] _argmax;      // MaxPool: index into x^source of each window's first maximal element
     private readonly T _leakySlope;
-    private T _softmaxMax;                 // max_k u_k^L and log Σ_k e^(u_k^L − max) of the last softmax forward pass,
-    private T _softmaxLogSum;              // so that log x_i^L = u_i^L − max − logSum stays finite for cross-entropy
+    private T _softmaxMax;                 // max_k u_k and log Σ_k e^(u_k − max) of the output layer's last softmax,
+    private T _softmaxLogSum;              // so that log x_i = u_i − max − logSum stays finite for cross-entropy
     private bool _forwardDone;
 
     /// <summary>Creates a network for <paramref name="topology"/> with parameters from <see cref="InitializeParameters"/>(0).</summary>
@@ -45,22 +57,36 @@ public sealed class InterpretedNetwork<T> : INetwork<T> where T : unmanaged, IFl
         int layerCount = topology.Layers.Count;
         _layers = new LayerShape[layerCount];
         for (int l = 0; l < layerCount; l++) _layers[l] = topology.Layers[l];
+        _order = new int[topology.ExecutionOrder.Count];
+        for (int k = 0; k < _order.Length; k++) _order[k] = topology.ExecutionOrder[k];
+        _output = topology.OutputLayer;
 
         _theta = new T[topology.ParameterCount];
         _gradient = new T[topology.ParameterCount];
+        _sources = new int[layerCount + 1][];
         _x = new T[layerCount + 1][];
         _u = new T[layerCount + 1][];
         _xHat = new T[layerCount + 1][];
         _uHat = new T[layerCount + 1][];
+        _mean = new T[layerCount + 1][];
+        _argmax = new int[layerCount + 1][];
+        _sources[0] = Array.Empty<int>();
         _x[0] = new T[topology.InputSize];
-        _u[0] = _xHat[0] = _uHat[0] = Array.Empty<T>();
+        _u[0] = _xHat[0] = _uHat[0] = _mean[0] = Array.Empty<T>();
+        _argmax[0] = Array.Empty<int>();
         for (int l = 1; l <= layerCount; l++)
         {
-            int n = _layers[l - 1].Outputs;
+            LayerShape layer = _layers[l - 1];
+            _sources[l] = new int[layer.Sources.Count];
+            for (int s = 0; s < _sources[l].Length; s++) _sources[l][s] = layer.Sources[s];
+            int n = layer.Outputs;
             _x[l] = new T[n];
-            _u[l] = new T[n];
             _xHat[l] = new T[n];
-            _uHat[l] = new T[n];
+            bool hasU = layer.Kind is not (LayerKind.MaxPool or LayerKind.Concat); // these compute x directly: û = x̂
+            _u[l] = hasU ? new T[n] : _x[l];
+            _uHat[l] = hasU ? new T[n] : _xHat[l];
+            _mean[l] = layer.Kind == LayerKind.AvgPool && layer.Trainable ? new T[n] : Array.Empty<T>();
+            _argmax[l] = layer.Kind == LayerKind.MaxPool ? new int[n] : Array.Empty<int>();
         }
         _leakySlope = T.CreateTruncating(NetworkTopology.LeakyReLUSlope);
         InitializeParameters(0);
@@ -97,7 +123,7 @@ public sealed class InterpretedNetwork<T> : INetwork<T> where T : unmanaged, IFl
         CheckLength(input.Length, InputSize, "input", nameof(input));
         CheckLength(output.Length, OutputSize, "output", nameof(output));
         ForwardCore(input);
-        _x[_layers.Length].CopyTo(output);
+        _x[_output].CopyTo(output);
     }
 
     /// <inheritdoc/>
@@ -158,67 +184,378 @@ public sealed class InterpretedNetwork<T> : INetwork<T> where T : unmanaged, IFl
     private void ForwardCore(ReadOnlySpan<T> input)
     {
         input.CopyTo(_x[0]); // own copy: input may alias the caller's output, and Backward needs x^0
-        for (int l = 1; l <= _layers.Length; l++)
+        foreach (int l in _order)
         {
             LayerShape layer = _layers[l - 1];
-            ReadOnlySpan<T> x = _x[l - 1];
-            ReadOnlySpan<T> W = _theta.AsSpan(layer.WeightOffset, layer.WeightCount);
-            ReadOnlySpan<T> b = _theta.AsSpan(layer.BiasOffset, layer.Outputs);
-            Span<T> u = _u[l];
-
-            // u = W·x + b: one inner product per row of W.
-            int inputs = layer.Inputs;
-            for (int i = 0; i < u.Length; i++)
-                u[i] = TensorPrimitives.Dot(W.Slice(i * inputs, inputs), x) + b[i];
-
-            Activate(layer.Activation, u, _x[l]);
+            switch (layer.Kind)
+            {
+                case LayerKind.Dense: DenseForward(layer); break;
+                case LayerKind.Conv1D:
+                case LayerKind.Conv2D: ConvForward(layer); break;
+                case LayerKind.AvgPool: AvgPoolForward(layer); break;
+                case LayerKind.MaxPool: MaxPoolForward(layer); break;
+                case LayerKind.Add: AddForward(layer); break;
+                case LayerKind.Concat: ConcatForward(layer); break;
+                default: throw new InvalidOperationException($"Layer kind {layer.Kind} is not supported.");
+            }
+            // x = f(u); MaxPool and Concat write x directly (their u is x, and they take no activation).
+            if (_u[l] != _x[l]) Activate(layer.Activation, _u[l], _x[l]);
         }
         _forwardDone = true;
     }
 
     private T BackwardCore(LossFunction loss, ReadOnlySpan<T> d)
     {
-        int L = _layers.Length;
-        T lossValue = OutputSensitivity(loss, d, _layers[L - 1].Activation);
+        // x̂ is accumulated: a layer adds its share to the x̂ of each source, so a layer read by several (fan-out)
+        // receives the sum. Start from zero everywhere.
+        for (int l = 1; l < _xHat.Length; l++) Array.Clear(_xHat[l]);
+        T lossValue = OutputSensitivity(loss, d, _layers[_output - 1].Activation);
 
-        for (int l = L; l >= 1; l--)
+        for (int k = _order.Length - 1; k >= 0; k--)
         {
+            int l = _order[k];
             LayerShape layer = _layers[l - 1];
-            ReadOnlySpan<T> uHat = _uHat[l];
-            ReadOnlySpan<T> xPrev = _x[l - 1];
-            int inputs = layer.Inputs;
-
-            // ∂L/∂b = −∂R/∂b = −û: g_b += −û.
-            Span<T> gb = _gradient.AsSpan(layer.BiasOffset, layer.Outputs);
-            TensorPrimitives.Subtract(gb, uHat, gb);
-
-            // ∂L/∂W = −û·(x^(l−1))ᵀ (sensitivity lemma): g_W += −û·xᵀ, one row at a time.
-            Span<T> gW = _gradient.AsSpan(layer.WeightOffset, layer.WeightCount);
-            for (int i = 0; i < uHat.Length; i++)
+            // Every consumer of layer l ran before it in this reverse order, so x̂^l is complete: û^l = f'(u^l)·x̂^l.
+            // (The output layer's û came from the loss; hidden layers are never Softmax.)
+            if (l != _output && _uHat[l] != _xHat[l])
+                MultiplyByDerivative(layer.Activation, _x[l], _xHat[l], _uHat[l]);
+            switch (layer.Kind)
             {
-                Span<T> gRow = gW.Slice(i * inputs, inputs);
-                TensorPrimitives.MultiplyAdd(xPrev, -uHat[i], gRow, gRow);
+                case LayerKind.Dense: DenseBackward(layer); break;
+                case LayerKind.Conv1D:
+                case LayerKind.Conv2D: ConvBackward(layer); break;
+                case LayerKind.AvgPool: AvgPoolBackward(layer); break;
+                case LayerKind.MaxPool: MaxPoolBackward(layer); break;
+                case LayerKind.Add: AddBackward(layer); break;
+                case LayerKind.Concat: ConcatBackward(layer); break;
             }
-
-            if (l == 1) break; // x̂^0 is not needed
-
-            // x̂^(l−1) = (W^l)ᵀ·û^l, as Σ_i û_i·(row i of W) so that W is read row-major.
-            ReadOnlySpan<T> W = _theta.AsSpan(layer.WeightOffset, layer.WeightCount);
-            Span<T> xHatPrev = _xHat[l - 1];
-            xHatPrev.Clear();
-            for (int i = 0; i < uHat.Length; i++)
-                TensorPrimitives.MultiplyAdd(W.Slice(i * inputs, inputs), uHat[i], xHatPrev, xHatPrev);
-
-            // û^(l−1) = f'(u^(l−1))·x̂^(l−1). Hidden layers are never Softmax (the topology forbids it).
-            MultiplyByDerivative(_layers[l - 2].Activation, _x[l - 1], xHatPrev, _uHat[l - 1]);
         }
         return lossValue;
     }
 
-    /// <summary>Computes L and û^L from the target d and the output x^L of the last forward pass.</summary>
+    // ---------------------------------------------------------------------------------------------------------------
+    // Dense: u = Σ_β W^β·x^β + b, one matrix W^β [units, size(x^β)] per source (a source with channels is read
+    // flattened, which row-major storage makes free).
+
+    private void DenseForward(LayerShape layer)
+    {
+        int l = layer.Number;
+        int[] sources = _sources[l];
+        Span<T> u = _u[l];
+        _theta.AsSpan(layer.BiasOffset, layer.BiasCount).CopyTo(u);
+        for (int s = 0; s < sources.Length; s++)
+        {
+            ReadOnlySpan<T> x = _x[sources[s]];
+            ReadOnlySpan<T> W = _theta.AsSpan(layer.SourceWeightOffset(s), u.Length * x.Length);
+            for (int i = 0; i < u.Length; i++)
+                u[i] = TensorPrimitives.Dot(W.Slice(i * x.Length, x.Length), x) + u[i];
+        }
+    }
+
+    private void DenseBackward(LayerShape layer)
+    {
+        int l = layer.Number;
+        int[] sources = _sources[l];
+        ReadOnlySpan<T> uHat = _uHat[l];
+
+        // ∂L/∂b = −∂R/∂b = −û: g_b += −û.
+        Span<T> gb = _gradient.AsSpan(layer.BiasOffset, layer.BiasCount);
+        TensorPrimitives.Subtract(gb, uHat, gb);
+
+        for (int s = 0; s < sources.Length; s++)
+        {
+            ReadOnlySpan<T> x = _x[sources[s]];
+            int n = x.Length, offset = layer.SourceWeightOffset(s);
+
+            // ∂L/∂W^β = −û·(x^β)ᵀ (sensitivity lemma): g_W += −û·xᵀ, one row at a time.
+            Span<T> gW = _gradient.AsSpan(offset, uHat.Length * n);
+            for (int i = 0; i < uHat.Length; i++)
+            {
+                Span<T> gRow = gW.Slice(i * n, n);
+                TensorPrimitives.MultiplyAdd(x, -uHat[i], gRow, gRow);
+            }
+
+            if (sources[s] == 0) continue; // x̂^0 is not needed
+
+            // x̂^β += (W^β)ᵀ·û, as Σ_i û_i·(row i of W^β) so that W is read row-major.
+            ReadOnlySpan<T> W = _theta.AsSpan(offset, uHat.Length * n);
+            Span<T> xHat = _xHat[sources[s]];
+            for (int i = 0; i < uHat.Length; i++)
+                TensorPrimitives.MultiplyAdd(W.Slice(i * n, n), uHat[i], xHat, xHat);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Convolution: u[o, y, x] = b[o] + Σ_i Σ_ky,kx w[o, i, ky, kx]·x[i, y·s + ky − p, x·s + kx − p], zero outside the
+    // input. Conv1D is the same with one row: height 1, kernel height 1, no vertical stride or padding.
+
+    /// <summary>The geometry of a convolution or pooling layer, with Conv1D and 1-D pooling as 2-D of height 1.</summary>
+    private readonly struct Window
+    {
+        public readonly int Channels, InH, InW, OutH, OutW, KH, KW, StrideH, StrideW, PadH, PadW;
+
+        public Window(LayerShape layer, int kernel)
+        {
+            TensorShape input = layer.SourceShapes[0];
+            bool twoD = input.Rank == 3;
+            Channels = input.Channels;
+            InH = input.Height;
+            InW = input.Width;
+            OutH = layer.Shape.Height;
+            OutW = layer.Shape.Width;
+            KH = twoD ? kernel : 1;
+            KW = kernel;
+            StrideH = twoD ? layer.Stride : 1;
+            StrideW = layer.Stride;
+            PadH = twoD ? layer.Padding : 0;
+            PadW = layer.Padding;
+        }
+
+        public int KernelVolume => KH * KW;
+    }
+
+    private void ConvForward(LayerShape layer)
+    {
+        int l = layer.Number;
+        var g = new Window(layer, layer.KernelSize);
+        ReadOnlySpan<T> input = _x[_sources[l][0]];
+        Span<T> u = _u[l];
+        int filters = layer.Shape.Channels, outPlane = g.OutH * g.OutW, inPlane = g.InH * g.InW;
+        for (int o = 0; o < filters; o++)
+        {
+            Span<T> uo = u.Slice(o * outPlane, outPlane);
+            uo.Fill(_theta[layer.BiasOffset + o]);
+            for (int i = 0; i < g.Channels; i++)
+            {
+                int kernel = layer.KernelOffset(o, i);
+                if (kernel < 0) continue; // not in the connection table
+                ReadOnlySpan<T> w = _theta.AsSpan(kernel, g.KernelVolume);
+                ReadOnlySpan<T> xi = input.Slice(i * inPlane, inPlane);
+                for (int y = 0; y < g.OutH; y++)
+                    for (int x = 0; x < g.OutW; x++)
+                    {
+                        T sum = T.Zero;
+                        for (int ky = 0; ky < g.KH; ky++)
+                        {
+                            int iy = y * g.StrideH + ky - g.PadH;
+                            if ((uint)iy >= (uint)g.InH) continue; // zero padding
+                            for (int kx = 0; kx < g.KW; kx++)
+                            {
+                                int ix = x * g.StrideW + kx - g.PadW;
+                                if ((uint)ix < (uint)g.InW) sum += w[ky * g.KW + kx] * xi[iy * g.InW + ix];
+                            }
+                        }
+                        uo[y * g.OutW + x] += sum;
+                    }
+            }
+        }
+    }
+
+    private void ConvBackward(LayerShape layer)
+    {
+        int l = layer.Number;
+        int source = _sources[l][0];
+        var g = new Window(layer, layer.KernelSize);
+        ReadOnlySpan<T> input = _x[source];
+        ReadOnlySpan<T> uHat = _uHat[l];
+        Span<T> xHat = source == 0 ? Span<T>.Empty : _xHat[source]; // x̂^0 is not needed
+        int filters = layer.Shape.Channels, outPlane = g.OutH * g.OutW, inPlane = g.InH * g.InW;
+        for (int o = 0; o < filters; o++)
+        {
+            ReadOnlySpan<T> uo = uHat.Slice(o * outPlane, outPlane);
+            // The bias is shared by every position of the map: g_b[o] += −Σ_y,x û[o, y, x].
+            _gradient[layer.BiasOffset + o] -= TensorPrimitives.Sum(uo);
+            for (int i = 0; i < g.Channels; i++)
+            {
+                int kernel = layer.KernelOffset(o, i);
+                if (kernel < 0) continue;
+                ReadOnlySpan<T> w = _theta.AsSpan(kernel, g.KernelVolume);
+                Span<T> gw = _gradient.AsSpan(kernel, g.KernelVolume);
+                ReadOnlySpan<T> xi = input.Slice(i * inPlane, inPlane);
+                Span<T> xHati = xHat.IsEmpty ? Span<T>.Empty : xHat.Slice(i * inPlane, inPlane);
+                for (int y = 0; y < g.OutH; y++)
+                    for (int x = 0; x < g.OutW; x++)
+                    {
+                        T u = uo[y * g.OutW + x];
+                        for (int ky = 0; ky < g.KH; ky++)
+                        {
+                            int iy = y * g.StrideH + ky - g.PadH;
+                            if ((uint)iy >= (uint)g.InH) continue;
+                            for (int kx = 0; kx < g.KW; kx++)
+                            {
+                                int ix = x * g.StrideW + kx - g.PadW;
+                                if ((uint)ix >= (uint)g.InW) continue;
+                                int at = iy * g.InW + ix;
+                                // Shared weight: g_w[o, i, ky, kx] += −Σ_y,x û[o, y, x]·x[i, iy, ix].
+                                gw[ky * g.KW + kx] -= u * xi[at];
+                                // x̂[i, iy, ix] += w[o, i, ky, kx]·û[o, y, x] (correlation with the flipped filter).
+                                if (!xHati.IsEmpty) xHati[at] += w[ky * g.KW + kx] * u;
+                            }
+                        }
+                    }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Pooling. AvgPool: u = mean of the window (plain) or c·mean + b per channel (trainable, LeNet), x = f(u).
+    // MaxPool: x = max of the window; backward sends x̂ to the first maximal element in row-major window order.
+
+    private void AvgPoolForward(LayerShape layer)
+    {
+        int l = layer.Number;
+        var g = new Window(layer, layer.PoolSize);
+        ReadOnlySpan<T> input = _x[_sources[l][0]];
+        Span<T> u = _u[l];
+        T inverseVolume = T.One / T.CreateTruncating(g.KernelVolume);
+        int outPlane = g.OutH * g.OutW, inPlane = g.InH * g.InW;
+        for (int c = 0; c < g.Channels; c++)
+        {
+            ReadOnlySpan<T> xc = input.Slice(c * inPlane, inPlane);
+            for (int y = 0; y < g.OutH; y++)
+                for (int x = 0; x < g.OutW; x++)
+                {
+                    T sum = T.Zero;
+                    for (int ky = 0; ky < g.KH; ky++)
+                        for (int kx = 0; kx < g.KW; kx++)
+                            sum += xc[(y * g.StrideH + ky) * g.InW + x * g.StrideW + kx];
+                    u[c * outPlane + y * g.OutW + x] = sum * inverseVolume;
+                }
+        }
+        if (!layer.Trainable) return;
+        u.CopyTo(_mean[l]);
+        for (int c = 0; c < g.Channels; c++)
+        {
+            Span<T> uc = u.Slice(c * outPlane, outPlane);
+            TensorPrimitives.Multiply(uc, _theta[layer.WeightOffset + c], uc);
+            TensorPrimitives.Add(uc, _theta[layer.BiasOffset + c], uc);
+        }
+    }
+
+    private void AvgPoolBackward(LayerShape layer)
+    {
+        int l = layer.Number;
+        int source = _sources[l][0];
+        var g = new Window(layer, layer.PoolSize);
+        ReadOnlySpan<T> uHat = _uHat[l];
+        int outPlane = g.OutH * g.OutW, inPlane = g.InH * g.InW;
+        T inverseVolume = T.One / T.CreateTruncating(g.KernelVolume);
+        for (int c = 0; c < g.Channels; c++)
+        {
+            ReadOnlySpan<T> uc = uHat.Slice(c * outPlane, outPlane);
+            T coefficient = T.One;
+            if (layer.Trainable)
+            {
+                // u = c·mean + b: g_c += −Σ û·mean, g_b += −Σ û over the channel's map.
+                coefficient = _theta[layer.WeightOffset + c];
+                _gradient[layer.WeightOffset + c] -= TensorPrimitives.Dot(uc, _mean[l].AsSpan(c * outPlane, outPlane));
+                _gradient[layer.BiasOffset + c] -= TensorPrimitives.Sum(uc);
+            }
+            if (source == 0) continue;
+            // ∂u/∂x = c/|window| for every element of the window (windows may overlap when stride < size).
+            Span<T> xHat = _xHat[source].AsSpan(c * inPlane, inPlane);
+            T scale = coefficient * inverseVolume;
+            for (int y = 0; y < g.OutH; y++)
+                for (int x = 0; x < g.OutW; x++)
+                {
+                    T share = scale * uc[y * g.OutW + x];
+                    for (int ky = 0; ky < g.KH; ky++)
+                        for (int kx = 0; kx < g.KW; kx++)
+                            xHat[(y * g.StrideH + ky) * g.InW + x * g.StrideW + kx] += share;
+                }
+        }
+    }
+
+    private void MaxPoolForward(LayerShape layer)
+    {
+        int l = layer.Number;
+        var g = new Window(layer, layer.PoolSize);
+        ReadOnlySpan<T> input = _x[_sources[l][0]];
+        Span<T> output = _x[l];
+        int[] argmax = _argmax[l];
+        int outPlane = g.OutH * g.OutW, inPlane = g.InH * g.InW;
+        for (int c = 0; c < g.Channels; c++)
+            for (int y = 0; y < g.OutH; y++)
+                for (int x = 0; x < g.OutW; x++)
+                {
+                    // The first maximal element in row-major window order wins ties (strict >), as in PyTorch;
+                    // a NaN wins too, so that it propagates.
+                    int best = c * inPlane + y * g.StrideH * g.InW + x * g.StrideW;
+                    for (int ky = 0; ky < g.KH; ky++)
+                        for (int kx = 0; kx < g.KW; kx++)
+                        {
+                            int at = c * inPlane + (y * g.StrideH + ky) * g.InW + x * g.StrideW + kx;
+                            if (input[at] > input[best] || T.IsNaN(input[at])) best = at;
+                        }
+                    int o = c * outPlane + y * g.OutW + x;
+                    argmax[o] = best;
+                    output[o] = input[best];
+                }
+    }
+
+    private void MaxPoolBackward(LayerShape layer)
+    {
+        int l = layer.Number;
+        int source = _sources[l][0];
+        if (source == 0) return; // no parameters, and x̂^0 is not needed
+        ReadOnlySpan<T> xHat = _xHat[l]; // = û: MaxPool has no u of its own
+        Span<T> xHatSource = _xHat[source];
+        int[] argmax = _argmax[l];
+        for (int o = 0; o < xHat.Length; o++)
+            xHatSource[argmax[o]] += xHat[o]; // += : overlapping windows can pick the same element
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Joins. Add: u = Σ_β x^β, x = f(u). Concat: x = [x^β1, x^β2, …], a plain concatenation of the buffers both for
+    // features and for channels (row-major [C, H, W] puts each source's channels in one block).
+
+    private void AddForward(LayerShape layer)
+    {
+        int l = layer.Number;
+        int[] sources = _sources[l];
+        Span<T> u = _u[l];
+        _x[sources[0]].CopyTo(u);
+        for (int s = 1; s < sources.Length; s++)
+            TensorPrimitives.Add(u, _x[sources[s]], u);
+    }
+
+    private void AddBackward(LayerShape layer)
+    {
+        // ∂u/∂x^β = 1: every source gets û.
+        int l = layer.Number;
+        foreach (int source in _sources[l])
+            if (source != 0) TensorPrimitives.Add<T>(_xHat[source], _uHat[l], _xHat[source]);
+    }
+
+    private void ConcatForward(LayerShape layer)
+    {
+        int l = layer.Number;
+        Span<T> x = _x[l];
+        int offset = 0;
+        foreach (int source in _sources[l])
+        {
+            _x[source].CopyTo(x.Slice(offset));
+            offset += _x[source].Length;
+        }
+    }
+
+    private void ConcatBackward(LayerShape layer)
+    {
+        int l = layer.Number;
+        ReadOnlySpan<T> xHat = _xHat[l];
+        int offset = 0;
+        foreach (int source in _sources[l])
+        {
+            int n = _x[source].Length;
+            if (source != 0) TensorPrimitives.Add(_xHat[source], xHat.Slice(offset, n), _xHat[source]);
+            offset += n;
+        }
+    }
+
+    /// <summary>Computes L and û of the output layer from the target d and the output x of the last forward pass.</summary>
     private T OutputSensitivity(LossFunction loss, ReadOnlySpan<T> d, Activation outputActivation)
     {
-        int L = _layers.Length;
+        int L = _output;
         ReadOnlySpan<T> x = _x[L];
         Span<T> xHat = _xHat[L];
         Span<T> uHat = _uHat[L];
