@@ -6,7 +6,8 @@ Run with Debian's python3-torch (PyTorch 1.13) from the repository root or anywh
     /usr/bin/python3 tools/make_fixtures.py
 
 It (re)writes tests/NetCompiler.Tests/Fixtures/pytorch/*.json; tests/NetCompiler.Tests/PyTorchFixtureTests.cs
-checks the networks and optimizers against them. The output is a pure function of this script and the torch
+checks the networks and optimizers against them, and PyTorchGraphFixtureTests.cs the graph-*.json fixtures
+(convolution, pooling, joins, LeNet-5; their conventions are above graph_fixture below). The output is a pure function of this script and the torch
 version: every fixture seeds torch's generator itself, all arithmetic is float64 on one thread, and no time stamp
 or path is written, so a re-run gives byte-identical files.
 
