@@ -33,7 +33,7 @@ public interface IInferenceNetwork<T> where T : unmanaged, IFloatingPointIeee754
     /// <summary>Deterministic Glorot (He for ReLU and LeakyReLU layers) uniform weights, zero biases and trainable-pooling coefficients of 1; see <see cref="ParameterInitializer"/>.</summary>
     void InitializeParameters(int seed);
 
-    /// <summary>The forward pass: u^l = W^l·x^(l−1) + b^l, x^l = f(u^l) for l = 1..L; copies x^L to <paramref name="output"/>.</summary>
+    /// <summary>The forward pass: u^l = Σ_β W^β·x^β + b^l (or the layer's convolution, pooling or join), x^l = f(u^l) for every layer in execution order; copies the output layer's x to <paramref name="output"/>.</summary>
     /// <exception cref="ArgumentException">A span has the wrong length.</exception>
     void Forward(ReadOnlySpan<T> input, Span<T> output);
 

@@ -15,7 +15,10 @@ namespace NetCompiler.Generator.Tests;
 /// <summary>
 /// Thousands of seeded random [Network] declarations, valid and invalid, through the analyzer and the generator:
 /// each ends either in analyzer errors and no generated code, or in generated code that compiles without any
-/// warning; the generator never throws and never reports a failure (CS8785 or NC0900).
+/// warning; the generator never throws and never reports a failure (CS8785 or NC0900). About a third of the
+/// declarations are graphs of convolution, pooling, Add and Concat layers with names, From, strides, padding and
+/// connection tables. (TEMPORARY: until the general emitter lands, a valid graph may end in the one NC0900 that says
+/// the emitter does not write graphs yet, <see cref="GeneratorDriver.EmitterNotYetWritten"/>, and nothing else.)
 /// </summary>
 public class RobustnessTests(ITestOutputHelper output)
 {
@@ -31,7 +34,7 @@ public class RobustnessTests(ITestOutputHelper output)
     public async Task RandomDeclarationsEndInErrorsOrInCleanGeneratedCode()
     {
         var random = new Random(Seed);
-        int rejected = 0, compiled = 0, ignored = 0;
+        int rejected = 0, compiled = 0, ignored = 0, pending = 0, validGraphs = 0;
         double analyzerTime = 0, generatorTime = 0, compileTime = 0;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         for (int batch = 0; batch < Cases / CasesPerCompilation; batch++)
@@ -45,7 +48,8 @@ public class RobustnessTests(ITestOutputHelper output)
             Microsoft.CodeAnalysis.GeneratorDriver driver = GeneratorDriver.CreateDriver().RunGeneratorsAndUpdateCompilation(input, out Compilation result, out ImmutableArray<Diagnostic> generatorDiagnostics);
             GeneratorRunResult run = driver.GetRunResult().Results.Single();
             Assert.Null(run.Exception);
-            Assert.True(generatorDiagnostics.IsEmpty, $"batch {batch}: the generator reported {string.Join("; ", generatorDiagnostics)}");
+            var failures = generatorDiagnostics.Where(d => !GeneratorDriver.EmitterNotYetWritten(d)).ToList();
+            Assert.True(failures.Count == 0, $"batch {batch}: the generator reported {string.Join("; ", failures)}");
 
             generatorTime += phase.Elapsed.TotalSeconds; phase.Restart();
             ImmutableArray<Diagnostic> compilerDiagnostics = result.GetDiagnostics();
@@ -53,7 +57,7 @@ public class RobustnessTests(ITestOutputHelper output)
             Assert.DoesNotContain(compilerDiagnostics, d => d.Id == "CS8785");
             for (int k = 0; k < cases.Length; k++)
             {
-                (string name, string source) = cases[k];
+                (string name, string source, bool graph) = cases[k];
                 SyntaxTree tree = input.SyntaxTrees.ElementAt(k);
                 var errors = analyzer.Where(d => d.Severity == DiagnosticSeverity.Error && d.Location.SourceTree == tree).ToList();
                 var generated = run.GeneratedSources.Where(s => s.HintName.Contains(name + ".", StringComparison.Ordinal)).ToList();
@@ -72,6 +76,14 @@ public class RobustnessTests(ITestOutputHelper output)
                 }
                 else if (source.Contains("[Network", StringComparison.Ordinal))
                 {
+                    if (graph) validGraphs++;
+                    // TEMPORARY (see GeneratorDriver.EmitterNotYetWritten): only a graph may be left to the general emitter.
+                    if (graph && generated.Count == 0 && generatorDiagnostics.Any(d => GeneratorDriver.EmitterNotYetWritten(d)
+                            && d.GetMessage(CultureInfo.InvariantCulture).Contains("network '" + name + "'", StringComparison.Ordinal)))
+                    {
+                        pending++;
+                        continue;
+                    }
                     Assert.True(generated.Count == 1, "no generated code for a network without errors, " + context);
                     compiled++;
                 }
@@ -82,26 +94,36 @@ public class RobustnessTests(ITestOutputHelper output)
                 Assert.True(problems.Count == 0, "compiler warnings or errors, " + context + "\ncompiler: " + string.Join("\n", problems));
             }
         }
-        output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s (analyzer {analyzerTime:F1}, generator {generatorTime:F1}, compiling {compileTime:F1}); {Cases} cases: {rejected} rejected by the analyzer, {compiled} generated and compiled cleanly, {ignored} without [Network]");
+        output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s (analyzer {analyzerTime:F1}, generator {generatorTime:F1}, compiling {compileTime:F1}); {Cases} cases: {rejected} rejected by the analyzer, {compiled} generated and compiled cleanly, {ignored} without [Network]; {validGraphs} valid graphs, of which {pending} left to the general emitter (NC0900 'does not yet write graphs')");
         Assert.True(rejected > Cases / 5 && compiled > Cases / 5, $"the random cases should mix both outcomes: {rejected} rejected, {compiled} compiled");
+        Assert.True(validGraphs > Cases / 20, $"the random graphs should include valid ones: {validGraphs}");
     }
 
     /// <summary>A random declaration: mostly plausible networks, with every kind of mistake mixed in.</summary>
-    private static (string Name, string Source) RandomCase(Random random, string name)
+    private static (string Name, string Source, bool Graph) RandomCase(Random random, string name)
     {
         var attributes = new List<string>();
         bool network = random.NextDouble() > 0.03;
+        bool graph = random.NextDouble() < 0.35;
         if (network)
         {
             double p = random.NextDouble();
-            attributes.Add(p < 0.7 ? "Network" : p < 0.97 ? "Network(Precision = Precision.Double)" : "Network(Precision = (Precision)7)");
+            string precision = p < 0.7 ? "" : p < 0.97 ? "Precision = Precision.Double" : "Precision = (Precision)7";
+            string output = graph && random.NextDouble() < 0.1 ? $"Output = \"{Pick(random, Names)}\"" : "";
+            string arguments = string.Join(", ", new[] { precision, output }.Where(a => a.Length > 0));
+            attributes.Add(arguments.Length == 0 ? "Network" : "Network(" + arguments + ")");
         }
-        if (random.NextDouble() > 0.08) attributes.Add($"Input({Size(random)})");
-        int layers = random.NextDouble() < 0.05 ? 0 : random.Next(1, 4);
-        for (int l = 0; l < layers; l++)
+        if (graph)
+            AddGraph(random, attributes);
+        else
         {
-            string activation = random.NextDouble() < 0.04 ? "(Activation)9" : "Activation." + Pick(random, Activations);
-            attributes.Add($"Dense({Size(random)}, {activation})");
+            if (random.NextDouble() > 0.08) attributes.Add($"Input({Size(random)})");
+            int layers = random.NextDouble() < 0.05 ? 0 : random.Next(1, 4);
+            for (int l = 0; l < layers; l++)
+            {
+                string activation = random.NextDouble() < 0.04 ? "(Activation)9" : "Activation." + Pick(random, Activations);
+                attributes.Add($"Dense({Size(random)}, {activation})");
+            }
         }
         double loss = random.NextDouble();
         string? lossAttribute = loss < 0.2 ? null : loss < 0.58 ? "Loss(LossFunction.SquaredError)" : loss < 0.97 ? "Loss(LossFunction.CrossEntropy)" : "Loss((LossFunction)5)";
@@ -122,10 +144,91 @@ public class RobustnessTests(ITestOutputHelper output)
         if (split) text.Append('[').Append(lossAttribute).Append("]\npartial class ").Append(name).Append(typeParameters).Append(" { }\n");
         if (nested) text.Append("}\n");
         text.Append("}\n");
-        return (name, text.ToString());
+        return (name, text.ToString(), graph);
+    }
+
+    private static readonly string[] Names = { "l0", "l1", "l2", "l3", "input", "zz" };
+
+    /// <summary>
+    /// [Input] with channels and 1–5 layers of every kind: mostly a plausible chain ("same" padding, windows that tile,
+    /// joins of the two layers before), named "l0", "l1", … and read through From; now and then a wrong size, stride,
+    /// padding or connection table, a name that does not exist, a later layer or a duplicate.
+    /// </summary>
+    private static void AddGraph(Random random, List<string> attributes)
+    {
+        bool Rarely(double p = 0.03) => random.NextDouble() < p;
+        string Bad() => Pick(random, BadSizes).ToString(CultureInfo.InvariantCulture);
+        int rank = random.NextDouble() < 0.1 ? 1 : random.Next(2, 4);
+        int channels = random.Next(1, 4);
+        int filters = random.Next(1, 5);
+        string Extent() => Rarely() ? Bad() : Pick(random, new[] { "4", "8", "12", "16", "7" });
+        if (!Rarely())
+            attributes.Add(rank switch
+            {
+                1 => $"Input({Extent()})",
+                2 => $"Input({channels}, {Extent()})",
+                _ => $"Input({channels}, {Extent()}, {Extent()})",
+            });
+        int layers = random.Next(1, 6);
+        var names = new List<string?>();
+        for (int l = 0; l < layers; l++)
+        {
+            // Softmax mostly on the last layer, where it belongs.
+            string activation = "Activation." + (l == layers - 1 && random.NextDouble() < 0.5 ? "Softmax" : Pick(random, Activations, Rarely(0.1) ? 0 : 1));
+            var named = new List<string>();
+            string? layerName = random.NextDouble() < 0.95 ? (Rarely() ? Pick(random, Names) : "l" + l.ToString(CultureInfo.InvariantCulture)) : null;
+            if (layerName is not null) named.Add($"Name = \"{layerName}\"");
+            string Source(int back) => Rarely(0.05) ? Pick(random, Names) : l - back < 0 ? "input" : names[l - back] ?? Pick(random, Names);
+            // Convolution and pooling need channels: after a Dense layer (rank 1) they are rare mistakes.
+            double kind = rank == 1 && !Rarely(0.1) ? 0.55 + 0.45 * random.NextDouble() : random.NextDouble();
+            bool join = kind >= 0.85;
+            if (join)
+                named.Add("From = new[] { " + string.Join(", ", Enumerable.Range(1, Rarely(0.1) ? 1 : 2).Select(b => "\"" + Source(b) + "\"")) + " }");
+            else if (Rarely(0.1))
+                named.Add($"From = new[] {{ \"{Source(1)}\" }}");
+            string attribute;
+            if (kind < 0.3)
+            {
+                string conv = rank == 3 || (rank == 1 && random.NextDouble() < 0.5) ? "Conv2D" : "Conv1D";
+                int kernel = Pick(random, new[] { 1, 3, 3, 5 });
+                if (Rarely(0.1)) named.Add($"Stride = {(Rarely(0.3) ? Bad() : "2")}");
+                if (random.NextDouble() < 0.7) named.Add($"Padding = {(Rarely() ? -1 : (kernel - 1) / 2)}");
+                if (Rarely(0.1))
+                {
+                    int rows = Rarely(0.1) ? filters + 1 : filters;
+                    named.Add("Connections = new[] { " + string.Join(", ", Enumerable.Range(0, rows).Select(_ =>
+                        "\"" + new string(Enumerable.Range(0, Rarely(0.1) ? channels + 1 : channels).Select(_ => "XX.o"[random.Next(Rarely(0.05) ? 4 : 3)]).ToArray()) + "\"")) + " }");
+                }
+                attribute = $"{conv}({(Rarely() ? Bad() : filters.ToString(CultureInfo.InvariantCulture))}, {(Rarely() ? Bad() : kernel.ToString(CultureInfo.InvariantCulture))}, {activation}";
+                channels = filters;
+            }
+            else if (kind < 0.55)
+            {
+                bool average = random.NextDouble() < 0.5;
+                if (Rarely(0.1)) named.Add($"Stride = {(Rarely(0.3) ? "-1" : "1")}");
+                if (average && random.NextDouble() < 0.3) named.Add("Trainable = true");
+                if (average && random.NextDouble() < 0.2) named.Add($"Activation = {activation}");
+                attribute = $"{(average ? "AvgPool" : "MaxPool")}({(Rarely() ? Bad() : random.NextDouble() < 0.8 ? "2" : "3")}";
+            }
+            else if (kind < 0.85)
+            {
+                attribute = $"Dense({Size(random)}, {activation}";
+                rank = 1;
+            }
+            else
+            {
+                bool add = random.NextDouble() < 0.5;
+                if (add && random.NextDouble() < 0.3) named.Add($"Activation = {activation}");
+                attribute = add ? "Add(" : "Concat(";
+            }
+            names.Add(layerName);
+            string arguments = string.Join(", ", named);
+            attributes.Add(attribute.EndsWith('(') ? (arguments.Length == 0 ? attribute.TrimEnd('(') : attribute + arguments + ")")
+                : attribute + (arguments.Length == 0 ? ")" : ", " + arguments + ")"));
+        }
     }
 
     private static int Size(Random random) => random.NextDouble() < 0.05 ? Pick(random, BadSizes) : Pick(random, Sizes);
 
-    private static T Pick<T>(Random random, T[] values) => values[random.Next(values.Length)];
+    private static T Pick<T>(Random random, T[] values, int skipLast = 0) => values[random.Next(values.Length - skipLast)];
 }

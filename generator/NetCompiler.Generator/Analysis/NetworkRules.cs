@@ -55,7 +55,7 @@ internal static class NetworkRules
             Num(topology.ParameterCount), Num(topology.MultiplyAdds), Num((long)topology.ParameterCount * NetworkTopology.ElementSize(network.Precision))));
     }
 
-    /// <summary>[Input], [Dense] and [Loss] on a class without [Network] do nothing: say so on each.</summary>
+    /// <summary>[Input], the layer attributes ([Dense], [Conv2D], [Add], …) and [Loss] on a class without [Network] do nothing: say so on each.</summary>
     public static void AnalyzeAttributesWithoutNetwork(INamedTypeSymbol type, NetworkAttributeTypes types, Action<Diagnostic> report, CancellationToken cancellationToken)
     {
         foreach (AttributeData attribute in type.GetAttributes())
@@ -120,48 +120,139 @@ internal static class NetworkRules
         }
     }
 
+    /// <summary>
+    /// The diagnostic for one problem of <see cref="NetworkTopology.Check"/>, on the argument it names: the entry of a
+    /// From list or connection table, a named argument, a constructor argument by position or name, or the attribute.
+    /// Every error becomes a diagnostic (NC0029 when no specific one fits), so the generator never stays silent.
+    /// </summary>
     private static Diagnostic? ToDiagnostic(TopologyProblem problem, NetworkDeclaration network, Location networkLocation, CancellationToken cancellationToken)
     {
         string name = network.Type.Name;
-        AttributeData? layer = problem.Layer >= 1 && problem.Layer <= network.LayerAttributes.Count ? network.LayerAttributes[problem.Layer - 1] : null;
-        Location Argument(AttributeData? attribute, int index, string parameter) =>
-            ArgumentLocation(attribute, index, parameter, cancellationToken) ?? networkLocation;
-        Location lossArgument = Argument(network.Loss, 0, "function");
-        Location layerActivation = Argument(layer, 1, "activation");
+        Location location = ProblemLocation(problem, network, networkLocation, cancellationToken);
+        string text = problem.Message.EndsWith(".", StringComparison.Ordinal) ? problem.Message.Substring(0, problem.Message.Length - 1) : problem.Message;
+        Diagnostic Simple(DiagnosticDescriptor descriptor) => Diagnostic.Create(descriptor, location, text);
 
         switch (problem.Kind)
         {
             case TopologyProblemKind.MissingInput:
                 return Diagnostic.Create(DiagnosticDescriptors.MissingInput, networkLocation, name);
+            case TopologyProblemKind.InputSizeNotPositive when problem.Value > 0:
+                // Not a dimension ≤ 0 but more values than one buffer holds.
+                return Simple(DiagnosticDescriptors.InputShapeUnsupported);
             case TopologyProblemKind.InputSizeNotPositive:
-                return Diagnostic.Create(DiagnosticDescriptors.InputSizeNotPositive, Argument(network.Input, 0, "shape"), name, Num(problem.Value));
+                TensorShape shape = network.InputShape!;
+                return Diagnostic.Create(DiagnosticDescriptors.InputSizeNotPositive, location, name,
+                    shape.Rank == 1 ? Num(problem.Value) : Num(problem.Value) + " (dimension " + Num(problem.Item + 1) + " of " + shape + ")");
             case TopologyProblemKind.UndefinedPrecision:
-                return Diagnostic.Create(DiagnosticDescriptors.UndefinedEnumValue, NamedArgumentLocation(network.Network, "Precision", cancellationToken) ?? networkLocation,
-                    nameof(Precision), Num(problem.Value), Names(typeof(Precision)));
+                return Diagnostic.Create(DiagnosticDescriptors.UndefinedEnumValue, location, nameof(Precision), Num(problem.Value), Names(typeof(Precision)));
             case TopologyProblemKind.UndefinedLoss:
-                return Diagnostic.Create(DiagnosticDescriptors.UndefinedEnumValue, lossArgument, nameof(LossFunction), Num(problem.Value), Names(typeof(LossFunction)));
+                return Diagnostic.Create(DiagnosticDescriptors.UndefinedEnumValue, location, nameof(LossFunction), Num(problem.Value), Names(typeof(LossFunction)));
             case TopologyProblemKind.NoLayers:
                 return Diagnostic.Create(DiagnosticDescriptors.NoLayers, networkLocation, name);
             case TopologyProblemKind.UnitsNotPositive:
-                return Diagnostic.Create(DiagnosticDescriptors.UnitsNotPositive, Argument(layer, 0, "units"), problem.Layer, Num(problem.Value));
+                return Diagnostic.Create(DiagnosticDescriptors.UnitsNotPositive, location, DescribeLayer(network, problem.Layer, withKind: true), Num(problem.Value),
+                    problem.Argument == TopologyArgument.Filters ? "filters" : "units");
             case TopologyProblemKind.UndefinedActivation:
-                return Diagnostic.Create(DiagnosticDescriptors.UndefinedEnumValue, layerActivation, nameof(Activation), Num(problem.Value), Names(typeof(Activation)));
+                return Diagnostic.Create(DiagnosticDescriptors.UndefinedEnumValue, location, nameof(Activation), Num(problem.Value), Names(typeof(Activation)));
             case TopologyProblemKind.SoftmaxNotOnOutput:
-                return Diagnostic.Create(DiagnosticDescriptors.SoftmaxNotOnOutput, layerActivation, problem.Layer, network.Layers.Count);
+                return Diagnostic.Create(DiagnosticDescriptors.SoftmaxNotOnOutput, location, DescribeLayer(network, problem.Layer, withKind: true),
+                    DescribeLayer(network, OutputLayer(network), withKind: false));
             case TopologyProblemKind.CrossEntropyWithoutSoftmax:
-                return Diagnostic.Create(DiagnosticDescriptors.CrossEntropyWithoutSoftmax, lossArgument, problem.Layer, network.Layers[problem.Layer - 1].Activation);
+                return Diagnostic.Create(DiagnosticDescriptors.CrossEntropyWithoutSoftmax, location, DescribeLayer(network, problem.Layer, withKind: false),
+                    network.Layers[problem.Layer - 1].Activation);
             case TopologyProblemKind.SoftmaxWithSquaredError:
-                return Diagnostic.Create(DiagnosticDescriptors.SoftmaxWithSquaredError, lossArgument, problem.Layer);
+                return Diagnostic.Create(DiagnosticDescriptors.SoftmaxWithSquaredError, location, DescribeLayer(network, problem.Layer, withKind: false));
             case TopologyProblemKind.TooManyParameters:
                 return Diagnostic.Create(DiagnosticDescriptors.TooManyParameters, networkLocation, name,
                     Num(problem.Value), Num(problem.Value * NetworkTopology.ElementSize(network.Precision)), Num(NetworkTopology.MaxParameterCount));
             case TopologyProblemKind.LargeNetwork:
                 return Diagnostic.Create(DiagnosticDescriptors.LargeNetwork, networkLocation, name,
                     Num(problem.Value), Num(NetworkTopology.LargeParameterCount), Num(problem.Value * NetworkTopology.ElementSize(network.Precision)));
+            case TopologyProblemKind.InputRankUnsupported: return Simple(DiagnosticDescriptors.InputShapeUnsupported);
+            case TopologyProblemKind.DuplicateName: return Simple(DiagnosticDescriptors.DuplicateName);
+            case TopologyProblemKind.ReservedName: return Simple(DiagnosticDescriptors.ReservedName);
+            case TopologyProblemKind.UnknownSource: return Simple(DiagnosticDescriptors.UnknownSource);
+            case TopologyProblemKind.DuplicateSource: return Simple(DiagnosticDescriptors.DuplicateSource);
+            case TopologyProblemKind.Cycle: return Simple(DiagnosticDescriptors.Cycle);
+            case TopologyProblemKind.UnusedLayer: return Simple(DiagnosticDescriptors.UnusedLayer);
+            case TopologyProblemKind.UnknownOutput: return Simple(DiagnosticDescriptors.UnknownOutput);
+            case TopologyProblemKind.WrongSourceCount: return Simple(DiagnosticDescriptors.WrongSourceCount);
+            case TopologyProblemKind.WrongSourceRank: return Simple(DiagnosticDescriptors.WrongSourceRank);
+            case TopologyProblemKind.AddShapeMismatch: return Simple(DiagnosticDescriptors.AddShapeMismatch);
+            case TopologyProblemKind.ConcatShapeMismatch: return Simple(DiagnosticDescriptors.ConcatShapeMismatch);
+            case TopologyProblemKind.KernelNotPositive: return Simple(DiagnosticDescriptors.KernelNotPositive);
+            case TopologyProblemKind.StrideNotPositive: return Simple(DiagnosticDescriptors.StrideNotPositive);
+            case TopologyProblemKind.PaddingNegative: return Simple(DiagnosticDescriptors.PaddingNegative);
+            case TopologyProblemKind.PoolSizeNotPositive: return Simple(DiagnosticDescriptors.PoolSizeNotPositive);
+            case TopologyProblemKind.KernelTooLarge: return Simple(DiagnosticDescriptors.KernelTooLarge);
+            case TopologyProblemKind.StrideDoesNotTile: return Simple(DiagnosticDescriptors.StrideDoesNotTile);
+            case TopologyProblemKind.ConnectionTableShape: return Simple(DiagnosticDescriptors.ConnectionTableShape);
+            case TopologyProblemKind.ConnectionTableEntry: return Simple(DiagnosticDescriptors.ConnectionTableEntry);
+            case TopologyProblemKind.ConnectionTableEmptyFilter: return Simple(DiagnosticDescriptors.ConnectionTableEmptyFilter);
+            case TopologyProblemKind.ImplicitFlatten: return Simple(DiagnosticDescriptors.ImplicitFlatten);
             default:
-                // NullLayer cannot come from attributes.
-                return null;
+                // NullLayer and ActivationNotAllowed (MaxPool and Concat have no Activation, MaxPool no Trainable) cannot
+                // come from attributes today; any error still gets a diagnostic, so that no network fails silently.
+                return problem.Severity == TopologySeverity.Error ? Simple(DiagnosticDescriptors.InvalidTopology) : null;
         }
+    }
+
+    /// <summary>Where the value <see cref="TopologyProblem.Argument"/> names was written.</summary>
+    private static Location ProblemLocation(TopologyProblem problem, NetworkDeclaration network, Location networkLocation, CancellationToken cancellationToken)
+    {
+        AttributeData? layer = problem.Layer >= 1 && problem.Layer <= network.LayerAttributes.Count ? network.LayerAttributes[problem.Layer - 1] : null;
+        NetworkAttributeKind kind = layer is null ? NetworkAttributeKind.None : network.LayerKinds[problem.Layer - 1];
+        bool conv = kind is NetworkAttributeKind.Conv1D or NetworkAttributeKind.Conv2D;
+        Location? Constructor(AttributeData? attribute, int index, string parameter) => ArgumentLocation(attribute, index, parameter, cancellationToken);
+        Location? Named(AttributeData? attribute, string property) =>
+            attribute is null ? null : NamedArgumentLocation(attribute, property, cancellationToken);
+        Location? Element(AttributeData? attribute, string property) =>
+            attribute is null ? null : problem.Item >= 0 ? ElementLocation(attribute, property, problem.Item, cancellationToken) : NamedArgumentLocation(attribute, property, cancellationToken);
+
+        Location? location = problem.Argument switch
+        {
+            TopologyArgument.None => networkLocation,
+            TopologyArgument.InputSize when problem.Kind == TopologyProblemKind.InputSizeNotPositive && problem.Item >= 0 => InputElementLocation(network.Input, problem.Item, cancellationToken),
+            TopologyArgument.InputSize => network.Input?.ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation(),
+            TopologyArgument.Precision => Named(network.Network, "Precision"),
+            TopologyArgument.Loss => Constructor(network.Loss, 0, "function"),
+            TopologyArgument.Output => Named(network.Network, "Output"),
+            TopologyArgument.Units => Constructor(layer, 0, "units"),
+            TopologyArgument.Filters => Constructor(layer, 0, "filters"),
+            TopologyArgument.KernelSize => Constructor(layer, 1, "kernelSize"),
+            TopologyArgument.Size => Constructor(layer, 0, "size"),
+            TopologyArgument.Padding => Named(layer, "Padding"),
+            // A stride left to its default (a pooling window's own size) is best shown on the window.
+            TopologyArgument.Stride => HasNamedArgument(layer, "Stride") ? Named(layer, "Stride")
+                : conv ? Constructor(layer, 1, "kernelSize") : Constructor(layer, 0, "size"),
+            TopologyArgument.Activation => kind switch
+            {
+                NetworkAttributeKind.Dense => Constructor(layer, 1, "activation"),
+                NetworkAttributeKind.Conv1D or NetworkAttributeKind.Conv2D => Constructor(layer, 2, "activation"),
+                _ => Named(layer, "Activation"),
+            },
+            TopologyArgument.Name => Named(layer, "Name"),
+            TopologyArgument.From => Element(layer, "From"),
+            TopologyArgument.Connections => Element(layer, "Connections"),
+            _ => layer?.ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation(),
+        };
+        return location ?? layer?.ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation() ?? networkLocation;
+    }
+
+    /// <summary>The number of the output layer: the one [Network(Output = …)] names, else the last declared.</summary>
+    private static int OutputLayer(NetworkDeclaration network)
+    {
+        if (network.Output is not null)
+            for (int l = 0; l < network.Layers.Count; l++)
+                if (network.Layers[l].Name == network.Output) return l + 1;
+        return network.Layers.Count;
+    }
+
+    /// <summary>"Dense layer 2", "Conv2D layer 1 ('c1')" or, without the kind, "layer 3 ('h')": the topology's wording.</summary>
+    private static string DescribeLayer(NetworkDeclaration network, int l, bool withKind)
+    {
+        LayerSpec layer = network.Layers[l - 1];
+        return (withKind ? layer.Kind + " " : "") + "layer " + l.ToString(CultureInfo.InvariantCulture) + (layer.Name is null ? "" : " ('" + layer.Name + "')");
     }
 
     // The generated members must not meet a user member of the same name (CS0102), hide an inherited one (CS0108), or
@@ -169,7 +260,7 @@ internal static class NetworkRules
     private static void CheckCollisions(NetworkDeclaration network, Compilation compilation, Location classLocation, Action<Diagnostic> report, CancellationToken cancellationToken)
     {
         INamedTypeSymbol type = network.Type;
-        bool softmaxOutput = network.Layers[network.Layers.Count - 1].Activation == Activation.Softmax;
+        bool softmaxOutput = network.Layers[OutputLayer(network) - 1].Activation == Activation.Softmax;
         var generated = new Dictionary<string, GeneratedMembers.Member>(StringComparer.Ordinal);
         foreach (GeneratedMembers.Member member in GeneratedMembers.For(network.Layers.Count, network.LossFunction.HasValue, softmaxOutput, network.Precision))
             generated[member.Name] = member;
@@ -295,6 +386,54 @@ internal static class NetworkRules
             if (argument.NameEquals?.Name.Identifier.ValueText == property)
                 return argument.Expression.GetLocation();
         return syntax.GetLocation();
+    }
+
+    private static bool HasNamedArgument(AttributeData? attribute, string property)
+    {
+        if (attribute is null) return false;
+        foreach (KeyValuePair<string, TypedConstant> named in attribute.NamedArguments)
+            if (named.Key == property) return true;
+        return false;
+    }
+
+    /// <summary>
+    /// Entry <paramref name="item"/> of the array given to <c>Property = new[] { … }</c> (or <c>new string[] { … }</c>,
+    /// or <c>[ … ]</c>); the whole argument when it is written another way (a constant, say).
+    /// </summary>
+    private static Location? ElementLocation(AttributeData attribute, string property, int item, CancellationToken cancellationToken)
+    {
+        if (attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) is not AttributeSyntax { ArgumentList: { } arguments } syntax) return null;
+        foreach (AttributeArgumentSyntax argument in arguments.Arguments)
+            if (argument.NameEquals?.Name.Identifier.ValueText == property)
+                return ArrayElement(argument.Expression, item) ?? argument.Expression.GetLocation();
+        return syntax.GetLocation();
+    }
+
+    /// <summary>
+    /// Dimension <paramref name="item"/> of [Input(…)]: the <paramref name="item"/>-th argument of the expanded form
+    /// <c>Input(1, 28, 28)</c>, or the entry of an array passed as such (<c>Input(new[] { 1, 28, 28 })</c>).
+    /// </summary>
+    private static Location? InputElementLocation(AttributeData? input, int item, CancellationToken cancellationToken)
+    {
+        if (input?.ApplicationSyntaxReference?.GetSyntax(cancellationToken) is not AttributeSyntax syntax) return null;
+        var positional = syntax.ArgumentList?.Arguments.Where(a => a.NameEquals is null).ToList() ?? new List<AttributeArgumentSyntax>();
+        if (positional.Count == 1 && ArrayElement(positional[0].Expression, item) is { } element) return element;
+        return item < positional.Count ? positional[item].Expression.GetLocation() : syntax.GetLocation();
+    }
+
+    private static Location? ArrayElement(ExpressionSyntax expression, int item)
+    {
+        InitializerExpressionSyntax? initializer = expression switch
+        {
+            ArrayCreationExpressionSyntax array => array.Initializer,
+            ImplicitArrayCreationExpressionSyntax implicitArray => implicitArray.Initializer,
+            _ => null,
+        };
+        if (initializer is not null)
+            return item < initializer.Expressions.Count ? initializer.Expressions[item].GetLocation() : null;
+        if (expression is CollectionExpressionSyntax collection && item < collection.Elements.Count)
+            return collection.Elements[item].GetLocation();
+        return null;
     }
 
     private static string Names(Type enumType) => string.Join(", ", Enum.GetNames(enumType));

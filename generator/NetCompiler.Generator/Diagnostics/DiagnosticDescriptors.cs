@@ -10,7 +10,10 @@ namespace NetCompiler.Generator.Diagnostics;
 /// </summary>
 /// <remarks>
 /// ID ranges: NC0001–NC0009 the shape of the [Network] class; NC0010–NC0029 its attributes and topology;
-/// NC0030–NC0039 names that collide with generated members; NC0040–NC0049 size and cost; NC0900 the generator itself.
+/// NC0030–NC0039 names that collide with generated members; NC0040–NC0049 size and cost; NC0050–NC0059 the graph
+/// (names, From, Output); NC0060–NC0069 shapes; NC0070–NC0079 convolution and pooling arguments; NC0900 the
+/// generator itself. The topology diagnostics from NC0029 on carry the message of the runtime's own
+/// <see cref="NetworkTopology.Check"/>, so that build time and run time say the same thing.
 /// </remarks>
 public static class DiagnosticDescriptors
 {
@@ -32,6 +35,7 @@ public static class DiagnosticDescriptors
     public const string InferenceOnlyId = "NC0018";
     public const string AttributesSplitId = "NC0019";
     public const string AttributeWithoutNetworkId = "NC0020";
+    public const string InvalidTopologyId = "NC0029";
 
     public const string MemberCollisionId = "NC0030";
     public const string InheritedMemberCollisionId = "NC0031";
@@ -40,6 +44,31 @@ public static class DiagnosticDescriptors
     public const string TooManyParametersId = "NC0040";
     public const string LargeNetworkId = "NC0041";
     public const string NetworkCostId = "NC0042";
+
+    public const string UnknownSourceId = "NC0050";
+    public const string DuplicateNameId = "NC0051";
+    public const string ReservedNameId = "NC0052";
+    public const string DuplicateSourceId = "NC0053";
+    public const string CycleId = "NC0054";
+    public const string UnusedLayerId = "NC0055";
+    public const string UnknownOutputId = "NC0056";
+    public const string WrongSourceCountId = "NC0057";
+
+    public const string InputShapeUnsupportedId = "NC0060";
+    public const string WrongSourceRankId = "NC0061";
+    public const string AddShapeMismatchId = "NC0062";
+    public const string ConcatShapeMismatchId = "NC0063";
+    public const string KernelTooLargeId = "NC0064";
+    public const string StrideDoesNotTileId = "NC0065";
+    public const string ImplicitFlattenId = "NC0066";
+
+    public const string KernelNotPositiveId = "NC0070";
+    public const string StrideNotPositiveId = "NC0071";
+    public const string PaddingNegativeId = "NC0072";
+    public const string PoolSizeNotPositiveId = "NC0073";
+    public const string ConnectionTableShapeId = "NC0074";
+    public const string ConnectionTableEntryId = "NC0075";
+    public const string ConnectionTableEmptyFilterId = "NC0076";
 
     public const string GeneratorFailureId = "NC0900";
 
@@ -102,7 +131,7 @@ public static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor UnitsNotPositive = new(UnitsNotPositiveId,
         "A layer needs at least one unit",
-        "Dense layer {0} has {1} units; it needs at least 1",
+        "{0} has {1} {2}; it needs at least 1",
         Topology, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0013");
 
     public static readonly DiagnosticDescriptor UndefinedEnumValue = new(UndefinedEnumValueId,
@@ -112,17 +141,17 @@ public static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor SoftmaxNotOnOutput = new(SoftmaxNotOnOutputId,
         "Softmax is only supported on the output layer",
-        "Dense layer {0} uses Softmax, which is only supported on the output layer (layer {1})",
+        "{0} uses Softmax, which is only supported on the output layer ({1})",
         Topology, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0015");
 
     public static readonly DiagnosticDescriptor CrossEntropyWithoutSoftmax = new(CrossEntropyWithoutSoftmaxId,
         "CrossEntropy needs a Softmax output layer",
-        "CrossEntropy needs a Softmax output layer, but the output layer (layer {0}) uses {1}",
+        "CrossEntropy needs a Softmax output layer, but the output layer ({0}) uses {1}",
         Topology, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0016");
 
     public static readonly DiagnosticDescriptor SoftmaxWithSquaredError = new(SoftmaxWithSquaredErrorId,
         "Softmax output trained with SquaredError",
-        "The output layer (layer {0}) uses Softmax with SquaredError; Softmax pairs with CrossEntropy, and squared error through a softmax learns slowly",
+        "The output layer ({0}) uses Softmax with SquaredError; Softmax pairs with CrossEntropy, and squared error through a softmax learns slowly",
         Topology, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0017");
 
     public static readonly DiagnosticDescriptor InferenceOnly = new(InferenceOnlyId,
@@ -139,6 +168,12 @@ public static class DiagnosticDescriptors
         "Network attribute on a class without [Network]",
         "[{0}] on '{1}' is ignored because the class has no [Network] attribute",
         Usage, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0020");
+
+    public static readonly DiagnosticDescriptor InvalidTopology = new(InvalidTopologyId,
+        "Invalid network topology",
+        "{0}",
+        Topology, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0029",
+        description: "A rule of the runtime's topology check that no more specific diagnostic covers; the message is the runtime's.");
 
     public static readonly DiagnosticDescriptor MemberCollision = new(MemberCollisionId,
         "Member collides with a generated member",
@@ -170,6 +205,116 @@ public static class DiagnosticDescriptors
         "Network '{0}': {1} parameters, {2} multiply-adds per forward pass, {3} bytes of parameters",
         Performance, DiagnosticSeverity.Info, isEnabledByDefault: false, helpLinkUri: HelpLinkBase + "nc0042",
         description: "Off by default; turn it on with 'dotnet_diagnostic.NC0042.severity = suggestion' (or warning) in .editorconfig to see each network's cost at build time.");
+
+    public static readonly DiagnosticDescriptor UnknownSource = new(UnknownSourceId,
+        "A From entry names no layer",
+        "{0}",
+        Topology, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0050");
+
+    public static readonly DiagnosticDescriptor DuplicateName = new(DuplicateNameId,
+        "Layer names must be unique",
+        "{0}",
+        Topology, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0051");
+
+    public static readonly DiagnosticDescriptor ReservedName = new(ReservedNameId,
+        "Layer name is reserved or empty",
+        "{0}",
+        Topology, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0052");
+
+    public static readonly DiagnosticDescriptor DuplicateSource = new(DuplicateSourceId,
+        "A From list names a source twice",
+        "{0}",
+        Topology, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0053");
+
+    public static readonly DiagnosticDescriptor Cycle = new(CycleId,
+        "Layers read each other in a cycle",
+        "{0}",
+        Topology, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0054");
+
+    public static readonly DiagnosticDescriptor UnusedLayer = new(UnusedLayerId,
+        "Layer is not used",
+        "{0}",
+        Topology, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0055");
+
+    public static readonly DiagnosticDescriptor UnknownOutput = new(UnknownOutputId,
+        "Output names no layer",
+        "{0}",
+        Topology, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0056");
+
+    public static readonly DiagnosticDescriptor WrongSourceCount = new(WrongSourceCountId,
+        "Layer has the wrong number of sources",
+        "{0}",
+        Topology, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0057");
+
+    public static readonly DiagnosticDescriptor InputShapeUnsupported = new(InputShapeUnsupportedId,
+        "Input shape is not supported",
+        "{0}",
+        Topology, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0060");
+
+    public static readonly DiagnosticDescriptor WrongSourceRank = new(WrongSourceRankId,
+        "Source has the wrong rank for the layer",
+        "{0}",
+        Topology, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0061");
+
+    public static readonly DiagnosticDescriptor AddShapeMismatch = new(AddShapeMismatchId,
+        "Sources of [Add] differ in shape",
+        "{0}",
+        Topology, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0062");
+
+    public static readonly DiagnosticDescriptor ConcatShapeMismatch = new(ConcatShapeMismatchId,
+        "Sources of [Concat] cannot be joined",
+        "{0}",
+        Topology, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0063");
+
+    public static readonly DiagnosticDescriptor KernelTooLarge = new(KernelTooLargeId,
+        "Kernel or window is larger than its input",
+        "{0}",
+        Topology, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0064");
+
+    public static readonly DiagnosticDescriptor StrideDoesNotTile = new(StrideDoesNotTileId,
+        "Stride does not tile the input",
+        "{0}",
+        Topology, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0065");
+
+    public static readonly DiagnosticDescriptor ImplicitFlatten = new(ImplicitFlattenId,
+        "Dense layer flattens a source with channels",
+        "{0}",
+        Topology, DiagnosticSeverity.Info, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0066");
+
+    public static readonly DiagnosticDescriptor KernelNotPositive = new(KernelNotPositiveId,
+        "Kernel size must be positive",
+        "{0}",
+        Topology, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0070");
+
+    public static readonly DiagnosticDescriptor StrideNotPositive = new(StrideNotPositiveId,
+        "Stride must be positive",
+        "{0}",
+        Topology, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0071");
+
+    public static readonly DiagnosticDescriptor PaddingNegative = new(PaddingNegativeId,
+        "Padding cannot be negative",
+        "{0}",
+        Topology, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0072");
+
+    public static readonly DiagnosticDescriptor PoolSizeNotPositive = new(PoolSizeNotPositiveId,
+        "Pooling window size must be positive",
+        "{0}",
+        Topology, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0073");
+
+    public static readonly DiagnosticDescriptor ConnectionTableShape = new(ConnectionTableShapeId,
+        "Connection table has the wrong shape",
+        "{0}",
+        Topology, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0074");
+
+    public static readonly DiagnosticDescriptor ConnectionTableEntry = new(ConnectionTableEntryId,
+        "Connection table entry is neither 'X' nor '.'",
+        "{0}",
+        Topology, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0075");
+
+    public static readonly DiagnosticDescriptor ConnectionTableEmptyFilter = new(ConnectionTableEmptyFilterId,
+        "Filter reads no input channel",
+        "{0}",
+        Topology, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0076");
 
     public static readonly DiagnosticDescriptor GeneratorFailure = new(GeneratorFailureId,
         "The NetCompiler generator failed",

@@ -183,7 +183,7 @@ public sealed class NetworkTopology
             for (int d = 0; d < input.Rank; d++)
                 if (input[d] <= 0)
                 {
-                    problems.Add(Error(TopologyProblemKind.InputSizeNotPositive, TopologyArgument.InputSize, 0, input[d],
+                    problems.Add(ErrorAt(TopologyProblemKind.InputSizeNotPositive, TopologyArgument.InputSize, 0, input[d], d,
                         input.Rank == 1 ? "The input size must be positive, but it is {0}." : "Every input dimension must be positive, but the input shape is {1}.",
                         input[d], input));
                     inputValid = false;
@@ -450,7 +450,7 @@ public sealed class NetworkTopology
             {
                 if (done[l] || reported[l] || graph.Sources[l] is null) continue;
                 List<int>? cycle = FindCycle(graph, l, done);
-                if (cycle is null) continue;
+                if (cycle is null || cycle.Exists(c => reported[c])) continue; // a layer that reads a cycle already reported
                 int lowest = cycle[0];
                 foreach (int c in cycle) { reported[c] = true; if (c < lowest) lowest = c; }
                 var path = new StringBuilder();
@@ -460,9 +460,18 @@ public sealed class NetworkTopology
                     if (i > 0) path.Append(" ← ");
                     path.Append(Describe(layers, cycle[(start + i) % cycle.Count]));
                 }
-                Add(Error(TopologyProblemKind.Cycle, TopologyArgument.From, lowest, 0,
+                // The From entry of the lowest layer that names the next layer around the cycle.
+                int entry = Array.IndexOf(graph.Sources[lowest]!, cycle[(start + 1) % cycle.Count]);
+                Add(ErrorAt(TopologyProblemKind.Cycle, TopologyArgument.From, lowest, 0, entry,
                     "Layers read each other in a cycle: {0}; a network must be a directed acyclic graph.", path));
             }
+            // Still check the arguments of every layer whose From resolved (shapes where its sources are known), so
+            // that one broken From or a cycle does not hide the other mistakes.
+            foreach (int l in graph.Order)
+                graph.Shapes[l] = InferShape(layers, l, graph, problems);
+            for (int l = 1; l <= count; l++)
+                if (!done[l] && graph.Sources[l] is not null && layers[l - 1] is not null)
+                    InferShape(layers, l, graph, problems);
             return problems is null ? null : graph.Output == 0 ? null : CheckUnused(layers, graph, problems, complete: false);
         }
 
@@ -544,6 +553,8 @@ public sealed class NetworkTopology
         }
         void Add(TopologyProblemKind kind, TopologyArgument argument, long value, string format, params object[] args) =>
             problems?.Add(Error(kind, argument, l, value, format, args));
+        void AddAt(TopologyProblemKind kind, int item, long value, string format, params object[] args) =>
+            problems?.Add(ErrorAt(kind, TopologyArgument.From, l, value, item, format, args));
         string what = layer.Kind + " " + Describe(layers, l);
 
         switch (layer)
@@ -599,8 +610,10 @@ public sealed class NetworkTopology
                 }
                 if (conv.Connections is not null && !CheckConnections(conv, x.Channels, what, l, problems)) ok = false;
                 if (!ok) return null;
-                int outH = rank == 3 ? OutputExtent(x.Height, conv.KernelSize, conv.Stride, conv.Padding, "height", what, l, TopologyArgument.KernelSize, problems) : 1;
-                int outW = OutputExtent(x.Width, conv.KernelSize, conv.Stride, conv.Padding, rank == 3 ? "width" : "length", what, l, TopologyArgument.KernelSize, problems);
+                // A square input gets one message for both dimensions (the windows are square).
+                bool square = rank == 3 && x.Height == x.Width;
+                int outH = rank == 3 ? OutputExtent(x.Height, conv.KernelSize, conv.Stride, conv.Padding, square ? "height and width" : "height", what, l, TopologyArgument.KernelSize, problems) : 1;
+                int outW = square ? outH : OutputExtent(x.Width, conv.KernelSize, conv.Stride, conv.Padding, rank == 3 ? "width" : "length", what, l, TopologyArgument.KernelSize, problems);
                 if (outH <= 0 || outW <= 0) return null;
                 return rank == 3 ? new TensorShape(conv.Filters, outH, outW) : new TensorShape(conv.Filters, outW);
             }
@@ -632,8 +645,9 @@ public sealed class NetworkTopology
                 }
                 if (!ok) return null;
                 int stride = pool.Stride == 0 ? pool.Size : pool.Stride;
-                int outH = x.Rank == 3 ? OutputExtent(x.Height, pool.Size, stride, 0, "height", what, l, TopologyArgument.Size, problems) : 1;
-                int outW = OutputExtent(x.Width, pool.Size, stride, 0, x.Rank == 3 ? "width" : "length", what, l, TopologyArgument.Size, problems);
+                bool square = x.Rank == 3 && x.Height == x.Width;
+                int outH = x.Rank == 3 ? OutputExtent(x.Height, pool.Size, stride, 0, square ? "height and width" : "height", what, l, TopologyArgument.Size, problems) : 1;
+                int outW = square ? outH : OutputExtent(x.Width, pool.Size, stride, 0, x.Rank == 3 ? "width" : "length", what, l, TopologyArgument.Size, problems);
                 if (outH <= 0 || outW <= 0) return null;
                 return x.Rank == 3 ? new TensorShape(x.Channels, outH, outW) : new TensorShape(x.Channels, outW);
             }
@@ -657,7 +671,7 @@ public sealed class NetworkTopology
                     for (int s = 1; s < shapes.Length; s++)
                         if (!shapes[s].Equals(shapes[0]))
                         {
-                            Add(TopologyProblemKind.AddShapeMismatch, TopologyArgument.From, s,
+                            AddAt(TopologyProblemKind.AddShapeMismatch, s, s,
                                 "{0} adds sources of different shapes: {1} is {2} but {3} is {4}.", what,
                                 SourceName(layers, sources[0]), shapes[0], SourceName(layers, sources[s]), shapes[s]);
                             return null;
@@ -672,7 +686,7 @@ public sealed class NetworkTopology
                         && (shapes[0].Rank == 1 || (shapes[s].Height == shapes[0].Height && shapes[s].Width == shapes[0].Width));
                     if (!compatible)
                     {
-                        Add(TopologyProblemKind.ConcatShapeMismatch, TopologyArgument.From, s,
+                        AddAt(TopologyProblemKind.ConcatShapeMismatch, s, s,
                             "{0} cannot join {1} of shape {2} with {3} of shape {4}: sources must have the same rank and, with channels, the same {5}.", what,
                             SourceName(layers, sources[0]), shapes[0], SourceName(layers, sources[s]), shapes[s], shapes[0].Rank == 3 ? "height and width" : "length");
                         return null;
@@ -697,8 +711,8 @@ public sealed class NetworkTopology
         if (window > padded)
         {
             problems?.Add(Error(TopologyProblemKind.KernelTooLarge, windowArgument, l, window,
-                padding > 0 ? "{0} has a window of {1} but its input {2} is only {3} (padded to {4})." : "{0} has a window of {1} but its input {2} is only {3}.",
-                what, window, dimension, extent, padded));
+                padding > 0 ? "{0} has a window of {1} but its input {2} {5} only {3} (padded to {4})." : "{0} has a window of {1} but its input {2} {5} only {3}.",
+                what, window, dimension, extent, padded, dimension.IndexOf(" and ", StringComparison.Ordinal) >= 0 ? "are" : "is"));
             return 0;
         }
         if ((padded - window) % stride != 0)

@@ -15,8 +15,11 @@ namespace NetCompiler.Tests.Support;
 /// </summary>
 public static class PyTorchFixtures
 {
-    /// <summary>The file with the optimizer fixtures; every other .json file in the folder is a network fixture.</summary>
+    /// <summary>The file with the optimizer fixtures.</summary>
     public const string OptimizersFile = "optimizers.json";
+
+    /// <summary>The prefix of the graph fixtures' files (<see cref="GraphFixture"/>); every other .json file but <see cref="OptimizersFile"/> is a multilayer-perceptron fixture.</summary>
+    public const string GraphPrefix = "graph-";
 
     private static readonly JsonSerializerOptions Options = new()
     {
@@ -27,17 +30,28 @@ public static class PyTorchFixtures
     /// <summary>The folder the test project copies the fixtures to.</summary>
     public static string Directory => Path.Combine(AppContext.BaseDirectory, "Fixtures", "pytorch");
 
-    /// <summary>The names (file names without .json) of the network fixtures, in ordinal order.</summary>
+    /// <summary>The names (file names without .json) of the multilayer-perceptron fixtures, in ordinal order.</summary>
     public static IReadOnlyList<string> NetworkNames() =>
         System.IO.Directory.GetFiles(Directory, "*.json")
             .Select(Path.GetFileName)
-            .Where(file => file != OptimizersFile)
+            .Where(file => file != OptimizersFile && !file!.StartsWith(GraphPrefix, StringComparison.Ordinal))
             .Select(file => Path.GetFileNameWithoutExtension(file!))
+            .OrderBy(name => name, StringComparer.Ordinal)
+            .ToArray();
+
+    /// <summary>The names of the graph fixtures (files graph-*.json), in ordinal order.</summary>
+    public static IReadOnlyList<string> GraphNames() =>
+        System.IO.Directory.GetFiles(Directory, GraphPrefix + "*.json")
+            .Select(file => Path.GetFileNameWithoutExtension(file))
             .OrderBy(name => name, StringComparer.Ordinal)
             .ToArray();
 
     /// <summary>Reads the network fixture <paramref name="name"/>.</summary>
     public static NetworkFixture LoadNetwork(string name) => Load<NetworkFixture>(name + ".json");
+
+    /// <summary>Reads the graph fixture <paramref name="name"/> (with or without the .json extension).</summary>
+    public static GraphFixture LoadGraph(string name) =>
+        Load<GraphFixture>(name.EndsWith(".json", StringComparison.Ordinal) ? name : name + ".json");
 
     /// <summary>Reads the optimizer fixture.</summary>
     public static OptimizerFixture LoadOptimizers() => Load<OptimizerFixture>(OptimizersFile);
