@@ -43,12 +43,4 @@ internal static class GeneratorDriver
         ImmutableArray<Diagnostic> all = generatorDiagnostics.AddRange(output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
         return (output, generated, all);
     }
-
-    /// <summary>
-    /// TEMPORARY, until the general emitter lands: the emitter of this branch writes dense chains only and reports any
-    /// other valid network as NC0900 with this exact text. True only for that report (so any other generator failure
-    /// still fails the tests); once the emitter writes graphs the text is gone and this is always false: delete it.
-    /// </summary>
-    public static bool EmitterNotYetWritten(Diagnostic diagnostic) =>
-        diagnostic.Id == "NC0900" && diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture).Contains("The emitter does not yet write graphs, convolution or pooling", StringComparison.Ordinal);
 }
