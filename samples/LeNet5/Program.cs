@@ -1,0 +1,149 @@
+// LeNet-5 (LeCun, Bottou, Bengio and Haffner 1998) compiled by NetCompiler and trained on synthetic 28×28 glyphs:
+// convolution as weight sharing, LeNet's trainable subsampling and C3's connection table, as in the lecture.
+// Usage: dotnet run -c Release --project samples/LeNet5 [epochs]
+using System;
+using System.Diagnostics;
+using NetCompiler;
+
+namespace NetCompiler.Samples;
+
+/// <summary>
+/// LeNet-5 for 28×28 inputs: C1 6@28×28 (5×5 on the input padded by 2), S2 6@14×14, C3 16@10×10 with LeCun's
+/// connection table, S4 16@5×5, C5 120, F6 84, and 10 softmax outputs (the paper's RBF output replaced by the
+/// softmax and cross-entropy used today). S2 and S4 are LeNet's subsampling: x = tanh(c·average + b) per map.
+/// </summary>
+[Network]
+[Input(1, 28, 28)]
+[Conv2D(6, 5, Activation.Tanh, Padding = 2, Name = "C1")]
+[AvgPool(2, Trainable = true, Activation = Activation.Tanh, Name = "S2")]
+[Conv2D(16, 5, Activation.Tanh, Name = "C3", Connections = new[]
+{
+    // One row per C3 map, one column per S2 map ('X': the S2 map feeds the C3 map), LeCun et al. 1998, Table I.
+    "XXX...", ".XXX..", "..XXX.", "...XXX", "X...XX", "XX...X",
+    "XXXX..", ".XXXX.", "..XXXX", "X..XXX", "XX..XX", "XXX..X",
+    "XX.XX.", ".XX.XX", "X.XX.X", "XXXXXX",
+})]
+[AvgPool(2, Trainable = true, Activation = Activation.Tanh, Name = "S4")]
+[Conv2D(120, 5, Activation.Tanh, Name = "C5")]
+[Dense(84, Activation.Tanh, Name = "F6")]
+[Dense(10, Activation.Softmax, Name = "output")]
+[Loss(LossFunction.CrossEntropy)]
+public partial class LeNet5 { }
+
+public static class Program
+{
+    private const int Classes = 10, Side = 28;
+
+    public static int Main(string[] args)
+    {
+        int epochs = args.Length > 0 && int.TryParse(args[0], out int e) && e > 0 ? e : 3;
+        Console.WriteLine("LeNet-5, " + LeNet5.Topology);
+        var random = new Random(2026);
+        var (trainX, trainY) = Glyphs(4000, random);
+        var (testX, testY) = Glyphs(1000, random);
+        Console.WriteLine($"  synthetic glyphs: {trainX.Length} training and {testX.Length} test images, {Classes} classes");
+
+        var generated = new LeNet5();
+        var interpreted = new InterpretedNetwork<float>(LeNet5.Topology);
+        double generatedRate = Train("generated  ", generated, trainX, trainY, testX, testY, epochs);
+        double interpretedRate = Train("interpreted", interpreted, trainX, trainY, testX, testY, 1);
+        Console.WriteLine($"  training speed: generated {generatedRate:N0} samples/s, interpreted {interpretedRate:N0} samples/s ({generatedRate / interpretedRate:F2}×)");
+        Console.WriteLine("  (a Stopwatch over whole epochs; the benchmarks in bench/ are the careful measurement)");
+        return 0;
+    }
+
+    /// <summary>
+    /// Ten kinds of glyph (bars, diagonals, crosses, boxes, rings, corners) drawn at a random place and size with
+    /// random stroke intensity and noise: a task that needs translation-tolerant features, which is what
+    /// convolution and subsampling give.
+    /// </summary>
+    private static (float[][] X, int[] Y) Glyphs(int count, Random random)
+    {
+        var x = new float[count][];
+        var y = new int[count];
+        for (int n = 0; n < count; n++)
+        {
+            int label = random.Next(Classes);
+            y[n] = label;
+            var image = new float[Side * Side];
+            int size = random.Next(10, 17), top = random.Next(2, Side - size - 1), left = random.Next(2, Side - size - 1);
+            float ink = 0.6f + 0.4f * (float)random.NextDouble();
+            int last = size - 1, mid = size / 2;
+            for (int r = 0; r < size; r++)
+                for (int c = 0; c < size; c++)
+                {
+                    bool on = label switch
+                    {
+                        0 => r == mid || r == mid + 1,                                    // horizontal bar
+                        1 => c == mid || c == mid + 1,                                    // vertical bar
+                        2 => Math.Abs(r - c) <= 1,                                        // diagonal
+                        3 => Math.Abs(r + c - last) <= 1,                                 // anti-diagonal
+                        4 => r == mid || c == mid,                                        // plus
+                        5 => Math.Abs(r - c) <= 0 || Math.Abs(r + c - last) <= 0,         // X
+                        6 => r == 0 || c == 0 || r == last || c == last,                  // box
+                        7 => Math.Abs(Math.Sqrt((r - mid) * (r - mid) + (c - mid) * (c - mid)) - mid * 0.8) < 0.9, // ring
+                        8 => r == last || c == 0,                                         // corner └
+                        _ => r == 0 || c == last,                                         // corner ┐
+                    };
+                    if (on) image[(top + r) * Side + left + c] = ink;
+                }
+            for (int k = 0; k < image.Length; k++)
+                image[k] += (float)(0.15 * (random.NextDouble() - 0.5));
+            x[n] = image;
+        }
+        return (x, y);
+    }
+
+    private static double Train(string name, INetwork<float> network, float[][] trainX, int[] trainY, float[][] testX, int[] testY, int epochs)
+    {
+        const int batch = 16;
+        network.InitializeParameters(seed: 5);
+        // Backward sums the gradients of a minibatch, so the step is divided by its size.
+        var optimizer = new SgdMomentum<float>(network.ParameterCount, learningRate: 0.05 / batch, momentum: 0.9);
+        var target = new float[Classes];
+        var output = new float[Classes];
+        var order = new int[trainX.Length];
+        for (int i = 0; i < order.Length; i++) order[i] = i;
+        var shuffle = new Random(1);
+        double best = 0;
+        for (int epoch = 1; epoch <= epochs; epoch++)
+        {
+            shuffle.Shuffle(order);
+            double loss = 0;
+            var clock = Stopwatch.StartNew();
+            for (int start = 0; start < order.Length; start += batch)
+            {
+                int end = Math.Min(start + batch, order.Length);
+                for (int k = start; k < end; k++)
+                {
+                    int n = order[k];
+                    Array.Clear(target);
+                    target[trainY[n]] = 1;
+                    network.Forward(trainX[n], output);
+                    loss += network.Backward(target);
+                }
+                optimizer.Step(network.Parameters, network.Gradients);
+            }
+            clock.Stop();
+            double rate = order.Length / clock.Elapsed.TotalSeconds;
+            best = Math.Max(best, rate);
+            Console.WriteLine($"  {name} epoch {epoch}: loss {loss / order.Length:F4}, test accuracy {Accuracy(network, testX, testY):P1}, {rate:N0} samples/s");
+        }
+        return best;
+    }
+
+    private static double Accuracy(INetwork<float> network, float[][] x, int[] y)
+    {
+        var output = new float[Classes];
+        int correct = 0;
+        for (int n = 0; n < x.Length; n++)
+        {
+            network.Forward(x[n], output);
+            int best = 0;
+            for (int c = 1; c < Classes; c++)
+                if (output[c] > output[best]) best = c;
+            if (best == y[n]) correct++;
+        }
+        return (double)correct / x.Length;
+    }
+}
