@@ -57,7 +57,7 @@ public static class TestNetworks
         ParameterInitializer.Initialize<double>(topology, theta, seed);
         var random = new Random(seed);
         foreach (LayerShape layer in topology.Layers)
-            for (int i = 0; i < layer.Outputs; i++)
+            for (int i = 0; i < layer.BiasCount; i++)
                 theta[layer.BiasOffset + i] = random.NextDouble() - 0.5;
         return theta;
     }
@@ -78,7 +78,7 @@ public static class TestNetworks
         var random = new Random(seed * 104729 + 2);
         int n = topology.OutputSize;
         var d = new double[n];
-        Activation output = topology.Layers[^1].Activation;
+        Activation output = topology.Layers[topology.OutputLayer - 1].Activation;
         if (topology.Loss == LossFunction.CrossEntropy)
         {
             if (seed % 2 == 0)
