@@ -387,6 +387,25 @@ public class DiagnosticTests
         "Member '_softmaxSum' of network 'Net' has the name of a member NetCompiler generates; rename it");
 
     [Fact]
+    public Task NC0030_MemberCollisionInAConvolutionalNetwork() => VerifyAsync(Head + """
+        [Network, Input(1, 8, 8), Conv2D(2, 3, Activation.ReLU, Padding = 1), MaxPool(2), Conv2D(3, 4), Loss(LossFunction.SquaredError)]
+        public partial class Net
+        {
+            private void {|NC0030:ForwardLayer1|}() { }
+            private void ForwardLayer1(int times) { } // an overload is fine
+            private float[] {|NC0030:_pad1|} = new float[1];
+            private int[] {|NC0030:_argmax2|} = new int[1];
+            public int {|NC0030:BackwardLayer2|};
+            // Not generated here: MaxPool has no parameters, layer 3 no padding, no layer a connection table, the output no softmax.
+            private int W2, B2, _pad3, _padHat1, Kernels1, _u3, ForwardLayer4, W3From2;
+        }
+        """,
+        "Member 'ForwardLayer1' of network 'Net' has the name of a member NetCompiler generates; rename it",
+        "Member '_pad1' of network 'Net' has the name of a member NetCompiler generates; rename it",
+        "Member '_argmax2' of network 'Net' has the name of a member NetCompiler generates; rename it",
+        "Member 'BackwardLayer2' of network 'Net' has the name of a member NetCompiler generates; rename it");
+
+    [Fact]
     public Task NC0050_UnknownSource() => VerifyAsync(Head + """
         [Network, Input(4), Dense(3, Activation.Tanh, Name = "h"), Dense(2, From = new[] { "h", {|NC0050:"g"|} }), Loss(LossFunction.SquaredError)]
         public partial class Net { }

@@ -15,7 +15,8 @@ namespace NetCompiler.Generator.Tests;
 /// <summary>
 /// Thousands of seeded random [Network] declarations, valid and invalid, through the analyzer and the generator:
 /// each ends either in analyzer errors and no generated code, or in generated code that compiles without any
-/// warning; the generator never throws and never reports a failure (CS8785 or NC0900). About a third of the
+/// warning, and declares exactly the members the analyzer's collision check expects (GeneratedMembers); the generator
+/// never throws and never reports a failure (CS8785 or NC0900). About a third of the
 /// declarations are graphs of convolution, pooling, Add and Concat layers with names, From, strides, padding and
 /// connection tables.
 /// </summary>
@@ -76,6 +77,8 @@ public class RobustnessTests(ITestOutputHelper output)
                 {
                     if (graph) validGraphs++;
                     Assert.True(generated.Count == 1, "no generated code for a network without errors, " + context);
+                    // The analyzer's collision check knows exactly the members the emitter declared.
+                    GeneratedMembersTests.AssertListMatches(input, name, generated[0].SourceText.ToString());
                     compiled++;
                 }
                 else

@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Globalization;
+using System.Linq;
 
 namespace NetCompiler.Generator.Analysis;
 
@@ -31,11 +32,24 @@ internal static class GeneratedMembers
         public bool IsMethod => !ParameterTypes.IsDefault;
     }
 
-    /// <summary>Every member the emitter declares for a network of this shape.</summary>
-    public static List<Member> For(int layerCount, bool trainable, bool softmaxOutput, Precision precision)
+    /// <summary>
+    /// Every member the emitter declares for <paramref name="topology"/>, which must be valid (no topology errors): the
+    /// dense-chain path (NetworkEmitter.cs) when <see cref="NetworkTopology.IsDenseChain"/>, else the general path
+    /// (NetworkEmitter.Graph.cs, with the per-layer buffers of .Conv.cs and .Pool.cs). Trainable means a loss; the
+    /// precision sets the vector width, on which one conv buffer depends. The rules restate the emitter's own
+    /// conditions, which are named in the comments; GeneratedMembersTests and RobustnessTests hold the two equal.
+    /// </summary>
+    public static List<Member> For(NetworkTopology topology)
     {
+        bool trainable = topology.Loss.HasValue;
+        Precision precision = topology.Precision;
         string t = precision == Precision.Double ? "double" : "float";
+        int lanes = (precision == Precision.Double ? Emit.ElementType.Double : Emit.ElementType.Single).Lanes;
         string readOnlySpan = "global::System.ReadOnlySpan<" + t + ">", span = "global::System.Span<" + t + ">";
+        IReadOnlyList<LayerShape> layers = topology.Layers;
+        LayerShape output = layers[topology.OutputLayer - 1];
+        bool graph = !topology.IsDenseChain;
+
         var members = new List<Member>
         {
             new("InputSize"), new("OutputSize"), new("LayerCount"), new("ParameterCount"), new("Topology"),
@@ -46,17 +60,53 @@ internal static class GeneratedMembers
             new("Forward", ImmutableArray.Create(readOnlySpan, span)),
             new("ForwardCore", ImmutableArray.Create(readOnlySpan)),
             new("ThrowLength", ImmutableArray.Create("string", "int", "int")),
+            new("_x0"),
         };
-        for (int l = 0; l <= layerCount; l++)
-            members.Add(new Member("_x" + Number(l)));
-        for (int l = 1; l <= layerCount; l++)
+        foreach (LayerShape layer in layers)
         {
-            members.Add(new Member("W" + Number(l)));
-            members.Add(new Member("B" + Number(l)));
+            string l = Number(layer.Number);
+            members.Add(new Member("_x" + l));
+            // WriteConstantsAndBuffers writes W and B for every layer of a chain (each dense layer has parameters);
+            // WriteGraphConstantsAndBuffers only for layers with parameters, plus W{l}From{β} per source of a dense
+            // layer with several.
+            if (layer.ParameterCount > 0 || !graph)
+            {
+                members.Add(new Member("W" + l));
+                members.Add(new Member("B" + l));
+            }
+            if (!graph) continue;
+            if (layer.Kind == LayerKind.Dense && layer.Sources.Count > 1)
+                foreach (int source in layer.Sources)
+                    members.Add(new Member("W" + l + "From" + Number(source)));
+            // Any connection table, even one that connects everything, gets its kernel offsets.
+            if (layer.Spec is ConvLayer { Connections: not null })
+                members.Add(new Member("Kernels" + l));
+            members.Add(new Member("ForwardLayer" + l, ImmutableArray<string>.Empty));
+            // WriteLayerBackward runs for SendsBack(layer).
+            if (trainable && (layer.ParameterCount > 0 || layer.Sources.Any(s => s != 0)))
+                members.Add(new Member("BackwardLayer" + l, ImmutableArray<string>.Empty));
+            if (layer.Kind is LayerKind.Conv1D or LayerKind.Conv2D)
+            {
+                // NetworkEmitter.Conv.cs: IsDenseConv, GathersInputSensitivity, ScattersInputSensitivity.
+                bool denseConv = layer.Shape.Spatial == 1 && layer.Padding == 0 && !HasSparseTable(layer);
+                bool sendsToLayer = trainable && layer.Sources[0] != 0 && !denseConv;
+                bool gathers = sendsToLayer && layer.Stride == 1 && layer.SourceShapes[0].Width >= lanes;
+                bool scatters = sendsToLayer && !gathers;
+                if (layer.Padding > 0)
+                {
+                    members.Add(new Member("_pad" + l));
+                    if (scatters) members.Add(new Member("_padHat" + l));
+                }
+                if (gathers) members.Add(new Member("_uHatPad" + l));
+            }
+            if (layer.Kind == LayerKind.MaxPool && trainable)
+                members.Add(new Member("_argmax" + l));
+            if (layer.Kind == LayerKind.AvgPool && layer.Trainable && trainable)
+                members.Add(new Member("_mean" + l));
         }
-        if (softmaxOutput)
+        if (output.Activation == Activation.Softmax)
         {
-            members.Add(new Member("_u" + Number(layerCount)));
+            members.Add(new Member("_u" + Number(output.Number)));
             members.Add(new Member("_softmaxMax"));
             members.Add(new Member("_softmaxSum"));
         }
@@ -65,14 +115,23 @@ internal static class GeneratedMembers
             members.Add(new Member("Gradients"));
             members.Add(new Member("_gradients"));
             members.Add(new Member("_hasForward"));
-            for (int l = 1; l <= layerCount; l++)
-                members.Add(new Member("_s" + Number(l)));
+            foreach (LayerShape layer in layers)
+                members.Add(new Member("_s" + Number(layer.Number)));
             members.Add(new Member("Sensitivities", ImmutableArray.Create("int")));
             members.Add(new Member("Backward", ImmutableArray.Create(readOnlySpan)));
             members.Add(new Member("Update", ImmutableArray.Create(t)));
             members.Add(new Member("TrainStep", ImmutableArray.Create(readOnlySpan, readOnlySpan, t)));
         }
         return members;
+    }
+
+    /// <summary>A connection table that leaves some kernel out (NetworkEmitter.Conv.cs: HasSparseTable).</summary>
+    private static bool HasSparseTable(LayerShape layer)
+    {
+        for (int o = 0; o < layer.Shape.Channels; o++)
+            for (int i = 0; i < layer.SourceShapes[0].Channels; i++)
+                if (!layer.IsConnected(o, i)) return true;
+        return false;
     }
 
     private static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);

@@ -45,12 +45,13 @@ internal static class NetworkRules
         }
         if (problems.Any(p => p.Severity == TopologySeverity.Error)) return;
 
-        CheckCollisions(network, compilation, classLocation, Report, cancellationToken);
+        // Only a topology without errors can be built, and only then does the generator write members to collide with.
+        var topology = new NetworkTopology(network.InputShape!, network.Layers, network.LossFunction, network.Precision, network.Output);
+        CheckCollisions(network, topology, compilation, classLocation, Report, cancellationToken);
         if (hasError) return;
 
         if (network.LossFunction is null)
             report(Diagnostic.Create(DiagnosticDescriptors.InferenceOnly, networkLocation, name));
-        var topology = new NetworkTopology(network.InputShape!, network.Layers, network.LossFunction, network.Precision, network.Output);
         report(Diagnostic.Create(DiagnosticDescriptors.NetworkCost, networkLocation, name,
             Num(topology.ParameterCount), Num(topology.MultiplyAdds), Num((long)topology.ParameterCount * NetworkTopology.ElementSize(network.Precision))));
     }
@@ -257,12 +258,12 @@ internal static class NetworkRules
 
     // The generated members must not meet a user member of the same name (CS0102), hide an inherited one (CS0108), or
     // be named like the class (CS0542); nor may a member hide the generated file's using aliases.
-    private static void CheckCollisions(NetworkDeclaration network, Compilation compilation, Location classLocation, Action<Diagnostic> report, CancellationToken cancellationToken)
+    // Runs only on a valid topology (the members depend on the layers' shapes: padding, strides, connection tables).
+    private static void CheckCollisions(NetworkDeclaration network, NetworkTopology topology, Compilation compilation, Location classLocation, Action<Diagnostic> report, CancellationToken cancellationToken)
     {
         INamedTypeSymbol type = network.Type;
-        bool softmaxOutput = network.Layers[OutputLayer(network) - 1].Activation == Activation.Softmax;
         var generated = new Dictionary<string, GeneratedMembers.Member>(StringComparer.Ordinal);
-        foreach (GeneratedMembers.Member member in GeneratedMembers.For(network.Layers.Count, network.LossFunction.HasValue, softmaxOutput, network.Precision))
+        foreach (GeneratedMembers.Member member in GeneratedMembers.For(topology))
             generated[member.Name] = member;
 
         if (generated.ContainsKey(type.Name))
