@@ -111,20 +111,9 @@ internal sealed partial class NetworkEmitter
     /// </summary>
     private void ChannelLoop(SourceWriter w, LayerShape layer, Index o, bool gradient, Action<Index> body)
     {
-        var g = new ConvGeometry(layer);
-        int l = layer.Number;
-        Loop(w, "i", g.Channels, i =>
+        Loop(w, "i", new ConvGeometry(layer).Channels, i =>
         {
-            string kernel;
-            if (HasSparseTable(layer))
-            {
-                w.Line("int kernel = Kernels" + l + "[" + Lin(0, (o, g.Channels), (i, 1)) + "];");
-                w.Line("if (kernel < 0) continue; // filter o does not read channel i");
-                kernel = "kernel";
-            }
-            else
-                kernel = "W" + l + " + " + Lin(0, (o, g.Channels * g.KernelVolume), (i, g.KernelVolume));
-            w.Line("ref " + T + " w = ref " + At("p", kernel) + "; // w" + Sup(l) + "[o, i]");
+            string kernel = BindKernel(w, layer, o, i);
             if (gradient) w.Line("ref " + T + " gw = ref " + At("g", kernel) + ";");
             body(i);
         });
@@ -406,22 +395,32 @@ internal sealed partial class NetworkEmitter
     /// <summary>The loop over the filters o that read input channel i, binding <c>w</c> to kernel w[o, i].</summary>
     private void FilterLoop(SourceWriter w, LayerShape layer, Index i, Action<Index> body)
     {
-        var g = new ConvGeometry(layer);
-        int l = layer.Number;
-        Loop(w, "o", g.Filters, o =>
+        Loop(w, "o", new ConvGeometry(layer).Filters, o =>
         {
-            string kernel;
-            if (HasSparseTable(layer))
-            {
-                w.Line("int kernel = Kernels" + l + "[" + Lin(0, (o, g.Channels), (i, 1)) + "];");
-                w.Line("if (kernel < 0) continue; // filter o does not read channel i");
-                kernel = "kernel";
-            }
-            else
-                kernel = "W" + l + " + " + Lin(0, (o, g.Channels * g.KernelVolume), (i, g.KernelVolume));
-            w.Line("ref " + T + " w = ref " + At("p", kernel) + "; // w" + Sup(l) + "[o, i]");
+            BindKernel(w, layer, o, i);
             body(o);
         });
+    }
+
+    /// <summary>
+    /// Binds <c>w</c> to kernel w[o, i] and returns the expression of its offset in θ: from Kernels{l} with a connection
+    /// table (skipping the pair when the table leaves it out), computed from o and i otherwise.
+    /// </summary>
+    private string BindKernel(SourceWriter w, LayerShape layer, Index o, Index i)
+    {
+        var g = new ConvGeometry(layer);
+        int l = layer.Number;
+        string kernel;
+        if (HasSparseTable(layer))
+        {
+            w.Line("int kernel = Kernels" + l + "[" + Lin(0, (o, g.Channels), (i, 1)) + "];");
+            w.Line("if (kernel < 0) continue; // filter o does not read channel i");
+            kernel = "kernel";
+        }
+        else
+            kernel = "W" + l + " + " + Lin(0, (o, g.Channels * g.KernelVolume), (i, g.KernelVolume));
+        w.Line("ref " + T + " w = ref " + At("p", kernel) + "; // w" + Sup(l) + "[o, i]");
+        return kernel;
     }
 
     /// <summary>
