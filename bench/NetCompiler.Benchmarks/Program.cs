@@ -1,6 +1,7 @@
 // Generated against interpreted code on the same weights and inputs, in one BenchmarkDotNet run.
 //   dotnet run -c Release --project bench/NetCompiler.Benchmarks -- --filter '*'
-// The full suite (ONNX Runtime, libtorch, batched paths) is a later issue; this is the per-sample baseline.
+// The full suite (ONNX Runtime, libtorch, batched paths) is a later issue; this is the per-sample baseline,
+// with LeNet-5 for the convolutional path.
 using System;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Running;
@@ -20,10 +21,27 @@ public partial class Small { }
 [Network, Input(784), Dense(128, Activation.ReLU), Dense(10, Activation.Softmax), Loss(LossFunction.CrossEntropy)]
 public partial class MlpS { }
 
+/// <summary>LeNet-5 on 28×28 inputs: C1 6@5×5 pad 2, trainable S2, C3 16@5×5 with LeCun's table, trainable S4, C5 120, F6 84, 10.</summary>
+[Network]
+[Input(1, 28, 28)]
+[Conv2D(6, 5, Activation.Tanh, Padding = 2)]
+[AvgPool(2, Trainable = true, Activation = Activation.Tanh)]
+[Conv2D(16, 5, Activation.Tanh, Connections = new[]
+{
+    "XXX...", ".XXX..", "..XXX.", "...XXX", "X...XX", "XX...X", "XXXX..", ".XXXX.",
+    "..XXXX", "X..XXX", "XX..XX", "XXX..X", "XX.XX.", ".XX.XX", "X.XX.X", "XXXXXX",
+})]
+[AvgPool(2, Trainable = true, Activation = Activation.Tanh)]
+[Conv2D(120, 5, Activation.Tanh)]
+[Dense(84, Activation.Tanh)]
+[Dense(10, Activation.Softmax)]
+[Loss(LossFunction.CrossEntropy)]
+public partial class LeNet5 { }
+
 [MemoryDiagnoser]
 public class PerSample
 {
-    [Params("2-8-1", "8-8-8", "784-128-10")]
+    [Params("2-8-1", "8-8-8", "784-128-10", "LeNet-5")]
     public string Network { get; set; } = "";
 
     private INetwork<float> _generated = null!, _interpreted = null!;
@@ -32,7 +50,7 @@ public class PerSample
     [GlobalSetup]
     public void Setup()
     {
-        _generated = Network switch { "2-8-1" => new Tiny(), "8-8-8" => new Small(), _ => new MlpS() };
+        _generated = Network switch { "2-8-1" => new Tiny(), "8-8-8" => new Small(), "784-128-10" => new MlpS(), _ => new LeNet5() };
         _interpreted = new InterpretedNetwork<float>(_generated.Topology);
         _generated.Parameters.CopyTo(_interpreted.Parameters);
         var random = new Random(1);
