@@ -45,7 +45,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
     private readonly INetwork<T>[] _networks; // [0] is the trained network
     private readonly T[][] _inputs, _targets, _outputs; // per worker
     private readonly T[] _lastGood;           // the parameters before the current step
-    private readonly double[] _sampleLoss;    // training: the loss of each sample of the minibatch
+    private double[] _sampleLoss = [];        // training: the loss of each sample of the minibatch
     private readonly int[] _correct;          // training: correct predictions per worker in the minibatch
     private readonly LossFunction _loss;
     private readonly Action<int> _trainChunk, _evaluateChunk;
@@ -112,7 +112,6 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
             _outputs[k] = new T[main.OutputSize];
         }
         _lastGood = new T[main.ParameterCount];
-        _sampleLoss = new double[Options.BatchSize];
         _correct = new int[workers];
         _trainChunk = TrainChunk;
         _evaluateChunk = EvaluateChunk;
@@ -198,6 +197,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         var results = new List<EpochResult>(epochs);
         long runStart = Stopwatch.GetTimestamp();
         _order = new int[count];
+        if (_sampleLoss.Length < Math.Min(batchSize, count)) _sampleLoss = new double[Math.Min(batchSize, count)];
         _data = train;
 
         for (int epoch = 0; epoch < epochs; epoch++)
