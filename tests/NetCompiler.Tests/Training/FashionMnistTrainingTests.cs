@@ -17,7 +17,7 @@ public class FashionMnistTrainingTests(ITestOutputHelper output)
     {
         // 784-64-10 (generated), Adam γ = 2e-3 with per-step cosine decay, batch 32, 8 epochs, 2 workers. Measured:
         // test accuracy 75.8% after epoch 1, 84.0% after epoch 4, 84.3% at the end; about 2 s in all (0.15–0.3 s per
-        // epoch on a loaded 2-core machine). The limit of 30 s is for a slow or busy machine, not a benchmark.
+        // epoch on a loaded 2-core machine). The time is printed, not asserted: speed is for the benchmarks.
         ImageDataset<float> train = FashionMnist.LoadTraining(SubsetDirectory).AsDataset<float>();
         ImageDataset<float> test = FashionMnist.LoadTest(SubsetDirectory).AsDataset<float>();
         Func<INetwork<float>> factory = () =>
@@ -33,8 +33,8 @@ public class FashionMnistTrainingTests(ITestOutputHelper output)
         TrainingResult result = trainer.Train(train, test);
 
         output.WriteLine(result.ToString());
+        output.WriteLine($"training took {result.Seconds:F1} s");
         output.WriteLine(result.FinalTest!.FormatConfusionMatrix(FashionMnist.ClassNames));
         Assert.True(result.FinalTest!.Accuracy > 0.8, $"test accuracy {result.FinalTest.Accuracy:P2} (want > 80%)");
-        Assert.True(result.Seconds < 30, $"training took {result.Seconds:F1} s");
     }
 }
