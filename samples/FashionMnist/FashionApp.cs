@@ -113,7 +113,7 @@ public static class FashionApp
 
         console.WriteLine();
         console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Test accuracy {final.Accuracy:P2} ({final.Correct:N0}/{final.Count:N0}), test loss {final.MeanLoss:F4}; " +
+            $"Test accuracy {100 * final.Accuracy:F2}% ({final.Correct:N0}/{final.Count:N0}), test loss {final.MeanLoss:F4}; " +
             $"{run.Result.Epochs.Count} epochs in {run.Result.Seconds:F1} s, {MeanRate(run.Result):N0} training samples/s"));
         console.WriteLine();
         console.WriteLine("Confusion matrix (rows: actual class, columns: predicted class):");
@@ -145,7 +145,7 @@ public static class FashionApp
         foreach (EpochResult epoch in run.Result.Epochs)
             points.Add(new EpochPoint(epoch.Epoch, epoch.TrainLoss, epoch.Test?.MeanLoss ?? double.NaN, epoch.Test?.Accuracy ?? double.NaN));
         string title = options.Model == ModelKind.LeNet ? "LeNet-5" : "MLP 784-256-128-10";
-        Plots.SaveCurves(files.Curves, string.Create(CultureInfo.InvariantCulture, $"{title} on Fashion-MNIST: test accuracy {final.Accuracy:P2}"), points);
+        Plots.SaveCurves(files.Curves, string.Create(CultureInfo.InvariantCulture, $"{title} on Fashion-MNIST: test accuracy {100 * final.Accuracy:F2}%"), points);
         Plots.SaveFilters(files.Filters,
             options.Model == ModelKind.LeNet ? "LeNet-5: the 6 C1 kernels (5×5) after training" : "MLP: first-layer weights of the first 64 units (28×28)",
             run.Network.Topology, run.Network.Parameters);
@@ -185,7 +185,7 @@ public static class FashionApp
         {
             Evaluation? t = run.Result.FinalTest;
             table.AddRow(name,
-                t is null ? "-" : string.Create(CultureInfo.InvariantCulture, $"{t.Accuracy:P2}"),
+                t is null ? "-" : string.Create(CultureInfo.InvariantCulture, $"{100 * t.Accuracy:F2}%"),
                 t is null ? "-" : t.MeanLoss.ToString("F6", CultureInfo.InvariantCulture),
                 (run.Result.Last?.TrainLoss ?? double.NaN).ToString("F6", CultureInfo.InvariantCulture),
                 rate.ToString("N0", CultureInfo.InvariantCulture),
@@ -195,7 +195,7 @@ public static class FashionApp
         else
             foreach (var (name, run, rate) in new[] { ("generated  ", generated, generatedRate), ("interpreted", interpreted, interpretedRate) })
                 console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{name}: test accuracy {run.Result.FinalTest?.Accuracy:P2}, test loss {run.Result.FinalTest?.MeanLoss:F6}, train loss {run.Result.Last?.TrainLoss:F6}, {rate:N0} samples/s, {run.Result.Seconds:F1} s"));
+                    $"{name}: test accuracy {100 * run.Result.FinalTest?.Accuracy:F2}%, test loss {run.Result.FinalTest?.MeanLoss:F6}, train loss {run.Result.Last?.TrainLoss:F6}, {rate:N0} samples/s, {run.Result.Seconds:F1} s"));
         console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Max difference over {epochs} epoch{(epochs == 1 ? "" : "s")}: test accuracy {maxAccuracy * 100:F2} percentage points, test loss {maxLoss:G3}, train loss {maxTrainLoss:G3}"));
         console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -204,16 +204,23 @@ public static class FashionApp
         return Ok;
     }
 
-    private sealed record Run(INetwork<float> Network, TrainingResult Result);
+    private sealed record TrainedModel(INetwork<float> Network, TrainingResult Result);
 
-    private static Run Train(AppOptions options, EngineKind engine, IAnsiConsole console, AppConsole io, ImageDataset<float> train, ImageDataset<float> test, string label)
+    private static TrainedModel Train(AppOptions options, EngineKind engine, IAnsiConsole console, AppConsole io, ImageDataset<float> train, ImageDataset<float> test, string label)
     {
         Func<INetwork<float>> create = CreateFactory(options.Model, engine);
-        INetwork<float> network = create();
-        network.InitializeParameters(options.Seed);
+        int seed = options.Seed;
+        // Every worker's network starts from the same seed; the trainer trains the first and lends it to the others.
+        Func<INetwork<float>> initialized = () =>
+        {
+            INetwork<float> network = create();
+            network.InitializeParameters(seed);
+            return network;
+        };
+        int parameters = (options.Model == ModelKind.LeNet ? LeNet5.Topology : Mlp.Topology).ParameterCount;
         IOptimizer<float> optimizer = options.Optimizer == OptimizerKind.Adam
-            ? new Adam<float>(network.ParameterCount, options.EffectiveLearningRate)
-            : new SgdMomentum<float>(network.ParameterCount, options.EffectiveLearningRate, momentum: 0.9);
+            ? new Adam<float>(parameters, options.EffectiveLearningRate)
+            : new SgdMomentum<float>(parameters, options.EffectiveLearningRate, momentum: 0.9);
         var trainingOptions = new TrainingOptions
         {
             Epochs = options.EffectiveEpochs,
@@ -223,10 +230,10 @@ public static class FashionApp
             LearningRateSchedule = LearningRateSchedule.Cosine(minimum: 0.02, perStep: true),
             ProgressInterval = 20,
         };
-        var trainer = new Trainer<float>(network, create, optimizer, trainingOptions);
+        var trainer = new Trainer<float>(initialized, optimizer, trainingOptions);
         var view = new ProgressView(console, label);
         TrainingResult result = view.Run(io.Interactive, () => trainer.Train(train, test, view));
-        return new Run(network, result);
+        return new TrainedModel(trainer.Network, result);
     }
 
     /// <summary>The constructor of the model for the engine.</summary>
@@ -279,7 +286,7 @@ public static class FashionApp
         {
             text.AppendLine("Accuracy per class:");
             for (int c = 0; c < perClass.Count; c++)
-                text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"  {c} {(c < names.Count ? names[c] : "").PadRight(12)} {perClass[c]:P1}"));
+                text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"  {c} {(c < names.Count ? names[c] : "").PadRight(12)} {100 * perClass[c],5:F1}%"));
         }
         return text.ToString().TrimEnd();
     }

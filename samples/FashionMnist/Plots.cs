@@ -107,7 +107,7 @@ public static class Plots
         int columns = Math.Min(count, (int)Math.Ceiling(Math.Sqrt(count)));
         if (first.Kind == LayerKind.Conv2D) columns = count; // a conv layer has few filters: one row
         int rows = (count + columns - 1) / columns;
-        int tile = side * scale, gap = Math.Max(4, tile / 12), header = 44, label = first.Kind == LayerKind.Conv2D ? 22 : 0;
+        int tile = side * scale, gap = Math.Max(4, tile / 12), header = 62, label = first.Kind == LayerKind.Conv2D ? 22 : 0;
         int width = Math.Max(columns * (tile + gap) + gap, 420);
         int height = header + rows * (tile + gap + label) + gap;
         int left = (width - (columns * (tile + gap) - gap)) / 2;
@@ -121,6 +121,9 @@ public static class Plots
             using var ink = new SKPaint { Color = SKColors.Black, IsAntialias = true };
             canvas.DrawText(title, width / 2f, 28, SKTextAlign.Center, font, ink);
             using var small = new SKFont(typeface, 14);
+            using var muted = new SKPaint { Color = new SKColor(90, 90, 90), IsAntialias = true };
+            canvas.DrawText("mid-grey 0, white the largest positive, black the most negative weight of each image",
+                width / 2f, 50, SKTextAlign.Center, small, muted);
             using var fill = new SKPaint { IsAntialias = false };
             for (int t = 0; t < count; t++)
             {

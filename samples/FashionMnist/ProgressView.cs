@@ -72,7 +72,7 @@ internal sealed class ProgressView : IProgress<TrainingProgress>
     {
         int width = epochs.ToString(CultureInfo.InvariantCulture).Length;
         string test = epoch.Test is Evaluation t
-            ? string.Create(CultureInfo.InvariantCulture, $"test loss {t.MeanLoss:F4}, accuracy {t.Accuracy:P2}")
+            ? string.Create(CultureInfo.InvariantCulture, $"test loss {t.MeanLoss:F4}, accuracy {100 * t.Accuracy:F2}%")
             : "no test set";
         return string.Create(CultureInfo.InvariantCulture,
             $"{label}epoch {epoch.Epoch.ToString(CultureInfo.InvariantCulture).PadLeft(width)}/{epochs}: train loss {epoch.TrainLoss:F4}, {test}, " +

@@ -57,8 +57,8 @@ public sealed class AppTests : IDisposable
         Assert.InRange(stored, 0.6, 1.0); // one epoch on 3,000 images: well above chance (0.1)
 
         AssertPng(curves, Plots.CurvesWidth, Plots.CurvesHeight);
-        // 8×8 tiles of 28×28 pixels enlarged 4×, 9-pixel gaps, a 44-pixel title.
-        AssertPng(filters, 8 * (112 + 9) + 9, 44 + 8 * (112 + 9) + 9);
+        // 8×8 tiles of 28×28 pixels enlarged 4×, 9-pixel gaps, a 62-pixel title.
+        AssertPng(filters, 8 * (112 + 9) + 9, 62 + 8 * (112 + 9) + 9);
         Assert.True(clock.Elapsed.TotalSeconds < 15, $"took {clock.Elapsed.TotalSeconds:F1} s");
     }
 
@@ -116,7 +116,7 @@ public sealed class AppTests : IDisposable
     private static double Accuracy(Mlp network, Data.ImageDataset<float> data)
     {
         var input = new float[data.InputSize];
-        var output = new float[network.OutputSize];
+        var output = new float[Mlp.OutputSize];
         int correct = 0;
         for (int i = 0; i < data.Count; i++)
         {
