@@ -57,9 +57,9 @@ public sealed class AppOptions
 
           --model lenet|mlp            LeNet-5 (default) or a 784-256-128-10 ReLU MLP
           --epochs N                   passes over the 60,000 training images (default: lenet 15, mlp 12; 1 with --compare)
-          --batch N                    minibatch size (default 64)
-          --optimizer sgd|adam         SGD with momentum 0.9, or Adam (default adam)
-          --lr X                       initial learning rate (default: adam 0.002, sgd 0.05), decayed by a cosine schedule
+          --batch N                    minibatch size (default 32)
+          --optimizer sgd|adam         SGD with momentum 0.9 (default), or Adam
+          --lr X                       initial learning rate (default: sgd 0.05, adam 0.002), cosine-decayed per step to 2%
           --workers N                  data-parallel worker threads (default: the processor count)
           --seed N                     seed of the initial weights and of the shuffling (default 1)
           --engine generated|interpreted
@@ -83,7 +83,7 @@ public sealed class AppOptions
     public int? Batch { get; set; }
 
     /// <summary>The optimizer.</summary>
-    public OptimizerKind Optimizer { get; set; } = OptimizerKind.Adam;
+    public OptimizerKind Optimizer { get; set; } = OptimizerKind.Sgd;
 
     /// <summary>Initial learning rate, or null for the optimizer's default.</summary>
     public double? LearningRate { get; set; }
@@ -134,7 +134,7 @@ public sealed class AppOptions
         public const int MlpEpochs = 12;
 
         /// <summary>Minibatch size.</summary>
-        public const int Batch = 64;
+        public const int Batch = 32;
 
         /// <summary>Adam's initial learning rate.</summary>
         public const double AdamLearningRate = 0.002;

@@ -13,8 +13,8 @@ public class OptionsTests
         Assert.Equal(ModelKind.LeNet, options.Model);
         Assert.Equal(AppOptions.Defaults.LeNetEpochs, options.EffectiveEpochs);
         Assert.Equal(AppOptions.Defaults.Batch, options.EffectiveBatch);
-        Assert.Equal(OptimizerKind.Adam, options.Optimizer);
-        Assert.Equal(AppOptions.Defaults.AdamLearningRate, options.EffectiveLearningRate);
+        Assert.Equal(OptimizerKind.Sgd, options.Optimizer);
+        Assert.Equal(AppOptions.Defaults.SgdLearningRate, options.EffectiveLearningRate);
         Assert.Equal(Environment.ProcessorCount, options.EffectiveWorkers);
         Assert.Equal(EngineKind.Generated, options.Engine);
         Assert.False(options.Compare);
@@ -44,12 +44,12 @@ public class OptionsTests
     }
 
     [Fact]
-    public void CompareDefaultsToOneEpochAndSgdToItsOwnRate()
+    public void CompareDefaultsToOneEpochAndAdamToItsOwnRate()
     {
-        var options = AppOptions.Parse(new[] { "--compare", "--optimizer", "sgd" });
+        var options = AppOptions.Parse(new[] { "--compare", "--optimizer", "adam" });
         Assert.True(options.Compare);
         Assert.Equal(1, options.EffectiveEpochs);
-        Assert.Equal(AppOptions.Defaults.SgdLearningRate, options.EffectiveLearningRate);
+        Assert.Equal(AppOptions.Defaults.AdamLearningRate, options.EffectiveLearningRate);
         Assert.Equal(4, AppOptions.Parse(new[] { "--compare", "--epochs", "4" }).EffectiveEpochs);
     }
 
