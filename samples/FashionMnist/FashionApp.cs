@@ -39,7 +39,10 @@ public static class FashionApp
     public const int BadUsage = 2;
 
     /// <summary>Runs the app; never throws for bad input (returns an exit code after printing a message).</summary>
-    public static int Run(IReadOnlyList<string> args, AppConsole io)
+    public static int Run(IReadOnlyList<string> args, AppConsole io) => Run(args, io, CreateFactory);
+
+    /// <summary>Runs the app with the given network constructors (tests substitute networks here).</summary>
+    internal static int Run(IReadOnlyList<string> args, AppConsole io, Func<ModelKind, EngineKind, Func<INetwork<float>>> factory)
     {
         AppOptions options;
         try
@@ -88,7 +91,7 @@ public static class FashionApp
 
         try
         {
-            return options.Compare ? Compare(options, console, io, train, test) : TrainAndSave(options, console, io, train, test, out _);
+            return options.Compare ? Compare(options, factory, console, io, train, test) : TrainAndSave(options, factory, console, io, train, test);
         }
         catch (TrainingDivergedException e)
         {
@@ -104,11 +107,10 @@ public static class FashionApp
     }
 
     /// <summary>Trains one model with one engine, prints the results and writes the three files.</summary>
-    internal static int TrainAndSave(AppOptions options, IAnsiConsole console, AppConsole io, ImageDataset<float> train, ImageDataset<float> test, out AppOutputs? outputs)
+    private static int TrainAndSave(AppOptions options, Func<ModelKind, EngineKind, Func<INetwork<float>>> factory, IAnsiConsole console, AppConsole io, ImageDataset<float> train, ImageDataset<float> test)
     {
-        outputs = null;
         console.WriteLine(Describe(options, options.Engine));
-        var run = Train(options, options.Engine, console, io, train, test, label: "");
+        var run = Train(options, factory, options.Engine, console, io, train, test, label: "");
         Evaluation final = run.Result.FinalTest ?? throw new InvalidOperationException("the trainer returned no test evaluation");
 
         console.WriteLine();
@@ -154,16 +156,15 @@ public static class FashionApp
         console.WriteLine("  " + files.Weights + "  (weights, safetensors)");
         console.WriteLine("  " + files.Curves + "  (loss and accuracy per epoch)");
         console.WriteLine("  " + files.Filters + "  (first-layer filters)");
-        outputs = files;
         return Ok;
     }
 
     /// <summary>Trains the same model from the same seed with both engines and compares accuracy, loss and speed.</summary>
-    internal static int Compare(AppOptions options, IAnsiConsole console, AppConsole io, ImageDataset<float> train, ImageDataset<float> test)
+    private static int Compare(AppOptions options, Func<ModelKind, EngineKind, Func<INetwork<float>>> factory, IAnsiConsole console, AppConsole io, ImageDataset<float> train, ImageDataset<float> test)
     {
         console.WriteLine(Describe(options, null) + "; comparing the engines from the same seed");
-        var generated = Train(options, EngineKind.Generated, console, io, train, test, label: "generated   ");
-        var interpreted = Train(options, EngineKind.Interpreted, console, io, train, test, label: "interpreted ");
+        var generated = Train(options, factory, EngineKind.Generated, console, io, train, test, label: "generated   ");
+        var interpreted = Train(options, factory, EngineKind.Interpreted, console, io, train, test, label: "interpreted ");
 
         double maxAccuracy = 0, maxLoss = 0, maxTrainLoss = 0;
         int epochs = Math.Min(generated.Result.Epochs.Count, interpreted.Result.Epochs.Count);
@@ -206,9 +207,9 @@ public static class FashionApp
 
     private sealed record TrainedModel(INetwork<float> Network, TrainingResult Result);
 
-    private static TrainedModel Train(AppOptions options, EngineKind engine, IAnsiConsole console, AppConsole io, ImageDataset<float> train, ImageDataset<float> test, string label)
+    private static TrainedModel Train(AppOptions options, Func<ModelKind, EngineKind, Func<INetwork<float>>> factory, EngineKind engine, IAnsiConsole console, AppConsole io, ImageDataset<float> train, ImageDataset<float> test, string label)
     {
-        Func<INetwork<float>> create = CreateFactory(options.Model, engine);
+        Func<INetwork<float>> create = factory(options.Model, engine);
         int seed = options.Seed;
         // Every worker's network starts from the same seed; the trainer trains the first and lends it to the others.
         Func<INetwork<float>> initialized = () =>
@@ -257,7 +258,7 @@ public static class FashionApp
             _ => "",
         };
         return string.Create(CultureInfo.InvariantCulture,
-            $"{model}{engineText}: {topology.ParameterCount:N0} parameters; {options.EffectiveEpochs} epochs, batch {options.EffectiveBatch}, " +
+            $"{model}{engineText}: {topology.ParameterCount:N0} parameters; {options.EffectiveEpochs} epoch{(options.EffectiveEpochs == 1 ? "" : "s")}, batch {options.EffectiveBatch}, " +
             $"{(options.Optimizer == OptimizerKind.Adam ? "Adam" : "SGD with momentum 0.9")} at lr {options.EffectiveLearningRate:G3} with cosine decay, " +
             $"{options.EffectiveWorkers} worker{(options.EffectiveWorkers == 1 ? "" : "s")}, seed {options.Seed}");
     }
