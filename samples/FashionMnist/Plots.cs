@@ -56,7 +56,7 @@ public static class Plots
         plot.Axes.Left.Label.Text = "cross-entropy loss (mean per sample)";
         plot.Axes.Right.Label.Text = "test accuracy (%)";
         plot.Axes.Right.Label.ForeColor = accuracyLine.Color;
-        plot.ShowLegend(Alignment.MiddleRight);
+        plot.ShowLegend(Edge.Bottom); // outside the data area, so it covers no curve
 
         // Whole epochs on the x axis; a margin so a single epoch still shows as a point in the middle.
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
