@@ -214,7 +214,7 @@ public sealed class AppOptions
                     break;
                 }
                 case "--workers":
-                    options.Workers = PositiveInt(flag, Value(), 1024);
+                    options.Workers = PositiveInt(flag, Value(), NetCompiler.Training.TrainingOptions.MaxWorkers);
                     break;
                 case "--seed":
                 {

@@ -62,7 +62,7 @@ public class OptionsTests
     [InlineData("--optimizer rmsprop", "--optimizer must be sgd or adam")]
     [InlineData("--lr nan", "--lr must be a number in (0, 10]")]
     [InlineData("--lr 0", "--lr must be a number in (0, 10]")]
-    [InlineData("--workers 100000", "--workers must be a whole number from 1 to 1,024")]
+    [InlineData("--workers 257", "--workers must be a whole number from 1 to 256")]
     [InlineData("--seed 1.5", "--seed must be an integer")]
     [InlineData("--engine jit", "--engine must be generated or interpreted")]
     [InlineData("--compare=yes", "--compare takes no value")]
