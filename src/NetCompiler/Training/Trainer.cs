@@ -1,0 +1,585 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.Numerics;
+using System.Numerics.Tensors;
+using System.Runtime.ExceptionServices;
+using System.Threading;
+
+namespace NetCompiler.Training;
+
+/// <summary>
+/// Minibatch training of any <see cref="INetwork{T}"/> (generated or interpreted) with an <see cref="IOptimizer{T}"/>,
+/// optionally data-parallel over several networks of the same topology.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Each epoch visits the training set in a seeded shuffled order (<see cref="TrainingOptions.Seed"/>) in minibatches
+/// of <see cref="TrainingOptions.BatchSize"/> samples, the last one partial. A step uses the mean gradient of its
+/// minibatch: the summed per-sample gradients (Backward sums) are divided by the minibatch's size B before
+/// <see cref="IOptimizer{T}.Step"/>, so learning rates, weight decay and Adam behave as in PyTorch with a
+/// mean-reduced loss, and the learning rate does not depend on B.
+/// </para>
+/// <para>
+/// With W workers every minibatch is split into W contiguous chunks. Worker k's network receives the current
+/// parameters and runs Forward/Backward over chunk k; the gradients are then summed in worker order into the first
+/// network's buffer (worker 0 trains the first network itself), and the optimizer takes one step on it. The result is
+/// deterministic for a given seed and worker count. Workers 1..W−1 are dedicated threads that live for one
+/// <see cref="Train"/> or <see cref="Evaluate"/> call; the calling thread is worker 0. After the first minibatch a
+/// step allocates nothing.
+/// </para>
+/// <para>
+/// Divergence guard: before a step the minibatch's loss and gradient are checked, after it the parameters. On a NaN
+/// or infinity the parameters are restored to their values before that minibatch (they are copied before every step,
+/// which costs far less than the minibatch's passes), gradients are zeroed, the optimizer is reset and
+/// <see cref="TrainingDivergedException"/> is thrown.
+/// </para>
+/// <para>A trainer is not thread-safe: one Train or Evaluate at a time (a second concurrent call throws).</para>
+/// </remarks>
+/// <typeparam name="T">float or double.</typeparam>
+public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private const int EvaluationBlock = 4096; // samples per evaluation round (cancellation and progress in between)
+
+    private readonly INetwork<T>[] _networks; // [0] is the trained network
+    private readonly T[][] _inputs, _targets, _outputs; // per worker
+    private readonly T[] _lastGood;           // the parameters before the current step
+    private double[] _sampleLoss = [];        // training: the loss of each sample of the minibatch
+    private readonly int[] _correct;          // training: correct predictions per worker in the minibatch
+    private readonly LossFunction _loss;
+    private readonly Action<int> _trainChunk, _evaluateChunk;
+    private int _busy;
+
+    // Shared with the workers for the current round (published by the barrier).
+    private IDataset<T>? _data;
+    private int[] _order = [];
+    private int _roundStart, _roundCount;
+    private double[] _evaluationLoss = [];
+    private int[] _evaluationPredicted = [];
+
+    /// <summary>Creates a trainer.</summary>
+    /// <param name="networkFactory">
+    /// Creates one network per worker (called <see cref="TrainingOptions.Workers"/> times, in worker order); every call
+    /// must return a new network of the same topology. The first becomes <see cref="Network"/>, the network that is
+    /// trained, with the parameters it was created with (initialise them in the factory, for example with
+    /// <c>InitializeParameters(seed)</c>); the others only borrow its parameters for each minibatch.
+    /// </param>
+    /// <param name="optimizer">The optimizer, for <see cref="Network"/>'s parameters; its learning rate is the base rate of the schedule.</param>
+    /// <param name="options">Epochs, batch size, seed, workers…; null gives the defaults.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="networkFactory"/> or <paramref name="optimizer"/> is null.</exception>
+    /// <exception cref="ArgumentException">
+    /// The factory returned null, the same instance twice, or networks of different topologies; the network has no loss
+    /// function; the optimizer was made for a different parameter count.
+    /// </exception>
+    public Trainer(Func<INetwork<T>> networkFactory, IOptimizer<T> optimizer, TrainingOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(networkFactory);
+        ArgumentNullException.ThrowIfNull(optimizer);
+        Options = options ?? new TrainingOptions();
+        Optimizer = optimizer;
+        int workers = Options.Workers;
+
+        _networks = new INetwork<T>[workers];
+        for (int k = 0; k < workers; k++)
+        {
+            INetwork<T> network = networkFactory()
+                ?? throw new ArgumentException(Invariant($"The network factory returned null (call {k + 1} of {workers}, one per worker)."), nameof(networkFactory));
+            for (int j = 0; j < k; j++)
+                if (ReferenceEquals(_networks[j], network))
+                    throw new ArgumentException(Invariant(
+                        $"The network factory returned the same instance for workers {j} and {k}; it must create a new network on every call (networks are not thread-safe)."),
+                        nameof(networkFactory));
+            if (k > 0) CheckSameTopology(_networks[0], network, k);
+            _networks[k] = network;
+        }
+
+        INetwork<T> main = _networks[0];
+        _loss = main.Topology.Loss
+            ?? throw new ArgumentException(Invariant($"The network ({main.Topology}) has no loss function, so it cannot be trained; declare one (for example Loss(LossFunction.CrossEntropy))."),
+                nameof(networkFactory));
+        if (optimizer.ParameterCount != main.ParameterCount)
+            throw new ArgumentException(Invariant(
+                $"The optimizer was created for {optimizer.ParameterCount} parameters, but the network has {main.ParameterCount}."), nameof(optimizer));
+
+        _inputs = new T[workers][];
+        _targets = new T[workers][];
+        _outputs = new T[workers][];
+        for (int k = 0; k < workers; k++)
+        {
+            _inputs[k] = new T[main.InputSize];
+            _targets[k] = new T[main.OutputSize];
+            _outputs[k] = new T[main.OutputSize];
+        }
+        _lastGood = new T[main.ParameterCount];
+        _correct = new int[workers];
+        _trainChunk = TrainChunk;
+        _evaluateChunk = EvaluateChunk;
+    }
+
+    /// <summary>The trained network (the factory's first).</summary>
+    public INetwork<T> Network => _networks[0];
+
+    /// <summary>The optimizer.</summary>
+    public IOptimizer<T> Optimizer { get; }
+
+    /// <summary>The options.</summary>
+    public TrainingOptions Options { get; }
+
+    /// <summary>
+    /// Trains <see cref="Network"/> for <see cref="TrainingOptions.Epochs"/> epochs, continuing from its current
+    /// parameters and the optimizer's state. The schedule starts at epoch 0 on every call; the optimizer's learning rate
+    /// is set back to its base value when the call returns or throws.
+    /// </summary>
+    /// <param name="train">The training set.</param>
+    /// <param name="test">A test set to evaluate after every epoch (or after the last, see <see cref="TrainingOptions.EvaluateEveryEpoch"/>), or null.</param>
+    /// <param name="progress">Receives progress reports on the calling thread, or null.</param>
+    /// <param name="cancellationToken">Checked between minibatches (and between evaluation rounds).</param>
+    /// <returns>The result of every epoch.</returns>
+    /// <exception cref="ArgumentException">A data set does not fit the network (sizes, classes) or is empty; the parameters are not finite.</exception>
+    /// <exception cref="TrainingDivergedException">A loss, gradient or parameter became NaN or infinite.</exception>
+    /// <exception cref="TrainingCanceledException">Cancelled; the network keeps the parameters of the last finished step.</exception>
+    public TrainingResult Train(IDataset<T> train, IDataset<T>? test = null, IProgress<TrainingProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        CheckDataset(train, nameof(train));
+        if (test is not null) CheckDataset(test, nameof(test));
+        if (!TensorPrimitives.IsFiniteAll<T>(Network.Parameters))
+            throw new ArgumentException("The network's parameters contain NaN or infinite values before training; initialise them (InitializeParameters) or load finite ones.", nameof(train));
+
+        Enter();
+        double baseRate = Optimizer.LearningRate;
+        var pool = new WorkerPool(_networks.Length);
+        try
+        {
+            foreach (INetwork<T> network in _networks) network.Gradients.Clear();
+            return TrainCore(pool, train, test, baseRate, progress, cancellationToken);
+        }
+        finally
+        {
+            _data = null;
+            pool.Dispose();
+            foreach (INetwork<T> network in _networks) network.Gradients.Clear(); // zero after a failure mid-minibatch too
+            Optimizer.LearningRate = baseRate;
+            Exit();
+        }
+    }
+
+    /// <summary>Evaluates <see cref="Network"/> on <paramref name="data"/> (using the workers; the result does not depend on their number).</summary>
+    /// <exception cref="ArgumentException">The data set does not fit the network or is empty, or a label is out of range.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled between evaluation rounds.</exception>
+    public Evaluation Evaluate(IDataset<T> data, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        CheckDataset(data, nameof(data));
+        Enter();
+        var pool = new WorkerPool(_networks.Length);
+        try
+        {
+            return EvaluateCore(pool, data, null, 0, 0, 0, cancellationToken);
+        }
+        finally
+        {
+            _data = null;
+            pool.Dispose();
+            Exit();
+        }
+    }
+
+    private TrainingResult TrainCore(WorkerPool pool, IDataset<T> train, IDataset<T>? test, double baseRate,
+        IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    {
+        INetwork<T> main = Network;
+        int epochs = Options.Epochs, batchSize = Options.BatchSize, count = train.Count;
+        int batches = (int)(((long)count + batchSize - 1) / batchSize);
+        bool labeled = train.Classes > 0;
+        var results = new List<EpochResult>(epochs);
+        long runStart = Stopwatch.GetTimestamp();
+        _order = new int[count];
+        if (_sampleLoss.Length < Math.Min(batchSize, count)) _sampleLoss = new double[Math.Min(batchSize, count)];
+        _data = train;
+
+        for (int epoch = 0; epoch < epochs; epoch++)
+        {
+            SampleOrder.Fill(_order, Options.Seed, epoch, Options.Shuffle);
+            long epochStart = Stopwatch.GetTimestamp();
+            double lossSum = 0, firstRate = double.NaN, rate = double.NaN;
+            long correct = 0;
+            int done = 0;
+
+            for (int batch = 0; batch < batches; batch++)
+            {
+                if (cancellationToken.IsCancellationRequested)
+                    throw new TrainingCanceledException(Invariant($"Training was cancelled in epoch {epoch + 1} before batch {batch + 1} of {batches}."),
+                        new TrainingResult(results.ToArray(), Seconds(runStart)), cancellationToken);
+
+                rate = baseRate * ScheduleMultiplier(epoch, batch, batches, epochs);
+                if (batch == 0) firstRate = rate;
+                Optimizer.LearningRate = rate;
+
+                // Forward/Backward over the minibatch, split among the workers.
+                _roundStart = batch * batchSize;
+                _roundCount = Math.Min(batchSize, count - _roundStart);
+                ReadOnlySpan<T> parameters = main.Parameters;
+                for (int k = 1; k < _networks.Length; k++) parameters.CopyTo(_networks[k].Parameters);
+                pool.Run(_trainChunk);
+
+                // Reduce in a fixed order: the losses sample by sample, the gradients worker by worker.
+                int n = _roundCount;
+                double batchLoss = 0;
+                for (int j = 0; j < n; j++) batchLoss += _sampleLoss[j];
+                Span<T> gradients = main.Gradients;
+                for (int k = 1; k < _networks.Length; k++)
+                {
+                    Span<T> other = _networks[k].Gradients;
+                    TensorPrimitives.Add(gradients, other, gradients);
+                    other.Clear();
+                }
+                for (int k = 0; k < _correct.Length; k++) correct += _correct[k];
+
+                double meanLoss = batchLoss / n;
+                if (!double.IsFinite(meanLoss))
+                    Diverge(epoch, batch, batches, meanLoss, rate, results, runStart, restore: false,
+                        Invariant($"the minibatch's mean loss is {meanLoss}"));
+                if (!TensorPrimitives.IsFiniteAll<T>(gradients))
+                    Diverge(epoch, batch, batches, meanLoss, rate, results, runStart, restore: false,
+                        Invariant($"the minibatch's mean loss is {meanLoss:G6} but its gradient has NaN or infinite entries"));
+
+                // The mean gradient, optionally clipped; keep the last good parameters; one step.
+                TensorPrimitives.Divide(gradients, T.CreateTruncating(n), gradients);
+                if (Options.GradientClipNorm is double clip) Clip(gradients, clip);
+                parameters.CopyTo(_lastGood);
+                Optimizer.Step(main.Parameters, gradients);
+                if (!TensorPrimitives.IsFiniteAll<T>(main.Parameters))
+                    Diverge(epoch, batch, batches, meanLoss, rate, results, runStart, restore: true,
+                        Invariant($"the step (mean loss {meanLoss:G6}) made parameters NaN or infinite"));
+
+                lossSum += batchLoss;
+                done += n;
+                if ((batch + 1) % Options.ProgressInterval == 0 || batch + 1 == batches)
+                    progress?.Report(new TrainingProgress
+                    {
+                        Phase = TrainingPhase.Training,
+                        Epoch = epoch + 1,
+                        Epochs = epochs,
+                        Batch = batch + 1,
+                        Batches = batches,
+                        RunningLoss = lossSum / done,
+                        RunningAccuracy = labeled ? (double)correct / done : null,
+                        SamplesPerSecond = done / Math.Max(Seconds(epochStart), 1e-9),
+                        LearningRate = rate,
+                    });
+            }
+
+            double seconds = Seconds(epochStart);
+            Evaluation? evaluation = null;
+            double evaluationSeconds = 0;
+            if (test is not null && (Options.EvaluateEveryEpoch || epoch == epochs - 1))
+            {
+                long evaluationStart = Stopwatch.GetTimestamp();
+                evaluation = EvaluateCore(pool, test, progress, epoch + 1, epochs, rate, cancellationToken, results, runStart);
+                evaluationSeconds = Seconds(evaluationStart);
+                _data = train;
+            }
+
+            var result = new EpochResult(epoch + 1, count, batches, lossSum / count, labeled ? (double)correct / count : null,
+                evaluation, seconds, evaluationSeconds, firstRate, rate);
+            results.Add(result);
+            progress?.Report(new TrainingProgress
+            {
+                Phase = TrainingPhase.EpochCompleted,
+                Epoch = epoch + 1,
+                Epochs = epochs,
+                Batch = batches,
+                Batches = batches,
+                RunningLoss = result.TrainLoss,
+                RunningAccuracy = result.TrainAccuracy,
+                SamplesPerSecond = result.SamplesPerSecond,
+                LearningRate = rate,
+                EpochResult = result,
+            });
+        }
+        return new TrainingResult(results.ToArray(), Seconds(runStart));
+    }
+
+    private Evaluation EvaluateCore(WorkerPool pool, IDataset<T> data, IProgress<TrainingProgress>? progress, int epoch, int epochs,
+        double rate, CancellationToken cancellationToken, List<EpochResult>? results = null, long runStart = 0)
+    {
+        int count = data.Count, classes = data.Classes;
+        int block = Math.Min(count, EvaluationBlock);
+        _data = data;
+        _evaluationLoss = new double[block];
+        _evaluationPredicted = new int[block];
+        ReadOnlySpan<T> parameters = Network.Parameters;
+        for (int k = 1; k < _networks.Length; k++) parameters.CopyTo(_networks[k].Parameters);
+
+        int[,]? confusion = classes > 0 ? new int[classes, classes] : null;
+        double lossSum = 0;
+        int correct = 0;
+        long start = Stopwatch.GetTimestamp();
+        for (int first = 0; first < count; first += block)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                string message = Invariant($"Evaluation was cancelled after {first} of {count} samples.");
+                if (results is not null)
+                    throw new TrainingCanceledException(message, new TrainingResult(results.ToArray(), Seconds(runStart)), cancellationToken);
+                throw new OperationCanceledException(message, cancellationToken);
+            }
+            _roundStart = first;
+            _roundCount = Math.Min(block, count - first);
+            pool.Run(_evaluateChunk);
+            for (int j = 0; j < _roundCount; j++)
+            {
+                lossSum += _evaluationLoss[j];
+                if (confusion is null) continue;
+                int index = first + j, label = data.Label(index);
+                if ((uint)label >= (uint)classes)
+                    throw new ArgumentException(Invariant($"Sample {index} has label {label}, outside the data set's {classes} classes (0..{classes - 1})."), nameof(data));
+                int predicted = _evaluationPredicted[j];
+                confusion[label, predicted]++;
+                if (predicted == label) correct++;
+            }
+            progress?.Report(new TrainingProgress
+            {
+                Phase = TrainingPhase.Evaluating,
+                Epoch = epoch,
+                Epochs = epochs,
+                Batch = first + _roundCount,
+                Batches = count,
+                RunningLoss = double.NaN,
+                RunningAccuracy = null,
+                SamplesPerSecond = (first + _roundCount) / Math.Max(Seconds(start), 1e-9),
+                LearningRate = rate,
+            });
+        }
+        return new Evaluation(count, lossSum / count, classes, correct, confusion);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Worker bodies (run on worker k's thread; k = 0 is the calling thread).
+
+    private void TrainChunk(int k)
+    {
+        IDataset<T> data = _data!;
+        INetwork<T> network = _networks[k];
+        Span<T> input = _inputs[k], target = _targets[k], output = _outputs[k];
+        (int from, int to) = Chunk(_roundCount, k, _networks.Length);
+        bool labeled = data.Classes > 0;
+        int correct = 0;
+        for (int j = from; j < to; j++)
+        {
+            int index = _order[_roundStart + j];
+            data.GetInput(index, input);
+            data.GetTarget(index, target);
+            network.Forward(input, output);
+            _sampleLoss[j] = double.CreateTruncating(network.Backward(target));
+            if (labeled && Predict(output) == data.Label(index)) correct++;
+        }
+        _correct[k] = correct;
+    }
+
+    private void EvaluateChunk(int k)
+    {
+        IDataset<T> data = _data!;
+        INetwork<T> network = _networks[k];
+        Span<T> input = _inputs[k], target = _targets[k], output = _outputs[k];
+        (int from, int to) = Chunk(_roundCount, k, _networks.Length);
+        for (int j = from; j < to; j++)
+        {
+            int index = _roundStart + j;
+            data.GetInput(index, input);
+            data.GetTarget(index, target);
+            network.Forward(input, output);
+            _evaluationLoss[j] = SampleLoss(_loss, output, target);
+            _evaluationPredicted[j] = Predict(output);
+        }
+    }
+
+    /// <summary>Worker k's contiguous share [from, to) of n items.</summary>
+    private static (int From, int To) Chunk(int n, int k, int workers) => ((int)((long)n * k / workers), (int)((long)n * (k + 1) / workers));
+
+    private static int Predict(ReadOnlySpan<T> output) =>
+        output.Length == 1 ? (output[0] >= T.CreateTruncating(0.5) ? 1 : 0) : TensorPrimitives.IndexOfMax(output);
+
+    private static double SampleLoss(LossFunction loss, ReadOnlySpan<T> y, ReadOnlySpan<T> d)
+    {
+        double sum = 0;
+        if (loss == LossFunction.CrossEntropy)
+        {
+            double smallest = double.CreateTruncating(T.Epsilon);
+            for (int i = 0; i < d.Length; i++)
+            {
+                double target = double.CreateTruncating(d[i]);
+                if (target != 0) sum -= target * Math.Log(Math.Max(double.CreateTruncating(y[i]), smallest));
+            }
+            return sum;
+        }
+        for (int i = 0; i < d.Length; i++)
+        {
+            double difference = double.CreateTruncating(d[i]) - double.CreateTruncating(y[i]);
+            sum += difference * difference;
+        }
+        return 0.5 * sum;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private void Diverge(int epoch, int batch, int batches, double loss, double rate, List<EpochResult> results, long runStart, bool restore, string what)
+    {
+        if (restore) _lastGood.CopyTo(Network.Parameters);
+        foreach (INetwork<T> network in _networks) network.Gradients.Clear();
+        Optimizer.Reset();
+        string message = Invariant(
+            $"Training diverged in epoch {epoch + 1}, batch {batch + 1} of {batches}: {what} at learning rate {rate:G6}. ") +
+            "The parameters were restored to their values before this batch and the optimizer state was reset. " +
+            Invariant($"Try a lower learning rate (for example {rate / 10:G6}), gradient clipping or a smaller model.");
+        throw new TrainingDivergedException(message, epoch + 1, batch + 1, loss, rate, new TrainingResult(results.ToArray(), Seconds(runStart)));
+    }
+
+    private double ScheduleMultiplier(int epoch, int batch, int batches, int epochs)
+    {
+        if (Options.LearningRateSchedule is not LearningRateSchedule schedule) return 1;
+        double multiplier = schedule.Multiplier(epoch, batch, batches, epochs);
+        if (!(multiplier >= 0 && double.IsFinite(multiplier)))
+            throw new InvalidOperationException(Invariant(
+                $"The learning-rate schedule ({schedule}) returned {multiplier} for epoch {epoch}, batch {batch}; a multiplier must be finite and ≥ 0."));
+        return multiplier;
+    }
+
+    private static void Clip(Span<T> gradients, double maxNorm)
+    {
+        double sumOfSquares = 0;
+        foreach (T g in gradients)
+        {
+            double value = double.CreateTruncating(g);
+            sumOfSquares += value * value;
+        }
+        double norm = Math.Sqrt(sumOfSquares);
+        if (norm > maxNorm) TensorPrimitives.Multiply(gradients, T.CreateTruncating(maxNorm / norm), gradients);
+    }
+
+    private void CheckDataset(IDataset<T> data, string name)
+    {
+        INetwork<T> network = Network;
+        if (data.Count < 1)
+            throw new ArgumentException(Invariant($"The {name} data set is empty (Count {data.Count})."), name);
+        if (data.InputSize != network.InputSize)
+            throw new ArgumentException(Invariant($"The {name} data set's inputs have {data.InputSize} values, but the network expects {network.InputSize}."), name);
+        if (data.TargetSize != network.OutputSize)
+            throw new ArgumentException(Invariant($"The {name} data set's targets have {data.TargetSize} values, but the network has {network.OutputSize} outputs."), name);
+        int classes = data.Classes;
+        if (classes < 0 || (classes > 0 && classes != network.OutputSize && !(classes == 2 && network.OutputSize == 1)))
+            throw new ArgumentException(Invariant(
+                $"The {name} data set has {classes} classes, but the network has {network.OutputSize} outputs; classification needs one output per class (or one output for two classes)."), name);
+    }
+
+    private static void CheckSameTopology(INetwork<T> first, INetwork<T> other, int worker)
+    {
+        string a = first.Topology.ToString(), b = other.Topology.ToString();
+        if (a != b || first.ParameterCount != other.ParameterCount || first.InputSize != other.InputSize || first.OutputSize != other.OutputSize)
+            throw new ArgumentException(Invariant(
+                $"The network factory made different topologies for worker 0 ({a}; {first.InputSize} inputs, {first.OutputSize} outputs) and worker {worker} ({b}; {other.InputSize} inputs, {other.OutputSize} outputs); every worker needs the same one."),
+                "networkFactory");
+    }
+
+    private void Enter()
+    {
+        if (Interlocked.Exchange(ref _busy, 1) != 0)
+            throw new InvalidOperationException("This trainer is already training or evaluating; a trainer runs one call at a time.");
+    }
+
+    private void Exit() => Volatile.Write(ref _busy, 0);
+
+    private static double Seconds(long start) => Stopwatch.GetElapsedTime(start).TotalSeconds;
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// W−1 dedicated threads and the calling thread running one action per round, synchronised by a barrier (two phases
+    /// per round: start and finish). A worker's exception is rethrown on the calling thread after the round.
+    /// </summary>
+    private sealed class WorkerPool : IDisposable
+    {
+        private readonly int _workers;
+        private readonly Barrier? _barrier;
+        private readonly Thread[] _threads;
+        private readonly Exception?[] _errors;
+        private Action<int>? _work;
+        private bool _stopping;
+
+        public WorkerPool(int workers)
+        {
+            _workers = workers;
+            _errors = new Exception?[workers];
+            _threads = new Thread[workers - 1];
+            if (workers == 1) return;
+            _barrier = new Barrier(workers);
+            for (int k = 1; k < workers; k++)
+            {
+                int worker = k;
+                _threads[k - 1] = new Thread(() => Loop(worker))
+                {
+                    IsBackground = true,
+                    Name = Invariant($"NetCompiler trainer worker {worker}"),
+                };
+                _threads[k - 1].Start();
+            }
+        }
+
+        public void Run(Action<int> work)
+        {
+            if (_barrier is null)
+            {
+                work(0);
+                return;
+            }
+            _work = work;
+            _barrier.SignalAndWait(); // start
+            try
+            {
+                work(0);
+            }
+            catch (Exception error)
+            {
+                _errors[0] = error;
+            }
+            _barrier.SignalAndWait(); // finish
+            for (int k = 0; k < _workers; k++)
+            {
+                if (_errors[k] is not Exception error) continue;
+                Array.Clear(_errors);
+                ExceptionDispatchInfo.Capture(error).Throw();
+            }
+        }
+
+        private void Loop(int k)
+        {
+            while (true)
+            {
+                _barrier!.SignalAndWait();
+                if (Volatile.Read(ref _stopping)) return;
+                try
+                {
+                    _work!(k);
+                }
+                catch (Exception error)
+                {
+                    _errors[k] = error;
+                }
+                _barrier.SignalAndWait();
+            }
+        }
+
+        public void Dispose()
+        {
+            if (_barrier is null) return;
+            Volatile.Write(ref _stopping, true);
+            _barrier.SignalAndWait();
+            foreach (Thread thread in _threads) thread.Join();
+            _barrier.Dispose();
+        }
+    }
+}
