@@ -2,8 +2,8 @@
 // convolution as weight sharing, LeNet's trainable subsampling and C3's connection table, as in the lecture.
 // Usage: dotnet run -c Release --project samples/LeNet5 [epochs]
 using System;
-using System.Diagnostics;
 using NetCompiler;
+using NetCompiler.Training;
 
 namespace NetCompiler.Samples;
 
@@ -96,54 +96,25 @@ public static class Program
 
     private static double Train(string name, INetwork<float> network, float[][] trainX, int[] trainY, float[][] testX, int[] testY, int epochs)
     {
-        const int batch = 16;
-        network.InitializeParameters(seed: 5);
-        // Backward sums the gradients of a minibatch, so the step is divided by its size.
-        var optimizer = new SgdMomentum<float>(network.ParameterCount, learningRate: 0.05 / batch, momentum: 0.9);
-        var target = new float[Classes];
-        var output = new float[Classes];
-        var order = new int[trainX.Length];
-        for (int i = 0; i < order.Length; i++) order[i] = i;
-        var shuffle = new Random(1);
+        // Trainer<T> steps with the mean gradient of each minibatch, so the rate is per sample as before (it was 0.05/B on the summed gradient).
+        var trainer = new Trainer<float>(
+            () => { network.InitializeParameters(seed: 5); return network; },
+            new SgdMomentum<float>(network.ParameterCount, learningRate: 0.05, momentum: 0.9),
+            new TrainingOptions { Epochs = epochs, BatchSize = 16, Seed = 1, Workers = 1 });
+        var progress = new Progress(epoch => Console.WriteLine(
+            $"  {name} epoch {epoch.Epoch}: loss {epoch.TrainLoss:F4}, test accuracy {epoch.Test!.Accuracy:P1}, {epoch.SamplesPerSecond:N0} samples/s"));
+        TrainingResult result = trainer.Train(new ArrayDataset(trainX, trainY, Classes), new ArrayDataset(testX, testY, Classes), progress);
         double best = 0;
-        for (int epoch = 1; epoch <= epochs; epoch++)
-        {
-            shuffle.Shuffle(order);
-            double loss = 0;
-            var clock = Stopwatch.StartNew();
-            for (int start = 0; start < order.Length; start += batch)
-            {
-                int end = Math.Min(start + batch, order.Length);
-                for (int k = start; k < end; k++)
-                {
-                    int n = order[k];
-                    Array.Clear(target);
-                    target[trainY[n]] = 1;
-                    network.Forward(trainX[n], output);
-                    loss += network.Backward(target);
-                }
-                optimizer.Step(network.Parameters, network.Gradients);
-            }
-            clock.Stop();
-            double rate = order.Length / clock.Elapsed.TotalSeconds;
-            best = Math.Max(best, rate);
-            Console.WriteLine($"  {name} epoch {epoch}: loss {loss / order.Length:F4}, test accuracy {Accuracy(network, testX, testY):P1}, {rate:N0} samples/s");
-        }
+        foreach (EpochResult epoch in result.Epochs) best = Math.Max(best, epoch.SamplesPerSecond);
         return best;
     }
 
-    private static double Accuracy(INetwork<float> network, float[][] x, int[] y)
+    /// <summary>Prints each finished epoch as it comes (synchronously, on the training thread).</summary>
+    private sealed class Progress(Action<EpochResult> epochDone) : IProgress<TrainingProgress>
     {
-        var output = new float[Classes];
-        int correct = 0;
-        for (int n = 0; n < x.Length; n++)
+        public void Report(TrainingProgress value)
         {
-            network.Forward(x[n], output);
-            int best = 0;
-            for (int c = 1; c < Classes; c++)
-                if (output[c] > output[best]) best = c;
-            if (best == y[n]) correct++;
+            if (value.Phase == TrainingPhase.EpochCompleted && value.EpochResult is EpochResult epoch) epochDone(epoch);
         }
-        return (double)correct / x.Length;
     }
 }

@@ -1,0 +1,62 @@
+using System;
+using System.IO;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using NetCompiler.Samples.Fashion;
+using Xunit;
+
+namespace NetCompiler.Samples.Fashion.Tests;
+
+public sealed class DivergenceTests : IDisposable
+{
+    private readonly string _out = Path.Combine(Path.GetTempPath(), "fashion-app-diverge-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_out)) Directory.Delete(_out, recursive: true);
+    }
+
+    [Fact]
+    public void ADivergingRunPrintsWhyExitsWith1AndSavesNothing()
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        string subset = Path.Combine(AppContext.BaseDirectory, "fashion-mnist-subset");
+        // The MLP, except that its 200th Backward returns NaN (as an overflowing loss would).
+        var calls = new StrongBox<int>();
+        int code = FashionApp.Run(new[] { "--model", "mlp", "--epochs", "2", "--data", subset, "--out", _out }, new AppConsole(stdout, stderr, false),
+            (model, engine) => () => new NaNAfter(new Mlp(), calls, 200));
+        Assert.Equal(1, code);
+        string error = stderr.ToString();
+        Assert.Contains("error: training diverged: ", error);
+        Assert.Contains("Nothing was saved", error);
+        Assert.DoesNotContain("   at ", error);
+        Assert.DoesNotContain("Wrote:", stdout.ToString());
+        Assert.False(Directory.Exists(_out), "the output folder was created");
+    }
+
+    /// <summary>A network that returns NaN from the n-th Backward counted in <paramref name="calls"/> (shared by the workers' networks).</summary>
+    private sealed class NaNAfter(INetwork<float> inner, StrongBox<int> calls, int n) : INetwork<float>
+    {
+
+        public NetworkTopology Topology => inner.Topology;
+        public int InputSize => inner.InputSize;
+        public int OutputSize => inner.OutputSize;
+        public int LayerCount => inner.LayerCount;
+        public int ParameterCount => inner.ParameterCount;
+        public Span<float> Parameters => inner.Parameters;
+        public Span<float> Gradients => inner.Gradients;
+        public void InitializeParameters(int seed) => inner.InitializeParameters(seed);
+        public void Forward(ReadOnlySpan<float> input, Span<float> output) => inner.Forward(input, output);
+        public ReadOnlySpan<float> Activities(int layer) => inner.Activities(layer);
+        public ReadOnlySpan<float> Sensitivities(int layer) => inner.Sensitivities(layer);
+        public void Update(float learningRate) => inner.Update(learningRate);
+        public float TrainStep(ReadOnlySpan<float> input, ReadOnlySpan<float> target, float learningRate) => throw new NotSupportedException();
+
+        public float Backward(ReadOnlySpan<float> target)
+        {
+            float loss = inner.Backward(target);
+            return Interlocked.Increment(ref calls.Value) >= n ? float.NaN : loss;
+        }
+    }
+}

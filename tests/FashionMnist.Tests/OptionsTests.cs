@@ -1,0 +1,80 @@
+using System;
+using NetCompiler.Samples.Fashion;
+using Xunit;
+
+namespace NetCompiler.Samples.Fashion.Tests;
+
+public class OptionsTests
+{
+    [Fact]
+    public void NoFlagsGiveTheMeasuredDefaults()
+    {
+        var options = AppOptions.Parse(Array.Empty<string>());
+        Assert.Equal(ModelKind.LeNet, options.Model);
+        Assert.Equal(AppOptions.Defaults.LeNetEpochs, options.EffectiveEpochs);
+        Assert.Equal(AppOptions.Defaults.Batch, options.EffectiveBatch);
+        Assert.Equal(OptimizerKind.Sgd, options.Optimizer);
+        Assert.Equal(AppOptions.Defaults.SgdLearningRate, options.EffectiveLearningRate);
+        Assert.Equal(Environment.ProcessorCount, options.EffectiveWorkers);
+        Assert.Equal(EngineKind.Generated, options.Engine);
+        Assert.False(options.Compare);
+        Assert.Equal(System.IO.Path.Combine(Environment.CurrentDirectory, "out"), options.OutputDirectory);
+        Assert.Null(options.DataDirectory);
+    }
+
+    [Fact]
+    public void EveryFlagIsRead()
+    {
+        var options = AppOptions.Parse(new[]
+        {
+            "--model", "mlp", "--epochs=3", "--batch", "16", "--optimizer", "SGD", "--lr", "0.01", "--workers", "1",
+            "--seed", "-4", "--engine", "interpreted", "--out", "x/y", "--data", ".",
+        });
+        Assert.Equal(ModelKind.Mlp, options.Model);
+        Assert.Equal("mlp", options.ModelName);
+        Assert.Equal(3, options.EffectiveEpochs);
+        Assert.Equal(16, options.EffectiveBatch);
+        Assert.Equal(OptimizerKind.Sgd, options.Optimizer);
+        Assert.Equal(0.01, options.EffectiveLearningRate);
+        Assert.Equal(1, options.EffectiveWorkers);
+        Assert.Equal(-4, options.Seed);
+        Assert.Equal(EngineKind.Interpreted, options.Engine);
+        Assert.Equal(System.IO.Path.GetFullPath("x/y"), options.OutputDirectory);
+        Assert.Equal(System.IO.Path.GetFullPath("."), options.DataDirectory);
+    }
+
+    [Fact]
+    public void CompareDefaultsToOneEpochAndAdamToItsOwnRate()
+    {
+        var options = AppOptions.Parse(new[] { "--compare", "--optimizer", "adam" });
+        Assert.True(options.Compare);
+        Assert.Equal(1, options.EffectiveEpochs);
+        Assert.Equal(AppOptions.Defaults.AdamLearningRate, options.EffectiveLearningRate);
+        Assert.Equal(4, AppOptions.Parse(new[] { "--compare", "--epochs", "4" }).EffectiveEpochs);
+    }
+
+    [Theory]
+    [InlineData("--model", "--model needs a value")]
+    [InlineData("--model resnet", "--model must be lenet or mlp, not 'resnet'")]
+    [InlineData("--epochs 0", "--epochs must be a whole number from 1")]
+    [InlineData("--epochs two", "--epochs must be a whole number from 1")]
+    [InlineData("--batch -3", "--batch must be a whole number from 1")]
+    [InlineData("--optimizer rmsprop", "--optimizer must be sgd or adam")]
+    [InlineData("--lr nan", "--lr must be a number in (0, 10]")]
+    [InlineData("--lr 0", "--lr must be a number in (0, 10]")]
+    [InlineData("--workers 257", "--workers must be a whole number from 1 to 256")]
+    [InlineData("--seed 1.5", "--seed must be an integer")]
+    [InlineData("--engine jit", "--engine must be generated or interpreted")]
+    [InlineData("--compare=yes", "--compare takes no value")]
+    [InlineData("--compare --engine interpreted", "--compare trains with both engines")]
+    [InlineData("--epochs 2 --epochs 3", "--epochs is given twice")]
+    [InlineData("--frobnicate", "unknown option '--frobnicate'")]
+    [InlineData("lenet", "unexpected argument 'lenet'")]
+    [InlineData("--out", "--out needs a value")]
+    [InlineData("--epochs --batch 3", "--epochs needs a value")]
+    public void BadFlagsAreNamed(string commandLine, string message)
+    {
+        var e = Assert.Throws<UsageException>(() => AppOptions.Parse(commandLine.Split(' ')));
+        Assert.StartsWith(message, e.Message);
+    }
+}
