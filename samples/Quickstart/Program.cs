@@ -115,7 +115,7 @@ public static class Program
             new TrainingOptions { Epochs = epochs, BatchSize = 32, Seed = 1, Workers = 1 });
         var progress = new Progress(epoch => Console.WriteLine(
             $"  {name} epoch {epoch.Epoch}: loss {epoch.TrainLoss:F4}, test accuracy {epoch.Test!.Accuracy:P1}, {epoch.SamplesPerSecond:N0} samples/s"));
-        TrainingResult result = trainer.Train(new ArrayDataset(trainX, trainY, Classes), new ArrayDataset(testX, testY, Classes), progress);
+        TrainingResult result = trainer.Train(ArrayDataset<float>.Labeled(trainX, trainY, Classes), ArrayDataset<float>.Labeled(testX, testY, Classes), progress);
         double best = 0;
         foreach (EpochResult epoch in result.Epochs) best = Math.Max(best, epoch.SamplesPerSecond);
         return best;

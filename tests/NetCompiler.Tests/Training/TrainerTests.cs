@@ -476,7 +476,7 @@ public class TrainerTests
     public void LabelOutOfRangeIsReported()
     {
         var data = ArrayDataset<double>.Labeled([[1, 0, 0], [0, 1, 0]], [0, 1], 3);
-        var bad = new ArrayDataset<double>([[1, 0, 0], [0, 1, 0]], [[1, 0, 0], [0, 1, 0]], [0, 7], 3);
+        var bad = new MislabeledDataset(data, index: 1, label: 7); // ArrayDataset itself rejects such a label
         Assert.Equal(2, ArgmaxTrainer(1).Evaluate(data).Correct);
         var error = Assert.Throws<ArgumentException>(() => ArgmaxTrainer(2).Evaluate(bad));
         Assert.Contains("Sample 1 has label 7, outside the data set's 3 classes", error.Message);
@@ -491,6 +491,18 @@ public class TrainerTests
         Assert.Equal("cannot read sample 13", error.Message);
         Assert.All(trainer.Network.Gradients.ToArray(), g => Assert.Equal(0f, g));
         Assert.True(trainer.Train(Train).Epochs.Count == 1); // the trainer is usable afterwards
+    }
+
+    /// <summary>A data set whose label <paramref name="index"/> is out of range, as a faulty IDataset could be.</summary>
+    private sealed class MislabeledDataset(IDataset<double> inner, int index, int label) : IDataset<double>
+    {
+        public int Count => inner.Count;
+        public int InputSize => inner.InputSize;
+        public int TargetSize => inner.TargetSize;
+        public int Classes => inner.Classes;
+        public void GetInput(int i, Span<double> input) => inner.GetInput(i, input);
+        public void GetTarget(int i, Span<double> target) => inner.GetTarget(i, target);
+        public int Label(int i) => i == index ? label : inner.Label(i);
     }
 
     private sealed class ThrowingDataset(IDataset<float> inner, int failAt) : IDataset<float>

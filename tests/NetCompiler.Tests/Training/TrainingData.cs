@@ -4,41 +4,6 @@ using NetCompiler.Training;
 
 namespace NetCompiler.Tests.Training;
 
-/// <summary>An in-memory data set: rows of inputs and targets and optional labels (Classes 0 when there are none).</summary>
-public sealed class ArrayDataset<T> : IDataset<T> where T : unmanaged, IFloatingPointIeee754<T>
-{
-    private readonly T[][] _inputs, _targets;
-    private readonly int[]? _labels;
-
-    public ArrayDataset(T[][] inputs, T[][] targets, int[]? labels, int classes)
-    {
-        _inputs = inputs;
-        _targets = targets;
-        _labels = labels;
-        Classes = classes;
-    }
-
-    /// <summary>Labeled samples with one-hot targets.</summary>
-    public static ArrayDataset<T> Labeled(T[][] inputs, int[] labels, int classes)
-    {
-        var targets = new T[inputs.Length][];
-        for (int i = 0; i < inputs.Length; i++)
-        {
-            targets[i] = new T[classes];
-            targets[i][labels[i]] = T.One;
-        }
-        return new ArrayDataset<T>(inputs, targets, labels, classes);
-    }
-
-    public int Count => _inputs.Length;
-    public int InputSize => _inputs.Length > 0 ? _inputs[0].Length : 0;
-    public int TargetSize => _targets.Length > 0 ? _targets[0].Length : 0;
-    public int Classes { get; }
-    public void GetInput(int index, Span<T> input) => _inputs[index].CopyTo(input);
-    public void GetTarget(int index, Span<T> target) => _targets[index].CopyTo(target);
-    public int Label(int index) => _labels is null ? -1 : _labels[index];
-}
-
 /// <summary>A data set with every size set by hand, for validation messages.</summary>
 public sealed class ShapeOnlyDataset<T>(int count, int inputSize, int targetSize, int classes) : IDataset<T>
     where T : unmanaged, IFloatingPointIeee754<T>
