@@ -1,5 +1,7 @@
 // Generated against interpreted code on the same weights and inputs, in one BenchmarkDotNet run.
 //   dotnet run -c Release --project bench/NetCompiler.Benchmarks -- --filter '*'
+// PyTorch (one thread) on the same weights: --torch [DIR] exports them and runs bench/torch_bench.py (TorchExport.cs).
+// Finite differences against backprop for growing N: --filter '*GradientCost*' --job short (GradientCost.cs).
 // The full suite (ONNX Runtime, libtorch, batched paths) is a later issue; this is the per-sample baseline,
 // with LeNet-5 for the convolutional path.
 using System;
@@ -20,6 +22,10 @@ public partial class Small { }
 /// <summary>784-128-10, MLP-S.</summary>
 [Network, Input(784), Dense(128, Activation.ReLU), Dense(10, Activation.Softmax), Loss(LossFunction.CrossEntropy)]
 public partial class MlpS { }
+
+/// <summary>784-256-128-10, MLP-M.</summary>
+[Network, Input(784), Dense(256, Activation.ReLU), Dense(128, Activation.ReLU), Dense(10, Activation.Softmax), Loss(LossFunction.CrossEntropy)]
+public partial class MlpM { }
 
 /// <summary>LeNet-5 on 28×28 inputs: C1 6@5×5 pad 2, trainable S2, C3 16@5×5 with LeCun's table, trainable S4, C5 120, F6 84, 10.</summary>
 [Network]
@@ -81,5 +87,15 @@ public class PerSample
 
 public static class Program
 {
-    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    public static int Main(string[] args)
+    {
+        // Modes of this program besides BenchmarkDotNet's own arguments (TorchExport.cs):
+        //   --export-weights DIR      writes each network's weights and reference outputs for bench/torch_bench.py
+        //   --torch [DIR] [-- ARGS]   the same, then runs the script on them (ARGS go to the script, e.g. --quick)
+        if (args.Length > 0 && (args[0] == "--export-weights" || args[0] == "--torch"))
+            return TorchExport.Run(args);
+        var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        GradientCost.PrintGrowth(summaries);
+        return 0;
+    }
 }
