@@ -47,7 +47,7 @@ public partial class LeNet5 { }
 [MemoryDiagnoser]
 public class PerSample
 {
-    [Params("2-8-1", "8-8-8", "784-128-10", "LeNet-5")]
+    [Params("2-8-1", "8-8-8", "784-128-10", "784-256-128-10", "LeNet-5")]
     public string Network { get; set; } = "";
 
     private INetwork<float> _generated = null!, _interpreted = null!;
@@ -56,7 +56,7 @@ public class PerSample
     [GlobalSetup]
     public void Setup()
     {
-        _generated = Network switch { "2-8-1" => new Tiny(), "8-8-8" => new Small(), "784-128-10" => new MlpS(), _ => new LeNet5() };
+        _generated = Network switch { "2-8-1" => new Tiny(), "8-8-8" => new Small(), "784-128-10" => new MlpS(), "784-256-128-10" => new MlpM(), _ => new LeNet5() };
         _interpreted = new InterpretedNetwork<float>(_generated.Topology);
         _generated.Parameters.CopyTo(_interpreted.Parameters);
         var random = new Random(1);
