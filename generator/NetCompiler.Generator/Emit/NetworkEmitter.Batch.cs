@@ -46,7 +46,7 @@ internal sealed partial class NetworkEmitter
         w.Line("/// Forward over <paramref name=\"batch\"/> samples: <paramref name=\"inputs\"/> is [batch, InputSize] row-major and");
         w.Line("/// <paramref name=\"outputs\"/> receives [batch, OutputSize]; the same results as Forward on each row. " +
                (blocked ? "Runs in chunks of MaxBatch samples through blocked kernels; allocates nothing." : "A loop over Forward (the graph path is not yet blocked); allocates nothing."));
-        w.Line("/// Activities and the per-sample state are not changed.");
+        w.Line(blocked ? "/// Activities and the per-sample state are not changed." : "/// Activities afterwards are those of the last sample.");
         w.Line("/// </summary>");
         w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">batch is negative.</exception>");
         w.Line("/// <exception cref=\"global::System.ArgumentException\">inputs is not batch × " + _topology.InputSize + " long or outputs not batch × " + _topology.OutputSize + ".</exception>");
@@ -82,7 +82,7 @@ internal sealed partial class NetworkEmitter
         w.Line("/// Forward and backward over <paramref name=\"batch\"/> samples ([batch, InputSize] inputs, [batch, OutputSize] targets),");
         w.Line("/// adding the summed ∂L/∂θ to Gradients (+=) as batch Forward/Backward pairs would; returns the summed loss.");
         w.Line("/// For a mean step, follow with Update(learningRate / batch). " + (blocked ? "Blocked kernels, in chunks of MaxBatch samples." : "A loop over the per-sample path (not yet blocked)."));
-        w.Line("/// Activities, Sensitivities and the per-sample state are not changed.");
+        w.Line(blocked ? "/// Activities, Sensitivities and the per-sample state are not changed." : "/// Activities and Sensitivities afterwards are those of the last sample.");
         w.Line("/// </summary>");
         w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">batch is negative.</exception>");
         w.Line("/// <exception cref=\"global::System.ArgumentException\">inputs is not batch × " + _topology.InputSize + " long or targets not batch × " + _topology.OutputSize + ".</exception>");
