@@ -48,6 +48,21 @@ public partial class LeNet5 { }
 [Loss(LossFunction.CrossEntropy)]
 public partial class IssueExample { }
 
+/// <summary>The generated batched entry points, which INetwork&lt;T&gt; does not carry.</summary>
+public interface IBatched<T>
+{
+    void ForwardBatch(ReadOnlySpan<T> inputs, Span<T> outputs, int batch);
+    T BackwardBatch(ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets, int batch);
+    T TrainStepBatch(ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets, int batch, T learningRate);
+}
+
+public partial class Mlp784 : IBatched<float> { }
+public partial class Mlp784Double : IBatched<double> { }
+public partial class UnrolledStack : IBatched<float> { }
+public partial class Narrow : IBatched<float> { }
+public partial class LeNet5 : IBatched<float> { }
+public partial class IssueExample : IBatched<float> { }
+
 public static class Program
 {
     public static int Main()
@@ -58,6 +73,12 @@ public static class Program
         Exercise(new Narrow(), 0.01f);
         Exercise(new LeNet5(), 0.01f);
         Exercise(new IssueExample(), 0.01f);
+        ExerciseBatch(new Mlp784(), 0.01f);
+        ExerciseBatch(new Mlp784Double(), 0.01);
+        ExerciseBatch(new UnrolledStack(), 0.01f);
+        ExerciseBatch(new Narrow(), 0.01f);
+        ExerciseBatch(new LeNet5(), 0.01f);
+        ExerciseBatch(new IssueExample(), 0.01f);
         Console.WriteLine("exercised every generated method");
         return 0;
     }
@@ -72,5 +93,18 @@ public static class Program
         network.Backward(target);
         network.Update(eta);
         network.TrainStep(input, target, eta);
+    }
+
+    /// <summary>The batched entry points with a batch that fills a chunk and leaves a remainder (both kernels of each tile loop).</summary>
+    private static void ExerciseBatch<TNet, T>(TNet network, T eta) where TNet : INetwork<T>, IBatched<T> where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        const int batch = 67;
+        var inputs = new T[batch * network.InputSize];
+        var outputs = new T[batch * network.OutputSize];
+        var targets = new T[batch * network.OutputSize];
+        for (int b = 0; b < batch; b++) targets[b * network.OutputSize] = T.One;
+        network.ForwardBatch(inputs, outputs, batch);
+        network.BackwardBatch(inputs, targets, batch);
+        network.TrainStepBatch(inputs, targets, batch, eta);
     }
 }

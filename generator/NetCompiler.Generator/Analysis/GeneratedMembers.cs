@@ -122,6 +122,36 @@ internal static class GeneratedMembers
             members.Add(new Member("Update", ImmutableArray.Create(t)));
             members.Add(new Member("TrainStep", ImmutableArray.Create(readOnlySpan, readOnlySpan, t)));
         }
+
+        // NetworkEmitter.Batch.cs: the batched entry points on both paths; the blocked kernels and their buffers on a chain.
+        members.Add(new Member("ForwardBatch", ImmutableArray.Create(readOnlySpan, span, "int")));
+        members.Add(new Member("ThrowBatchLength", ImmutableArray.Create("string", "int", "int", "int")));
+        if (trainable)
+        {
+            members.Add(new Member("BackwardBatch", ImmutableArray.Create(readOnlySpan, readOnlySpan, "int")));
+            members.Add(new Member("TrainStepBatch", ImmutableArray.Create(readOnlySpan, readOnlySpan, "int", t)));
+        }
+        if (!graph)
+        {
+            members.Add(new Member("MaxBatch"));
+            members.Add(new Member("_batchX0"));
+            members.Add(new Member("ForwardBatchCore", ImmutableArray.Create(readOnlySpan, "int")));
+            foreach (LayerShape layer in layers)
+            {
+                string l = Number(layer.Number);
+                members.Add(new Member("_batchX" + l));
+                members.Add(new Member("ForwardBatchLayer" + l, ImmutableArray.Create("int")));
+                if (!trainable) continue;
+                members.Add(new Member("_batchS" + l));
+                members.Add(new Member("BackwardBatchLayer" + l, ImmutableArray.Create("int")));
+            }
+            if (trainable) members.Add(new Member("BackwardBatchOutput", ImmutableArray.Create(readOnlySpan, "int")));
+            if (output.Activation == Activation.Softmax)
+            {
+                members.Add(new Member("_batchU" + Number(output.Number)));
+                members.Add(new Member("_batchLogPartition"));
+            }
+        }
         return members;
     }
 

@@ -39,6 +39,8 @@ internal sealed partial class NetworkEmitter
             WriteUpdate(w);
             WriteTrainStep(w);
         }
+        WriteBatchEntryPoints(w, blocked: false);
+        WriteBatchHelpers(w);
         foreach (int l in _topology.ExecutionOrder)
         {
             LayerShape layer = _layers[l - 1];

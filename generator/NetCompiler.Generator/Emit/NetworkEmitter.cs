@@ -77,6 +77,7 @@ internal sealed partial class NetworkEmitter
     private void WriteChainClass(SourceWriter w)
     {
         WriteConstantsAndBuffers(w);
+        WriteBatchBuffers(w);
         WriteProperties(w);
         WriteForward(w);
         if (Trainable)
@@ -85,6 +86,7 @@ internal sealed partial class NetworkEmitter
             WriteUpdate(w);
             WriteTrainStep(w);
         }
+        WriteBatchChain(w);
         WriteHelpers(w);
     }
 

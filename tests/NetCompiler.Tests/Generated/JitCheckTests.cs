@@ -18,7 +18,9 @@ namespace NetCompiler.Tests.Generated;
 public class JitCheckTests(ITestOutputHelper output)
 {
     private static readonly string[] Networks = { "Mlp784", "Mlp784Double", "UnrolledStack", "Narrow", "LeNet5", "IssueExample" };
-    private static readonly string[] Methods = { "ForwardCore", "Forward", "Backward", "Update", "TrainStep" };
+    private static readonly string[] Methods = { "ForwardCore", "Forward", "Backward", "Update", "TrainStep", "ForwardBatch", "BackwardBatch", "TrainStepBatch" };
+    /// <summary>The dense chains and their layer counts: each layer has its own ForwardBatchLayer{l} and BackwardBatchLayer{l}.</summary>
+    private static readonly (string Network, int Layers)[] Chains = { ("Mlp784", 2), ("Mlp784Double", 2), ("UnrolledStack", 12), ("Narrow", 4) };
     /// <summary>The graph networks and their layer counts: each layer has its own ForwardLayer{l} and BackwardLayer{l}.</summary>
     private static readonly (string Network, int Layers)[] Graphs = { ("LeNet5", 7), ("IssueExample", 8) };
 
@@ -54,6 +56,13 @@ public class JitCheckTests(ITestOutputHelper output)
                 for (int l = 1; l <= layers; l++)
                     foreach (string method in new[] { "ForwardLayer" + l, "BackwardLayer" + l })
                         Assert.True(lines.Any(line => line.Contains("." + network + ":" + method + "(")), $"{network}.{method} does not appear in the JIT summary");
+            foreach ((string network, int layers) in Chains)
+            {
+                var methods = new List<string>(); // ForwardBatchCore and BackwardBatchOutput may be inlined
+                for (int l = 1; l <= layers; l++) methods.AddRange(new[] { "ForwardBatchLayer" + l, "BackwardBatchLayer" + l });
+                foreach (string method in methods)
+                    Assert.True(lines.Any(line => line.Contains("." + network + ":" + method + "(")), $"{network}.{method} does not appear in the JIT summary");
+            }
             List<string> notOptimised = lines.Where(l => !l.Contains("[FullOpts")).ToList();
             Assert.True(notOptimised.Count == 0, "Compiled without full optimisation:\n" + string.Join("\n", notOptimised));
         }
