@@ -6,8 +6,9 @@
 //
 // Classes (each one table):
 //   ForwardBatch1       batch-1 Forward latency, every network × generated / interpreted / naive / ONNX Runtime
-//   TrainStepPerSample  per-sample TrainStep (forward + backward + SGD) on the dense networks, generated / interpreted / naive
-//   TrainStepLeNet5     per-sample TrainStep on LeNet-5, generated / interpreted (the naive engine has no conv backward)
+//   TrainStepPerSample  per-sample TrainStep (forward + backward + SGD) on the dense networks, generated / interpreted / naive;
+//                       also Forward + Backward (one minibatch sample, no update), generated / interpreted
+//   TrainStepLeNet5     the same on LeNet-5, generated / interpreted (the naive engine has no conv backward)
 //   InferenceBatch64    batch-64 inference: ONNX Runtime on a [64, features] input against the generated per-sample
 //                       Forward called 64 times (a placeholder until the batched generated entry point exists)
 //
@@ -246,6 +247,10 @@ public class TrainStepPerSample
     [Benchmark(Baseline = true)] public float GeneratedTrainStep() => _e.Generated.TrainStep(_e.Input, _e.Target, Engines.LearningRate);
     [Benchmark] public float InterpretedTrainStep() => _e.Interpreted.TrainStep(_e.Input, _e.Target, Engines.LearningRate);
     [Benchmark] public float NaiveTrainStep() => _e.NaiveMlp!.TrainStep(_e.Input, _e.Target, Engines.LearningRate, _e.Output);
+
+    // Forward + Backward: a minibatch sample (Update runs once per batch).
+    [Benchmark] public float GeneratedForwardBackward() { _e.Generated.Forward(_e.Input, _e.Output); return _e.Generated.Backward(_e.Target); }
+    [Benchmark] public float InterpretedForwardBackward() { _e.Interpreted.Forward(_e.Input, _e.Output); return _e.Interpreted.Backward(_e.Target); }
 }
 
 /// <summary>Per-sample TrainStep on LeNet-5 (the naive engine does not train convolutions).</summary>
@@ -259,6 +264,8 @@ public class TrainStepLeNet5
 
     [Benchmark(Baseline = true)] public float GeneratedTrainStep() => _e.Generated.TrainStep(_e.Input, _e.Target, Engines.LearningRate);
     [Benchmark] public float InterpretedTrainStep() => _e.Interpreted.TrainStep(_e.Input, _e.Target, Engines.LearningRate);
+    [Benchmark] public float GeneratedForwardBackward() { _e.Generated.Forward(_e.Input, _e.Output); return _e.Generated.Backward(_e.Target); }
+    [Benchmark] public float InterpretedForwardBackward() { _e.Interpreted.Forward(_e.Input, _e.Output); return _e.Interpreted.Backward(_e.Target); }
 }
 
 /// <summary>
