@@ -12,7 +12,7 @@
 //   InferenceBatch64    batch-64 inference: ONNX Runtime on a [64, features] input against the generated per-sample
 //                       Forward called 64 times (a placeholder until the batched generated entry point exists)
 //
-// Quick mode (each table a few minutes on 2 cores; all four together stay under 10 minutes):
+// Quick mode (short job; on the shared 2-core machine: Forward table 3.5 min, everything with --join 8.2 min wall):
 //   dotnet run -c Release --project bench/NetCompiler.Benchmarks -- --filter '*ForwardBatch1*' --job short
 //   dotnet run -c Release --project bench/NetCompiler.Benchmarks -- --filter '*TrainStep*' --job short
 //   dotnet run -c Release --project bench/NetCompiler.Benchmarks -- --filter '*InferenceBatch64*' --job short
