@@ -1,10 +1,32 @@
-// Generated against interpreted code on the same weights and inputs, in one BenchmarkDotNet run.
+// The engines side by side on the same weights and inputs, in BenchmarkDotNet classes (MemoryDiagnoser):
+//   generated (the baseline), InterpretedNetwork<float>, a naive scalar C# implementation (Naive.cs) and ONNX Runtime
+//   1.31.1 with one intra-op thread (the model written in setup from the same weights: OnnxModel.cs says how).
+// Every engine's outputs are compared with the generated network's once in setup (and, for training, the outputs after
+// one train step), so a wrong engine cannot look fast.
+//
+// Classes (each one table):
+//   ForwardBatch1       batch-1 Forward latency, every network × generated / interpreted / naive / ONNX Runtime
+//   TrainStepPerSample  per-sample TrainStep (forward + backward + SGD) on the dense networks, generated / interpreted / naive;
+//                       also Forward + Backward (one minibatch sample, no update), generated / interpreted
+//   TrainStepLeNet5     the same on LeNet-5, generated / interpreted (the naive engine has no conv backward)
+//   InferenceBatch64    batch-64 inference: ONNX Runtime on a [64, features] input against the generated ForwardBatch
+//                       and 64 per-sample generated Forward calls
+//   TrainBatch64        one minibatch-64 training step: generated TrainStepBatch against 64 Forward/Backward + Update
+//
+// Quick mode (short job; on the shared 2-core machine: Forward table 3.5 min, everything with --join 8.2 min wall):
+//   dotnet run -c Release --project bench/NetCompiler.Benchmarks -- --filter '*ForwardBatch1*' --job short
+//   dotnet run -c Release --project bench/NetCompiler.Benchmarks -- --filter '*TrainStep*' --job short
+//   dotnet run -c Release --project bench/NetCompiler.Benchmarks -- --filter '*InferenceBatch64*' --job short
+//   (or all at once: --filter '*' --job short)
+// Full mode (BenchmarkDotNet's default job: until the error is small; tens of minutes):
 //   dotnet run -c Release --project bench/NetCompiler.Benchmarks -- --filter '*'
 // PyTorch (one thread) on the same weights: --torch [DIR] exports them and runs bench/torch_bench.py (TorchExport.cs).
 // Finite differences against backprop for growing N: --filter '*GradientCost*' --job short (GradientCost.cs).
-// The full suite (ONNX Runtime, libtorch, batched paths) is a later issue; this is the per-sample baseline,
-// with LeNet-5 for the convolutional path.
+// Smoke test (one call of each benchmark, setup checks included; about a minute):
+//   dotnet run -c Release --project bench/NetCompiler.Benchmarks -- --filter '*' --job dry
 using System;
+using System.Collections.Generic;
+using Microsoft.ML.OnnxRuntime;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Running;
 using NetCompiler;
@@ -44,45 +66,361 @@ public partial class MlpM { }
 [Loss(LossFunction.CrossEntropy)]
 public partial class LeNet5 { }
 
-[MemoryDiagnoser]
-public class PerSample
+
+/// <summary>One network with every engine on the same weights, checked against each other on construction.</summary>
+public sealed class Engines : IDisposable
 {
-    [Params("2-8-1", "8-8-8", "784-128-10", "784-256-128-10", "LeNet-5")]
+    public const string Tiny = "2-8-1", Small = "8-8-8", MlpS = "784-128-10", MlpM = "784-256-128-10", LeNet5 = "LeNet-5";
+    public const float LearningRate = 1e-6f; // small, so that repeated steps on one sample barely move the weights
+
+    public readonly INetwork<float> Generated, Interpreted;
+    public readonly NaiveMlp? NaiveMlp;       // dense networks
+    public readonly NaiveLeNet5? NaiveLeNet5; // LeNet-5
+    public readonly InferenceSession Onnx;
+    public readonly float[] Input, Target, Output;
+    private readonly float[] _theta;          // the weights as built, for fresh copies
+
+    public Engines(string network)
+    {
+        Generated = Create(network);
+        Generated.InitializeParameters(1);
+        var random = new Random(1);
+        Span<float> theta = Generated.Parameters;
+        // Nonzero biases too, so that a bias an engine drops shows up in the comparison.
+        for (int i = 0; i < theta.Length; i++) theta[i] += 0.05f * ((float)random.NextDouble() - 0.5f);
+        _theta = theta.ToArray();
+        Interpreted = new InterpretedNetwork<float>(Generated.Topology);
+        _theta.CopyTo(Interpreted.Parameters);
+        if (network == LeNet5) NaiveLeNet5 = new NaiveLeNet5(Generated.Topology, _theta);
+        else NaiveMlp = new NaiveMlp(Generated.Topology, _theta);
+
+        // ONNX Runtime: one thread, sequential, full graph optimization.
+        using (var options = new SessionOptions
+        {
+            IntraOpNumThreads = 1,
+            InterOpNumThreads = 1,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+        })
+            Onnx = new InferenceSession(OnnxModel.Build(Generated.Topology, _theta), options);
+
+        Input = new float[Generated.InputSize];
+        for (int i = 0; i < Input.Length; i++) Input[i] = (float)random.NextDouble();
+        Target = new float[Generated.OutputSize];
+        Target[0] = 1;
+        Output = new float[Generated.OutputSize];
+        Check(network);
+    }
+
+    public static INetwork<float> Create(string network) => network switch
+    {
+        Tiny => new Tiny(),
+        Small => new Small(),
+        MlpS => new MlpS(),
+        MlpM => new MlpM(),
+        LeNet5 => new LeNet5(),
+        _ => throw new ArgumentException($"unknown network {network}"),
+    };
+
+    /// <summary>The ONNX model's input shape for <paramref name="batch"/> samples: [batch, features] or [batch, C, H, W].</summary>
+    public long[] OnnxInputShape(int batch)
+    {
+        var shape = new List<long> { batch };
+        foreach (int d in Generated.Topology.InputShape.ToArray()) shape.Add(d);
+        return shape.ToArray();
+    }
+
+    public void NaiveForward(ReadOnlySpan<float> input, Span<float> output)
+    {
+        if (NaiveMlp is not null) NaiveMlp.Forward(input, output);
+        else NaiveLeNet5!.Forward(input, output);
+    }
+
+    /// <summary>ONNX Runtime on <paramref name="batch"/> samples, the simple way (allocating): for the setup checks.</summary>
+    public float[] OnnxRun(float[] inputs, int batch)
+    {
+        using var input = OrtValue.CreateTensorValueFromMemory(inputs, OnnxInputShape(batch));
+        using var runOptions = new RunOptions();
+        using var results = Onnx.Run(runOptions, new[] { OnnxModel.InputName }, new[] { input }, new[] { OnnxModel.OutputName });
+        return results[0].GetTensorDataAsSpan<float>().ToArray();
+    }
+
+    private void Check(string network)
+    {
+        var expected = new float[Output.Length];
+        Generated.Forward(Input, expected);
+        var other = new float[Output.Length];
+        Interpreted.Forward(Input, other);
+        Compare(network, "interpreted Forward", expected, other);
+        NaiveForward(Input, other);
+        Compare(network, "naive Forward", expected, other);
+        Compare(network, "ONNX Runtime", expected, OnnxRun(Input, 1));
+
+        // Train step: one step with a visible learning rate on fresh copies, then compare the losses and the outputs.
+        const float rate = 0.05f;
+        INetwork<float> generated = Create(network), interpreted = new InterpretedNetwork<float>(Generated.Topology);
+        _theta.CopyTo(generated.Parameters);
+        _theta.CopyTo(interpreted.Parameters);
+        float loss = generated.TrainStep(Input, Target, rate);
+        generated.Forward(Input, expected);
+        Compare(network, "interpreted TrainStep loss", new[] { loss }, new[] { interpreted.TrainStep(Input, Target, rate) });
+        interpreted.Forward(Input, other);
+        Compare(network, "interpreted TrainStep", expected, other);
+        if (NaiveMlp is not null)
+        {
+            var naive = new NaiveMlp(Generated.Topology, _theta);
+            Compare(network, "naive TrainStep loss", new[] { loss }, new[] { naive.TrainStep(Input, Target, rate, other) });
+            naive.Forward(Input, other);
+            Compare(network, "naive TrainStep", expected, other);
+        }
+    }
+
+    /// <summary>Throws when <paramref name="actual"/> differs from <paramref name="expected"/> by more than 1e-4 relative (absolute below 1).</summary>
+    public static void Compare(string network, string what, ReadOnlySpan<float> expected, ReadOnlySpan<float> actual)
+    {
+        if (actual.Length != expected.Length)
+            throw new InvalidOperationException($"{network}: {what} gives {actual.Length} values, the generated network {expected.Length}");
+        for (int i = 0; i < expected.Length; i++)
+            if (!(Math.Abs(actual[i] - expected[i]) <= 1e-4f * Math.Max(1f, Math.Abs(expected[i]))))
+                throw new InvalidOperationException($"{network}: {what} disagrees with the generated network at output {i}: {expected[i]} vs {actual[i]}");
+    }
+
+    public void Dispose() => Onnx.Dispose();
+}
+
+/// <summary>Batch-1 Forward latency: every network, every engine.</summary>
+[MemoryDiagnoser]
+public class ForwardBatch1
+{
+    [Params(Engines.Tiny, Engines.Small, Engines.MlpS, Engines.MlpM, Engines.LeNet5)]
     public string Network { get; set; } = "";
 
-    private INetwork<float> _generated = null!, _interpreted = null!;
-    private float[] _input = null!, _target = null!, _output = null!;
+    private Engines _e = null!;
+    private OrtValue _onnxInput = null!, _onnxOutput = null!;
+    private OrtIoBinding _binding = null!;
+    private RunOptions _runOptions = null!;
 
     [GlobalSetup]
     public void Setup()
     {
-        _generated = Network switch { "2-8-1" => new Tiny(), "8-8-8" => new Small(), "784-128-10" => new MlpS(), "784-256-128-10" => new MlpM(), _ => new LeNet5() };
-        _interpreted = new InterpretedNetwork<float>(_generated.Topology);
-        _generated.Parameters.CopyTo(_interpreted.Parameters);
-        var random = new Random(1);
-        _input = new float[_generated.InputSize];
-        for (int i = 0; i < _input.Length; i++) _input[i] = (float)random.NextDouble();
-        _target = new float[_generated.OutputSize];
-        _target[0] = 1;
-        _output = new float[_generated.OutputSize];
-        // The same outputs from both engines, so a wrong engine cannot look fast.
-        var other = new float[_output.Length];
-        _generated.Forward(_input, _output);
-        _interpreted.Forward(_input, other);
-        for (int i = 0; i < other.Length; i++)
-            if (Math.Abs(other[i] - _output[i]) > 1e-4f * Math.Max(1f, Math.Abs(other[i])))
-                throw new InvalidOperationException($"engines disagree at output {i}: {_output[i]} vs {other[i]}");
+        _e = new Engines(Network);
+        // Preallocated OrtValues over the same arrays the other engines use, bound once: a call is one RunWithBinding.
+        _onnxInput = OrtValue.CreateTensorValueFromMemory(_e.Input, _e.OnnxInputShape(1));
+        _onnxOutput = OrtValue.CreateTensorValueFromMemory(_e.Output, new long[] { 1, _e.Output.Length });
+        _binding = _e.Onnx.CreateIoBinding();
+        _binding.BindInput(OnnxModel.InputName, _onnxInput);
+        _binding.BindOutput(OnnxModel.OutputName, _onnxOutput);
+        _runOptions = new RunOptions();
+        // The bound run writes where the others do, and agrees with them.
+        var expected = new float[_e.Output.Length];
+        _e.Generated.Forward(_e.Input, expected);
+        Array.Clear(_e.Output);
+        OnnxRuntimeForward();
+        Engines.Compare(Network, "ONNX Runtime (IOBinding)", expected, _e.Output);
     }
 
-    [Benchmark(Baseline = true)] public void GeneratedForward() => _generated.Forward(_input, _output);
-    [Benchmark] public void InterpretedForward() => _interpreted.Forward(_input, _output);
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _binding.Dispose();
+        _runOptions.Dispose();
+        _onnxInput.Dispose();
+        _onnxOutput.Dispose();
+        _e.Dispose();
+    }
+
+    [Benchmark(Baseline = true)] public void GeneratedForward() => _e.Generated.Forward(_e.Input, _e.Output);
+    [Benchmark] public void InterpretedForward() => _e.Interpreted.Forward(_e.Input, _e.Output);
+    [Benchmark] public void NaiveForward() => _e.NaiveForward(_e.Input, _e.Output);
+    [Benchmark] public void OnnxRuntimeForward() => _e.Onnx.RunWithBinding(_runOptions, _binding);
+}
+
+/// <summary>Per-sample TrainStep (forward + backward + SGD update) on the dense networks.</summary>
+[MemoryDiagnoser]
+public class TrainStepPerSample
+{
+    [Params(Engines.Tiny, Engines.Small, Engines.MlpS, Engines.MlpM)]
+    public string Network { get; set; } = "";
+
+    private Engines _e = null!;
+
+    [GlobalSetup] public void Setup() => _e = new Engines(Network);
+    [GlobalCleanup] public void Cleanup() => _e.Dispose();
+
+    [Benchmark(Baseline = true)] public float GeneratedTrainStep() => _e.Generated.TrainStep(_e.Input, _e.Target, Engines.LearningRate);
+    [Benchmark] public float InterpretedTrainStep() => _e.Interpreted.TrainStep(_e.Input, _e.Target, Engines.LearningRate);
+    [Benchmark] public float NaiveTrainStep() => _e.NaiveMlp!.TrainStep(_e.Input, _e.Target, Engines.LearningRate, _e.Output);
 
     // Forward + Backward: a minibatch sample (Update runs once per batch).
-    [Benchmark] public float GeneratedForwardBackward() { _generated.Forward(_input, _output); return _generated.Backward(_target); }
-    [Benchmark] public float InterpretedForwardBackward() { _interpreted.Forward(_input, _output); return _interpreted.Backward(_target); }
+    [Benchmark] public float GeneratedForwardBackward() { _e.Generated.Forward(_e.Input, _e.Output); return _e.Generated.Backward(_e.Target); }
+    [Benchmark] public float InterpretedForwardBackward() { _e.Interpreted.Forward(_e.Input, _e.Output); return _e.Interpreted.Backward(_e.Target); }
+}
 
-    [Benchmark] public float GeneratedTrainStep() => _generated.TrainStep(_input, _target, 1e-6f);
-    [Benchmark] public float InterpretedTrainStep() => _interpreted.TrainStep(_input, _target, 1e-6f);
+/// <summary>Per-sample TrainStep on LeNet-5 (the naive engine does not train convolutions).</summary>
+[MemoryDiagnoser]
+public class TrainStepLeNet5
+{
+    private Engines _e = null!;
+
+    [GlobalSetup] public void Setup() => _e = new Engines(Engines.LeNet5);
+    [GlobalCleanup] public void Cleanup() => _e.Dispose();
+
+    [Benchmark(Baseline = true)] public float GeneratedTrainStep() => _e.Generated.TrainStep(_e.Input, _e.Target, Engines.LearningRate);
+    [Benchmark] public float InterpretedTrainStep() => _e.Interpreted.TrainStep(_e.Input, _e.Target, Engines.LearningRate);
+    [Benchmark] public float GeneratedForwardBackward() { _e.Generated.Forward(_e.Input, _e.Output); return _e.Generated.Backward(_e.Target); }
+    [Benchmark] public float InterpretedForwardBackward() { _e.Interpreted.Forward(_e.Input, _e.Output); return _e.Interpreted.Backward(_e.Target); }
+}
+
+/// <summary>The generated networks' batched entry points (members of each class, not of INetwork&lt;T&gt;).</summary>
+public static class Batched
+{
+    public static void Forward(INetwork<float> network, ReadOnlySpan<float> inputs, Span<float> outputs, int batch)
+    {
+        switch (network)
+        {
+            case Tiny n: n.ForwardBatch(inputs, outputs, batch); break;
+            case Small n: n.ForwardBatch(inputs, outputs, batch); break;
+            case MlpS n: n.ForwardBatch(inputs, outputs, batch); break;
+            case MlpM n: n.ForwardBatch(inputs, outputs, batch); break;
+            case LeNet5 n: n.ForwardBatch(inputs, outputs, batch); break;
+            default: throw new ArgumentException("not a generated benchmark network", nameof(network));
+        }
+    }
+
+    public static float TrainStep(INetwork<float> network, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batch, float learningRate) => network switch
+    {
+        Tiny n => n.TrainStepBatch(inputs, targets, batch, learningRate),
+        Small n => n.TrainStepBatch(inputs, targets, batch, learningRate),
+        MlpS n => n.TrainStepBatch(inputs, targets, batch, learningRate),
+        MlpM n => n.TrainStepBatch(inputs, targets, batch, learningRate),
+        LeNet5 n => n.TrainStepBatch(inputs, targets, batch, learningRate),
+        _ => throw new ArgumentException("not a generated benchmark network", nameof(network)),
+    };
+}
+
+/// <summary>
+/// Batch-64 inference throughput: ONNX Runtime on one [64, features] input against the generated ForwardBatch (blocked
+/// kernels for dense chains; a loop over the per-sample path for LeNet-5 so far) and 64 per-sample Forward calls.
+/// </summary>
+[MemoryDiagnoser]
+public class InferenceBatch64
+{
+    public const int Batch = 64;
+
+    [Params(Engines.Tiny, Engines.Small, Engines.MlpS, Engines.MlpM, Engines.LeNet5)]
+    public string Network { get; set; } = "";
+
+    private Engines _e = null!;
+    private float[] _inputs = null!, _outputs = null!;
+    private int _in, _out;
+    private OrtValue _onnxInput = null!, _onnxOutput = null!;
+    private OrtIoBinding _binding = null!;
+    private RunOptions _runOptions = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _e = new Engines(Network);
+        _in = _e.Input.Length;
+        _out = _e.Output.Length;
+        var random = new Random(2);
+        _inputs = new float[Batch * _in];
+        for (int i = 0; i < _inputs.Length; i++) _inputs[i] = (float)random.NextDouble();
+        _outputs = new float[Batch * _out];
+        _onnxInput = OrtValue.CreateTensorValueFromMemory(_inputs, _e.OnnxInputShape(Batch));
+        _onnxOutput = OrtValue.CreateTensorValueFromMemory(_outputs, new long[] { Batch, _out });
+        _binding = _e.Onnx.CreateIoBinding();
+        _binding.BindInput(OnnxModel.InputName, _onnxInput);
+        _binding.BindOutput(OnnxModel.OutputName, _onnxOutput);
+        _runOptions = new RunOptions();
+        // Every sample of the batch agrees.
+        OnnxRuntimeBatch64();
+        var onnx = (float[])_outputs.Clone();
+        GeneratedForward64PerSample();
+        var perSample = (float[])_outputs.Clone();
+        Engines.Compare(Network, "ONNX Runtime batch 64", perSample, onnx);
+        GeneratedForwardBatch64();
+        Engines.Compare(Network, "generated ForwardBatch", perSample, _outputs);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _binding.Dispose();
+        _runOptions.Dispose();
+        _onnxInput.Dispose();
+        _onnxOutput.Dispose();
+        _e.Dispose();
+    }
+
+    [Benchmark(Baseline = true)]
+    public void GeneratedForwardBatch64() => Batched.Forward(_e.Generated, _inputs, _outputs, Batch);
+
+    /// <summary>64 per-sample generated Forward calls.</summary>
+    [Benchmark]
+    public void GeneratedForward64PerSample()
+    {
+        for (int s = 0; s < Batch; s++)
+            _e.Generated.Forward(_inputs.AsSpan(s * _in, _in), _outputs.AsSpan(s * _out, _out));
+    }
+
+    [Benchmark] public void OnnxRuntimeBatch64() => _e.Onnx.RunWithBinding(_runOptions, _binding);
+}
+
+/// <summary>
+/// One minibatch-64 training step (forward and backward over 64 samples, summed gradient, one SGD update): the generated
+/// TrainStepBatch against 64 generated or interpreted Forward/Backward pairs and one Update. Outputs compared in setup.
+/// </summary>
+[MemoryDiagnoser]
+public class TrainBatch64
+{
+    public const int Batch = 64;
+
+    [Params(Engines.MlpS, Engines.MlpM, Engines.LeNet5)]
+    public string Network { get; set; } = "";
+
+    private Engines _e = null!;
+    private float[] _inputs = null!, _targets = null!;
+    private int _in, _out;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _e = new Engines(Network);
+        _in = _e.Input.Length;
+        _out = _e.Output.Length;
+        var random = new Random(3);
+        _inputs = new float[Batch * _in];
+        for (int i = 0; i < _inputs.Length; i++) _inputs[i] = (float)random.NextDouble();
+        _targets = new float[Batch * _out];
+        for (int s = 0; s < Batch; s++) _targets[s * _out + random.Next(_out)] = 1;
+        // The batched step and the per-sample steps give the same summed loss.
+        float batched = GeneratedTrainStepBatch64();
+        float perSample = GeneratedPerSample64();
+        if (Math.Abs(batched - perSample) > 1e-4f * Math.Abs(perSample))
+            throw new InvalidOperationException($"{Network}: batched loss {batched} but per-sample {perSample}");
+    }
+
+    [GlobalCleanup] public void Cleanup() => _e.Dispose();
+
+    [Benchmark(Baseline = true)]
+    public float GeneratedTrainStepBatch64() => Batched.TrainStep(_e.Generated, _inputs, _targets, Batch, Engines.LearningRate);
+
+    [Benchmark] public float GeneratedPerSample64() => PerSample(_e.Generated);
+
+    [Benchmark] public float InterpretedPerSample64() => PerSample(_e.Interpreted);
+
+    private float PerSample(INetwork<float> network)
+    {
+        float loss = 0;
+        for (int s = 0; s < Batch; s++)
+        {
+            network.Forward(_inputs.AsSpan(s * _in, _in), _e.Output);
+            loss += network.Backward(_targets.AsSpan(s * _out, _out));
+        }
+        network.Update(Engines.LearningRate);
+        return loss;
+    }
 }
 
 public static class Program
