@@ -394,8 +394,10 @@ public class TrainBatch64
         for (int i = 0; i < _inputs.Length; i++) _inputs[i] = (float)random.NextDouble();
         _targets = new float[Batch * _out];
         for (int s = 0; s < Batch; s++) _targets[s * _out + random.Next(_out)] = 1;
-        // The batched step and the per-sample steps give the same summed loss.
+        // The batched step and the per-sample steps give the same summed loss from the same weights.
+        float[] weights = _e.Generated.Parameters.ToArray();
         float batched = GeneratedTrainStepBatch64();
+        weights.CopyTo(_e.Generated.Parameters);
         float perSample = GeneratedPerSample64();
         if (Math.Abs(batched - perSample) > 1e-4f * Math.Abs(perSample))
             throw new InvalidOperationException($"{Network}: batched loss {batched} but per-sample {perSample}");
