@@ -35,6 +35,10 @@ except ImportError:
     sys.stderr.write("PyTorch is not installed for %s: apt-get install python3-torch\n" % sys.executable)
     sys.exit(3)
 
+# LeNet-5's PyTorch twin (samples/Shared/LeNet5.cs) is defined once, in tools/torch_lenet_check.py.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools"))
+from torch_lenet_check import LeNet5  # noqa: E402
+
 torch.set_num_threads(1)
 torch.set_num_interop_threads(1)
 
@@ -72,38 +76,6 @@ class Mlp(nn.Module):
             elif f == "relu":
                 x = torch.relu(x)
         return x
-
-
-class Subsampling(nn.Module):
-    """LeNet's trainable subsampling: x = tanh(c·average + b) per map."""
-
-    def __init__(self, maps):
-        super().__init__()
-        self.coefficient = nn.Parameter(torch.ones(maps))
-        self.bias = nn.Parameter(torch.zeros(maps))
-
-    def forward(self, x):
-        return torch.tanh(self.coefficient.view(1, -1, 1, 1) * F.avg_pool2d(x, 2) + self.bias.view(1, -1, 1, 1))
-
-
-class LeNet5(nn.Module):
-    """As tools/torch_lenet_check.py and samples/Shared/LeNet5.cs."""
-
-    def __init__(self):
-        super().__init__()
-        self.C1 = nn.Conv2d(1, 6, 5, padding=2)
-        self.S2 = Subsampling(6)
-        self.C3 = nn.Conv2d(6, 16, 5)
-        self.S4 = Subsampling(16)
-        self.C5 = nn.Conv2d(16, 120, 5)
-        self.F6 = nn.Linear(120, 84)
-        self.output = nn.Linear(84, 10)
-
-    def forward(self, x):
-        x = self.S2(torch.tanh(self.C1(x)))
-        x = self.S4(torch.tanh(self.C3(x)))
-        x = torch.tanh(self.C5(x)).flatten(1)
-        return self.output(torch.tanh(self.F6(x)))
 
 
 # label: (module factory, input shape of one sample, loss: "mse" = ½Σ(d − x)² on the activations, "ce" = softmax + cross-entropy)
