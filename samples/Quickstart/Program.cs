@@ -100,33 +100,9 @@ public static class Program
 
         var generated = new FashionMlp();
         var interpreted = new InterpretedNetwork<float>(FashionMlp.Topology);
-        double generatedRate = Train("generated  ", generated, trainX, trainY, testX, testY, epochs);
-        double interpretedRate = Train("interpreted", interpreted, trainX, trainY, testX, testY, epochs);
+        double generatedRate = SampleTraining.Train("generated  ", generated, trainX, trainY, testX, testY, Classes, epochs, batchSize: 32, learningRate: 0.01, seed: 7);
+        double interpretedRate = SampleTraining.Train("interpreted", interpreted, trainX, trainY, testX, testY, Classes, epochs, batchSize: 32, learningRate: 0.01, seed: 7);
         Console.WriteLine($"  best epoch: generated {generatedRate:N0} samples/s, interpreted {interpretedRate:N0} samples/s ({generatedRate / interpretedRate:F2}×)");
         Console.WriteLine("  (a Stopwatch over whole epochs; the benchmarks in bench/ are the careful measurement)");
-    }
-
-    private static double Train(string name, INetwork<float> network, float[][] trainX, int[] trainY, float[][] testX, int[] testY, int epochs)
-    {
-        // Trainer<T> steps with the mean gradient of each minibatch, so the rate is per sample as before (it was 0.01/B on the summed gradient).
-        var trainer = new Trainer<float>(
-            () => { network.InitializeParameters(seed: 7); return network; },
-            new SgdMomentum<float>(network.ParameterCount, learningRate: 0.01, momentum: 0.9),
-            new TrainingOptions { Epochs = epochs, BatchSize = 32, Seed = 1, Workers = 1 });
-        var progress = new Progress(epoch => Console.WriteLine(
-            $"  {name} epoch {epoch.Epoch}: loss {epoch.TrainLoss:F4}, test accuracy {epoch.Test!.Accuracy:P1}, {epoch.SamplesPerSecond:N0} samples/s"));
-        TrainingResult result = trainer.Train(ArrayDataset<float>.Labeled(trainX, trainY, Classes), ArrayDataset<float>.Labeled(testX, testY, Classes), progress);
-        double best = 0;
-        foreach (EpochResult epoch in result.Epochs) best = Math.Max(best, epoch.SamplesPerSecond);
-        return best;
-    }
-
-    /// <summary>Prints each finished epoch as it comes (synchronously, on the training thread).</summary>
-    private sealed class Progress(Action<EpochResult> epochDone) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value)
-        {
-            if (value.Phase == TrainingPhase.EpochCompleted && value.EpochResult is EpochResult epoch) epochDone(epoch);
-        }
     }
 }
