@@ -16,14 +16,10 @@ namespace NetCompiler.Benchmarks;
 
 public static class TorchExport
 {
-    /// <summary>The networks of the comparison: file stem, the label the script and the tables use, a fresh network (seed 0).</summary>
-    public static readonly (string Stem, string Label, Func<INetwork<float>> Create)[] Networks =
+    /// <summary>The networks of the comparison: file stem and the label the script and the tables use.</summary>
+    public static readonly (string Stem, string Label)[] Networks =
     {
-        ("tiny", "2-8-1", () => new Tiny()),
-        ("small", "8-8-8", () => new Small()),
-        ("mlp-s", "784-128-10", () => new MlpS()),
-        ("mlp-m", "784-256-128-10", () => new MlpM()),
-        ("lenet5", "LeNet-5", () => new LeNet5()),
+        ("tiny", Engines.Tiny), ("small", Engines.Small), ("mlp-s", Engines.MlpS), ("mlp-m", Engines.MlpM), ("lenet5", Engines.LeNet5),
     };
 
     public const string DefaultDirectory = "BenchmarkDotNet.Artifacts/torch";
@@ -50,15 +46,12 @@ public static class TorchExport
     {
         Directory.CreateDirectory(directory);
         var manifest = new List<object>();
-        foreach (var (stem, label, create) in Networks)
+        foreach (var (stem, label) in Networks)
         {
-            INetwork<float> network = create();
-            // The input and target of PerSample's setup.
-            var random = new Random(1);
-            var input = new float[network.InputSize];
-            for (int i = 0; i < input.Length; i++) input[i] = (float)random.NextDouble();
-            var target = new float[network.OutputSize];
-            target[0] = 1;
+            // The very weights, input and target the .NET tables use (Engines builds them, and checks its engines on them).
+            using var engines = new Engines(label);
+            INetwork<float> network = engines.Generated;
+            float[] input = engines.Input, target = engines.Target;
             var output = new float[network.OutputSize];
             SafeTensors.Save(Path.Combine(directory, stem + ".safetensors"), network,
                 new Dictionary<string, string> { ["network"] = label });
