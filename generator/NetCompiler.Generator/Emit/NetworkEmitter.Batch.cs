@@ -55,6 +55,8 @@ internal sealed partial class NetworkEmitter
     private const int BatchColumns = 2;
     /// <summary>The Vector512 tiles (32 registers): samples × rows in u = W·x.</summary>
     private const int WideSamples = 6, WideRows = 4;
+    /// <summary>The Vector512 u = W·x takes a larger W in blocks of rows of at most this many bytes, each meeting every sample while it is in L2.</summary>
+    private const int RowBlockBytes = 256 * 1024;
     /// <summary>The Vector512 tiles: rows × column vectors in g_W += −û·xᵀ.</summary>
     private const int WideGradientRows = 4, WideGradientColumns = 6;
     /// <summary>The Vector512 tiles: samples × column vectors in x̂ = Wᵀ·û.</summary>
@@ -268,13 +270,36 @@ internal sealed partial class NetworkEmitter
     /// <summary>u = W·x + b over the chunk by tiles of k.Samples samples × k.Rows rows, then smaller groups of samples.</summary>
     private void ForwardTiles(SourceWriter w, LayerShape layer, Width k)
     {
-        int n = layer.Inputs;
+        int n = layer.Inputs, m = layer.Outputs, mainRows = m - m % k.Rows;
+        int size = T == "float" ? 4 : 8, block = Math.Max(k.Rows, RowBlockBytes / (n * size) / k.Rows * k.Rows);
         w.Line("// Tiles of " + k.Samples + " samples × " + k.Rows + " rows: each vector of a row of W feeds " + k.Samples + " FMAs, each of x " + k.Rows + ".");
         if (n % k.Lanes > 0) w.Line(k.Type + " tailMask = " + MaskLast(k, n % k.Lanes) + ";");
-        w.Line("int b = 0;");
-        foreach (int samples in SampleGroups(k.Samples))
-            using (w.Open(samples == 1 ? "for (; b < count; b++)" : "for (; b + " + samples + " <= count; b += " + samples + ")"))
-                ForwardTileRows(w, layer, k, samples);
+        if (k.Lanes == V || block >= mainRows)
+        {
+            w.Line("int b = 0;");
+            foreach (int samples in SampleGroups(k.Samples))
+                using (w.Open(samples == 1 ? "for (; b < count; b++)" : "for (; b + " + samples + " <= count; b += " + samples + ")"))
+                    ForwardTileRows(w, layer, k, samples, "0", mainRows.ToString(System.Globalization.CultureInfo.InvariantCulture), rest: true);
+            return;
+        }
+        // W is too large to stay in L2 while every sample passes: blocks of rows do, and each block meets all samples.
+        w.Line("// Blocks of " + block + " rows of W (" + block * n * size / 1024 + " KiB, kept in L2) meet every sample in turn.");
+        using (w.Open("for (int i0 = 0; i0 < " + mainRows + "; i0 += " + block + ")"))
+        {
+            w.Line("int iEnd = global::System.Math.Min(i0 + " + block + ", " + mainRows + ");");
+            w.Line("int b = 0;");
+            foreach (int samples in SampleGroups(k.Samples))
+                using (w.Open(samples == 1 ? "for (; b < count; b++)" : "for (; b + " + samples + " <= count; b += " + samples + ")"))
+                    ForwardTileRows(w, layer, k, samples, "i0", "iEnd", rest: false);
+        }
+        if (m % k.Rows > 0)
+            using (w.Open())
+            {
+                w.Line("int b = 0;");
+                foreach (int samples in SampleGroups(k.Samples))
+                    using (w.Open(samples == 1 ? "for (; b < count; b++)" : "for (; b + " + samples + " <= count; b += " + samples + ")"))
+                        ForwardTileRows(w, layer, k, samples, null, null, rest: true);
+            }
     }
 
     /// <summary>The group sizes of samples in a tile loop: the full tile, then 4 (for a wide tile), then one at a time.</summary>
@@ -285,8 +310,11 @@ internal sealed partial class NetworkEmitter
         if (samples > 1) yield return 1;
     }
 
-    /// <summary>The rows of one group of <paramref name="samples"/> samples starting at b: tiles of k.Rows rows, then the rest.</summary>
-    private void ForwardTileRows(SourceWriter w, LayerShape layer, Width k, int samples)
+    /// <summary>
+    /// The rows of one group of <paramref name="samples"/> samples starting at b: tiles of k.Rows rows from
+    /// <paramref name="from"/> to <paramref name="to"/> (none if null), then, if <paramref name="rest"/>, the last m mod k.Rows rows.
+    /// </summary>
+    private void ForwardTileRows(SourceWriter w, LayerShape layer, Width k, int samples, string? from, string? to, bool rest)
     {
         int m = layer.Outputs, inStride = _t.Padded(layer.Inputs), outStride = _t.Padded(m);
         for (int s = 0; s < samples; s++)
@@ -295,10 +323,10 @@ internal sealed partial class NetworkEmitter
             w.Line("ref " + T + " u" + s + " = ref " + UnsafeAdd + "(ref u, (b + " + s + ") * " + outStride + ");");
         }
         int mainRows = m - m % k.Rows;
-        if (mainRows > 0)
-            using (w.Open("for (int i = 0; i < " + mainRows + "; i += " + k.Rows + ")"))
+        if (from is not null && mainRows > 0)
+            using (w.Open("for (int i = " + from + "; i < " + to + "; i += " + k.Rows + ")"))
                 ForwardTile(w, layer, k, samples, k.Rows, new Index("i", 0));
-        if (m % k.Rows > 0)
+        if (rest && m % k.Rows > 0)
             using (w.Open())
                 ForwardTile(w, layer, k, samples, m % k.Rows, mainRows);
     }
