@@ -80,7 +80,57 @@ public static class Program
         ExerciseBatch(new LeNet5(), 0.01f);
         ExerciseBatch(new IssueExample(), 0.01f);
         Console.WriteLine("exercised every generated method");
+        Console.WriteLine("Vector512.IsHardwareAccelerated " + System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated);
+        CompareBatch<Mlp784, float>(new Mlp784(), new Mlp784(), 1e-5);
+        CompareBatch<Mlp784Double, double>(new Mlp784Double(), new Mlp784Double(), 1e-12);
+        CompareBatch<UnrolledStack, float>(new UnrolledStack(), new UnrolledStack(), 1e-5);
+        CompareBatch<Narrow, float>(new Narrow(), new Narrow(), 1e-5);
         return 0;
+    }
+
+    /// <summary>
+    /// ForwardBatch and BackwardBatch against the per-sample Forward and Backward from the same parameters, over a batch
+    /// that fills a chunk and leaves a remainder; prints one line per quantity: "batch {network} {what} {worst} {τ}",
+    /// worst as NumericAssert in the test project measures it (|a − e| / (|e| + 16·u·max|e|/τ)), for the test to check.
+    /// </summary>
+    private static void CompareBatch<TNet, T>(TNet batched, TNet single, double tolerance) where TNet : INetwork<T>, IBatched<T> where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        const int batch = 67;
+        batched.InitializeParameters(3);
+        single.InitializeParameters(3);
+        int nIn = batched.InputSize, nOut = batched.OutputSize;
+        var random = new Random(11);
+        var inputs = new T[batch * nIn];
+        var targets = new T[batch * nOut];
+        for (int k = 0; k < inputs.Length; k++) inputs[k] = T.CreateChecked(random.NextDouble() * 2 - 1);
+        for (int b = 0; b < batch; b++) targets[b * nOut + random.Next(nOut)] = T.One;
+        var outputs = new T[batch * nOut];
+        var expected = new T[batch * nOut];
+        batched.ForwardBatch(inputs, outputs, batch);
+        T loss = batched.BackwardBatch(inputs, targets, batch), expectedLoss = T.Zero;
+        for (int b = 0; b < batch; b++)
+        {
+            single.Forward(inputs.AsSpan(b * nIn, nIn), expected.AsSpan(b * nOut, nOut));
+            expectedLoss += single.Backward(targets.AsSpan(b * nOut, nOut));
+        }
+        string name = typeof(TNet).Name;
+        Report(name, "outputs", expected, outputs, tolerance);
+        Report(name, "loss", new[] { expectedLoss }, new[] { loss }, tolerance);
+        Report(name, "gradients", single.Gradients.ToArray(), batched.Gradients.ToArray(), tolerance);
+    }
+
+    private static void Report<T>(string network, string what, T[] expected, T[] actual, double tolerance) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        double largest = 0, worst = 0, unitRoundoff = typeof(T) == typeof(float) ? Math.Pow(2, -24) : Math.Pow(2, -53);
+        foreach (T e in expected) largest = Math.Max(largest, Math.Abs(double.CreateChecked(e)));
+        double floor = 16 * unitRoundoff * largest / tolerance;
+        for (int k = 0; k < expected.Length; k++)
+        {
+            double e = double.CreateChecked(expected[k]), a = double.CreateChecked(actual[k]);
+            double difference = a.Equals(e) ? 0 : double.IsFinite(a) ? Math.Abs(a - e) / (Math.Abs(e) + floor) : double.PositiveInfinity;
+            worst = Math.Max(worst, difference);
+        }
+        Console.WriteLine(FormattableString.Invariant($"batch {network} {what} {worst:R} {tolerance:R}"));
     }
 
     private static void Exercise<T>(INetwork<T> network, T eta) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>

@@ -141,9 +141,18 @@ internal static class GeneratedMembers
                 string l = Number(layer.Number);
                 members.Add(new Member("_batchX" + l));
                 members.Add(new Member("ForwardBatchLayer" + l, ImmutableArray.Create("int")));
+                bool wide = layer.Inputs >= 2 * lanes; // at least one Vector512 of inputs: the Vector512 kernels too
+                if (wide) members.Add(new Member("ForwardBatchLayer" + l + "Vector512", ImmutableArray.Create("int")));
                 if (!trainable) continue;
                 members.Add(new Member("_batchS" + l));
                 members.Add(new Member("BackwardBatchLayer" + l, ImmutableArray.Create("int")));
+                if (wide) members.Add(new Member("GradientBatchLayer" + l + "Vector512", ImmutableArray.Create("int")));
+                if (wide && layer.Number > 1) members.Add(new Member("InputSensitivityBatchLayer" + l + "Vector512", ImmutableArray.Create("int")));
+            }
+            if (layers.Any(layer => layer.Inputs >= 2 * lanes))
+            {
+                string v512 = "global::System.Runtime.Intrinsics.Vector512<" + t + ">";
+                members.Add(new Member("SumsOf4", ImmutableArray.Create(v512, v512, v512, v512)));
             }
             if (trainable) members.Add(new Member("BackwardBatchOutput", ImmutableArray.Create(readOnlySpan, "int")));
             if (output.Activation == Activation.Softmax)

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 
 namespace NetCompiler.Generator.Emit;
 
@@ -14,10 +15,29 @@ namespace NetCompiler.Generator.Emit;
 /// at a time, so each vector of a weight row that is loaded feeds several samples held in registers; g_W += −û·xᵀ
 /// keeps a tile of <see cref="BatchRows"/> rows × <see cref="BatchColumns"/> column vectors of g_W in registers
 /// while the whole batch streams past, so g_W is loaded and stored once per chunk instead of once per sample; and
-/// x̂ = Wᵀ·û takes <see cref="BatchSamples"/> samples × <see cref="BatchColumns"/> column vectors per tile. Every
-/// sum runs in the same order as the per-sample kernels, so the results equal B calls of Forward/Backward (up to
-/// the scalar paths' order of the squared-error loss). Each layer has its own forward and backward method, which
-/// keeps every method small and fully optimised by the JIT.
+/// x̂ = Wᵀ·û takes <see cref="BatchSamples"/> samples × <see cref="BatchColumns"/> column vectors per tile. Each
+/// layer has its own forward and backward method, which keeps every method small and fully optimised by the JIT.
+/// </para>
+/// <para>
+/// A layer with at least one Vector512 of inputs (16 floats, 8 doubles) also gets Vector512 kernels in methods of
+/// their own (ForwardBatchLayer{l}Vector512, GradientBatchLayer{l}Vector512, InputSensitivityBatchLayer{l}Vector512),
+/// called when <c>Vector512.IsHardwareAccelerated</c>: that is a JIT-time constant, so the JIT compiles one branch and
+/// drops the other, and machines without AVX-512 run the Vector256 kernels. Where AVX-512 has full-width FMA (Zen 5)
+/// it does twice the multiply-adds per instruction, and its 32 registers hold larger tiles: u = W·x by
+/// <see cref="WideSamples"/> samples × <see cref="WideRows"/> rows (24 accumulators; the four rows of a sample are
+/// reduced together and stored as one vector), g_W by <see cref="WideGradientRows"/> rows ×
+/// <see cref="WideGradientColumns"/> column vectors, x̂ by <see cref="WideSensitivitySamples"/> samples ×
+/// <see cref="WideSensitivityColumns"/> column vectors. Rows stay padded to whole Vector256s: a row whose length is
+/// not a multiple of the Vector512 ends with an overlapping vector at n − 16 (n − 8 for double), masked, as the
+/// Vector256 kernels end at n − 8.
+/// </para>
+/// <para>
+/// Results: g_W (the samples in order) and x̂ (the rows in order) sum every element in the per-sample kernels' order,
+/// and so does u = W·x in the Vector256 kernels, so without AVX-512 the results equal B calls of Forward/Backward (up
+/// to the scalar paths' order of the squared-error loss). The Vector512 u = W·x sums 16 lanes of partial sums (8 for
+/// double) where the per-sample kernel sums 8 (4), so u, and through it x, û and the gradients, may differ from the
+/// per-sample path by a few roundings of the terms (tested within 1e-5 for float, 1e-12 for double, relative, with an
+/// allowance of a few ulps of the largest entry for sums that cancel).
 /// </para>
 /// <para>
 /// A graph gets the same entry points as a loop over the per-sample path: correct, not yet blocked.
@@ -33,6 +53,14 @@ internal sealed partial class NetworkEmitter
     private const int BatchRows = 4;
     /// <summary>Column vectors per tile in g_W += −û·xᵀ and x̂ = Wᵀ·û.</summary>
     private const int BatchColumns = 2;
+    /// <summary>The Vector512 tiles (32 registers): samples × rows in u = W·x.</summary>
+    private const int WideSamples = 6, WideRows = 4;
+    /// <summary>The Vector512 u = W·x takes a larger W in blocks of rows of at most this many bytes, each meeting every sample while it is in L2.</summary>
+    private const int RowBlockBytes = 256 * 1024;
+    /// <summary>The Vector512 tiles: rows × column vectors in g_W += −û·xᵀ.</summary>
+    private const int WideGradientRows = 4, WideGradientColumns = 6;
+    /// <summary>The Vector512 tiles: samples × column vectors in x̂ = Wᵀ·û.</summary>
+    private const int WideSensitivitySamples = 4, WideSensitivityColumns = 6;
 
     private const string UnsafeAdd = "global::System.Runtime.CompilerServices.Unsafe.Add";
 
@@ -179,6 +207,7 @@ internal sealed partial class NetworkEmitter
             foreach (LayerShape layer in _layers) WriteBackwardBatchLayer(w, layer);
         }
         WriteBatchHelpers(w);
+        if (_layers.Any(IsWide) && WideRows == 4) WriteSumsOf4(w);
     }
 
     private string BatchRef(string name, string array) => Ref(name, array);
@@ -194,16 +223,7 @@ internal sealed partial class NetworkEmitter
             w.Line(BatchRef("x", "_batchX" + (l - 1)));
             w.Line(BatchRef("u", softmax ? "_batchU" + l : "_batchX" + l));
             if (n >= V)
-            using (w.Open())
-            {
-                w.Line("// Tiles of " + BatchSamples + " samples × " + BatchRows + " rows: each vector of a row of W feeds " + BatchSamples + " FMAs, each of x " + BatchRows + ".");
-                if (n % V > 0) w.Line(VectorType + " tailMask = " + _t.MaskLast(n % V) + ";");
-                w.Line("int b = 0;");
-                using (w.Open("for (; b + " + BatchSamples + " <= count; b += " + BatchSamples + ")"))
-                    ForwardTileRows(w, layer, BatchSamples);
-                using (w.Open("for (; b < count; b++)"))
-                    ForwardTileRows(w, layer, 1);
-            }
+                WidthDispatch(w, layer, "ForwardBatchLayer" + l + "Vector512", () => ForwardTiles(w, layer, Narrow256));
             else
             {
                 w.Line("// " + n + " input" + (n == 1 ? "" : "s") + ", fewer than a vector: scalar multiply-adds.");
@@ -232,10 +252,69 @@ internal sealed partial class NetworkEmitter
             }
         }
         w.Line();
+        if (IsWide(layer))
+        {
+            w.Line("// Layer " + l + "'s u" + Sup(l) + " = W" + Sup(l) + "·x" + Sup(l - 1) + " + b" + Sup(l) + " with Vector512 tiles (AVX-512: 32 registers, twice the lanes). Each sum");
+            w.Line("// runs over 16-lane partial sums instead of the per-sample kernel's 8, so it may differ from Forward in the last bits.");
+            using (w.Open("private void ForwardBatchLayer" + l + "Vector512(int count)"))
+            {
+                w.Line(BatchRef("p", "_parameters"));
+                w.Line(BatchRef("x", "_batchX" + (l - 1)));
+                w.Line(BatchRef("u", softmax ? "_batchU" + l : "_batchX" + l));
+                ForwardTiles(w, layer, Wide512);
+            }
+            w.Line();
+        }
     }
 
-    /// <summary>The rows of one group of <paramref name="samples"/> samples starting at b: tiles of BatchRows rows, then the rest.</summary>
-    private void ForwardTileRows(SourceWriter w, LayerShape layer, int samples)
+    /// <summary>u = W·x + b over the chunk by tiles of k.Samples samples × k.Rows rows, then smaller groups of samples.</summary>
+    private void ForwardTiles(SourceWriter w, LayerShape layer, Width k)
+    {
+        int n = layer.Inputs, m = layer.Outputs, mainRows = m - m % k.Rows;
+        int size = T == "float" ? 4 : 8, block = Math.Max(k.Rows, RowBlockBytes / (n * size) / k.Rows * k.Rows);
+        w.Line("// Tiles of " + k.Samples + " samples × " + k.Rows + " rows: each vector of a row of W feeds " + k.Samples + " FMAs, each of x " + k.Rows + ".");
+        if (n % k.Lanes > 0) w.Line(k.Type + " tailMask = " + MaskLast(k, n % k.Lanes) + ";");
+        if (k.Lanes == V || block >= mainRows)
+        {
+            w.Line("int b = 0;");
+            foreach (int samples in SampleGroups(k.Samples))
+                using (w.Open(samples == 1 ? "for (; b < count; b++)" : "for (; b + " + samples + " <= count; b += " + samples + ")"))
+                    ForwardTileRows(w, layer, k, samples, "0", mainRows.ToString(System.Globalization.CultureInfo.InvariantCulture), rest: true);
+            return;
+        }
+        // W is too large to stay in L2 while every sample passes: blocks of rows do, and each block meets all samples.
+        w.Line("// Blocks of " + block + " rows of W (" + block * n * size / 1024 + " KiB, kept in L2) meet every sample in turn.");
+        using (w.Open("for (int i0 = 0; i0 < " + mainRows + "; i0 += " + block + ")"))
+        {
+            w.Line("int iEnd = global::System.Math.Min(i0 + " + block + ", " + mainRows + ");");
+            w.Line("int b = 0;");
+            foreach (int samples in SampleGroups(k.Samples))
+                using (w.Open(samples == 1 ? "for (; b < count; b++)" : "for (; b + " + samples + " <= count; b += " + samples + ")"))
+                    ForwardTileRows(w, layer, k, samples, "i0", "iEnd", rest: false);
+        }
+        if (m % k.Rows > 0)
+            using (w.Open())
+            {
+                w.Line("int b = 0;");
+                foreach (int samples in SampleGroups(k.Samples))
+                    using (w.Open(samples == 1 ? "for (; b < count; b++)" : "for (; b + " + samples + " <= count; b += " + samples + ")"))
+                        ForwardTileRows(w, layer, k, samples, null, null, rest: true);
+            }
+    }
+
+    /// <summary>The group sizes of samples in a tile loop: the full tile, then 4 (for a wide tile), then one at a time.</summary>
+    private static IEnumerable<int> SampleGroups(int samples)
+    {
+        yield return samples;
+        if (samples > 4) yield return 4;
+        if (samples > 1) yield return 1;
+    }
+
+    /// <summary>
+    /// The rows of one group of <paramref name="samples"/> samples starting at b: tiles of k.Rows rows from
+    /// <paramref name="from"/> to <paramref name="to"/> (none if null), then, if <paramref name="rest"/>, the last m mod k.Rows rows.
+    /// </summary>
+    private void ForwardTileRows(SourceWriter w, LayerShape layer, Width k, int samples, string? from, string? to, bool rest)
     {
         int m = layer.Outputs, inStride = _t.Padded(layer.Inputs), outStride = _t.Padded(m);
         for (int s = 0; s < samples; s++)
@@ -243,43 +322,84 @@ internal sealed partial class NetworkEmitter
             w.Line("ref " + T + " x" + s + " = ref " + UnsafeAdd + "(ref x, (b + " + s + ") * " + inStride + ");");
             w.Line("ref " + T + " u" + s + " = ref " + UnsafeAdd + "(ref u, (b + " + s + ") * " + outStride + ");");
         }
-        int mainRows = m - m % BatchRows;
-        if (mainRows > 0)
-            using (w.Open("for (int i = 0; i < " + mainRows + "; i += " + BatchRows + ")"))
-                ForwardTile(w, layer, samples, BatchRows, new Index("i", 0));
-        if (m % BatchRows > 0)
+        int mainRows = m - m % k.Rows;
+        if (from is not null && mainRows > 0)
+            using (w.Open("for (int i = " + from + "; i < " + to + "; i += " + k.Rows + ")"))
+                ForwardTile(w, layer, k, samples, k.Rows, new Index("i", 0));
+        if (rest && m % k.Rows > 0)
             using (w.Open())
-                ForwardTile(w, layer, samples, m % BatchRows, mainRows);
+                ForwardTile(w, layer, k, samples, m % k.Rows, mainRows);
     }
 
-    private void ForwardTile(SourceWriter w, LayerShape layer, int samples, int rows, Index i)
+    private void ForwardTile(SourceWriter w, LayerShape layer, Width k, int samples, int rows, Index i)
     {
-        int l = layer.Number, n = layer.Inputs, whole = n / V, tail = n % V;
+        int l = layer.Number, n = layer.Inputs, whole = n / k.Lanes, tail = n % k.Lanes;
         for (int r = 0; r < rows; r++)
             w.Line("ref " + T + " w" + r + " = ref " + At("p", "W" + l + " + " + i.Plus(r).Times(n)) + ";");
         for (int s = 0; s < samples; s++)
             for (int r = 0; r < rows; r++)
-                w.Line(VectorType + " sum" + s + "_" + r + " = " + VectorType + ".Zero;");
+                w.Line(k.Type + " sum" + s + "_" + r + " = " + k.Type + ".Zero;");
         var j = new Index("j", 0);
-        using (w.Open("for (int j = 0; j < " + whole * V + "; j += " + V + ")"))
-            TileStep(w, samples, rows, j, "");
+        using (w.Open("for (int j = 0; j < " + whole * k.Lanes + "; j += " + k.Lanes + ")"))
+            TileStep(w, k, samples, rows, j, "");
         if (tail > 0)
-            using (w.Open()) TileStep(w, samples, rows, n - V, " & tailMask");
-        for (int s = 0; s < samples; s++)
-            for (int r = 0; r < rows; r++)
-                w.Line(At("u" + s, i.Plus(r).ToString()) + " = global::System.Runtime.Intrinsics.Vector256.Sum(sum" + s + "_" + r + ") + " + At("p", "B" + l + " + " + i.Plus(r)) + ";");
+            using (w.Open()) TileStep(w, k, samples, rows, n - k.Lanes, " & tailMask");
+        if (k.Lanes > V && rows == 4)
+        {
+            // Four rows of a sample reduced together and stored as one vector: u_s[i…i+3] = Σ lanes + b[i…i+3].
+            string sums = V == 8 ? "global::System.Runtime.Intrinsics.Vector128" : "global::System.Runtime.Intrinsics.Vector256";
+            for (int s = 0; s < samples; s++)
+                w.Line(sums + ".StoreUnsafe(SumsOf4(sum" + s + "_0, sum" + s + "_1, sum" + s + "_2, sum" + s + "_3) + " + sums + ".LoadUnsafe(ref p, (nuint)(B" + l + " + " + i + ")), ref u" + s + ", " + i.AsOffset() + ");");
+        }
+        else
+            for (int s = 0; s < samples; s++)
+                for (int r = 0; r < rows; r++)
+                    w.Line(At("u" + s, i.Plus(r).ToString()) + " = " + k.Class + ".Sum(sum" + s + "_" + r + ") + " + At("p", "B" + l + " + " + i.Plus(r)) + ";");
     }
 
-    private void TileStep(SourceWriter w, int samples, int rows, Index j, string mask)
+    /// <summary>
+    /// SumsOf4: the horizontal sums of four Vector512 accumulators as one vector [Σa, Σb, Σc, Σd], in about a quarter
+    /// of the instructions of four Vector512.Sum (halves added, then pairwise sums across the four).
+    /// </summary>
+    private void WriteSumsOf4(SourceWriter w)
+    {
+        string v512 = "global::System.Runtime.Intrinsics.Vector512<" + T + ">", v256 = "global::System.Runtime.Intrinsics.Vector256<" + T + ">";
+        string avx = "global::System.Runtime.Intrinsics.X86.Avx";
+        string result = V == 8 ? "global::System.Runtime.Intrinsics.Vector128<float>" : v256;
+        string v512s = "global::System.Runtime.Intrinsics.Vector512";
+        w.Line("// [Σa, Σb, Σc, Σd] over the lanes of four Vector512 accumulators (the batched Vector512 kernels' four rows of a sample):");
+        w.Line("// each folded to its halves' sum, then pairwise sums across the four. Only called when Vector512 is accelerated (AVX-512, so AVX).");
+        w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
+        using (w.Open("private static " + result + " SumsOf4(" + v512 + " a, " + v512 + " b, " + v512 + " c, " + v512 + " d)"))
+        {
+            w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)] static " + v256 + " Half(" + v512 + " v) => " + v512s + ".GetLower(v) + " + v512s + ".GetUpper(v);");
+            if (V == 8)
+            {
+                w.Line(v256 + " ab = " + avx + ".HorizontalAdd(Half(a), Half(b)); // [a01 a23 b01 b23 | a45 a67 b45 b67]");
+                w.Line(v256 + " cd = " + avx + ".HorizontalAdd(Half(c), Half(d));");
+                w.Line(v256 + " abcd = " + avx + ".HorizontalAdd(ab, cd); // [a0123 b0123 c0123 d0123 | a4567 b4567 c4567 d4567]");
+                w.Line("return global::System.Runtime.Intrinsics.Vector256.GetLower(abcd) + global::System.Runtime.Intrinsics.Vector256.GetUpper(abcd);");
+            }
+            else
+            {
+                w.Line(v256 + " ab = " + avx + ".HorizontalAdd(Half(a), Half(b)); // [a01 b01 | a23 b23]");
+                w.Line(v256 + " cd = " + avx + ".HorizontalAdd(Half(c), Half(d)); // [c01 d01 | c23 d23]");
+                w.Line("return " + avx + ".Permute2x128(ab, cd, 0x20) + " + avx + ".Permute2x128(ab, cd, 0x31);");
+            }
+        }
+        w.Line();
+    }
+
+    private void TileStep(SourceWriter w, Width k, int samples, int rows, Index j, string mask)
     {
         for (int r = 0; r < rows; r++)
-            w.Line(VectorType + " wv" + r + " = " + Load("w" + r, j) + ";");
+            w.Line(k.Type + " wv" + r + " = " + k.Load("w" + r, j) + ";");
         for (int s = 0; s < samples; s++)
         {
             w.Line("{");
-            w.Line("    " + VectorType + " xv = " + Load("x" + s, j) + mask + ";");
+            w.Line("    " + k.Type + " xv = " + k.Load("x" + s, j) + mask + ";");
             for (int r = 0; r < rows; r++)
-                w.Line("    sum" + s + "_" + r + " = global::NetCompiler.VectorMath.MultiplyAdd(wv" + r + ", xv, sum" + s + "_" + r + ");");
+                w.Line("    sum" + s + "_" + r + " = " + k.MultiplyAdd("wv" + r, "xv", "sum" + s + "_" + r) + ";");
             w.Line("}");
         }
     }
@@ -431,7 +551,7 @@ internal sealed partial class NetworkEmitter
                     w.Line(At("gb", "i") + " = acc;");
                 }
 
-            if (n >= V) GradientTiles(w, layer);
+            if (n >= V) WidthDispatch(w, layer, "GradientBatchLayer" + l + "Vector512", () => GradientTiles(w, layer, Narrow256));
             else
             {
                 w.Line("// " + n + " input" + (n == 1 ? "" : "s") + ", fewer than a vector: scalars, the samples in order.");
@@ -452,7 +572,7 @@ internal sealed partial class NetworkEmitter
             if (needInputSensitivity)
             {
                 if (n >= V)
-                    using (w.Open()) InputSensitivityTiles(w, layer);
+                    WidthDispatch(w, layer, "InputSensitivityBatchLayer" + l + "Vector512", () => InputSensitivityTiles(w, layer, Narrow256));
                 else
                 {
                     using (w.Open("for (int b = 0; b < count; b++)"))
@@ -473,136 +593,242 @@ internal sealed partial class NetworkEmitter
             }
         }
         w.Line();
-    }
-
-    /// <summary>Column vectors of a row of <paramref name="n"/>: the whole ones, then (if any) the overlapping tail at n − V.</summary>
-    private (int Whole, int Tail) Columns(int n) => (n / V, n % V);
-
-    /// <summary>
-    /// g_W += −Σ_b û_b·x_bᵀ by tiles of BatchRows rows × BatchColumns column vectors held in registers while the batch
-    /// streams past. The overlapping tail vector (x masked, so the lanes it shares get +0) is its own tile, after the
-    /// others have stored the lanes it overlaps.
-    /// </summary>
-    private void GradientTiles(SourceWriter w, LayerShape layer)
-    {
-        int n = layer.Inputs, m = layer.Outputs;
-        (int whole, int tail) = Columns(n);
-        int fullBlocks = whole / BatchColumns, mainRows = m - m % BatchRows;
-        w.Line("// g_W: tiles of " + BatchRows + " rows × " + BatchColumns + " column vectors stay in registers while the chunk streams past.");
-        if (tail > 0) w.Line(VectorType + " tailMask = " + _t.MaskLast(tail) + ";");
-        var groups = new List<(Index Start, int Columns, bool Tail)>();
-        if (fullBlocks > 0) groups.Add((new Index("j", 0), BatchColumns, false));
-        if (whole % BatchColumns > 0) groups.Add((fullBlocks * BatchColumns * V, whole % BatchColumns, false));
-        if (tail > 0) groups.Add((n - V, 1, true));
-        foreach (var group in groups)
+        if (IsWide(layer))
         {
-            bool loop = group.Start.Variable is not null;
-            using (loop ? w.Open("for (int j = 0; j < " + fullBlocks * BatchColumns * V + "; j += " + BatchColumns * V + ")") : w.Open())
+            w.Line("// Layer " + l + "'s g_W" + Sup(l) + " += −Σ_b û" + Sup(l) + "·(x" + Sup(l - 1) + ")ᵀ with Vector512 tiles (AVX-512: 32 registers, twice the lanes); the samples in order.");
+            using (w.Open("private void GradientBatchLayer" + l + "Vector512(int count)"))
             {
-                if (mainRows > 0)
-                    using (w.Open("for (int i = 0; i < " + mainRows + "; i += " + BatchRows + ")"))
-                        GradientTile(w, layer, new Index("i", 0), BatchRows, group.Start, group.Columns, group.Tail);
-                if (m % BatchRows > 0)
-                    using (w.Open())
-                        GradientTile(w, layer, mainRows, m % BatchRows, group.Start, group.Columns, group.Tail);
+                w.Line(BatchRef("g", "_gradients"));
+                w.Line(BatchRef("x", "_batchX" + (l - 1)));
+                w.Line(BatchRef("s", "_batchS" + l));
+                GradientTiles(w, layer, Wide512);
+            }
+            w.Line();
+            if (needInputSensitivity)
+            {
+                w.Line("// Layer " + l + "'s x̂" + Sup(l - 1) + " = (W" + Sup(l) + ")ᵀ·û" + Sup(l) + " per sample with Vector512 tiles (AVX-512: 32 registers, twice the lanes).");
+                using (w.Open("private void InputSensitivityBatchLayer" + l + "Vector512(int count)"))
+                {
+                    w.Line(BatchRef("p", "_parameters"));
+                    w.Line(BatchRef("s", "_batchS" + l));
+                    w.Line(BatchRef("sIn", "_batchS" + (l - 1)));
+                    InputSensitivityTiles(w, layer, Wide512);
+                }
+                w.Line();
             }
         }
     }
 
-    private void GradientTile(SourceWriter w, LayerShape layer, Index i, int rows, Index j, int columns, bool tail)
+    /// <summary>
+    /// A wide layer's kernel as a call to its Vector512 method when <c>Vector512.IsHardwareAccelerated</c> (a JIT
+    /// constant, so the JIT keeps one branch), else <paramref name="narrow"/> inline; a narrower layer's just <paramref name="narrow"/>.
+    /// </summary>
+    private void WidthDispatch(SourceWriter w, LayerShape layer, string wideMethod, Action narrow)
+    {
+        if (IsWide(layer))
+        {
+            w.Line("if (" + Wide512.Class + ".IsHardwareAccelerated) " + wideMethod + "(count);");
+            w.Line("else");
+        }
+        using (w.Open()) narrow();
+    }
+
+    /// <summary>
+    /// g_W += −Σ_b û_b·x_bᵀ by tiles of k.GradientRows rows × k.GradientColumns column vectors held in registers while
+    /// the batch streams past. The overlapping tail vector (x masked, so the lanes it shares get +0) is its own tile,
+    /// after the others have stored the lanes it overlaps.
+    /// </summary>
+    private void GradientTiles(SourceWriter w, LayerShape layer, Width k)
+    {
+        int n = layer.Inputs, m = layer.Outputs, whole = n / k.Lanes, tail = n % k.Lanes, columns = k.GradientColumns, rows = k.GradientRows;
+        int fullBlocks = whole / columns, mainRows = m - m % rows;
+        w.Line("// g_W: tiles of " + rows + " rows × " + columns + " column vectors stay in registers while the chunk streams past.");
+        if (tail > 0) w.Line(k.Type + " tailMask = " + MaskLast(k, tail) + ";");
+        var groups = new List<(Index Start, int Columns, bool Tail)>();
+        if (fullBlocks > 0) groups.Add((new Index("j", 0), columns, false));
+        if (whole % columns > 0) groups.Add((fullBlocks * columns * k.Lanes, whole % columns, false));
+        if (tail > 0) groups.Add((n - k.Lanes, 1, true));
+        foreach (var group in groups)
+        {
+            bool loop = group.Start.Variable is not null;
+            using (loop ? w.Open("for (int j = 0; j < " + fullBlocks * columns * k.Lanes + "; j += " + columns * k.Lanes + ")") : w.Open())
+            {
+                if (mainRows > 0)
+                    using (w.Open("for (int i = 0; i < " + mainRows + "; i += " + rows + ")"))
+                        GradientTile(w, layer, k, new Index("i", 0), rows, group.Start, group.Columns, group.Tail);
+                if (m % rows > 0)
+                    using (w.Open())
+                        GradientTile(w, layer, k, mainRows, m % rows, group.Start, group.Columns, group.Tail);
+            }
+        }
+    }
+
+    private void GradientTile(SourceWriter w, LayerShape layer, Width k, Index i, int rows, Index j, int columns, bool tail)
     {
         int l = layer.Number, n = layer.Inputs, inStride = _t.Padded(n), outStride = _t.Padded(layer.Outputs);
         for (int r = 0; r < rows; r++)
         {
             w.Line("ref " + T + " gRow" + r + " = ref " + At("g", "W" + l + " + " + i.Plus(r).Times(n)) + ";");
             for (int c = 0; c < columns; c++)
-                w.Line(VectorType + " acc" + r + "_" + c + " = " + Load("gRow" + r, j.Plus(c * V)) + ";");
+                w.Line(k.Type + " acc" + r + "_" + c + " = " + k.Load("gRow" + r, j.Plus(c * k.Lanes)) + ";");
         }
         using (w.Open("for (int b = 0; b < count; b++)"))
         {
             w.Line("ref " + T + " xb = ref " + UnsafeAdd + "(ref x, b * " + inStride + ");");
             w.Line("ref " + T + " sb = ref " + UnsafeAdd + "(ref s, b * " + outStride + ");");
             for (int c = 0; c < columns; c++)
-                w.Line(VectorType + " xv" + c + " = " + Load("xb", j.Plus(c * V)) + (tail ? " & tailMask" : "") + ";");
+                w.Line(k.Type + " xv" + c + " = " + k.Load("xb", j.Plus(c * k.Lanes)) + (tail ? " & tailMask" : "") + ";");
             for (int r = 0; r < rows; r++)
             {
                 w.Line("{");
-                w.Line("    " + VectorType + " uHat = global::System.Runtime.Intrinsics.Vector256.Create(" + At("sb", i.Plus(r).ToString()) + ");");
+                w.Line("    " + k.Type + " uHat = " + k.Class + ".Create(" + At("sb", i.Plus(r).ToString()) + ");");
                 for (int c = 0; c < columns; c++)
-                    w.Line("    acc" + r + "_" + c + " = global::NetCompiler.VectorMath.MultiplyAddNegated(uHat, xv" + c + ", acc" + r + "_" + c + ");");
+                    w.Line("    acc" + r + "_" + c + " = " + k.MultiplyAddNegated("uHat", "xv" + c, "acc" + r + "_" + c) + ";");
                 w.Line("}");
             }
         }
         for (int r = 0; r < rows; r++)
             for (int c = 0; c < columns; c++)
-                w.Line(Store("acc" + r + "_" + c, "gRow" + r, j.Plus(c * V)));
+                w.Line(k.Store("acc" + r + "_" + c, "gRow" + r, j.Plus(c * k.Lanes)));
     }
 
     /// <summary>
-    /// x̂_b = Wᵀ·û_b by tiles of BatchSamples samples × BatchColumns column vectors, each row of W loaded once per tile.
-    /// The overlapping tail vector is blended into place after the whole vectors are stored.
+    /// x̂_b = Wᵀ·û_b by tiles of k.SensitivitySamples samples × k.SensitivityColumns column vectors, each row of W
+    /// loaded once per tile. The overlapping tail vector is blended into place after the whole vectors are stored.
     /// </summary>
-    private void InputSensitivityTiles(SourceWriter w, LayerShape layer)
+    private void InputSensitivityTiles(SourceWriter w, LayerShape layer, Width k)
     {
-        int n = layer.Inputs;
-        (int whole, int tail) = Columns(n);
-        int fullBlocks = whole / BatchColumns;
-        w.Line("// x̂: tiles of " + BatchSamples + " samples × " + BatchColumns + " column vectors; each vector of W loaded feeds " + BatchSamples + " FMAs.");
-        if (tail > 0) w.Line(VectorType + " keepTail = " + _t.MaskLast(tail) + ";");
+        int n = layer.Inputs, tail = n % k.Lanes;
+        w.Line("// x̂: tiles of " + k.SensitivitySamples + " samples × " + k.SensitivityColumns + " column vectors; each vector of W loaded feeds " + k.SensitivitySamples + " FMAs.");
+        if (tail > 0) w.Line(k.Type + " keepTail = " + MaskLast(k, tail) + ";");
         w.Line("int b = 0;");
-        using (w.Open("for (; b + " + BatchSamples + " <= count; b += " + BatchSamples + ")"))
-            InputSensitivityGroup(w, layer, BatchSamples, whole, tail, fullBlocks);
-        using (w.Open("for (; b < count; b++)"))
-            InputSensitivityGroup(w, layer, 1, whole, tail, fullBlocks);
+        foreach (int samples in SampleGroups(k.SensitivitySamples))
+            using (w.Open(samples == 1 ? "for (; b < count; b++)" : "for (; b + " + samples + " <= count; b += " + samples + ")"))
+                InputSensitivityGroup(w, layer, k, samples);
     }
 
-    private void InputSensitivityGroup(SourceWriter w, LayerShape layer, int samples, int whole, int tail, int fullBlocks)
+    private void InputSensitivityGroup(SourceWriter w, LayerShape layer, Width k, int samples)
     {
         int n = layer.Inputs, inStride = _t.Padded(n), outStride = _t.Padded(layer.Outputs);
+        int whole = n / k.Lanes, tail = n % k.Lanes, columns = k.SensitivityColumns, fullBlocks = whole / columns;
         for (int s = 0; s < samples; s++)
         {
             w.Line("ref " + T + " s" + s + " = ref " + UnsafeAdd + "(ref s, (b + " + s + ") * " + outStride + ");");
             w.Line("ref " + T + " h" + s + " = ref " + UnsafeAdd + "(ref sIn, (b + " + s + ") * " + inStride + ");");
         }
         if (fullBlocks > 0)
-            using (w.Open("for (int j = 0; j < " + fullBlocks * BatchColumns * V + "; j += " + BatchColumns * V + ")"))
-                InputSensitivityTile(w, layer, samples, new Index("j", 0), BatchColumns, false);
-        if (whole % BatchColumns > 0)
+            using (w.Open("for (int j = 0; j < " + fullBlocks * columns * k.Lanes + "; j += " + columns * k.Lanes + ")"))
+                InputSensitivityTile(w, layer, k, samples, new Index("j", 0), columns, false);
+        if (whole % columns > 0)
             using (w.Open())
-                InputSensitivityTile(w, layer, samples, fullBlocks * BatchColumns * V, whole % BatchColumns, false);
+                InputSensitivityTile(w, layer, k, samples, fullBlocks * columns * k.Lanes, whole % columns, false);
         if (tail > 0)
             using (w.Open())
-                InputSensitivityTile(w, layer, samples, n - V, 1, true);
+                InputSensitivityTile(w, layer, k, samples, n - k.Lanes, 1, true);
     }
 
-    private void InputSensitivityTile(SourceWriter w, LayerShape layer, int samples, Index j, int columns, bool tail)
+    private void InputSensitivityTile(SourceWriter w, LayerShape layer, Width k, int samples, Index j, int columns, bool tail)
     {
         int l = layer.Number, n = layer.Inputs, m = layer.Outputs;
         for (int s = 0; s < samples; s++)
             for (int c = 0; c < columns; c++)
-                w.Line(VectorType + " hat" + s + "_" + c + " = " + VectorType + ".Zero;");
+                w.Line(k.Type + " hat" + s + "_" + c + " = " + k.Type + ".Zero;");
         using (w.Open("for (int i = 0; i < " + m + "; i++)"))
         {
             w.Line("ref " + T + " wRow = ref " + At("p", "W" + l + " + i * " + n) + ";");
             for (int c = 0; c < columns; c++)
-                w.Line(VectorType + " wv" + c + " = " + Load("wRow", j.Plus(c * V)) + ";");
+                w.Line(k.Type + " wv" + c + " = " + k.Load("wRow", j.Plus(c * k.Lanes)) + ";");
             for (int s = 0; s < samples; s++)
             {
                 w.Line("{");
-                w.Line("    " + VectorType + " uHat = global::System.Runtime.Intrinsics.Vector256.Create(" + At("s" + s, "i") + ");");
+                w.Line("    " + k.Type + " uHat = " + k.Class + ".Create(" + At("s" + s, "i") + ");");
                 for (int c = 0; c < columns; c++)
-                    w.Line("    hat" + s + "_" + c + " = global::NetCompiler.VectorMath.MultiplyAdd(wv" + c + ", uHat, hat" + s + "_" + c + ");");
+                    w.Line("    hat" + s + "_" + c + " = " + k.MultiplyAdd("wv" + c, "uHat", "hat" + s + "_" + c) + ";");
                 w.Line("}");
             }
         }
         for (int s = 0; s < samples; s++)
             for (int c = 0; c < columns; c++)
             {
-                Index at = j.Plus(c * V);
+                Index at = j.Plus(c * k.Lanes);
                 if (tail)
-                    w.Line(Store("global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(keepTail, hat" + s + "_" + c + ", " + Load("h" + s, at) + ")", "h" + s, at));
+                    w.Line(k.Store(k.Class + ".ConditionalSelect(keepTail, hat" + s + "_" + c + ", " + k.Load("h" + s, at) + ")", "h" + s, at));
                 else
-                    w.Line(Store("hat" + s + "_" + c, "h" + s, at));
+                    w.Line(k.Store("hat" + s + "_" + c, "h" + s, at));
             }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // The two vector widths of the blocked kernels.
+
+    /// <summary>A vector width of the blocked kernels and its tile shapes.</summary>
+    private sealed class Width
+    {
+        public Width(string name, string element, int lanes, string fma, string fnma, int samples, int rows, int gradientRows, int gradientColumns, int sensitivitySamples, int sensitivityColumns)
+        {
+            Class = "global::System.Runtime.Intrinsics." + name;
+            Type = Class + "<" + element + ">";
+            Lanes = lanes;
+            _fma = fma;
+            _fnma = fnma;
+            Samples = samples;
+            Rows = rows;
+            GradientRows = gradientRows;
+            GradientColumns = gradientColumns;
+            SensitivitySamples = sensitivitySamples;
+            SensitivityColumns = sensitivityColumns;
+        }
+
+        private readonly string _fma, _fnma;
+
+        /// <summary>"global::System.Runtime.Intrinsics.Vector256" or "…Vector512".</summary>
+        public string Class { get; }
+        /// <summary>The vector type, e.g. "global::System.Runtime.Intrinsics.Vector512&lt;float&gt;".</summary>
+        public string Type { get; }
+        /// <summary>Elements per vector.</summary>
+        public int Lanes { get; }
+        /// <summary>Samples × rows per tile of u = W·x.</summary>
+        public int Samples { get; }
+        public int Rows { get; }
+        /// <summary>Rows × column vectors per tile of g_W += −û·xᵀ.</summary>
+        public int GradientRows { get; }
+        public int GradientColumns { get; }
+        /// <summary>Samples × column vectors per tile of x̂ = Wᵀ·û.</summary>
+        public int SensitivitySamples { get; }
+        public int SensitivityColumns { get; }
+
+        public string Load(string buffer, Index index) => Class + ".LoadUnsafe(ref " + buffer + ", " + index.AsOffset() + ")";
+        public string Store(string value, string buffer, Index index) => Class + ".StoreUnsafe(" + value + ", ref " + buffer + ", " + index.AsOffset() + ");";
+        /// <summary>a·b + c, fused.</summary>
+        public string MultiplyAdd(string a, string b, string c) => _fma + "(" + a + ", " + b + ", " + c + ")";
+        /// <summary>c − a·b, fused.</summary>
+        public string MultiplyAddNegated(string a, string b, string c) => _fnma + "(" + a + ", " + b + ", " + c + ")";
+    }
+
+    private Width? _narrow256, _wide512;
+
+    /// <summary>Vector256: the per-sample kernels' width, and the batched kernels' on machines without AVX-512.</summary>
+    private Width Narrow256 => _narrow256 ??= new Width("Vector256", T, V, "global::NetCompiler.VectorMath.MultiplyAdd", "global::NetCompiler.VectorMath.MultiplyAddNegated",
+        BatchSamples, BatchRows, BatchRows, BatchColumns, BatchSamples, BatchColumns);
+
+    /// <summary>
+    /// Vector512, used when <c>Vector512.IsHardwareAccelerated</c> (AVX-512, which always has FMA: Avx512F's fused
+    /// multiply-adds are called directly). Tiles sized for its 32 registers.
+    /// </summary>
+    private Width Wide512 => _wide512 ??= new Width("Vector512", T, 2 * V, "global::System.Runtime.Intrinsics.X86.Avx512F.FusedMultiplyAdd", "global::System.Runtime.Intrinsics.X86.Avx512F.FusedMultiplyAddNegated",
+        WideSamples, WideRows, WideGradientRows, WideGradientColumns, WideSensitivitySamples, WideSensitivityColumns);
+
+    /// <summary>Whether a layer gets Vector512 kernels: at least one whole Vector512 of inputs.</summary>
+    private bool IsWide(LayerShape layer) => layer.Inputs >= 2 * V;
+
+    /// <summary>A constant mask of <paramref name="k"/>'s width keeping the last <paramref name="keep"/> lanes.</summary>
+    private string MaskLast(Width k, int keep)
+    {
+        if (k.Lanes == V) return _t.MaskLast(keep);
+        bool single = T == "float";
+        var lanes = new List<string>();
+        for (int lane = 0; lane < k.Lanes; lane++)
+            lanes.Add(lane >= k.Lanes - keep ? (single ? "0xFFFFFFFFu" : "0xFFFFFFFFFFFFFFFFul") : (single ? "0u" : "0ul"));
+        return k.Class + "." + (single ? "AsSingle" : "AsDouble") + "(" + k.Class + ".Create(" + string.Join(", ", lanes) + "))";
     }
 }

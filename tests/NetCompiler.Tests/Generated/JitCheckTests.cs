@@ -1,8 +1,10 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.Globalization;
 using System.IO;
 using System.Linq;
+using System.Runtime.Intrinsics;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -13,7 +15,9 @@ namespace NetCompiler.Tests.Generated;
 /// stack of layers built to exhaust the unrolling budget, narrow scalar layers, LeNet-5 and the issue's example graph,
 /// whose layers each have a ForwardLayer/BackwardLayer method that the summary must also show fully optimised) with the JIT's own summary
 /// (DOTNET_JitStdOutFile + DOTNET_JitDisasmSummary=1) and reads how each method was compiled. Tiered compilation
-/// is off, so every method is compiled once, fully optimised unless the JIT falls back to MinOpts.
+/// is off, so every method is compiled once, fully optimised unless the JIT falls back to MinOpts. JitCheck also
+/// compares the dense chains' batched results with the per-sample ones; a second run with AVX-512 disabled covers
+/// the Vector256 fallback of the batched kernels.
 /// </summary>
 public class JitCheckTests(ITestOutputHelper output)
 {
@@ -24,8 +28,80 @@ public class JitCheckTests(ITestOutputHelper output)
     /// <summary>The graph networks and their layer counts: each layer has its own ForwardLayer{l} and BackwardLayer{l}.</summary>
     private static readonly (string Network, int Layers)[] Graphs = { ("LeNet5", 7), ("IssueExample", 8) };
 
+    /// <summary>The Vector512 kernels of the wide layers (at least one Vector512 of inputs) of the 784-128-10 networks.</summary>
+    private static readonly string[] WideMethods =
+    {
+        "ForwardBatchLayer1Vector512", "ForwardBatchLayer2Vector512", "GradientBatchLayer1Vector512", "GradientBatchLayer2Vector512", "InputSensitivityBatchLayer2Vector512",
+    };
+
     [Fact]
     public void NoGeneratedMethodIsCompiledWithMinOpts()
+    {
+        (List<string> lines, string stdout) = RunJitCheck(new Dictionary<string, string>());
+        foreach (string network in Networks)
+            foreach (string method in Methods)
+                Assert.True(lines.Any(l => l.Contains("." + network + ":" + method + "(")), $"{network}.{method} does not appear in the JIT summary");
+        foreach ((string network, int layers) in Graphs)
+            for (int l = 1; l <= layers; l++)
+                foreach (string method in new[] { "ForwardLayer" + l, "BackwardLayer" + l })
+                    Assert.True(lines.Any(line => line.Contains("." + network + ":" + method + "(")), $"{network}.{method} does not appear in the JIT summary");
+        foreach ((string network, int layers) in Chains)
+        {
+            var methods = new List<string>(); // ForwardBatchCore and BackwardBatchOutput may be inlined
+            for (int l = 1; l <= layers; l++) methods.AddRange(new[] { "ForwardBatchLayer" + l, "BackwardBatchLayer" + l });
+            foreach (string method in methods)
+                Assert.True(lines.Any(line => line.Contains("." + network + ":" + method + "(")), $"{network}.{method} does not appear in the JIT summary");
+        }
+        if (Vector512.IsHardwareAccelerated) // the child runs on this machine, so it takes the Vector512 kernels too
+            foreach (string network in new[] { "Mlp784", "Mlp784Double" })
+                foreach (string method in WideMethods)
+                    Assert.True(lines.Any(line => line.Contains("." + network + ":" + method + "(")), $"{network}.{method} does not appear in the JIT summary");
+        AssertFullOpts(lines);
+        AssertBatchMatchesPerSample(stdout);
+    }
+
+    /// <summary>
+    /// The Vector256 fallback of the batched kernels, which machines without AVX-512 run: JitCheck in a child process
+    /// with AVX-512 disabled (DOTNET_EnableAVX512 from .NET 10, DOTNET_EnableAVX512F before), so Vector512 is not
+    /// accelerated, no Vector512 method is compiled, every method is fully optimised and the batched results match the
+    /// per-sample ones (BatchTests covers the same with the Vector512 kernels on machines that have them).
+    /// </summary>
+    [Fact]
+    public void WithoutAvx512TheVector256KernelsRunFullyOptimisedAndMatchThePerSamplePath()
+    {
+        (List<string> lines, string stdout) = RunJitCheck(new Dictionary<string, string> { ["DOTNET_EnableAVX512"] = "0", ["DOTNET_EnableAVX512F"] = "0" });
+        Assert.Contains("Vector512.IsHardwareAccelerated False", stdout);
+        Assert.Contains(lines, line => line.Contains(".Mlp784:BackwardBatchLayer2("));
+        List<string> wide = lines.Where(line => line.Contains("Vector512(")).ToList();
+        Assert.True(wide.Count == 0, "Vector512 kernels compiled without AVX-512:\n" + string.Join("\n", wide));
+        AssertFullOpts(lines);
+        AssertBatchMatchesPerSample(stdout);
+    }
+
+    private static void AssertFullOpts(List<string> lines)
+    {
+        List<string> notOptimised = lines.Where(l => !l.Contains("[FullOpts")).ToList();
+        Assert.True(notOptimised.Count == 0, "Compiled without full optimisation:\n" + string.Join("\n", notOptimised));
+    }
+
+    /// <summary>JitCheck's lines "batch {network} {what} {worst} {τ}": every network's outputs, loss and gradients within τ.</summary>
+    private void AssertBatchMatchesPerSample(string stdout)
+    {
+        var results = stdout.Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith("batch ", StringComparison.Ordinal)).ToList();
+        foreach ((string network, _) in Chains)
+            foreach (string what in new[] { "outputs", "loss", "gradients" })
+                Assert.Contains(results, r => r.StartsWith("batch " + network + " " + what + " ", StringComparison.Ordinal));
+        foreach (string result in results)
+        {
+            output.WriteLine(result);
+            string[] parts = result.Split(' ');
+            double worst = double.Parse(parts[3], CultureInfo.InvariantCulture), tolerance = double.Parse(parts[4], CultureInfo.InvariantCulture);
+            Assert.True(worst <= tolerance, "Batched differs from per-sample: " + result);
+        }
+    }
+
+    /// <summary>Runs JitCheck with the JIT's summary on and <paramref name="environment"/>; returns the summary's lines for generated methods and the program's output.</summary>
+    private (List<string> Lines, string Stdout) RunJitCheck(Dictionary<string, string> environment)
     {
         string program = JitCheckProgram();
         string summary = Path.Combine(Path.GetTempPath(), "netcompiler-jit-" + Guid.NewGuid().ToString("N") + ".txt");
@@ -38,33 +114,20 @@ public class JitCheckTests(ITestOutputHelper output)
         start.Environment["DOTNET_TieredCompilation"] = "0";
         start.Environment["DOTNET_JitStdOutFile"] = summary;
         start.Environment["DOTNET_JitDisasmSummary"] = "1";
+        foreach (var (name, value) in environment) start.Environment[name] = value;
         try
         {
+            string stdout;
             using (Process process = Process.Start(start)!)
             {
-                string stdout = process.StandardOutput.ReadToEnd(), stderr = process.StandardError.ReadToEnd();
+                stdout = process.StandardOutput.ReadToEnd();
+                string stderr = process.StandardError.ReadToEnd();
                 Assert.True(process.WaitForExit(120_000), "JitCheck did not finish in two minutes");
                 Assert.True(process.ExitCode == 0, $"JitCheck exited with {process.ExitCode}: {stdout}{stderr}");
             }
-
             var lines = File.ReadAllLines(summary).Where(l => l.Contains("JIT compiled NetCompiler.JitCheck.") && !l.Contains(".Program:")).ToList();
             foreach (string line in lines) output.WriteLine(line.Trim());
-            foreach (string network in Networks)
-                foreach (string method in Methods)
-                    Assert.True(lines.Any(l => l.Contains("." + network + ":" + method + "(")), $"{network}.{method} does not appear in the JIT summary");
-            foreach ((string network, int layers) in Graphs)
-                for (int l = 1; l <= layers; l++)
-                    foreach (string method in new[] { "ForwardLayer" + l, "BackwardLayer" + l })
-                        Assert.True(lines.Any(line => line.Contains("." + network + ":" + method + "(")), $"{network}.{method} does not appear in the JIT summary");
-            foreach ((string network, int layers) in Chains)
-            {
-                var methods = new List<string>(); // ForwardBatchCore and BackwardBatchOutput may be inlined
-                for (int l = 1; l <= layers; l++) methods.AddRange(new[] { "ForwardBatchLayer" + l, "BackwardBatchLayer" + l });
-                foreach (string method in methods)
-                    Assert.True(lines.Any(line => line.Contains("." + network + ":" + method + "(")), $"{network}.{method} does not appear in the JIT summary");
-            }
-            List<string> notOptimised = lines.Where(l => !l.Contains("[FullOpts")).ToList();
-            Assert.True(notOptimised.Count == 0, "Compiled without full optimisation:\n" + string.Join("\n", notOptimised));
+            return (lines, stdout);
         }
         finally
         {
