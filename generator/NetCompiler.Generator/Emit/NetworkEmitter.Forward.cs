@@ -27,6 +27,8 @@ internal sealed partial class NetworkEmitter
 
         var cost = new CostModel();
         w.Line("// x⁰ is copied in because the backward pass needs it for ΔW¹ ∝ û¹·(x⁰)ᵀ (and so input may alias output).");
+        if (RegisterChain)
+            w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)] // tiny: into Forward and TrainStep, no call");
         using (w.Open("private void ForwardCore(global::System.ReadOnlySpan<" + T + "> input)"))
         {
             w.Line(Ref("p", "_parameters"));

@@ -37,6 +37,13 @@ internal sealed partial class NetworkEmitter
             w.Line("if (input.Length != InputSize) ThrowLength(nameof(input), InputSize, input.Length);");
             w.Line("if (target.Length != OutputSize) ThrowLength(nameof(target), OutputSize, target.Length);");
             w.Line("ForwardCore(input);");
+            if (RegisterChain)
+            {
+                w.Line("// The backward pass with the SGD step folded in: each layer's parameters change as soon as their gradient is known.");
+                RegisterBackward(w, fusedUpdate: true);
+                w.Line("return loss;");
+                return;
+            }
             w.Line(T + " loss = Backward(target);");
             w.Line("Update(learningRate);");
             w.Line("return loss;");
