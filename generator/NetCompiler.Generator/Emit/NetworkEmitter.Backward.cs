@@ -26,7 +26,7 @@ internal sealed partial class NetworkEmitter
             w.Line("if (!_hasForward) throw new global::System.InvalidOperationException(\"Backward needs a forward pass first: call Forward or TrainStep.\");");
             if (RegisterChain)
             {
-                RegisterBackward(w, fusedUpdate: false);
+                RegisterBackward(w, fusedUpdate: false, forwardInScope: false);
                 w.Line("return loss;");
                 return;
             }

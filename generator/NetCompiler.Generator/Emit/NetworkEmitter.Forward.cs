@@ -17,7 +17,15 @@ internal sealed partial class NetworkEmitter
         {
             w.Line("if (input.Length != InputSize) ThrowLength(nameof(input), InputSize, input.Length);");
             w.Line("if (output.Length != OutputSize) ThrowLength(nameof(output), OutputSize, output.Length);");
-            w.Line("ForwardCore(input);");
+            if (RegisterChain)
+            {
+                w.Line("// The forward pass written out here: the network is tiny, and a call would cost as much as a layer.");
+                ForwardBody(w);
+            }
+            else
+            {
+                w.Line("ForwardCore(input);");
+            }
             if (SmallCopy(_topology.OutputSize))
                 w.Line(CopyBlock("global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output)", "global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_x" + Output.Number + ")", "OutputSize") + " // a constant size: a few moves, no call");
             else
@@ -25,53 +33,58 @@ internal sealed partial class NetworkEmitter
         }
         w.Line();
 
-        var cost = new CostModel();
         w.Line("// x⁰ is copied in because the backward pass needs it for ΔW¹ ∝ û¹·(x⁰)ᵀ (and so input may alias output).");
-        if (RegisterChain)
-            w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)] // tiny: into Forward and TrainStep, no call");
         using (w.Open("private void ForwardCore(global::System.ReadOnlySpan<" + T + "> input)"))
-        {
-            w.Line(Ref("p", "_parameters"));
-            w.Line(Ref("x0", "_x0"));
-            if (SmallCopy(_topology.InputSize))
-                w.Line(CopyBlock("x0", "global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input)", "InputSize") + " // a constant size: a few moves, no call");
-            else
-                w.Line("input.CopyTo(_x0);");
-            foreach (LayerShape layer in _layers)
-            {
-                w.Line();
-                int l = layer.Number;
-                bool softmax = layer.Activation == Activation.Softmax;
-                w.Line(Ref("x" + l, "_x" + l));
-                if (softmax) w.Line(Ref("u" + l, "_u" + l));
-                // A layer whose outputs fit in one vector keeps u in registers and stores x once: storing u lane by
-                // lane and loading it back as a vector would stall on store forwarding.
-                bool inRegister = !softmax && layer.Outputs <= V;
-                string target = softmax ? "u" + l : "x" + l;
-                if (NarrowVector(layer) || (inRegister && layer.Inputs >= V && layer.Outputs > 1))
-                {
-                    // u as whole vectors: no horizontal sum per output.
-                    w.Line("// Layer " + l + ": u" + Sup(l) + " = W" + Sup(l) + "·x" + Sup(l - 1) + " + b" + Sup(l) + "  [" + layer.Inputs + " → " + layer.Outputs + "]" +
-                           (inRegister ? ", in a register" : ", computed in place of " + (softmax ? "u" : "x") + Sup(l)));
-                    if (layer.Inputs < V) DenseForwardNarrow(w, layer, inRegister, target);
-                    else DenseForwardRowsToVector(w, layer, cost);
-                    if (inRegister) ActivationOfVector(w, layer);
-                    else ActivationForward(w, layer, cost);
-                    continue;
-                }
-                Func<Index, string> destination = inRegister ? i => "u" + l + "_" + i.Offset : i => At(target, i.ToString());
-                w.Line("// Layer " + l + ": u" + Sup(l) + " = W" + Sup(l) + "·x" + Sup(l - 1) + " + b" + Sup(l) + "  [" + layer.Inputs + " → " + layer.Outputs + "]" +
-                       (softmax ? "" : inRegister ? ", in registers" : ", computed in place of x" + Sup(l)));
-                if (inRegister)
-                    w.Line(T + " " + string.Join(", ", Enumerable.Range(0, layer.Outputs).Select(i => "u" + l + "_" + i)) + "; // u" + Sup(l) + "_i");
-                if (layer.Inputs >= V) DenseForwardVector(w, layer, destination, inRegister, cost);
-                else DenseForwardScalar(w, layer, destination, inRegister, cost);
-                if (inRegister) ActivationInRegister(w, layer);
-                else ActivationForward(w, layer, cost);
-            }
-            if (Trainable) w.Line("_hasForward = true;");
-        }
+            ForwardBody(w);
         w.Line();
+    }
+
+    /// <summary>
+    /// The statements of the forward pass from <c>input</c>: declares <c>p</c>, <c>x0</c>…<c>xL</c> and, for layers
+    /// that fit in one vector, <c>a1</c>, <c>a2</c>… holding x^l in registers.
+    /// </summary>
+    private void ForwardBody(SourceWriter w)
+    {
+        var cost = new CostModel();
+        w.Line(Ref("p", "_parameters"));
+        w.Line(Ref("x0", "_x0"));
+        if (SmallCopy(_topology.InputSize))
+            w.Line(CopyBlock("x0", "global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input)", "InputSize") + " // a constant size: a few moves, no call");
+        else
+            w.Line("input.CopyTo(_x0);");
+        foreach (LayerShape layer in _layers)
+        {
+            w.Line();
+            int l = layer.Number;
+            bool softmax = layer.Activation == Activation.Softmax;
+            w.Line(Ref("x" + l, "_x" + l));
+            if (softmax) w.Line(Ref("u" + l, "_u" + l));
+            // A layer whose outputs fit in one vector keeps u in registers and stores x once: storing u lane by
+            // lane and loading it back as a vector would stall on store forwarding.
+            bool inRegister = !softmax && layer.Outputs <= V;
+            string target = softmax ? "u" + l : "x" + l;
+            if (NarrowVector(layer) || (inRegister && layer.Inputs >= V && layer.Outputs > 1))
+            {
+                // u as whole vectors: no horizontal sum per output.
+                w.Line("// Layer " + l + ": u" + Sup(l) + " = W" + Sup(l) + "·x" + Sup(l - 1) + " + b" + Sup(l) + "  [" + layer.Inputs + " → " + layer.Outputs + "]" +
+                       (inRegister ? ", in a register" : ", computed in place of " + (softmax ? "u" : "x") + Sup(l)));
+                if (layer.Inputs < V) DenseForwardNarrow(w, layer, inRegister, target);
+                else DenseForwardRowsToVector(w, layer, cost);
+                if (inRegister) ActivationOfVector(w, layer);
+                else ActivationForward(w, layer, cost);
+                continue;
+            }
+            Func<Index, string> destination = inRegister ? i => "u" + l + "_" + i.Offset : i => At(target, i.ToString());
+            w.Line("// Layer " + l + ": u" + Sup(l) + " = W" + Sup(l) + "·x" + Sup(l - 1) + " + b" + Sup(l) + "  [" + layer.Inputs + " → " + layer.Outputs + "]" +
+                   (softmax ? "" : inRegister ? ", in registers" : ", computed in place of x" + Sup(l)));
+            if (inRegister)
+                w.Line(T + " " + string.Join(", ", Enumerable.Range(0, layer.Outputs).Select(i => "u" + l + "_" + i)) + "; // u" + Sup(l) + "_i");
+            if (layer.Inputs >= V) DenseForwardVector(w, layer, destination, inRegister, cost);
+            else DenseForwardScalar(w, layer, destination, inRegister, cost);
+            if (inRegister) ActivationInRegister(w, layer);
+            else ActivationForward(w, layer, cost);
+        }
+        if (Trainable) w.Line("_hasForward = true;");
     }
 
     /// <summary>u = W·x + b with rows dotted against x a vector at a time; a row's last partial vector overlaps the one before it, masked.</summary>
@@ -218,13 +231,16 @@ internal sealed partial class NetworkEmitter
     /// u = W·x + b for m ≤ V outputs of n ≥ V inputs, as one vector: the rows' partial sums in m accumulators, then
     /// log₂ V levels of pairwise adds instead of a horizontal sum per row.
     /// </summary>
-    private void DenseForwardRowsToVector(SourceWriter w, LayerShape layer, CostModel cost)
+    private void DenseForwardRowsToVector(SourceWriter w, LayerShape layer, CostModel cost) =>
+        DenseForwardRowsToVector(w, layer, "x" + (layer.Number - 1), null);
+
+    /// <summary>The same from the row <paramref name="x"/>; stores u to <paramref name="destination"/> if given, else declares the local u_l.</summary>
+    private void DenseForwardRowsToVector(SourceWriter w, LayerShape layer, string x, string? destination)
     {
         int l = layer.Number, n = layer.Inputs, m = layer.Outputs;
         int whole = n / V, tail = n % V, vectors = whole + (tail > 0 ? 1 : 0);
         bool unrollColumns = CostModel.UnrollRow(vectors);
-        string x = "x" + (l - 1);
-        w.Line(VectorType + " u" + l + ";");
+        if (destination is null) w.Line(VectorType + " u" + l + ";");
         using (w.Open())
         {
             w.Line("// The " + m + " rows at once, each load of x" + Sup(l - 1) + " feeding " + m + " FMAs; then the rows' " + V + " partial sums are added pairwise, " + Log2(V) + " levels.");
@@ -249,7 +265,8 @@ internal sealed partial class NetworkEmitter
                     w.Line("sum" + r + " = global::NetCompiler.VectorMath.MultiplyAdd(" + Load("w" + r, n - V) + ", xTail, sum" + r + ");");
             var sums = Enumerable.Range(0, m).Select(r => "sum" + r).ToList();
             string total = SumRuns(w, sums, V, "pairs")[0];
-            w.Line("u" + l + " = " + total + " + " + BiasVector(layer, 0) + ";");
+            if (destination is null) w.Line("u" + l + " = " + total + " + " + BiasVector(layer, 0) + ";");
+            else w.Line(Store(total + " + " + BiasVector(layer, 0), destination, 0));
         }
     }
 
@@ -258,7 +275,8 @@ internal sealed partial class NetworkEmitter
     {
         int l = layer.Number, m = layer.Outputs;
         w.Line("// x" + Sup(l) + " = " + FunctionText(layer.Activation, "u" + Sup(l)) + (m < V ? "; the padding lanes hold f(0)" : "") + ".");
-        w.Line(Store(VectorFunction(layer.Activation, "u" + l), "x" + l, 0));
+        w.Line(VectorType + " a" + l + " = " + VectorFunction(layer.Activation, "u" + l) + "; // x" + Sup(l) + ", kept in a register");
+        w.Line(Store("a" + l, "x" + l, 0));
     }
 
     private static int Log2(int powerOfTwo)
@@ -316,7 +334,8 @@ internal sealed partial class NetworkEmitter
     {
         int l = layer.Number, m = layer.Outputs;
         w.Line("// x" + Sup(l) + " = " + FunctionText(layer.Activation, "u" + Sup(l)) + (m < V ? "; the padding lanes hold f(0)" : "") + ".");
-        w.Line(Store(VectorFunction(layer.Activation, VectorOfLanes(i => i < m ? "u" + l + "_" + i : _t.Literal(0))), "x" + l, 0));
+        w.Line(VectorType + " a" + l + " = " + VectorFunction(layer.Activation, VectorOfLanes(i => i < m ? "u" + l + "_" + i : _t.Literal(0))) + "; // x" + Sup(l) + ", kept in a register");
+        w.Line(Store("a" + l, "x" + l, 0));
     }
 
     private string VectorFunction(Activation activation, string u) => activation switch

@@ -25,12 +25,17 @@ internal sealed partial class NetworkEmitter
     /// The backward pass from the loss to g (or, with <paramref name="fusedUpdate"/>, straight into θ with the SGD
     /// step, g left at 0); declares <c>loss</c>. Needs <c>target</c> and, fused, <c>learningRate</c> in scope.
     /// </summary>
-    private void RegisterBackward(SourceWriter w, bool fusedUpdate)
+    /// <param name="forwardInScope">Whether ForwardBody was written just before in the same method: then p, x0…xL and a1…aL (x^l in registers) are in scope.</param>
+    private void RegisterBackward(SourceWriter w, bool fusedUpdate, bool forwardInScope)
     {
-        w.Line(Ref("p", "_parameters"));
+        _activityInRegister = forwardInScope;
+        if (!forwardInScope)
+        {
+            w.Line(Ref("p", "_parameters"));
+            for (int l = 0; l <= L; l++) w.Line(Ref("x" + l, "_x" + l));
+        }
         w.Line(Ref("g", "_gradients"));
         w.Line("ref " + T + " d = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(target);");
-        for (int l = 0; l <= L; l++) w.Line(Ref("x" + l, "_x" + l));
         foreach (LayerShape layer in _layers) w.Line(Ref("s" + layer.Number, "_s" + layer.Number));
         if (fusedUpdate) w.Line(VectorType + " eta = global::System.Runtime.Intrinsics.Vector256.Create(learningRate);");
         w.Line();
@@ -38,7 +43,7 @@ internal sealed partial class NetworkEmitter
         int m = Output.Outputs;
         string target = m == V ? Load("d", 0) : VectorOfLanes(i => i < m ? At("d", i.ToString()) : _t.Literal(0));
         w.Line("// x̂" + Sup(L) + " = ∂R/∂x" + Sup(L) + " = d − x" + Sup(L) + ", with R = −½Σ(d − x)² = −L; û" + Sup(L) + " = f'(u" + Sup(L) + ")·x̂" + Sup(L) + ".");
-        w.Line(VectorType + " xOut = " + Load("x" + L, 0) + ";");
+        w.Line(VectorType + " xOut = " + Activity(L) + ";");
         w.Line(VectorType + " error = " + target + " - xOut" + (m < V ? " & " + _t.MaskFirst(m) + "; // the padding lanes of x hold f(0)" : ";"));
         w.Line(T + " loss = " + _t.Literal(0.5) + " * global::System.Runtime.Intrinsics.Vector256.Sum(error * error);");
         w.Line(VectorType + " uHat" + L + " = " + DerivativeTimes(Output.Activation, "xOut", "error") + ";");
@@ -61,6 +66,11 @@ internal sealed partial class NetworkEmitter
             }
         }
     }
+
+    private bool _activityInRegister;
+
+    /// <summary>x^l as a vector: the forward pass's register a_l when it is in scope, else loaded from its buffer (x⁰ always).</summary>
+    private string Activity(int l) => _activityInRegister && l > 0 ? "a" + l : Load("x" + l, 0);
 
     /// <summary>û = f'(u)·x̂ with f' from x = f(u), as a vector expression.</summary>
     private string DerivativeTimes(Activation activation, string x, string hat)
@@ -124,12 +134,12 @@ internal sealed partial class NetworkEmitter
             for (int i = 0; i < m; i++)
                 w.Line(VectorType + " row" + i + " = " + Load("p", new Index("W" + l, i * n)) + " * uHat_" + i + ";");
             w.Line(VectorType + " xHat = " + SumTree(Enumerable.Range(0, m).Select(i => "row" + i).ToList()) + "; // x̂" + Sup(l - 1) + (m > 2 ? ", the rows summed as a tree" : ""));
-            w.Line(VectorType + " x = " + Load("x" + (l - 1), 0) + ";");
+            w.Line(VectorType + " x = " + Activity(l - 1) + ";");
             w.Line("uHat" + (l - 1) + " = " + DerivativeTimes(_layers[l - 2].Activation, "x", "xHat") + ";");
         }
         else
         {
-            w.Line(VectorType + " x = " + Load("x" + (l - 1), 0) + ";");
+            w.Line(VectorType + " x = " + Activity(l - 1) + ";");
         }
         for (int i = 0; i < m; i++)
             RegisterGradient(w, new Index("W" + l, i * n), "uHat_" + i, "x", fusedUpdate);
@@ -161,7 +171,7 @@ internal sealed partial class NetworkEmitter
                 int h = half;
                 w.Line("xHat += " + Permute("xHat", t => (t + h) % V) + ";");
             }
-            w.Line(VectorType + " xIn = " + Load("x" + (l - 1), 0) + ";");
+            w.Line(VectorType + " xIn = " + Activity(l - 1) + ";");
             w.Line("uHat" + (l - 1) + " = " + DerivativeTimes(_layers[l - 2].Activation, "xIn", "(xHat & " + _t.MaskFirst(n) + ")") + ";");
         }
         for (int k = 0; k < vectors; k++)
