@@ -156,7 +156,8 @@ internal sealed partial class NetworkEmitter
         if (n == 1) return "global::System.Runtime.Intrinsics.Vector256.Create(" + x + ")";
         if (bytes == 8) // two floats broadcast as one double
             return "global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<double>(ref global::System.Runtime.CompilerServices.Unsafe.As<float, byte>(ref " + x + "))))";
-        return "global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref " + x + "))"; // 16 bytes: both halves
+        string half = "global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref " + x + ")"; // 16 bytes: the same in both halves
+        return "global::System.Runtime.Intrinsics.Vector256.Create(" + half + ", " + half + ")";
     }
 
     /// <summary>

@@ -18,7 +18,7 @@ internal sealed partial class NetworkEmitter
 {
     /// <summary>Whether the backward pass keeps û in registers: squared error, no softmax, every layer one vector wide.</summary>
     private bool RegisterChain =>
-        Trainable && _model.Loss == LossFunction.SquaredError &&
+        _topology.IsDenseChain && Trainable && _model.Loss == LossFunction.SquaredError &&
         _layers.All(layer => layer.Activation != Activation.Softmax && layer.Outputs <= V && (layer.Inputs == V || NarrowVector(layer)));
 
     /// <summary>
