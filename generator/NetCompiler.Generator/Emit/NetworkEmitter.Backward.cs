@@ -24,6 +24,12 @@ internal sealed partial class NetworkEmitter
         {
             w.Line("if (target.Length != OutputSize) ThrowLength(nameof(target), OutputSize, target.Length);");
             w.Line("if (!_hasForward) throw new global::System.InvalidOperationException(\"Backward needs a forward pass first: call Forward or TrainStep.\");");
+            if (RegisterChain)
+            {
+                RegisterBackward(w, fusedUpdate: false, forwardInScope: false);
+                w.Line("return loss;");
+                return;
+            }
             w.Line(Ref("p", "_parameters"));
             w.Line(Ref("g", "_gradients"));
             w.Line("ref " + T + " d = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(target);");

@@ -194,6 +194,13 @@ internal sealed partial class NetworkEmitter
         {
             if (inStride == _topology.InputSize)
                 w.Line("inputs.CopyTo(_batchX0);");
+            else if (SmallCopy(_topology.InputSize))
+            {
+                w.Line("ref " + T + " source = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs);");
+                w.Line("ref " + T + " x0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_batchX0);");
+                using (w.Open("for (int b = 0; b < count; b++)"))
+                    w.Line(CopyBlock(UnsafeAdd + "(ref x0, b * " + inStride + ")", UnsafeAdd + "(ref source, b * InputSize)", "InputSize") + " // a constant size: a few moves, no call");
+            }
             else
                 using (w.Open("for (int b = 0; b < count; b++)"))
                     w.Line("inputs.Slice(b * InputSize, InputSize).CopyTo(new global::System.Span<" + T + ">(_batchX0, b * " + inStride + ", InputSize));");
@@ -222,8 +229,21 @@ internal sealed partial class NetworkEmitter
             w.Line(BatchRef("p", "_parameters"));
             w.Line(BatchRef("x", "_batchX" + (l - 1)));
             w.Line(BatchRef("u", softmax ? "_batchU" + l : "_batchX" + l));
-            if (n >= V)
+            if (n >= V && m <= V && m > 1)
+            {
+                // At most a vector of outputs: per sample, the rows' partial sums added pairwise into one vector, instead
+                // of a horizontal sum per sample and row.
+                using (w.Open("for (int b = 0; b < count; b++)"))
+                {
+                    w.Line("ref " + T + " xb = ref " + UnsafeAdd + "(ref x, b * " + inStride + ");");
+                    w.Line("ref " + T + " ub = ref " + UnsafeAdd + "(ref u, b * " + outStride + ");");
+                    DenseForwardRowsToVector(w, layer, "xb", "ub");
+                }
+            }
+            else if (n >= V)
                 WidthDispatch(w, layer, "ForwardBatchLayer" + l + "Vector512", () => ForwardTiles(w, layer, Narrow256));
+            else if (NarrowVector(layer))
+                ForwardBatchNarrow(w, layer);
             else
             {
                 w.Line("// " + n + " input" + (n == 1 ? "" : "s") + ", fewer than a vector: scalar multiply-adds.");
@@ -552,6 +572,8 @@ internal sealed partial class NetworkEmitter
                 }
 
             if (n >= V) WidthDispatch(w, layer, "GradientBatchLayer" + l + "Vector512", () => GradientTiles(w, layer, Narrow256));
+            else if (NarrowVector(layer))
+                GradientBatchNarrow(w, layer);
             else
             {
                 w.Line("// " + n + " input" + (n == 1 ? "" : "s") + ", fewer than a vector: scalars, the samples in order.");
@@ -573,6 +595,8 @@ internal sealed partial class NetworkEmitter
             {
                 if (n >= V)
                     WidthDispatch(w, layer, "InputSensitivityBatchLayer" + l + "Vector512", () => InputSensitivityTiles(w, layer, Narrow256));
+                else if (NarrowVector(layer))
+                    InputSensitivityBatchNarrow(w, layer);
                 else
                 {
                     using (w.Open("for (int b = 0; b < count; b++)"))
@@ -830,5 +854,98 @@ internal sealed partial class NetworkEmitter
         for (int lane = 0; lane < k.Lanes; lane++)
             lanes.Add(lane >= k.Lanes - keep ? (single ? "0xFFFFFFFFu" : "0xFFFFFFFFFFFFFFFFul") : (single ? "0u" : "0ul"));
         return k.Class + "." + (single ? "AsSingle" : "AsDouble") + "(" + k.Class + ".Create(" + string.Join(", ", lanes) + "))";
+    }
+
+    /// <summary>
+    /// u = W·x + b for n &lt; V inputs, n dividing V, sample by sample as in the per-sample kernel: each vector of W
+    /// holds V/n rows, multiplied by the sample's x repeated; pairwise adds leave V outputs a vector.
+    /// </summary>
+    private void ForwardBatchNarrow(SourceWriter w, LayerShape layer)
+    {
+        int l = layer.Number, n = layer.Inputs, m = layer.Outputs, inStride = _t.Padded(n), outStride = _t.Padded(m);
+        w.Line("// " + n + " input" + (n == 1 ? "" : "s") + ": per sample, each vector of W" + Sup(l) + " holds " + V / n + " rows, multiplied by x repeated " + V / n + " times;" +
+               (n > 1 ? " adding neighbouring lanes " + Log2(n) + " time" + (n == 2 ? "" : "s") + " leaves one u_i a lane." : " each lane is one u_i."));
+        using (w.Open("for (int b = 0; b < count; b++)"))
+        {
+            w.Line("ref " + T + " xb = ref " + UnsafeAdd + "(ref x, b * " + inStride + ");");
+            w.Line("ref " + T + " ub = ref " + UnsafeAdd + "(ref u, b * " + outStride + ");");
+            w.Line(VectorType + " xRepeated = " + RepeatedInput("xb", n) + ";");
+            for (int first = 0; first < m; first += V)
+            {
+                int vectors = System.Math.Min(n, (m - first) * n / V);
+                var products = new System.Collections.Generic.List<string>();
+                for (int k = 0; k < vectors; k++)
+                {
+                    string name = "w" + (first / V * n + k) + "x";
+                    w.Line(VectorType + " " + name + " = " + Load("p", new Index("W" + l, first * n + k * V)) + " * xRepeated;");
+                    products.Add(name);
+                }
+                string sum = SumRuns(w, products, n, "sum" + (first / V) + "_")[0];
+                w.Line(Store(sum + " + " + BiasVector(layer, first), "ub", first));
+            }
+        }
+    }
+
+    /// <summary>
+    /// g_W += −Σ_b û_b·x_bᵀ for n &lt; V inputs, n dividing V: the m·n/V vectors of g_W stay in registers while the
+    /// chunk streams past; per sample, x repeated times û spread over each row's n lanes.
+    /// </summary>
+    private void GradientBatchNarrow(SourceWriter w, LayerShape layer)
+    {
+        int l = layer.Number, n = layer.Inputs, m = layer.Outputs, inStride = _t.Padded(n), outStride = _t.Padded(m);
+        int rowsPerVector = V / n, vectors = m * n / V;
+        w.Line("// " + n + " input" + (n == 1 ? "" : "s") + ": the " + vectors + " vector" + (vectors == 1 ? "" : "s") + " of g_W" + Sup(l) + " (" + rowsPerVector + " rows each) stay in registers while the chunk streams past.");
+        using (w.Open())
+        {
+            for (int k = 0; k < vectors; k++)
+                w.Line(VectorType + " gw" + k + " = " + Load("g", new Index("W" + l, k * V)) + ";");
+            using (w.Open("for (int b = 0; b < count; b++)"))
+            {
+                w.Line("ref " + T + " xb = ref " + UnsafeAdd + "(ref x, b * " + inStride + ");");
+                w.Line("ref " + T + " sb = ref " + UnsafeAdd + "(ref s, b * " + outStride + ");");
+                w.Line(VectorType + " xRepeated = " + RepeatedInput("xb", n) + ";");
+                for (int c = 0; c * V < m; c++)
+                    w.Line(VectorType + " uHat" + c + " = " + Load("sb", c * V) + ";");
+                for (int k = 0; k < vectors; k++)
+                {
+                    int first = k * rowsPerVector, offset = first % V;
+                    w.Line("gw" + k + " = global::NetCompiler.VectorMath.MultiplyAddNegated(" + Permute("uHat" + first / V, t => offset + t / n) + ", xRepeated, gw" + k + "); // rows " + first + "…" + (first + rowsPerVector - 1));
+                }
+            }
+            for (int k = 0; k < vectors; k++)
+                w.Line(Store("gw" + k, "g", new Index("W" + l, k * V)));
+        }
+    }
+
+    /// <summary>
+    /// x̂ = Wᵀ·û per sample for n &lt; V inputs, n dividing V: W's vectors times û spread over each row's n lanes, summed,
+    /// then folded onto the first n lanes (x̂_j sums the lanes j, j + n, …).
+    /// </summary>
+    private void InputSensitivityBatchNarrow(SourceWriter w, LayerShape layer)
+    {
+        int l = layer.Number, n = layer.Inputs, m = layer.Outputs, inStride = _t.Padded(n), outStride = _t.Padded(m);
+        int rowsPerVector = V / n, vectors = m * n / V;
+        w.Line("// x̂" + Sup(l - 1) + " per sample: W" + Sup(l) + "'s vectors times û" + Sup(l) + " spread over each row's " + n + " lanes, summed, then folded onto the first " + n + " lanes.");
+        using (w.Open("for (int b = 0; b < count; b++)"))
+        {
+            w.Line("ref " + T + " sb = ref " + UnsafeAdd + "(ref s, b * " + outStride + ");");
+            w.Line("ref " + T + " hb = ref " + UnsafeAdd + "(ref sIn, b * " + inStride + ");");
+            for (int c = 0; c * V < m; c++)
+                w.Line(VectorType + " uHat" + c + " = " + Load("sb", c * V) + ";");
+            var terms = new System.Collections.Generic.List<string>();
+            for (int k = 0; k < vectors; k++)
+            {
+                int first = k * rowsPerVector, offset = first % V;
+                w.Line(VectorType + " rows" + k + " = " + Load("p", new Index("W" + l, k * V)) + " * " + Permute("uHat" + first / V, t => offset + t / n) + ";");
+                terms.Add("rows" + k);
+            }
+            w.Line(VectorType + " xHat = " + SumTree(terms) + ";");
+            for (int half = V / 2; half >= n; half /= 2)
+            {
+                int h = half;
+                w.Line("xHat += " + Permute("xHat", t => (t + h) % V) + ";");
+            }
+            w.Line(Store("xHat & " + _t.MaskFirst(n), "hb", 0));
+        }
     }
 }

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 
 namespace NetCompiler.Generator.Emit;
@@ -16,42 +17,74 @@ internal sealed partial class NetworkEmitter
         {
             w.Line("if (input.Length != InputSize) ThrowLength(nameof(input), InputSize, input.Length);");
             w.Line("if (output.Length != OutputSize) ThrowLength(nameof(output), OutputSize, output.Length);");
-            w.Line("ForwardCore(input);");
-            w.Line("new global::System.ReadOnlySpan<" + T + ">(_x" + Output.Number + ", 0, OutputSize).CopyTo(output);");
+            if (RegisterChain)
+            {
+                w.Line("// The forward pass written out here: the network is tiny, and a call would cost as much as a layer.");
+                ForwardBody(w);
+            }
+            else
+            {
+                w.Line("ForwardCore(input);");
+            }
+            if (SmallCopy(_topology.OutputSize))
+                w.Line(CopyBlock("global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output)", "global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_x" + Output.Number + ")", "OutputSize") + " // a constant size: a few moves, no call");
+            else
+                w.Line("new global::System.ReadOnlySpan<" + T + ">(_x" + Output.Number + ", 0, OutputSize).CopyTo(output);");
         }
         w.Line();
 
-        var cost = new CostModel();
         w.Line("// x⁰ is copied in because the backward pass needs it for ΔW¹ ∝ û¹·(x⁰)ᵀ (and so input may alias output).");
         using (w.Open("private void ForwardCore(global::System.ReadOnlySpan<" + T + "> input)"))
-        {
-            w.Line("input.CopyTo(_x0);");
-            w.Line(Ref("p", "_parameters"));
-            w.Line(Ref("x0", "_x0"));
-            foreach (LayerShape layer in _layers)
-            {
-                w.Line();
-                int l = layer.Number;
-                bool softmax = layer.Activation == Activation.Softmax;
-                w.Line(Ref("x" + l, "_x" + l));
-                if (softmax) w.Line(Ref("u" + l, "_u" + l));
-                // A layer whose outputs fit in one vector keeps u in registers and stores x once: storing u lane by
-                // lane and loading it back as a vector would stall on store forwarding.
-                bool inRegister = !softmax && layer.Outputs <= V;
-                string target = softmax ? "u" + l : "x" + l;
-                Func<Index, string> destination = inRegister ? i => "u" + l + "_" + i.Offset : i => At(target, i.ToString());
-                w.Line("// Layer " + l + ": u" + Sup(l) + " = W" + Sup(l) + "·x" + Sup(l - 1) + " + b" + Sup(l) + "  [" + layer.Inputs + " → " + layer.Outputs + "]" +
-                       (softmax ? "" : inRegister ? ", in registers" : ", computed in place of x" + Sup(l)));
-                if (inRegister)
-                    w.Line(T + " " + string.Join(", ", Enumerable.Range(0, layer.Outputs).Select(i => "u" + l + "_" + i)) + "; // u" + Sup(l) + "_i");
-                if (layer.Inputs >= V) DenseForwardVector(w, layer, destination, inRegister, cost);
-                else DenseForwardScalar(w, layer, destination, inRegister, cost);
-                if (inRegister) ActivationInRegister(w, layer);
-                else ActivationForward(w, layer, cost);
-            }
-            if (Trainable) w.Line("_hasForward = true;");
-        }
+            ForwardBody(w);
         w.Line();
+    }
+
+    /// <summary>
+    /// The statements of the forward pass from <c>input</c>: declares <c>p</c>, <c>x0</c>…<c>xL</c> and, for layers
+    /// that fit in one vector, <c>a1</c>, <c>a2</c>… holding x^l in registers.
+    /// </summary>
+    private void ForwardBody(SourceWriter w)
+    {
+        var cost = new CostModel();
+        w.Line(Ref("p", "_parameters"));
+        w.Line(Ref("x0", "_x0"));
+        if (SmallCopy(_topology.InputSize))
+            w.Line(CopyBlock("x0", "global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input)", "InputSize") + " // a constant size: a few moves, no call");
+        else
+            w.Line("input.CopyTo(_x0);");
+        foreach (LayerShape layer in _layers)
+        {
+            w.Line();
+            int l = layer.Number;
+            bool softmax = layer.Activation == Activation.Softmax;
+            w.Line(Ref("x" + l, "_x" + l));
+            if (softmax) w.Line(Ref("u" + l, "_u" + l));
+            // A layer whose outputs fit in one vector keeps u in registers and stores x once: storing u lane by
+            // lane and loading it back as a vector would stall on store forwarding.
+            bool inRegister = !softmax && layer.Outputs <= V;
+            string target = softmax ? "u" + l : "x" + l;
+            if (NarrowVector(layer) || (inRegister && layer.Inputs >= V && layer.Outputs > 1))
+            {
+                // u as whole vectors: no horizontal sum per output.
+                w.Line("// Layer " + l + ": u" + Sup(l) + " = W" + Sup(l) + "·x" + Sup(l - 1) + " + b" + Sup(l) + "  [" + layer.Inputs + " → " + layer.Outputs + "]" +
+                       (inRegister ? ", in a register" : ", computed in place of " + (softmax ? "u" : "x") + Sup(l)));
+                if (layer.Inputs < V) DenseForwardNarrow(w, layer, inRegister, target);
+                else DenseForwardRowsToVector(w, layer, cost);
+                if (inRegister) ActivationOfVector(w, layer);
+                else ActivationForward(w, layer, cost);
+                continue;
+            }
+            Func<Index, string> destination = inRegister ? i => "u" + l + "_" + i.Offset : i => At(target, i.ToString());
+            w.Line("// Layer " + l + ": u" + Sup(l) + " = W" + Sup(l) + "·x" + Sup(l - 1) + " + b" + Sup(l) + "  [" + layer.Inputs + " → " + layer.Outputs + "]" +
+                   (softmax ? "" : inRegister ? ", in registers" : ", computed in place of x" + Sup(l)));
+            if (inRegister)
+                w.Line(T + " " + string.Join(", ", Enumerable.Range(0, layer.Outputs).Select(i => "u" + l + "_" + i)) + "; // u" + Sup(l) + "_i");
+            if (layer.Inputs >= V) DenseForwardVector(w, layer, destination, inRegister, cost);
+            else DenseForwardScalar(w, layer, destination, inRegister, cost);
+            if (inRegister) ActivationInRegister(w, layer);
+            else ActivationForward(w, layer, cost);
+        }
+        if (Trainable) w.Line("_hasForward = true;");
     }
 
     /// <summary>u = W·x + b with rows dotted against x a vector at a time; a row's last partial vector overlaps the one before it, masked.</summary>
@@ -98,6 +131,160 @@ internal sealed partial class NetworkEmitter
                 w.Line("sum" + r + " = global::NetCompiler.VectorMath.MultiplyAdd(" + Load("w" + r, n - V) + ", xTail, sum" + r + ");");
         for (int r = 0; r < rows; r++)
             w.Line(destination(i.Plus(r)) + " = global::System.Runtime.Intrinsics.Vector256.Sum(sum" + r + ") + " + At("p", "B" + l + " + " + i.Plus(r)) + ";");
+    }
+
+    /// <summary>Whether copying <paramref name="count"/> elements is a handful of moves (the JIT unrolls constant-size block copies).</summary>
+    private bool SmallCopy(int count) => count <= 4 * V;
+
+    private string CopyBlock(string destination, string source, string count) =>
+        "global::System.Runtime.CompilerServices.Unsafe.CopyBlockUnaligned(ref global::System.Runtime.CompilerServices.Unsafe.As<" + T + ", byte>(ref " + destination + "), ref global::System.Runtime.CompilerServices.Unsafe.As<" + T + ", byte>(ref " + source + "), " + count + " * sizeof(" + T + "));";
+
+    /// <summary>
+    /// Whether a layer narrower than a vector (n &lt; V inputs) takes the vector path: n divides V, so the row-major W
+    /// is whole vectors of V/n rows each (m·n a multiple of V), and x repeated V/n times lines up with them.
+    /// </summary>
+    private bool NarrowVector(LayerShape layer)
+    {
+        int n = layer.Inputs, m = layer.Outputs;
+        return n < V && V % n == 0 && m * n % V == 0;
+    }
+
+    /// <summary>x^(l−1) repeated to fill a vector: (x₀, …, x_(n−1), x₀, …), a broadcast of its first n elements.</summary>
+    private string RepeatedInput(string x, int n)
+    {
+        int bytes = n * (32 / V);
+        if (n == 1) return "global::System.Runtime.Intrinsics.Vector256.Create(" + x + ")";
+        if (bytes == 8) // two floats broadcast as one double
+            return "global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<double>(ref global::System.Runtime.CompilerServices.Unsafe.As<float, byte>(ref " + x + "))))";
+        string half = "global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref " + x + ")"; // 16 bytes: the same in both halves
+        return "global::System.Runtime.Intrinsics.Vector256.Create(" + half + ", " + half + ")";
+    }
+
+    /// <summary>
+    /// Reduces <paramref name="vectors"/>, whose lanes run in groups of <paramref name="run"/> (a power of 2), to one
+    /// lane per group: log₂ run levels of <c>VectorMath.AddPairs</c>. Returns the names of the resulting vectors.
+    /// </summary>
+    private List<string> SumRuns(SourceWriter w, List<string> vectors, int run, string prefix)
+    {
+        int level = 0;
+        while (run > 1)
+        {
+            level++;
+            var next = new List<string>();
+            for (int k = 0; k < vectors.Count; k += 2)
+            {
+                string a = vectors[k], b = k + 1 < vectors.Count ? vectors[k + 1] : VectorType + ".Zero";
+                string name = prefix + level + "_" + k / 2;
+                w.Line(VectorType + " " + name + " = global::NetCompiler.VectorMath.AddPairs(" + a + ", " + b + ");");
+                next.Add(name);
+            }
+            vectors = next;
+            run /= 2;
+        }
+        return vectors;
+    }
+
+    /// <summary>b^l as a vector of V lanes starting at output <paramref name="first"/>; lanes past m are 0.</summary>
+    private string BiasVector(LayerShape layer, int first)
+    {
+        int l = layer.Number, m = layer.Outputs, real = System.Math.Min(V, m - first);
+        if (real == V || layer.BiasOffset + first + V <= _topology.ParameterCount)
+        {
+            string load = Load("p", new Index("B" + l, first));
+            return real == V ? load : "(" + load + " & " + _t.MaskFirst(real) + ")";
+        }
+        return VectorOfLanes(k => k < real ? At("p", "B" + l + " + " + (first + k)) : _t.Literal(0));
+    }
+
+    /// <summary>
+    /// u = W·x + b for n &lt; V inputs, n dividing V: each vector of the row-major W holds V/n whole rows; multiplied by
+    /// x repeated, every run of n lanes is one row's products, and log₂ n levels of pairwise adds give V outputs a vector.
+    /// </summary>
+    private void DenseForwardNarrow(SourceWriter w, LayerShape layer, bool inRegister, string target)
+    {
+        int l = layer.Number, n = layer.Inputs, m = layer.Outputs, rowsPerVector = V / n;
+        w.Line("// " + n + " input" + (n == 1 ? "" : "s") + ": each vector of W" + Sup(l) + " holds " + rowsPerVector + " rows, multiplied by x" + Sup(l - 1) + " repeated " + rowsPerVector + " times;" +
+               (n > 1 ? " adding neighbouring lanes " + Log2(n) + " time" + (n == 2 ? "" : "s") + " leaves one u" + Sup(l) + "_i a lane." : " each lane is one u" + Sup(l) + "_i."));
+        if (inRegister) w.Line(VectorType + " u" + l + ";");
+        using (w.Open())
+        {
+            w.Line(VectorType + " xRepeated = " + RepeatedInput("x" + (l - 1), n) + ";");
+            for (int first = 0; first < m; first += V)
+            {
+                // Outputs first…first+V−1 come from n vectors of W (fewer at the end of the layer).
+                int vectors = System.Math.Min(n, (m - first) * n / V);
+                var products = new List<string>();
+                for (int k = 0; k < vectors; k++)
+                {
+                    string name = "w" + (first / V * n + k) + "x";
+                    w.Line(VectorType + " " + name + " = " + Load("p", new Index("W" + l, first * n + k * V)) + " * xRepeated;");
+                    products.Add(name);
+                }
+                string sum = SumRuns(w, products, n, "sum" + (first / V) + "_")[0];
+                string u = sum + " + " + BiasVector(layer, first);
+                if (inRegister) w.Line("u" + l + " = " + u + ";");
+                else w.Line(Store(u, target, first));
+            }
+        }
+    }
+
+    /// <summary>
+    /// u = W·x + b for m ≤ V outputs of n ≥ V inputs, as one vector: the rows' partial sums in m accumulators, then
+    /// log₂ V levels of pairwise adds instead of a horizontal sum per row.
+    /// </summary>
+    private void DenseForwardRowsToVector(SourceWriter w, LayerShape layer, CostModel cost) =>
+        DenseForwardRowsToVector(w, layer, "x" + (layer.Number - 1), null);
+
+    /// <summary>The same from the row <paramref name="x"/>; stores u to <paramref name="destination"/> if given, else declares the local u_l.</summary>
+    private void DenseForwardRowsToVector(SourceWriter w, LayerShape layer, string x, string? destination)
+    {
+        int l = layer.Number, n = layer.Inputs, m = layer.Outputs;
+        int whole = n / V, tail = n % V, vectors = whole + (tail > 0 ? 1 : 0);
+        bool unrollColumns = CostModel.UnrollRow(vectors);
+        if (destination is null) w.Line(VectorType + " u" + l + ";");
+        using (w.Open())
+        {
+            w.Line("// The " + m + " rows at once, each load of x" + Sup(l - 1) + " feeding " + m + " FMAs; then the rows' " + V + " partial sums are added pairwise, " + Log2(V) + " levels.");
+            if (tail > 0)
+                w.Line(VectorType + " xTail = " + Load(x, n - V) + " & " + _t.MaskLast(tail) + "; // x[" + (n - tail) + ".." + n + "); lanes the whole vectors cover are zeroed");
+            for (int r = 0; r < m; r++)
+            {
+                w.Line("ref " + T + " w" + r + " = ref " + At("p", "W" + l + " + " + r * n) + ";");
+                w.Line(VectorType + " sum" + r + " = " + VectorType + ".Zero;");
+            }
+            if (whole > 0)
+            {
+                Range(w, "j", 0, whole * V, V, unrollColumns, j =>
+                {
+                    w.Line(VectorType + " xj = " + Load(x, j) + ";");
+                    for (int r = 0; r < m; r++)
+                        w.Line("sum" + r + " = global::NetCompiler.VectorMath.MultiplyAdd(" + Load("w" + r, j) + ", xj, sum" + r + ");");
+                }, scopeEach: true);
+            }
+            if (tail > 0)
+                for (int r = 0; r < m; r++)
+                    w.Line("sum" + r + " = global::NetCompiler.VectorMath.MultiplyAdd(" + Load("w" + r, n - V) + ", xTail, sum" + r + ");");
+            var sums = Enumerable.Range(0, m).Select(r => "sum" + r).ToList();
+            string total = SumRuns(w, sums, V, "pairs")[0];
+            if (destination is null) w.Line("u" + l + " = " + total + " + " + BiasVector(layer, 0) + ";");
+            else w.Line(Store(total + " + " + BiasVector(layer, 0), destination, 0));
+        }
+    }
+
+    /// <summary>x = f(u) for a layer whose u is the vector u1, u2, …: f applied, one store; the padding lanes hold f(0).</summary>
+    private void ActivationOfVector(SourceWriter w, LayerShape layer)
+    {
+        int l = layer.Number, m = layer.Outputs;
+        w.Line("// x" + Sup(l) + " = " + FunctionText(layer.Activation, "u" + Sup(l)) + (m < V ? "; the padding lanes hold f(0)" : "") + ".");
+        w.Line(VectorType + " a" + l + " = " + VectorFunction(layer.Activation, "u" + l) + "; // x" + Sup(l) + ", kept in a register");
+        w.Line(Store("a" + l, "x" + l, 0));
+    }
+
+    private static int Log2(int powerOfTwo)
+    {
+        int log = 0;
+        while ((1 << log) < powerOfTwo) log++;
+        return log;
     }
 
     /// <summary>u = W·x + b for inputs narrower than a vector: scalar multiply-adds with x held in locals.</summary>
@@ -148,7 +335,8 @@ internal sealed partial class NetworkEmitter
     {
         int l = layer.Number, m = layer.Outputs;
         w.Line("// x" + Sup(l) + " = " + FunctionText(layer.Activation, "u" + Sup(l)) + (m < V ? "; the padding lanes hold f(0)" : "") + ".");
-        w.Line(Store(VectorFunction(layer.Activation, VectorOfLanes(i => i < m ? "u" + l + "_" + i : _t.Literal(0))), "x" + l, 0));
+        w.Line(VectorType + " a" + l + " = " + VectorFunction(layer.Activation, VectorOfLanes(i => i < m ? "u" + l + "_" + i : _t.Literal(0))) + "; // x" + Sup(l) + ", kept in a register");
+        w.Line(Store("a" + l, "x" + l, 0));
     }
 
     private string VectorFunction(Activation activation, string u) => activation switch

@@ -36,6 +36,16 @@ internal sealed partial class NetworkEmitter
         {
             w.Line("if (input.Length != InputSize) ThrowLength(nameof(input), InputSize, input.Length);");
             w.Line("if (target.Length != OutputSize) ThrowLength(nameof(target), OutputSize, target.Length);");
+            if (RegisterChain)
+            {
+                w.Line("// The forward pass, then the backward pass with the SGD step folded in (each layer's parameters change as soon");
+                w.Line("// as their gradient is known), all in one method: x and û stay in registers from layer to layer.");
+                ForwardBody(w);
+                w.Line();
+                RegisterBackward(w, fusedUpdate: true, forwardInScope: true);
+                w.Line("return loss;");
+                return;
+            }
             w.Line("ForwardCore(input);");
             w.Line(T + " loss = Backward(target);");
             w.Line("Update(learningRate);");

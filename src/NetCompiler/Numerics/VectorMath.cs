@@ -152,6 +152,41 @@ public static class VectorMath
         => Fma.IsSupported ? Fma.MultiplyAddNegated(a, b, c) : c - a * b;
 
     /// <summary>
+    /// Adds neighbouring lanes: lane k of the result is a₂ₖ + a₂ₖ₊₁ for k &lt; 4 and b₂ₖ₋₈ + b₂ₖ₋₇ for k ≥ 4 (a horizontal
+    /// add whose halves are put back in order). Applied log₂ n times it sums every run of n lanes, so products of
+    /// row-major rows of n weights with a repeated x become one vector of dot products without a horizontal sum per row.
+    /// </summary>
+    /// <param name="a">The lanes that give the lower half of the result.</param>
+    /// <param name="b">The lanes that give the upper half of the result.</param>
+    /// <returns>(a₀ + a₁, a₂ + a₃, a₄ + a₅, a₆ + a₇, b₀ + b₁, b₂ + b₃, b₄ + b₅, b₆ + b₇).</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> AddPairs(Vector256<float> a, Vector256<float> b)
+    {
+        if (Avx2.IsSupported)
+        {
+            // vhaddps works within 128-bit halves: (a₀₁, a₂₃, b₀₁, b₂₃ | a₄₅, a₆₇, b₄₅, b₆₇); vpermpd swaps the middle pairs.
+            Vector256<float> h = Avx.HorizontalAdd(a, b);
+            return Avx2.Permute4x64(h.AsDouble(), 0b11_01_10_00).AsSingle();
+        }
+        return Vector256.Create(a[0] + a[1], a[2] + a[3], a[4] + a[5], a[6] + a[7], b[0] + b[1], b[2] + b[3], b[4] + b[5], b[6] + b[7]);
+    }
+
+    /// <summary>Adds neighbouring lanes: (a₀ + a₁, a₂ + a₃, b₀ + b₁, b₂ + b₃); see the single-precision overload.</summary>
+    /// <param name="a">The lanes that give the lower half of the result.</param>
+    /// <param name="b">The lanes that give the upper half of the result.</param>
+    /// <returns>(a₀ + a₁, a₂ + a₃, b₀ + b₁, b₂ + b₃).</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> AddPairs(Vector256<double> a, Vector256<double> b)
+    {
+        if (Avx2.IsSupported)
+        {
+            Vector256<double> h = Avx.HorizontalAdd(a, b); // (a₀₁, b₀₁ | a₂₃, b₂₃)
+            return Avx2.Permute4x64(h, 0b11_01_10_00);
+        }
+        return Vector256.Create(a[0] + a[1], a[2] + a[3], b[0] + b[1], b[2] + b[3]);
+    }
+
+    /// <summary>
     /// Computes a·b + c exactly as one lane of <see cref="MultiplyAdd(Vector256{float}, Vector256{float}, Vector256{float})"/>
     /// does (fused when <see cref="Fma.IsSupported"/>), for scalar tails of vector loops.
     /// </summary>

@@ -21,6 +21,16 @@ public partial class Net_9_17_33_7_LeakyReLU_Tanh_Identity_SquaredError : IBatch
 public partial class Net_9_17_33_7_LeakyReLU_Tanh_Identity_SquaredError_Double : IBatchedNetwork<double> { }
 public partial class Net_33_9_7_3_Sigmoid_LeakyReLU_Softmax_SquaredError : IBatchedNetwork<float> { }
 public partial class Net_33_9_7_3_Sigmoid_LeakyReLU_Softmax_SquaredError_Double : IBatchedNetwork<double> { }
+public partial class Net_2_8_1_Tanh_Tanh_SquaredError : IBatchedNetwork<float> { }
+public partial class Net_2_8_1_Tanh_Tanh_SquaredError_Double : IBatchedNetwork<double> { }
+public partial class Net_8_8_8_Tanh_Tanh_SquaredError : IBatchedNetwork<float> { }
+public partial class Net_8_8_8_Tanh_Tanh_SquaredError_Double : IBatchedNetwork<double> { }
+public partial class Net_2_4_4_Tanh_Sigmoid_SquaredError : IBatchedNetwork<float> { }
+public partial class Net_2_4_4_Tanh_Sigmoid_SquaredError_Double : IBatchedNetwork<double> { }
+public partial class Net_8_2_8_1_Sigmoid_Tanh_Identity_SquaredError : IBatchedNetwork<float> { }
+public partial class Net_8_2_8_1_Sigmoid_Tanh_Identity_SquaredError_Double : IBatchedNetwork<double> { }
+public partial class Net_1_8_4_LeakyReLU_Identity_SquaredError : IBatchedNetwork<float> { }
+public partial class Net_1_8_4_LeakyReLU_Identity_SquaredError_Double : IBatchedNetwork<double> { }
 public partial class Net_12_16_8_4_ReLU_ReLU_Softmax_CrossEntropy : IBatchedNetwork<float> { }
 public partial class Net_12_16_8_4_ReLU_ReLU_Softmax_CrossEntropy_Double : IBatchedNetwork<double> { }
 public partial class Net_2_4_1_Tanh_Sigmoid_SquaredError : IBatchedNetwork<float> { }
@@ -46,6 +56,9 @@ public class BatchTests
         nameof(Net_9_17_33_7_LeakyReLU_Tanh_Identity_SquaredError), nameof(Net_33_9_7_3_Sigmoid_LeakyReLU_Softmax_SquaredError),
         nameof(Net_12_16_8_4_ReLU_ReLU_Softmax_CrossEntropy), nameof(Net_2_4_1_Tanh_Sigmoid_SquaredError),
         nameof(Net_20_9_10_ReLU_Softmax_CrossEntropy), nameof(Conv2DOddNet),
+        // tiny networks: narrow layers (n dividing the vector width) and layers of at most a vector of outputs
+        nameof(Net_2_8_1_Tanh_Tanh_SquaredError), nameof(Net_8_8_8_Tanh_Tanh_SquaredError), nameof(Net_2_4_4_Tanh_Sigmoid_SquaredError),
+        nameof(Net_8_2_8_1_Sigmoid_Tanh_Identity_SquaredError), nameof(Net_1_8_4_LeakyReLU_Identity_SquaredError),
     };
 
     private static IBatchedNetwork<float> MakeSingle(string name) => name switch
@@ -58,6 +71,11 @@ public class BatchTests
         nameof(Net_2_4_1_Tanh_Sigmoid_SquaredError) => new Net_2_4_1_Tanh_Sigmoid_SquaredError(),
         nameof(Net_20_9_10_ReLU_Softmax_CrossEntropy) => new Net_20_9_10_ReLU_Softmax_CrossEntropy(),
         nameof(Conv2DOddNet) => new Conv2DOddNet(),
+        nameof(Net_2_8_1_Tanh_Tanh_SquaredError) => new Net_2_8_1_Tanh_Tanh_SquaredError(),
+        nameof(Net_8_8_8_Tanh_Tanh_SquaredError) => new Net_8_8_8_Tanh_Tanh_SquaredError(),
+        nameof(Net_2_4_4_Tanh_Sigmoid_SquaredError) => new Net_2_4_4_Tanh_Sigmoid_SquaredError(),
+        nameof(Net_8_2_8_1_Sigmoid_Tanh_Identity_SquaredError) => new Net_8_2_8_1_Sigmoid_Tanh_Identity_SquaredError(),
+        nameof(Net_1_8_4_LeakyReLU_Identity_SquaredError) => new Net_1_8_4_LeakyReLU_Identity_SquaredError(),
         _ => throw new ArgumentException(name),
     };
 
@@ -71,6 +89,11 @@ public class BatchTests
         nameof(Net_2_4_1_Tanh_Sigmoid_SquaredError) => new Net_2_4_1_Tanh_Sigmoid_SquaredError_Double(),
         nameof(Net_20_9_10_ReLU_Softmax_CrossEntropy) => new Net_20_9_10_ReLU_Softmax_CrossEntropy_Double(),
         nameof(Conv2DOddNet) => new Conv2DOddNetDouble(),
+        nameof(Net_2_8_1_Tanh_Tanh_SquaredError) => new Net_2_8_1_Tanh_Tanh_SquaredError_Double(),
+        nameof(Net_8_8_8_Tanh_Tanh_SquaredError) => new Net_8_8_8_Tanh_Tanh_SquaredError_Double(),
+        nameof(Net_2_4_4_Tanh_Sigmoid_SquaredError) => new Net_2_4_4_Tanh_Sigmoid_SquaredError_Double(),
+        nameof(Net_8_2_8_1_Sigmoid_Tanh_Identity_SquaredError) => new Net_8_2_8_1_Sigmoid_Tanh_Identity_SquaredError_Double(),
+        nameof(Net_1_8_4_LeakyReLU_Identity_SquaredError) => new Net_1_8_4_LeakyReLU_Identity_SquaredError_Double(),
         _ => throw new ArgumentException(name),
     };
 

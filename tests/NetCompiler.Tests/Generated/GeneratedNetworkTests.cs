@@ -72,6 +72,19 @@ public class GeneratedNetworkTests
         T[] d = TestNetworks.Convert<T>(TestNetworks.RandomTarget(topology, 5));
         NumericAssert.Close(double.CreateTruncating(interpreted.TrainStep(x, d, eta)), double.CreateTruncating(generated.TrainStep(x, d, eta)), tolerance, $"{name}: TrainStep loss");
         NumericAssert.Close<T>(TestNetworks.ToDouble<T>(interpreted.Parameters), generated.Parameters, tolerance, $"{name}: parameters after TrainStep", Where);
+
+        // TrainStep after a Backward whose gradient has not been applied: the step uses g + Δg, then g = 0.
+        T[] x2 = TestNetworks.Convert<T>(TestNetworks.RandomInput(topology, 6));
+        T[] d2 = TestNetworks.Convert<T>(TestNetworks.RandomTarget(topology, 6));
+        interpreted.Forward(x2, expected);
+        generated.Forward(x2, actual);
+        interpreted.Backward(d2);
+        generated.Backward(d2);
+        NumericAssert.Close(double.CreateTruncating(interpreted.TrainStep(x, d, eta)), double.CreateTruncating(generated.TrainStep(x, d, eta)), tolerance, $"{name}: TrainStep loss after a Backward");
+        NumericAssert.Close<T>(TestNetworks.ToDouble<T>(interpreted.Parameters), generated.Parameters, tolerance, $"{name}: parameters after Backward and TrainStep", Where);
+        for (int l = 1; l <= topology.Layers.Count; l++)
+            NumericAssert.Close<T>(TestNetworks.ToDouble(interpreted.Sensitivities(l)), generated.Sensitivities(l), tolerance, $"{name}: û^{l} after TrainStep");
+        Assert.All(generated.Gradients.ToArray(), g => Assert.Equal(T.Zero, g));
     }
 
     /// <summary>Gradient check in double: central differences against Backward, worst relative error ≤ 1e-6.</summary>

@@ -124,6 +124,44 @@ public partial class Net_20_9_10_ReLU_Softmax_CrossEntropy { }
 [Network(Precision = Precision.Double), Input(20), Dense(9, Activation.ReLU), Dense(10, Activation.Softmax), Loss(LossFunction.CrossEntropy)]
 public partial class Net_20_9_10_ReLU_Softmax_CrossEntropy_Double { }
 
+// Tiny networks whose layers fit in one vector (n = V, or n dividing V and m·n a multiple of V): the register path
+// of the backward pass and TrainStep, the narrow forward kernels and the folded x̂ of a narrow hidden layer.
+[Network, Input(2), Dense(8, Activation.Tanh), Dense(1, Activation.Tanh), Loss(LossFunction.SquaredError)]
+public partial class Net_2_8_1_Tanh_Tanh_SquaredError { }
+
+[Network(Precision = Precision.Double), Input(2), Dense(8, Activation.Tanh), Dense(1, Activation.Tanh), Loss(LossFunction.SquaredError)]
+public partial class Net_2_8_1_Tanh_Tanh_SquaredError_Double { }
+
+[Network, Input(8), Dense(8, Activation.Tanh), Dense(8, Activation.Tanh), Loss(LossFunction.SquaredError)]
+public partial class Net_8_8_8_Tanh_Tanh_SquaredError { }
+
+[Network(Precision = Precision.Double), Input(8), Dense(8, Activation.Tanh), Dense(8, Activation.Tanh), Loss(LossFunction.SquaredError)]
+public partial class Net_8_8_8_Tanh_Tanh_SquaredError_Double { }
+
+[Network, Input(4), Dense(8, Activation.ReLU), Dense(2, Activation.Sigmoid), Loss(LossFunction.SquaredError)]
+public partial class Net_4_8_2_ReLU_Sigmoid_SquaredError { }
+
+[Network(Precision = Precision.Double), Input(4), Dense(8, Activation.ReLU), Dense(2, Activation.Sigmoid), Loss(LossFunction.SquaredError)]
+public partial class Net_4_8_2_ReLU_Sigmoid_SquaredError_Double { }
+
+[Network, Input(1), Dense(8, Activation.LeakyReLU), Dense(4, Activation.Identity), Loss(LossFunction.SquaredError)]
+public partial class Net_1_8_4_LeakyReLU_Identity_SquaredError { }
+
+[Network(Precision = Precision.Double), Input(1), Dense(8, Activation.LeakyReLU), Dense(4, Activation.Identity), Loss(LossFunction.SquaredError)]
+public partial class Net_1_8_4_LeakyReLU_Identity_SquaredError_Double { }
+
+[Network, Input(2), Dense(4, Activation.Tanh), Dense(4, Activation.Sigmoid), Loss(LossFunction.SquaredError)]
+public partial class Net_2_4_4_Tanh_Sigmoid_SquaredError { }
+
+[Network(Precision = Precision.Double), Input(2), Dense(4, Activation.Tanh), Dense(4, Activation.Sigmoid), Loss(LossFunction.SquaredError)]
+public partial class Net_2_4_4_Tanh_Sigmoid_SquaredError_Double { }
+
+[Network, Input(8), Dense(2, Activation.Sigmoid), Dense(8, Activation.Tanh), Dense(1, Activation.Identity), Loss(LossFunction.SquaredError)]
+public partial class Net_8_2_8_1_Sigmoid_Tanh_Identity_SquaredError { }
+
+[Network(Precision = Precision.Double), Input(8), Dense(2, Activation.Sigmoid), Dense(8, Activation.Tanh), Dense(1, Activation.Identity), Loss(LossFunction.SquaredError)]
+public partial class Net_8_2_8_1_Sigmoid_Tanh_Identity_SquaredError_Double { }
+
 /// <summary>Factories of the generated networks above, by topology string.</summary>
 public static class GeneratedNetworks
 {
@@ -148,6 +186,12 @@ public static class GeneratedNetworks
         ["1-3-1 Sigmoid,Identity SquaredError"] = () => new Net_1_3_1_Sigmoid_Identity_SquaredError(),
         ["8-7-3 Tanh,Softmax SquaredError"] = () => new Net_8_7_3_Tanh_Softmax_SquaredError(),
         ["20-9-10 ReLU,Softmax CrossEntropy"] = () => new Net_20_9_10_ReLU_Softmax_CrossEntropy(),
+        ["2-8-1 Tanh,Tanh SquaredError"] = () => new Net_2_8_1_Tanh_Tanh_SquaredError(),
+        ["8-8-8 Tanh,Tanh SquaredError"] = () => new Net_8_8_8_Tanh_Tanh_SquaredError(),
+        ["4-8-2 ReLU,Sigmoid SquaredError"] = () => new Net_4_8_2_ReLU_Sigmoid_SquaredError(),
+        ["1-8-4 LeakyReLU,Identity SquaredError"] = () => new Net_1_8_4_LeakyReLU_Identity_SquaredError(),
+        ["2-4-4 Tanh,Sigmoid SquaredError"] = () => new Net_2_4_4_Tanh_Sigmoid_SquaredError(),
+        ["8-2-8-1 Sigmoid,Tanh,Identity SquaredError"] = () => new Net_8_2_8_1_Sigmoid_Tanh_Identity_SquaredError(),
     };
 
     public static readonly IReadOnlyDictionary<string, Func<INetwork<double>>> Double = new Dictionary<string, Func<INetwork<double>>>
@@ -171,6 +215,12 @@ public static class GeneratedNetworks
         ["1-3-1 Sigmoid,Identity SquaredError"] = () => new Net_1_3_1_Sigmoid_Identity_SquaredError_Double(),
         ["8-7-3 Tanh,Softmax SquaredError"] = () => new Net_8_7_3_Tanh_Softmax_SquaredError_Double(),
         ["20-9-10 ReLU,Softmax CrossEntropy"] = () => new Net_20_9_10_ReLU_Softmax_CrossEntropy_Double(),
+        ["2-8-1 Tanh,Tanh SquaredError"] = () => new Net_2_8_1_Tanh_Tanh_SquaredError_Double(),
+        ["8-8-8 Tanh,Tanh SquaredError"] = () => new Net_8_8_8_Tanh_Tanh_SquaredError_Double(),
+        ["4-8-2 ReLU,Sigmoid SquaredError"] = () => new Net_4_8_2_ReLU_Sigmoid_SquaredError_Double(),
+        ["1-8-4 LeakyReLU,Identity SquaredError"] = () => new Net_1_8_4_LeakyReLU_Identity_SquaredError_Double(),
+        ["2-4-4 Tanh,Sigmoid SquaredError"] = () => new Net_2_4_4_Tanh_Sigmoid_SquaredError_Double(),
+        ["8-2-8-1 Sigmoid,Tanh,Identity SquaredError"] = () => new Net_8_2_8_1_Sigmoid_Tanh_Identity_SquaredError_Double(),
     };
 
     /// <summary>The generated network compiled for <paramref name="topology"/>, as an engine for <see cref="Support.Engines"/>.</summary>
