@@ -153,7 +153,7 @@ internal sealed partial class NetworkEmitter
         w.Line(Ref("p", "_parameters"));
         DeclareTarget(w, layer);
         PaddedSource(w, layer);
-        if (IsVectorConv(layer)) ConvForwardVector(w, layer, g, target);
+        if (IsFlatConv(layer)) ConvForwardFlat(w, layer, g, target);
         else ConvForwardScalar(w, layer, g, target);
     }
 
@@ -167,44 +167,169 @@ internal sealed partial class NetworkEmitter
     }
 
     /// <summary>
-    /// Stride 1, vectorised along the output row: for each filter o and output row y, up to <see cref="ConvChunk"/>
-    /// accumulators hold u[o, y, x…x+V) while the taps of every connected channel stream past, each tap one
-    /// broadcast weight and one FMA per accumulator; the row's last vector overlaps the one before it.
+    /// A vector width the kernels can be written for: Vector256 (every machine; the fallback) or Vector512 (where
+    /// <c>Vector512.IsHardwareAccelerated</c>, a JIT-time constant, so only one of the two versions is compiled).
     /// </summary>
-    private void ConvForwardVector(SourceWriter w, LayerShape layer, ConvGeometry g, string target)
+    private sealed class VectorWidth
     {
-        int l = layer.Number;
-        List<(int Start, bool Tail)> vectors = RowVectors(g.OutWidth);
-        w.Line("// u" + Sup(l) + "[o, y, x] = b[o] + Σ_i Σ_ky,kx w[o, i, ky, kx]·xp[i, y + ky, x + kx], a row of x at a time: " + vectors.Count + " vector" + (vectors.Count == 1 ? "" : "s") +
-               " per row of " + g.OutWidth + (g.OutWidth % V != 0 ? " (the last overlaps the one before it and stores the same values)" : "") + ".");
+        private readonly string _class;
+        private readonly bool _wide;
+
+        public VectorWidth(ElementType t, bool wide)
+        {
+            _wide = wide;
+            Lanes = wide ? 2 * t.Lanes : t.Lanes;
+            _class = "global::System.Runtime.Intrinsics.Vector" + (wide ? "512" : "256");
+            Type = _class + "<" + t.Name + ">";
+        }
+
+        /// <summary>Elements per vector.</summary>
+        public int Lanes { get; }
+
+        /// <summary>"global::System.Runtime.Intrinsics.Vector512&lt;float&gt;".</summary>
+        public string Type { get; }
+
+        public string Load(string buffer, string index) => _class + ".LoadUnsafe(ref " + buffer + ", " + Offset(index) + ")";
+
+        public string Store(string value, string buffer, string index) => _class + ".StoreUnsafe(" + value + ", ref " + buffer + ", " + Offset(index) + ");";
+
+        public string Broadcast(string value) => _class + ".Create(" + value + ")";
+
+        /// <summary>a·b + c fused: AVX-512F's vfmadd (always there with Vector512), VectorMath's for Vector256.</summary>
+        public string Fma(string a, string b, string c) =>
+            (_wide ? "global::System.Runtime.Intrinsics.X86.Avx512F.FusedMultiplyAdd(" : "global::NetCompiler.VectorMath.MultiplyAdd(") + a + ", " + b + ", " + c + ")";
+    }
+
+    /// <summary>Accumulators one pass of the flat kernel keeps in registers: 32 vector registers with AVX-512, 16 without.</summary>
+    private static int FlatAccumulators(VectorWidth vec, int lanes) => vec.Lanes > lanes ? 16 : 8;
+
+    /// <summary>
+    /// The length of u[o] counted at the source's row stride: output (y, x) sits at y·PW + x, so the window of every
+    /// output of a plane starts at the same offset in xp[i] as the output itself (stride 1).
+    /// </summary>
+    private static int FlatLength(ConvGeometry g) => (g.OutHeight - 1) * g.PaddedWidth + g.OutWidth;
+
+    /// <summary>
+    /// Stride 1 and at least a vector of (flat) outputs: the forward kernel runs over the output plane flattened at
+    /// the source's row stride (<see cref="ConvForwardFlat"/>).
+    /// </summary>
+    private bool IsFlatConv(LayerShape layer) => layer.Stride == 1 && FlatLength(new ConvGeometry(layer)) >= V;
+
+    /// <summary>The flat plane is u[o] itself: one output row (Conv1D), or rows as wide as the source's (kernel width 1).</summary>
+    private static bool FlatIsDirect(ConvGeometry g) => g.OutHeight == 1 || g.PaddedWidth == g.OutWidth;
+
+    /// <summary>
+    /// Whether the flat kernel applies f while it moves u from the staging buffer into x (so the layer has no
+    /// separate activation pass): flat, staged, rows at least a vector wide, and not a softmax (which needs u).
+    /// </summary>
+    private bool ConvFusesActivation(LayerShape layer)
+    {
+        if (!IsConv(layer) || IsDenseConv(layer) || !IsFlatConv(layer) || layer.Activation == Activation.Softmax) return false;
+        var g = new ConvGeometry(layer);
+        return !FlatIsDirect(g) && g.OutWidth >= V;
+    }
+
+    /// <summary>
+    /// Stride 1: u[o] is computed over its plane flattened at the source's row stride PW, position q = y·PW + x, so
+    /// that for every tap (i, ky, kx) the inputs of a vector of consecutive q are the consecutive xp[i, q + ky·PW + kx]:
+    /// rows narrower than a vector cost no extra lanes (10-wide rows fill 16-lane vectors across rows), and one pass
+    /// keeps up to a dozen independent accumulators in registers while the taps of every connected channel stream
+    /// past, one broadcast weight and one FMA per accumulator and tap. The x = PW − OW … PW − 1 columns between rows
+    /// are computed and dropped. Unless the plane is u[o] itself, it goes to the staging buffer _flat{l} and its rows
+    /// are moved into x, f applied on the way. Vector512 where it is accelerated, else Vector256.
+    /// </summary>
+    private void ConvForwardFlat(SourceWriter w, LayerShape layer, ConvGeometry g, string target)
+    {
+        int l = layer.Number, n = FlatLength(g);
+        bool direct = FlatIsDirect(g), fused = ConvFusesActivation(layer);
+        w.Line("// u" + Sup(l) + "[o, y, x] = b[o] + Σ_i Σ_ky,kx w[o, i, ky, kx]·xp[i, y + ky, x + kx], over the plane flattened at xp's row stride " + g.PaddedWidth +
+               ": q = y·" + g.PaddedWidth + " + x, so every tap reads xp[i, q + ky·" + g.PaddedWidth + " + kx] for consecutive q" +
+               (direct ? "." : " (" + n + " positions, of which x ≥ " + g.OutWidth + " are dropped)."));
+        if (!direct) w.Line(Ref("flat", "_flat" + l) + " // u[o] at row stride " + g.PaddedWidth);
+        var narrow = new VectorWidth(_t, wide: false);
+        var wide = new VectorWidth(_t, wide: true);
+        if (n >= wide.Lanes)
+        {
+            using (w.Open("if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)"))
+                ConvForwardFlatKernel(w, layer, g, target, wide, direct, fused);
+            using (w.Open("else"))
+                ConvForwardFlatKernel(w, layer, g, target, narrow, direct, fused);
+        }
+        else
+            ConvForwardFlatKernel(w, layer, g, target, narrow, direct, fused);
+    }
+
+    private void ConvForwardFlatKernel(SourceWriter w, LayerShape layer, ConvGeometry g, string target, VectorWidth vec, bool direct, bool fused)
+    {
+        int l = layer.Number, n = FlatLength(g), lanes = vec.Lanes;
+        int vectors = (n + lanes - 1) / lanes, passes = (vectors + FlatAccumulators(vec, V) - 1) / FlatAccumulators(vec, V);
+        int perPass = (vectors + passes - 1) / passes, span = perPass * lanes;
+        // One pass: the vectors at 0, L, 2L, … with the last one overlapping the one before it (it stores the same values).
+        // Several: each pass a run of perPass vectors from min(pass·span, n − span), the last run overlapping the one before it.
+        List<int> offsets = passes == 1
+            ? Enumerable.Range(0, perPass).Select(k => k == perPass - 1 ? n - lanes : k * lanes).ToList()
+            : Enumerable.Range(0, perPass).Select(k => k * lanes).ToList();
+        w.Line("// " + vectors + " vector" + (vectors == 1 ? "" : "s") + " of " + lanes + " per plane" + (n % lanes != 0 ? " (the last overlaps the one before it)" : "") +
+               (passes == 1 ? ", all in registers at once." : ", " + passes + " passes of " + perPass + " accumulators (the last pass overlaps the one before it)."));
         Loop(w, "o", g.Filters, o =>
         {
-            w.Line(VectorType + " bias = " + Broadcast(At("p", "B" + l + " + " + o)) + ";");
-            Loop(w, "y", g.OutHeight, y =>
+            w.Line(vec.Type + " bias = " + vec.Broadcast(At("p", "B" + l + " + " + o)) + ";");
+            string plane = direct ? "uPlane" : "flat";
+            if (direct) w.Line("ref " + T + " uPlane = ref " + At(target, Lin(0, (o, g.OutPlane))) + ";");
+            Action<string> pass = start =>
             {
-                w.Line("ref " + T + " uRow = ref " + At(target, Lin(0, (o, g.OutPlane), (y, g.OutWidth))) + ";");
-                ForEachChunk(w, vectors, chunk =>
+                w.Line(vec.Type + " " + string.Join(", ", offsets.Select((_, k) => "acc" + k + " = bias")) + ";");
+                ChannelLoop(w, layer, o, gradient: false, i =>
                 {
-                    w.Line(VectorType + " " + string.Join(", ", chunk.Select((_, k) => "acc" + k + " = bias")) + ";");
-                    ChannelLoop(w, layer, o, gradient: false, i =>
+                    string plane = Lin(0, (i, g.PaddedPlane));
+                    w.Line("ref " + T + " xRow = ref " + At("xp", start == "0" ? plane : plane == "0" ? start : plane + " + " + start) + ";");
+                    Loop(w, "ky", g.KernelHeight, ky =>
                     {
-                        w.Line("ref " + T + " xRow = ref " + At("xp", Lin(0, (i, g.PaddedPlane), (y, g.PaddedWidth))) + ";");
-                        Loop(w, "ky", g.KernelHeight, ky =>
+                        w.Line("ref " + T + " wk = ref " + At("w", Lin(0, (ky, g.KernelWidth))) + ";");
+                        w.Line("ref " + T + " xk = ref " + At("xRow", Lin(0, (ky, g.PaddedWidth))) + ";");
+                        KernelTaps(w, g.KernelWidth, kx =>
                         {
-                            w.Line("ref " + T + " wk = ref " + At("w", Lin(0, (ky, g.KernelWidth))) + ";");
-                            w.Line("ref " + T + " xk = ref " + At("xRow", Lin(0, (ky, g.PaddedWidth))) + ";");
-                            KernelTaps(w, g.KernelWidth, kx =>
-                            {
-                                w.Line(VectorType + " " + TapName(kx) + " = " + Broadcast(At("wk", kx.ToString())) + ";");
-                                for (int k = 0; k < chunk.Count; k++)
-                                    w.Line("acc" + k + " = " + Fma(TapName(kx), LoadAt("xk", Lin(0, (chunk[k], 1), (kx, 1))), "acc" + k) + ";");
-                            });
+                            w.Line(vec.Type + " " + TapName(kx) + " = " + vec.Broadcast(At("wk", kx.ToString())) + ";");
+                            for (int k = 0; k < offsets.Count; k++)
+                                w.Line("acc" + k + " = " + vec.Fma(TapName(kx), vec.Load("xk", Lin(offsets[k], (kx, 1))), "acc" + k) + ";");
                         });
                     });
-                    for (int k = 0; k < chunk.Count; k++)
-                        w.Line(StoreAt("acc" + k, "uRow", chunk[k].ToString()));
                 });
-            });
+                w.Line("ref " + T + " uStart = ref " + At(plane, start) + ";");
+                for (int k = 0; k < offsets.Count; k++)
+                    w.Line(vec.Store("acc" + k, "uStart", offsets[k].ToString(CultureInfo.InvariantCulture)));
+            };
+            if (passes == 1)
+                using (w.Open()) pass("0");
+            else
+                using (w.Open("for (int pass = 0; pass < " + passes + "; pass++)"))
+                {
+                    w.Line("int start = global::System.Math.Min(pass * " + span + ", " + (n - span) + ");");
+                    pass("start");
+                }
+            if (!direct) FlatRowsToTarget(w, layer, g, target, o, fused);
+        });
+    }
+
+    /// <summary>u[o, y, 0…OW) = flat[y·PW…y·PW + OW), and x = f(u) on the way when <paramref name="fused"/>.</summary>
+    private void FlatRowsToTarget(SourceWriter w, LayerShape layer, ConvGeometry g, string target, Index o, bool fused)
+    {
+        int l = layer.Number;
+        w.Line("// " + (fused ? "x" + Sup(l) + "[o, y, ·] = " + FunctionText(layer.Activation, "u") : "u" + Sup(l) + "[o, y, ·] = ") +
+               (fused ? " of " : "") + "the first " + g.OutWidth + " of row y of the staging buffer" + (fused && g.OutWidth % V != 0 ? " (the last vector overlaps the one before it)" : "") + ".");
+        Loop(w, "y", g.OutHeight, y =>
+        {
+            w.Line("ref " + T + " uRow = ref " + At("flat", Lin(0, (y, g.PaddedWidth))) + ";");
+            w.Line("ref " + T + " xRow = ref " + At(target, Lin(0, (o, g.OutPlane), (y, g.OutWidth))) + ";");
+            if (g.OutWidth >= V)
+                foreach ((int start, bool _) in RowVectors(g.OutWidth))
+                {
+                    string at = start.ToString(CultureInfo.InvariantCulture), u = LoadAt("uRow", at);
+                    w.Line(StoreAt(fused ? VectorFunction(layer.Activation, u) : u, "xRow", at));
+                }
+            else
+                for (int x = 0; x < g.OutWidth; x++)
+                    w.Line(At("xRow", x.ToString(CultureInfo.InvariantCulture)) + " = " + At("uRow", x.ToString(CultureInfo.InvariantCulture)) + ";");
         });
     }
 
