@@ -69,6 +69,13 @@ public partial class FlatConv { }
 [Loss(LossFunction.CrossEntropy)]
 public partial class FlatConvDouble { }
 
+/// <summary>A convolution that is a dense layer with a masked last chunk and a remainder block of rows, for the "outputs" mode.</summary>
+[Network, Input(3, 5, 5), Conv2D(11, 5, Activation.Tanh), Dense(3, Activation.Softmax), Loss(LossFunction.CrossEntropy)]
+public partial class DenseConv { }
+
+[Network(Precision = Precision.Double), Input(3, 5, 5), Conv2D(11, 5, Activation.Tanh), Dense(3, Activation.Softmax), Loss(LossFunction.CrossEntropy)]
+public partial class DenseConvDouble { }
+
 /// <summary>LeNet-5 in double, for the "outputs" mode.</summary>
 [Network(Precision = Precision.Double)]
 [Input(1, 28, 28)]
@@ -131,6 +138,8 @@ public static class Program
         Print<float>("IssueExample", new IssueExample());
         Print<float>("FlatConv", new FlatConv());
         Print<double>("FlatConvDouble", new FlatConvDouble());
+        Print<float>("DenseConv", new DenseConv());
+        Print<double>("DenseConvDouble", new DenseConvDouble());
         return 0;
     }
 

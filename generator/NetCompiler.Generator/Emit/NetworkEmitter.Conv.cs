@@ -144,7 +144,8 @@ internal sealed partial class NetworkEmitter
         if (IsDenseConv(layer))
         {
             w.Line("// The kernel covers the whole input: w" + Sup(layer.Number) + "[o, i, ky, kx] row-major is W[o, (i, y, x)] of a dense layer on x" + Sup(layer.Sources[0]) + " flattened.");
-            GraphDenseForward(w, layer);
+            if (layer.SourceShapes[0].Size >= 2 * V) ConvDenseForward(w, layer);
+            else GraphDenseForward(w, layer);
             return;
         }
         var g = new ConvGeometry(layer);
@@ -155,6 +156,85 @@ internal sealed partial class NetworkEmitter
         PaddedSource(w, layer);
         if (IsFlatConv(layer)) ConvForwardFlat(w, layer, g, target);
         else ConvForwardScalar(w, layer, g, target);
+    }
+
+    /// <summary>
+    /// A convolution that is a dense layer (its kernel covers its whole input, at least two Vector256 long):
+    /// u[o] = b[o] + W[o, ·]·x, each row's dot product in lanes of a Vector512 (16 floats), several rows at a time
+    /// sharing each load of x. The Vector256 fallback keeps the same 16 partial sums per row in two Vector256
+    /// accumulators (the lower and upper halves), so both widths add in the same order and agree bit for bit; the
+    /// last chunk of x overlaps the one before it with the overlapped lanes of x zeroed.
+    /// </summary>
+    private void ConvDenseForward(SourceWriter w, LayerShape layer)
+    {
+        int l = layer.Number, src = layer.Sources[0], m = layer.Outputs, n = layer.SourceShapes[0].Size, lanes = 2 * V, tail = n % lanes;
+        string target = Target(layer);
+        w.Line(Ref("p", "_parameters"));
+        DeclareTarget(w, layer);
+        w.Line(Ref("x", "_x" + src));
+        w.Line("// u" + Sup(l) + "[o] = b[o] + Σ_j W[o, j]·x" + Sup(src) + "[j], j < " + n + ": " + lanes + " partial sums per row (one Vector512, or two Vector256 halves), then their total" +
+               (tail != 0 ? "; the last " + lanes + " of x overlap the chunk before them, their first " + (lanes - tail) + " lanes zeroed" : "") + ".");
+        var wide = new VectorWidth(_t, wide: true);
+        var narrow = new VectorWidth(_t, wide: false);
+        string zero512 = wide.Type + ".Zero", zero256 = VectorType + ".Zero";
+        string Mask512() => "global::System.Runtime.Intrinsics.Vector512." + (T == "float" ? "AsSingle" : "AsDouble") + "(global::System.Runtime.Intrinsics.Vector512.Create(" +
+                             string.Join(", ", Enumerable.Range(0, lanes).Select(k => k >= lanes - tail ? (T == "float" ? "0xFFFFFFFFu" : "0xFFFFFFFFFFFFFFFFul") : (T == "float" ? "0u" : "0ul"))) + "))";
+        string Mask256(bool upper) => upper ? (tail >= V ? _t.MaskLast(V) : _t.MaskLast(tail)) : (tail > V ? _t.MaskLast(tail - V) : _t.MaskFirst(0));
+        void Rows(VectorWidth vec, int group)
+        {
+            bool isWide = vec.Wide;
+            int full = m / group * group;
+            void Block(Index i, int rows)
+            {
+                for (int r = 0; r < rows; r++)
+                    w.Line("ref " + T + " w" + r + " = ref " + At("p", "W" + l + " + " + Lin(0, (i, n)) + (r == 0 ? "" : " + " + r * n)) + ";");
+                if (isWide) w.Line(vec.Type + " " + string.Join(", ", Enumerable.Range(0, rows).Select(r => "sum" + r + " = " + zero512)) + ";");
+                else w.Line(VectorType + " " + string.Join(", ", Enumerable.Range(0, rows).Select(r => "low" + r + " = " + zero256 + ", high" + r + " = " + zero256)) + ";");
+                void Chunk(string j, bool masked)
+                {
+                    string Index(int offset) => offset == 0 ? j : j == "0" ? offset.ToString(CultureInfo.InvariantCulture) : j + " + " + offset;
+                    if (isWide)
+                    {
+                        w.Line(vec.Type + " xj = " + vec.Load("x", j) + (masked ? " & " + Mask512() : "") + ";");
+                        for (int r = 0; r < rows; r++) w.Line("sum" + r + " = " + vec.Fma(vec.Load("w" + r, j), "xj", "sum" + r) + ";");
+                    }
+                    else
+                    {
+                        w.Line(VectorType + " xLow = " + LoadAt("x", j) + (masked ? " & " + Mask256(upper: false) : "") + ", xHigh = " + LoadAt("x", Index(V)) + (masked ? " & " + Mask256(upper: true) : "") + ";");
+                        for (int r = 0; r < rows; r++)
+                        {
+                            w.Line("low" + r + " = " + Fma(LoadAt("w" + r, j), "xLow", "low" + r) + ";");
+                            w.Line("high" + r + " = " + Fma(LoadAt("w" + r, Index(V)), "xHigh", "high" + r) + ";");
+                        }
+                    }
+                }
+                using (w.Open("for (int j = 0; j < " + (n - tail) + "; j += " + lanes + ")")) Chunk("j", false);
+                if (tail != 0)
+                    using (w.Open()) Chunk((n - lanes).ToString(CultureInfo.InvariantCulture), true);
+                for (int r = 0; r < rows; r++)
+                {
+                    string halves = isWide
+                        ? "global::System.Runtime.Intrinsics.Vector512.GetLower(sum" + r + ") + global::System.Runtime.Intrinsics.Vector512.GetUpper(sum" + r + ")"
+                        : "low" + r + " + high" + r;
+                    string o = Lin(r, (i, 1));
+                    w.Line(At(target, o) + " = " + Sum(halves) + " + " + At("p", "B" + l + " + " + o) + ";");
+                }
+            }
+            if (full > 0)
+                using (w.Open("for (int i = 0; i < " + full + "; i += " + group + ")")) Block(new Index("i", 0), group);
+            if (m > full)
+                using (w.Open()) Block(full, m - full);
+        }
+        using (w.Open("if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)"))
+        {
+            w.Line("// " + 8 + " rows at a time: each Vector512 of x feeds 8 FMAs.");
+            Rows(wide, 8);
+        }
+        using (w.Open("else"))
+        {
+            w.Line("// 4 rows at a time (two accumulators each: 8 of the 16 registers).");
+            Rows(narrow, 4);
+        }
     }
 
     /// <summary>The output vectors of a row: starts of the whole vectors, then one overlapping the one before it if the width is not a multiple of V.</summary>
@@ -185,6 +265,12 @@ internal sealed partial class NetworkEmitter
 
         /// <summary>Elements per vector.</summary>
         public int Lanes { get; }
+
+        /// <summary>Vector512 (else Vector256).</summary>
+        public bool Wide => _wide;
+
+        /// <summary>"global::System.Runtime.Intrinsics.Vector512".</summary>
+        public string Class => _class;
 
         /// <summary>"global::System.Runtime.Intrinsics.Vector512&lt;float&gt;".</summary>
         public string Type { get; }
@@ -219,14 +305,42 @@ internal sealed partial class NetworkEmitter
     private static bool FlatIsDirect(ConvGeometry g) => g.OutHeight == 1 || g.PaddedWidth == g.OutWidth;
 
     /// <summary>
-    /// Whether the flat kernel applies f while it moves u from the staging buffer into x (so the layer has no
-    /// separate activation pass): flat, staged, rows at least a vector wide, and not a softmax (which needs u).
+    /// f on a vector of <paramref name="vec"/>'s width, or null where that width has no form of it (sigmoid in
+    /// Vector512, tanh in double Vector512, softmax).
+    /// </summary>
+    private string? RegisterActivation(Activation activation, VectorWidth vec, string u)
+    {
+        string zero = vec.Type + ".Zero";
+        switch (activation)
+        {
+            case Activation.Identity: return u;
+            case Activation.ReLU: return vec.Class + ".Max(" + u + ", " + zero + ")";
+            case Activation.LeakyReLU:
+                return vec.Class + ".ConditionalSelect(" + vec.Class + ".GreaterThan(" + u + ", " + zero + "), " + u + ", " + u + " * " + _t.Literal(NetworkTopology.LeakyReLUSlope) + ")";
+            case Activation.Tanh: return vec.Wide && T != "float" ? null : "global::NetCompiler.VectorMath.Tanh(" + u + ")";
+            case Activation.Sigmoid: return vec.Wide ? null : "global::NetCompiler.VectorMath.Sigmoid(" + u + ")";
+            default: return null;
+        }
+    }
+
+    /// <summary>The vector widths the flat kernel of <paramref name="g"/> is written for: Vector512 (if a plane holds one) and Vector256.</summary>
+    private IEnumerable<VectorWidth> FlatWidths(ConvGeometry g)
+    {
+        var wide = new VectorWidth(_t, wide: true);
+        if (FlatLength(g) >= wide.Lanes) yield return wide;
+        yield return new VectorWidth(_t, wide: false);
+    }
+
+    /// <summary>
+    /// Whether the flat kernel applies f itself (so the layer has no separate activation pass): in registers before
+    /// the accumulators are stored where the width has a form of f, else as u leaves the staging buffer (rows at least
+    /// a Vector256 wide). Never for softmax, which needs u.
     /// </summary>
     private bool ConvFusesActivation(LayerShape layer)
     {
         if (!IsConv(layer) || IsDenseConv(layer) || !IsFlatConv(layer) || layer.Activation == Activation.Softmax) return false;
         var g = new ConvGeometry(layer);
-        return !FlatIsDirect(g) && g.OutWidth >= V;
+        return FlatWidths(g).All(vec => RegisterActivation(layer.Activation, vec, "u") is not null || (!FlatIsDirect(g) && g.OutWidth >= V));
     }
 
     /// <summary>
@@ -245,18 +359,17 @@ internal sealed partial class NetworkEmitter
         w.Line("// u" + Sup(l) + "[o, y, x] = b[o] + Σ_i Σ_ky,kx w[o, i, ky, kx]·xp[i, y + ky, x + kx], over the plane flattened at xp's row stride " + g.PaddedWidth +
                ": q = y·" + g.PaddedWidth + " + x, so every tap reads xp[i, q + ky·" + g.PaddedWidth + " + kx] for consecutive q" +
                (direct ? "." : " (" + n + " positions, of which x ≥ " + g.OutWidth + " are dropped)."));
-        if (!direct) w.Line(Ref("flat", "_flat" + l) + " // u[o] at row stride " + g.PaddedWidth);
-        var narrow = new VectorWidth(_t, wide: false);
-        var wide = new VectorWidth(_t, wide: true);
-        if (n >= wide.Lanes)
+        if (!direct) w.Line(Ref("flat", "_flat" + l) + " // u[o] at row stride " + g.PaddedWidth + (fused ? ", f applied" : ""));
+        List<VectorWidth> widths = FlatWidths(g).ToList();
+        if (widths.Count == 2)
         {
             using (w.Open("if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)"))
-                ConvForwardFlatKernel(w, layer, g, target, wide, direct, fused);
+                ConvForwardFlatKernel(w, layer, g, target, widths[0], direct, fused);
             using (w.Open("else"))
-                ConvForwardFlatKernel(w, layer, g, target, narrow, direct, fused);
+                ConvForwardFlatKernel(w, layer, g, target, widths[1], direct, fused);
         }
         else
-            ConvForwardFlatKernel(w, layer, g, target, narrow, direct, fused);
+            ConvForwardFlatKernel(w, layer, g, target, widths[0], direct, fused);
     }
 
     private void ConvForwardFlatKernel(SourceWriter w, LayerShape layer, ConvGeometry g, string target, VectorWidth vec, bool direct, bool fused)
@@ -269,8 +382,10 @@ internal sealed partial class NetworkEmitter
         List<int> offsets = passes == 1
             ? Enumerable.Range(0, perPass).Select(k => k == perPass - 1 ? n - lanes : k * lanes).ToList()
             : Enumerable.Range(0, perPass).Select(k => k * lanes).ToList();
+        string? inRegisters = fused ? RegisterActivation(layer.Activation, vec, "acc") : null;
         w.Line("// " + vectors + " vector" + (vectors == 1 ? "" : "s") + " of " + lanes + " per plane" + (n % lanes != 0 ? " (the last overlaps the one before it)" : "") +
-               (passes == 1 ? ", all in registers at once." : ", " + passes + " passes of " + perPass + " accumulators (the last pass overlaps the one before it)."));
+               (passes == 1 ? ", all in registers at once" : ", " + passes + " passes of " + perPass + " accumulators (the last pass overlaps the one before it)") +
+               (inRegisters is not null && layer.Activation != Activation.Identity ? "; x = " + FunctionText(layer.Activation, "u") + " is applied to the accumulators before they are stored." : "."));
         Loop(w, "o", g.Filters, o =>
         {
             w.Line(vec.Type + " bias = " + vec.Broadcast(At("p", "B" + l + " + " + o)) + ";");
@@ -297,7 +412,7 @@ internal sealed partial class NetworkEmitter
                 });
                 w.Line("ref " + T + " uStart = ref " + At(plane, start) + ";");
                 for (int k = 0; k < offsets.Count; k++)
-                    w.Line(vec.Store("acc" + k, "uStart", offsets[k].ToString(CultureInfo.InvariantCulture)));
+                    w.Line(vec.Store(inRegisters is null ? "acc" + k : RegisterActivation(layer.Activation, vec, "acc" + k)!, "uStart", offsets[k].ToString(CultureInfo.InvariantCulture)));
             };
             if (passes == 1)
                 using (w.Open()) pass("0");
@@ -307,7 +422,7 @@ internal sealed partial class NetworkEmitter
                     w.Line("int start = global::System.Math.Min(pass * " + span + ", " + (n - span) + ");");
                     pass("start");
                 }
-            if (!direct) FlatRowsToTarget(w, layer, g, target, o, fused);
+            if (!direct) FlatRowsToTarget(w, layer, g, target, o, fused && inRegisters is null);
         });
     }
 
@@ -315,8 +430,9 @@ internal sealed partial class NetworkEmitter
     private void FlatRowsToTarget(SourceWriter w, LayerShape layer, ConvGeometry g, string target, Index o, bool fused)
     {
         int l = layer.Number;
-        w.Line("// " + (fused ? "x" + Sup(l) + "[o, y, ·] = " + FunctionText(layer.Activation, "u") : "u" + Sup(l) + "[o, y, ·] = ") +
-               (fused ? " of " : "") + "the first " + g.OutWidth + " of row y of the staging buffer" + (fused && g.OutWidth % V != 0 ? " (the last vector overlaps the one before it)" : "") + ".");
+        string what = Target(layer) == target && ConvFusesActivation(layer) ? "x" : "u";
+        w.Line("// " + (fused ? "x" + Sup(l) + "[o, y, ·] = " + FunctionText(layer.Activation, "u") + " of " : what + Sup(l) + "[o, y, ·] = ") +
+               "the first " + g.OutWidth + " of row y of the staging buffer" + (g.OutWidth >= V && g.OutWidth % V != 0 ? " (the last vector overlaps the one before it)" : "") + ".");
         Loop(w, "y", g.OutHeight, y =>
         {
             w.Line("ref " + T + " uRow = ref " + At("flat", Lin(0, (y, g.PaddedWidth))) + ";");

@@ -353,7 +353,7 @@ internal sealed partial class NetworkEmitter
                 case LayerKind.Add: AddForward(w, layer); break;
                 default: ConcatForward(w, layer); break;
             }
-            if (ConvFusesActivation(layer)) w.Line("// x" + Sup(l) + " = " + FunctionText(layer.Activation, "u" + Sup(l)) + " was applied as u left the staging buffer.");
+            if (ConvFusesActivation(layer)) w.Line("// x" + Sup(l) + " = " + FunctionText(layer.Activation, "u" + Sup(l)) + " was applied by the kernel above.");
             else if (HasU(layer)) ActivationForward(w, layer, cost);
         }
         w.Line();

@@ -275,6 +275,19 @@ public partial class FlatConvNet { }
 [Loss(LossFunction.CrossEntropy)]
 public partial class FlatConvNetDouble { }
 
+/// <summary>A convolution covering its whole input (a dense layer) of 75 inputs (a masked last chunk) and 11 filters (a remainder block of rows).</summary>
+[Network, Input(3, 5, 5)]
+[Conv2D(11, 5, Activation.Tanh)]                      // [11, 1, 1]
+[Dense(3, Activation.Softmax)]
+[Loss(LossFunction.CrossEntropy)]
+public partial class DenseConvNet { }
+
+[Network(Precision = Precision.Double), Input(3, 5, 5)]
+[Conv2D(11, 5, Activation.Tanh)]
+[Dense(3, Activation.Softmax)]
+[Loss(LossFunction.CrossEntropy)]
+public partial class DenseConvNetDouble { }
+
 /// <summary>The graph networks by name, in float and double.</summary>
 public static class GraphNetworks
 {
@@ -294,5 +307,6 @@ public static class GraphNetworks
             ["LeNet5"] = (() => new LeNet5(), () => new LeNet5Double()),
             ["LeNet5SquaredError"] = (() => new LeNet5SquaredError(), () => new LeNet5SquaredErrorDouble()),
             ["FlatConv"] = (() => new FlatConvNet(), () => new FlatConvNetDouble()),
+            ["DenseConv"] = (() => new DenseConvNet(), () => new DenseConvNetDouble()),
         };
 }
