@@ -48,6 +48,47 @@ public partial class LeNet5 { }
 [Loss(LossFunction.CrossEntropy)]
 public partial class IssueExample { }
 
+/// <summary>The flat convolution kernel's cases (see FlatConvNet in NetCompiler.Tests), for the "outputs" mode.</summary>
+[Network, Input(2, 8, 20)]
+[Conv2D(3, 9, Activation.Tanh, Padding = 4)]
+[AvgPool(2, Trainable = true, Activation = Activation.Tanh)]
+[Conv2D(4, 1, Activation.ReLU)]
+[Conv2D(2, 3, Activation.Sigmoid, Padding = 1)]
+[AvgPool(2)]
+[Dense(3, Activation.Softmax)]
+[Loss(LossFunction.CrossEntropy)]
+public partial class FlatConv { }
+
+[Network(Precision = Precision.Double), Input(2, 8, 20)]
+[Conv2D(3, 9, Activation.Tanh, Padding = 4)]
+[AvgPool(2, Trainable = true, Activation = Activation.Tanh)]
+[Conv2D(4, 1, Activation.ReLU)]
+[Conv2D(2, 3, Activation.Sigmoid, Padding = 1)]
+[AvgPool(2)]
+[Dense(3, Activation.Softmax)]
+[Loss(LossFunction.CrossEntropy)]
+public partial class FlatConvDouble { }
+
+/// <summary>A convolution that is a dense layer with a masked last chunk and a remainder block of rows, for the "outputs" mode.</summary>
+[Network, Input(3, 5, 5), Conv2D(11, 5, Activation.Tanh), Dense(3, Activation.Softmax), Loss(LossFunction.CrossEntropy)]
+public partial class DenseConv { }
+
+[Network(Precision = Precision.Double), Input(3, 5, 5), Conv2D(11, 5, Activation.Tanh), Dense(3, Activation.Softmax), Loss(LossFunction.CrossEntropy)]
+public partial class DenseConvDouble { }
+
+/// <summary>LeNet-5 in double, for the "outputs" mode.</summary>
+[Network(Precision = Precision.Double)]
+[Input(1, 28, 28)]
+[Conv2D(6, 5, Activation.Tanh, Padding = 2, Name = "c1")]
+[AvgPool(2, Trainable = true, Activation = Activation.Tanh)]
+[Conv2D(16, 5, Activation.Tanh, Connections = new[] { "XXX...", ".XXX..", "..XXX.", "...XXX", "X...XX", "XX...X", "XXXX..", ".XXXX.", "..XXXX", "X..XXX", "XX..XX", "XXX..X", "XX.XX.", ".XX.XX", "X.XX.X", "XXXXXX" })]
+[AvgPool(2, Trainable = true, Activation = Activation.Tanh)]
+[Conv2D(120, 5, Activation.Tanh)]
+[Dense(84, Activation.Tanh)]
+[Dense(10, Activation.Softmax)]
+[Loss(LossFunction.CrossEntropy)]
+public partial class LeNet5Double { }
+
 /// <summary>The generated batched entry points, which INetwork&lt;T&gt; does not carry.</summary>
 public interface IBatched<T>
 {
@@ -65,8 +106,9 @@ public partial class IssueExample : IBatched<float> { }
 
 public static class Program
 {
-    public static int Main()
+    public static int Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == "outputs") return PrintOutputs();
         Exercise(new Mlp784(), 0.01f);
         Exercise(new Mlp784Double(), 0.01);
         Exercise(new UnrolledStack(), 0.01f);
@@ -132,6 +174,41 @@ public static class Program
         }
         Console.WriteLine(FormattableString.Invariant($"batch {network} {what} {worst:R} {tolerance:R}"));
     }
+
+    /// <summary>
+    /// "outputs": Forward, the loss and every gradient of the convolution networks on a fixed input, as exact bits, so
+    /// that a test can run this once with Vector512 and once with AVX-512 disabled (DOTNET_EnableAVX512=0) and
+    /// require the two kernels to agree bit for bit (they sum in the same order, with the same fused multiply-adds).
+    /// </summary>
+    private static int PrintOutputs()
+    {
+        Console.WriteLine("Vector512.IsHardwareAccelerated: " + System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated);
+        Print<float>("LeNet5", new LeNet5());
+        Print<double>("LeNet5Double", new LeNet5Double());
+        Print<float>("IssueExample", new IssueExample());
+        Print<float>("FlatConv", new FlatConv());
+        Print<double>("FlatConvDouble", new FlatConvDouble());
+        Print<float>("DenseConv", new DenseConv());
+        Print<double>("DenseConvDouble", new DenseConvDouble());
+        return 0;
+    }
+
+    private static void Print<T>(string name, INetwork<T> network) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var input = new T[network.InputSize];
+        for (int k = 0; k < input.Length; k++) input[k] = T.CreateTruncating(Math.Sin(0.37 * k + 0.1));
+        var output = new T[network.OutputSize];
+        var target = new T[network.OutputSize];
+        target[network.OutputSize / 2] = T.One;
+        network.Forward(input, output);
+        T loss = network.Backward(target);
+        Console.WriteLine(name + " output: " + string.Join(" ", Array.ConvertAll(output, Bits)));
+        Console.WriteLine(name + " loss: " + Bits(loss));
+        Console.WriteLine(name + " gradients: " + string.Join(" ", Array.ConvertAll(network.Gradients.ToArray(), Bits)));
+    }
+
+    private static string Bits<T>(T value) where T : unmanaged =>
+        value is float f ? BitConverter.SingleToInt32Bits(f).ToString("x8") : BitConverter.DoubleToInt64Bits((double)(object)value).ToString("x16");
 
     private static void Exercise<T>(INetwork<T> network, T eta) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {

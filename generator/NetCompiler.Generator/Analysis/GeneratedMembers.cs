@@ -98,6 +98,12 @@ internal static class GeneratedMembers
                     if (scatters) members.Add(new Member("_padHat" + l));
                 }
                 if (gathers) members.Add(new Member("_uHatPad" + l));
+                // IsFlatConv and FlatIsDirect: the staging buffer of a stride-1 kernel whose plane is not u itself.
+                int outHeight = layer.Shape.Height, outWidth = layer.Shape.Width;
+                int paddedWidth = layer.SourceShapes[0].Width + 2 * layer.Padding;
+                int flatLength = (outHeight - 1) * paddedWidth + outWidth;
+                if (!denseConv && layer.Stride == 1 && flatLength >= lanes && outHeight > 1 && paddedWidth != outWidth)
+                    members.Add(new Member("_flat" + l));
             }
             if (layer.Kind == LayerKind.MaxPool && trainable)
                 members.Add(new Member("_argmax" + l));

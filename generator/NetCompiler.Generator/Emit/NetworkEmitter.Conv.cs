@@ -144,7 +144,8 @@ internal sealed partial class NetworkEmitter
         if (IsDenseConv(layer))
         {
             w.Line("// The kernel covers the whole input: w" + Sup(layer.Number) + "[o, i, ky, kx] row-major is W[o, (i, y, x)] of a dense layer on x" + Sup(layer.Sources[0]) + " flattened.");
-            GraphDenseForward(w, layer);
+            if (layer.SourceShapes[0].Size >= 2 * V) ConvDenseForward(w, layer);
+            else GraphDenseForward(w, layer);
             return;
         }
         var g = new ConvGeometry(layer);
@@ -153,8 +154,87 @@ internal sealed partial class NetworkEmitter
         w.Line(Ref("p", "_parameters"));
         DeclareTarget(w, layer);
         PaddedSource(w, layer);
-        if (IsVectorConv(layer)) ConvForwardVector(w, layer, g, target);
+        if (IsFlatConv(layer)) ConvForwardFlat(w, layer, g, target);
         else ConvForwardScalar(w, layer, g, target);
+    }
+
+    /// <summary>
+    /// A convolution that is a dense layer (its kernel covers its whole input, at least two Vector256 long):
+    /// u[o] = b[o] + W[o, ·]·x, each row's dot product in lanes of a Vector512 (16 floats), several rows at a time
+    /// sharing each load of x. The Vector256 fallback keeps the same 16 partial sums per row in two Vector256
+    /// accumulators (the lower and upper halves), so both widths add in the same order and agree bit for bit; the
+    /// last chunk of x overlaps the one before it with the overlapped lanes of x zeroed.
+    /// </summary>
+    private void ConvDenseForward(SourceWriter w, LayerShape layer)
+    {
+        int l = layer.Number, src = layer.Sources[0], m = layer.Outputs, n = layer.SourceShapes[0].Size, lanes = 2 * V, tail = n % lanes;
+        string target = Target(layer);
+        w.Line(Ref("p", "_parameters"));
+        DeclareTarget(w, layer);
+        w.Line(Ref("x", "_x" + src));
+        w.Line("// u" + Sup(l) + "[o] = b[o] + Σ_j W[o, j]·x" + Sup(src) + "[j], j < " + n + ": " + lanes + " partial sums per row (one Vector512, or two Vector256 halves), then their total" +
+               (tail != 0 ? "; the last " + lanes + " of x overlap the chunk before them, their first " + (lanes - tail) + " lanes zeroed" : "") + ".");
+        var wide = new VectorWidth(_t, wide: true);
+        var narrow = new VectorWidth(_t, wide: false);
+        string zero512 = wide.Type + ".Zero", zero256 = VectorType + ".Zero";
+        string Mask512() => "global::System.Runtime.Intrinsics.Vector512." + (T == "float" ? "AsSingle" : "AsDouble") + "(global::System.Runtime.Intrinsics.Vector512.Create(" +
+                             string.Join(", ", Enumerable.Range(0, lanes).Select(k => k >= lanes - tail ? (T == "float" ? "0xFFFFFFFFu" : "0xFFFFFFFFFFFFFFFFul") : (T == "float" ? "0u" : "0ul"))) + "))";
+        string Mask256(bool upper) => upper ? (tail >= V ? _t.MaskLast(V) : _t.MaskLast(tail)) : (tail > V ? _t.MaskLast(tail - V) : _t.MaskFirst(0));
+        void Rows(VectorWidth vec, int group)
+        {
+            bool isWide = vec.Wide;
+            int full = m / group * group;
+            void Block(Index i, int rows)
+            {
+                for (int r = 0; r < rows; r++)
+                    w.Line("ref " + T + " w" + r + " = ref " + At("p", "W" + l + " + " + Lin(0, (i, n)) + (r == 0 ? "" : " + " + r * n)) + ";");
+                if (isWide) w.Line(vec.Type + " " + string.Join(", ", Enumerable.Range(0, rows).Select(r => "sum" + r + " = " + zero512)) + ";");
+                else w.Line(VectorType + " " + string.Join(", ", Enumerable.Range(0, rows).Select(r => "low" + r + " = " + zero256 + ", high" + r + " = " + zero256)) + ";");
+                void Chunk(string j, bool masked)
+                {
+                    string Index(int offset) => offset == 0 ? j : j == "0" ? offset.ToString(CultureInfo.InvariantCulture) : j + " + " + offset;
+                    if (isWide)
+                    {
+                        w.Line(vec.Type + " xj = " + vec.Load("x", j) + (masked ? " & " + Mask512() : "") + ";");
+                        for (int r = 0; r < rows; r++) w.Line("sum" + r + " = " + vec.Fma(vec.Load("w" + r, j), "xj", "sum" + r) + ";");
+                    }
+                    else
+                    {
+                        w.Line(VectorType + " xLow = " + LoadAt("x", j) + (masked ? " & " + Mask256(upper: false) : "") + ", xHigh = " + LoadAt("x", Index(V)) + (masked ? " & " + Mask256(upper: true) : "") + ";");
+                        for (int r = 0; r < rows; r++)
+                        {
+                            w.Line("low" + r + " = " + Fma(LoadAt("w" + r, j), "xLow", "low" + r) + ";");
+                            w.Line("high" + r + " = " + Fma(LoadAt("w" + r, Index(V)), "xHigh", "high" + r) + ";");
+                        }
+                    }
+                }
+                using (w.Open("for (int j = 0; j < " + (n - tail) + "; j += " + lanes + ")")) Chunk("j", false);
+                if (tail != 0)
+                    using (w.Open()) Chunk((n - lanes).ToString(CultureInfo.InvariantCulture), true);
+                for (int r = 0; r < rows; r++)
+                {
+                    string halves = isWide
+                        ? "global::System.Runtime.Intrinsics.Vector512.GetLower(sum" + r + ") + global::System.Runtime.Intrinsics.Vector512.GetUpper(sum" + r + ")"
+                        : "low" + r + " + high" + r;
+                    string o = Lin(r, (i, 1));
+                    w.Line(At(target, o) + " = " + Sum(halves) + " + " + At("p", "B" + l + " + " + o) + ";");
+                }
+            }
+            if (full > 0)
+                using (w.Open("for (int i = 0; i < " + full + "; i += " + group + ")")) Block(new Index("i", 0), group);
+            if (m > full)
+                using (w.Open()) Block(full, m - full);
+        }
+        using (w.Open("if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)"))
+        {
+            w.Line("// " + 8 + " rows at a time: each Vector512 of x feeds 8 FMAs.");
+            Rows(wide, 8);
+        }
+        using (w.Open("else"))
+        {
+            w.Line("// 4 rows at a time (two accumulators each: 8 of the 16 registers).");
+            Rows(narrow, 4);
+        }
     }
 
     /// <summary>The output vectors of a row: starts of the whole vectors, then one overlapping the one before it if the width is not a multiple of V.</summary>
@@ -167,44 +247,205 @@ internal sealed partial class NetworkEmitter
     }
 
     /// <summary>
-    /// Stride 1, vectorised along the output row: for each filter o and output row y, up to <see cref="ConvChunk"/>
-    /// accumulators hold u[o, y, x…x+V) while the taps of every connected channel stream past, each tap one
-    /// broadcast weight and one FMA per accumulator; the row's last vector overlaps the one before it.
+    /// A vector width the kernels can be written for: Vector256 (every machine; the fallback) or Vector512 (where
+    /// <c>Vector512.IsHardwareAccelerated</c>, a JIT-time constant, so only one of the two versions is compiled).
     /// </summary>
-    private void ConvForwardVector(SourceWriter w, LayerShape layer, ConvGeometry g, string target)
+    private sealed class VectorWidth
     {
-        int l = layer.Number;
-        List<(int Start, bool Tail)> vectors = RowVectors(g.OutWidth);
-        w.Line("// u" + Sup(l) + "[o, y, x] = b[o] + Σ_i Σ_ky,kx w[o, i, ky, kx]·xp[i, y + ky, x + kx], a row of x at a time: " + vectors.Count + " vector" + (vectors.Count == 1 ? "" : "s") +
-               " per row of " + g.OutWidth + (g.OutWidth % V != 0 ? " (the last overlaps the one before it and stores the same values)" : "") + ".");
+        private readonly string _class;
+        private readonly bool _wide;
+
+        public VectorWidth(ElementType t, bool wide)
+        {
+            _wide = wide;
+            Lanes = wide ? 2 * t.Lanes : t.Lanes;
+            _class = "global::System.Runtime.Intrinsics.Vector" + (wide ? "512" : "256");
+            Type = _class + "<" + t.Name + ">";
+        }
+
+        /// <summary>Elements per vector.</summary>
+        public int Lanes { get; }
+
+        /// <summary>Vector512 (else Vector256).</summary>
+        public bool Wide => _wide;
+
+        /// <summary>"global::System.Runtime.Intrinsics.Vector512".</summary>
+        public string Class => _class;
+
+        /// <summary>"global::System.Runtime.Intrinsics.Vector512&lt;float&gt;".</summary>
+        public string Type { get; }
+
+        public string Load(string buffer, string index) => _class + ".LoadUnsafe(ref " + buffer + ", " + Offset(index) + ")";
+
+        public string Store(string value, string buffer, string index) => _class + ".StoreUnsafe(" + value + ", ref " + buffer + ", " + Offset(index) + ");";
+
+        public string Broadcast(string value) => _class + ".Create(" + value + ")";
+
+        /// <summary>a·b + c fused: AVX-512F's vfmadd (always there with Vector512), VectorMath's for Vector256.</summary>
+        public string Fma(string a, string b, string c) =>
+            (_wide ? "global::System.Runtime.Intrinsics.X86.Avx512F.FusedMultiplyAdd(" : "global::NetCompiler.VectorMath.MultiplyAdd(") + a + ", " + b + ", " + c + ")";
+    }
+
+    /// <summary>Accumulators one pass of the flat kernel keeps in registers: 32 vector registers with AVX-512, 16 without.</summary>
+    private static int FlatAccumulators(VectorWidth vec, int lanes) => vec.Lanes > lanes ? 16 : 8;
+
+    /// <summary>
+    /// The length of u[o] counted at the source's row stride: output (y, x) sits at y·PW + x, so the window of every
+    /// output of a plane starts at the same offset in xp[i] as the output itself (stride 1).
+    /// </summary>
+    private static int FlatLength(ConvGeometry g) => (g.OutHeight - 1) * g.PaddedWidth + g.OutWidth;
+
+    /// <summary>
+    /// Stride 1 and at least a vector of (flat) outputs: the forward kernel runs over the output plane flattened at
+    /// the source's row stride (<see cref="ConvForwardFlat"/>).
+    /// </summary>
+    private bool IsFlatConv(LayerShape layer) => layer.Stride == 1 && FlatLength(new ConvGeometry(layer)) >= V;
+
+    /// <summary>The flat plane is u[o] itself: one output row (Conv1D), or rows as wide as the source's (kernel width 1).</summary>
+    private static bool FlatIsDirect(ConvGeometry g) => g.OutHeight == 1 || g.PaddedWidth == g.OutWidth;
+
+    /// <summary>
+    /// f on a vector of <paramref name="vec"/>'s width, or null where that width has no form of it (sigmoid in
+    /// Vector512, tanh in double Vector512, softmax).
+    /// </summary>
+    private string? RegisterActivation(Activation activation, VectorWidth vec, string u)
+    {
+        string zero = vec.Type + ".Zero";
+        switch (activation)
+        {
+            case Activation.Identity: return u;
+            case Activation.ReLU: return vec.Class + ".Max(" + u + ", " + zero + ")";
+            case Activation.LeakyReLU:
+                return vec.Class + ".ConditionalSelect(" + vec.Class + ".GreaterThan(" + u + ", " + zero + "), " + u + ", " + u + " * " + _t.Literal(NetworkTopology.LeakyReLUSlope) + ")";
+            case Activation.Tanh: return vec.Wide && T != "float" ? null : "global::NetCompiler.VectorMath.Tanh(" + u + ")";
+            case Activation.Sigmoid: return vec.Wide ? null : "global::NetCompiler.VectorMath.Sigmoid(" + u + ")";
+            default: return null;
+        }
+    }
+
+    /// <summary>The vector widths the flat kernel of <paramref name="g"/> is written for: Vector512 (if a plane holds one) and Vector256.</summary>
+    private IEnumerable<VectorWidth> FlatWidths(ConvGeometry g)
+    {
+        var wide = new VectorWidth(_t, wide: true);
+        if (FlatLength(g) >= wide.Lanes) yield return wide;
+        yield return new VectorWidth(_t, wide: false);
+    }
+
+    /// <summary>
+    /// Whether the flat kernel applies f itself (so the layer has no separate activation pass): in registers before
+    /// the accumulators are stored where the width has a form of f, else as u leaves the staging buffer (rows at least
+    /// a Vector256 wide). Never for softmax, which needs u.
+    /// </summary>
+    private bool ConvFusesActivation(LayerShape layer)
+    {
+        if (!IsConv(layer) || IsDenseConv(layer) || !IsFlatConv(layer) || layer.Activation == Activation.Softmax) return false;
+        var g = new ConvGeometry(layer);
+        return FlatWidths(g).All(vec => RegisterActivation(layer.Activation, vec, "u") is not null || (!FlatIsDirect(g) && g.OutWidth >= V));
+    }
+
+    /// <summary>
+    /// Stride 1: u[o] is computed over its plane flattened at the source's row stride PW, position q = y·PW + x, so
+    /// that for every tap (i, ky, kx) the inputs of a vector of consecutive q are the consecutive xp[i, q + ky·PW + kx]:
+    /// rows narrower than a vector cost no extra lanes (10-wide rows fill 16-lane vectors across rows), and one pass
+    /// keeps up to a dozen independent accumulators in registers while the taps of every connected channel stream
+    /// past, one broadcast weight and one FMA per accumulator and tap. The x = PW − OW … PW − 1 columns between rows
+    /// are computed and dropped. Unless the plane is u[o] itself, it goes to the staging buffer _flat{l} and its rows
+    /// are moved into x, f applied on the way. Vector512 where it is accelerated, else Vector256.
+    /// </summary>
+    private void ConvForwardFlat(SourceWriter w, LayerShape layer, ConvGeometry g, string target)
+    {
+        int l = layer.Number, n = FlatLength(g);
+        bool direct = FlatIsDirect(g), fused = ConvFusesActivation(layer);
+        w.Line("// u" + Sup(l) + "[o, y, x] = b[o] + Σ_i Σ_ky,kx w[o, i, ky, kx]·xp[i, y + ky, x + kx], over the plane flattened at xp's row stride " + g.PaddedWidth +
+               ": q = y·" + g.PaddedWidth + " + x, so every tap reads xp[i, q + ky·" + g.PaddedWidth + " + kx] for consecutive q" +
+               (direct ? "." : " (" + n + " positions, of which x ≥ " + g.OutWidth + " are dropped)."));
+        if (!direct) w.Line(Ref("flat", "_flat" + l) + " // u[o] at row stride " + g.PaddedWidth + (fused ? ", f applied" : ""));
+        List<VectorWidth> widths = FlatWidths(g).ToList();
+        if (widths.Count == 2)
+        {
+            using (w.Open("if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)"))
+                ConvForwardFlatKernel(w, layer, g, target, widths[0], direct, fused);
+            using (w.Open("else"))
+                ConvForwardFlatKernel(w, layer, g, target, widths[1], direct, fused);
+        }
+        else
+            ConvForwardFlatKernel(w, layer, g, target, widths[0], direct, fused);
+    }
+
+    private void ConvForwardFlatKernel(SourceWriter w, LayerShape layer, ConvGeometry g, string target, VectorWidth vec, bool direct, bool fused)
+    {
+        int l = layer.Number, n = FlatLength(g), lanes = vec.Lanes;
+        int vectors = (n + lanes - 1) / lanes, passes = (vectors + FlatAccumulators(vec, V) - 1) / FlatAccumulators(vec, V);
+        int perPass = (vectors + passes - 1) / passes, span = perPass * lanes;
+        // One pass: the vectors at 0, L, 2L, … with the last one overlapping the one before it (it stores the same values).
+        // Several: each pass a run of perPass vectors from min(pass·span, n − span), the last run overlapping the one before it.
+        List<int> offsets = passes == 1
+            ? Enumerable.Range(0, perPass).Select(k => k == perPass - 1 ? n - lanes : k * lanes).ToList()
+            : Enumerable.Range(0, perPass).Select(k => k * lanes).ToList();
+        string? inRegisters = fused ? RegisterActivation(layer.Activation, vec, "acc") : null;
+        w.Line("// " + vectors + " vector" + (vectors == 1 ? "" : "s") + " of " + lanes + " per plane" + (n % lanes != 0 ? " (the last overlaps the one before it)" : "") +
+               (passes == 1 ? ", all in registers at once" : ", " + passes + " passes of " + perPass + " accumulators (the last pass overlaps the one before it)") +
+               (inRegisters is not null && layer.Activation != Activation.Identity ? "; x = " + FunctionText(layer.Activation, "u") + " is applied to the accumulators before they are stored." : "."));
         Loop(w, "o", g.Filters, o =>
         {
-            w.Line(VectorType + " bias = " + Broadcast(At("p", "B" + l + " + " + o)) + ";");
-            Loop(w, "y", g.OutHeight, y =>
+            w.Line(vec.Type + " bias = " + vec.Broadcast(At("p", "B" + l + " + " + o)) + ";");
+            string plane = direct ? "uPlane" : "flat";
+            if (direct) w.Line("ref " + T + " uPlane = ref " + At(target, Lin(0, (o, g.OutPlane))) + ";");
+            Action<string> pass = start =>
             {
-                w.Line("ref " + T + " uRow = ref " + At(target, Lin(0, (o, g.OutPlane), (y, g.OutWidth))) + ";");
-                ForEachChunk(w, vectors, chunk =>
+                w.Line(vec.Type + " " + string.Join(", ", offsets.Select((_, k) => "acc" + k + " = bias")) + ";");
+                ChannelLoop(w, layer, o, gradient: false, i =>
                 {
-                    w.Line(VectorType + " " + string.Join(", ", chunk.Select((_, k) => "acc" + k + " = bias")) + ";");
-                    ChannelLoop(w, layer, o, gradient: false, i =>
+                    string plane = Lin(0, (i, g.PaddedPlane));
+                    w.Line("ref " + T + " xRow = ref " + At("xp", start == "0" ? plane : plane == "0" ? start : plane + " + " + start) + ";");
+                    Loop(w, "ky", g.KernelHeight, ky =>
                     {
-                        w.Line("ref " + T + " xRow = ref " + At("xp", Lin(0, (i, g.PaddedPlane), (y, g.PaddedWidth))) + ";");
-                        Loop(w, "ky", g.KernelHeight, ky =>
+                        w.Line("ref " + T + " wk = ref " + At("w", Lin(0, (ky, g.KernelWidth))) + ";");
+                        w.Line("ref " + T + " xk = ref " + At("xRow", Lin(0, (ky, g.PaddedWidth))) + ";");
+                        KernelTaps(w, g.KernelWidth, kx =>
                         {
-                            w.Line("ref " + T + " wk = ref " + At("w", Lin(0, (ky, g.KernelWidth))) + ";");
-                            w.Line("ref " + T + " xk = ref " + At("xRow", Lin(0, (ky, g.PaddedWidth))) + ";");
-                            KernelTaps(w, g.KernelWidth, kx =>
-                            {
-                                w.Line(VectorType + " " + TapName(kx) + " = " + Broadcast(At("wk", kx.ToString())) + ";");
-                                for (int k = 0; k < chunk.Count; k++)
-                                    w.Line("acc" + k + " = " + Fma(TapName(kx), LoadAt("xk", Lin(0, (chunk[k], 1), (kx, 1))), "acc" + k) + ";");
-                            });
+                            w.Line(vec.Type + " " + TapName(kx) + " = " + vec.Broadcast(At("wk", kx.ToString())) + ";");
+                            for (int k = 0; k < offsets.Count; k++)
+                                w.Line("acc" + k + " = " + vec.Fma(TapName(kx), vec.Load("xk", Lin(offsets[k], (kx, 1))), "acc" + k) + ";");
                         });
                     });
-                    for (int k = 0; k < chunk.Count; k++)
-                        w.Line(StoreAt("acc" + k, "uRow", chunk[k].ToString()));
                 });
-            });
+                w.Line("ref " + T + " uStart = ref " + At(plane, start) + ";");
+                for (int k = 0; k < offsets.Count; k++)
+                    w.Line(vec.Store(inRegisters is null ? "acc" + k : RegisterActivation(layer.Activation, vec, "acc" + k)!, "uStart", offsets[k].ToString(CultureInfo.InvariantCulture)));
+            };
+            if (passes == 1)
+                using (w.Open()) pass("0");
+            else
+                using (w.Open("for (int pass = 0; pass < " + passes + "; pass++)"))
+                {
+                    w.Line("int start = global::System.Math.Min(pass * " + span + ", " + (n - span) + ");");
+                    pass("start");
+                }
+            if (!direct) FlatRowsToTarget(w, layer, g, target, o, fused && inRegisters is null);
+        });
+    }
+
+    /// <summary>u[o, y, 0…OW) = flat[y·PW…y·PW + OW), and x = f(u) on the way when <paramref name="fused"/>.</summary>
+    private void FlatRowsToTarget(SourceWriter w, LayerShape layer, ConvGeometry g, string target, Index o, bool fused)
+    {
+        int l = layer.Number;
+        string what = Target(layer) == target && ConvFusesActivation(layer) ? "x" : "u";
+        w.Line("// " + (fused ? "x" + Sup(l) + "[o, y, ·] = " + FunctionText(layer.Activation, "u") + " of " : what + Sup(l) + "[o, y, ·] = ") +
+               "the first " + g.OutWidth + " of row y of the staging buffer" + (g.OutWidth >= V && g.OutWidth % V != 0 ? " (the last vector overlaps the one before it)" : "") + ".");
+        Loop(w, "y", g.OutHeight, y =>
+        {
+            w.Line("ref " + T + " uRow = ref " + At("flat", Lin(0, (y, g.PaddedWidth))) + ";");
+            w.Line("ref " + T + " xRow = ref " + At(target, Lin(0, (o, g.OutPlane), (y, g.OutWidth))) + ";");
+            if (g.OutWidth >= V)
+                foreach ((int start, bool _) in RowVectors(g.OutWidth))
+                {
+                    string at = start.ToString(CultureInfo.InvariantCulture), u = LoadAt("uRow", at);
+                    w.Line(StoreAt(fused ? VectorFunction(layer.Activation, u) : u, "xRow", at));
+                }
+            else
+                for (int x = 0; x < g.OutWidth; x++)
+                    w.Line(At("xRow", x.ToString(CultureInfo.InvariantCulture)) + " = " + At("uRow", x.ToString(CultureInfo.InvariantCulture)) + ";");
         });
     }
 

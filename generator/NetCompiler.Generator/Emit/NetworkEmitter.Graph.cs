@@ -220,6 +220,12 @@ internal sealed partial class NetworkEmitter
                 w.Line("private readonly " + T + "[] _pad" + l + " = new " + T + "[" + size + "];");
                 if (ScattersInputSensitivity(layer)) w.Line("private readonly " + T + "[] _padHat" + l + " = new " + T + "[" + size + "];");
             }
+            if (IsConv(layer) && !IsDenseConv(layer) && IsFlatConv(layer) && !FlatIsDirect(new ConvGeometry(layer)))
+            {
+                var g = new ConvGeometry(layer);
+                w.Line("// Layer " + l + ": the staging buffer of u" + Sup(l) + "[o] computed at x" + Sup(layer.Sources[0]) + "'s row stride " + g.PaddedWidth + " (" + FlatLength(g) + " positions; see ForwardLayer" + l + ").");
+                w.Line("private readonly " + T + "[] _flat" + l + " = new " + T + "[" + FlatLength(g) + "];");
+            }
             if (IsConv(layer) && GathersInputSensitivity(layer))
             {
                 var g = new ConvGeometry(layer);
@@ -347,7 +353,8 @@ internal sealed partial class NetworkEmitter
                 case LayerKind.Add: AddForward(w, layer); break;
                 default: ConcatForward(w, layer); break;
             }
-            if (HasU(layer)) ActivationForward(w, layer, cost);
+            if (ConvFusesActivation(layer)) w.Line("// x" + Sup(l) + " = " + FunctionText(layer.Activation, "u" + Sup(l)) + " was applied by the kernel above.");
+            else if (HasU(layer)) ActivationForward(w, layer, cost);
         }
         w.Line();
     }

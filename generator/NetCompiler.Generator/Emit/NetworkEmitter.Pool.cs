@@ -84,6 +84,11 @@ internal sealed partial class NetworkEmitter
         if (keepMean) w.Line(Ref("mean", "_mean" + l));
         w.Line("// u" + Sup(l) + "[c, y, x] = " + (layer.Trainable ? "c" + Sup(l) + "[c]·mean + b" + Sup(l) + "[c], mean = " : "") + "the mean of the " +
                (g.WindowHeight > 1 ? g.WindowHeight + "×" : "") + g.WindowWidth + " window of x" + Sup(src) + " at (" + (g.WindowHeight > 1 ? g.Stride + "y, " : "") + g.Stride + "x).");
+        if (IsPairPool(g))
+        {
+            AvgPoolForwardPairs(w, layer, g, target, keepMean);
+            return;
+        }
         PoolPositions(w, g,
             c =>
             {
@@ -120,6 +125,11 @@ internal sealed partial class NetworkEmitter
         if (send) w.Line(Ref("xHat", "_s" + src));
         w.Line("// " + (layer.Trainable ? "g_c[c] += −Σ û[c, y, x]·mean[c, y, x], g_b[c] += −Σ û[c, y, x]" + (send ? "; " : ".") : "") +
                (send ? "each input of a window gets " + (layer.Trainable ? "c·" : "") + "û/" + g.Volume + " (x̂" + Sup(src) + " +=)." : ""));
+        if (IsPairPool(g))
+        {
+            AvgPoolBackwardPairs(w, layer, g, send);
+            return;
+        }
         PoolPositions(w, g,
             c =>
             {
@@ -145,6 +155,125 @@ internal sealed partial class NetworkEmitter
                 w.Line(At("g", "W" + l + " + " + c) + " -= coefficientSum;");
                 w.Line(At("g", "B" + l + " + " + c) + " -= biasSum;");
             });
+    }
+
+    /// <summary>
+    /// Windows 2 wide at stride 2 (2×2 or 1-D 2) with output rows at least a vector wide: vectorised along the output
+    /// row, two source vectors making one output vector.
+    /// </summary>
+    private bool IsPairPool(PoolGeometry g) => g.WindowWidth == 2 && g.Stride == 2 && g.OutWidth >= V;
+
+    /// <summary>
+    /// The lanes of two source vectors a = s[0…V), b = s[V…2V) sorted into the even-indexed and the odd-indexed
+    /// elements of s: one permute per vector (evens to the lower half, odds to the upper) and two half swaps.
+    /// </summary>
+    private void EvensAndOdds(SourceWriter w, string a, string b, string evens, string odds)
+    {
+        int half = V / 2;
+        string order = "global::System.Runtime.Intrinsics.Vector256.Create(" +
+                       string.Join(", ", Enumerable.Range(0, half).Select(k => 2 * k).Concat(Enumerable.Range(0, half).Select(k => 2 * k + 1))
+                           .Select(k => V == 8 ? k.ToString(CultureInfo.InvariantCulture) : k + "L")) + ")";
+        w.Line(VectorType + " " + a + "Sorted = global::System.Runtime.Intrinsics.Vector256.Shuffle(" + a + ", " + order + ");");
+        w.Line(VectorType + " " + b + "Sorted = global::System.Runtime.Intrinsics.Vector256.Shuffle(" + b + ", " + order + ");");
+        const string v = "global::System.Runtime.Intrinsics.Vector256.";
+        w.Line(VectorType + " " + evens + " = " + v + "Create(" + v + "GetLower(" + a + "Sorted), " + v + "GetLower(" + b + "Sorted));");
+        w.Line(VectorType + " " + odds + " = " + v + "Create(" + v + "GetUpper(" + a + "Sorted), " + v + "GetUpper(" + b + "Sorted));");
+    }
+
+    /// <summary>
+    /// 2-wide windows at stride 2, a vector of outputs at a time: the window sums in the scalar order
+    /// ((x[2y, 2x] + x[2y, 2x + 1]) + x[2y + 1, 2x]) + x[2y + 1, 2x + 1] from the source rows' even and odd elements.
+    /// </summary>
+    private void AvgPoolForwardPairs(SourceWriter w, LayerShape layer, PoolGeometry g, string target, bool keepMean)
+    {
+        int l = layer.Number, src = layer.Sources[0];
+        string inverse = Broadcast(_t.Literal(1.0 / g.Volume));
+        List<(int Start, bool Tail)> vectors = RowVectors(g.OutWidth);
+        w.Line("// A vector of " + V + " outputs from two source vectors per window row: their even and odd elements are the windows' left and right columns" +
+               (g.OutWidth % V != 0 ? "; the row's last vector overlaps the one before it and stores the same values" : "") + ".");
+        Loop(w, "c", g.Channels, c =>
+        {
+            if (layer.Trainable)
+                w.Line(VectorType + " coefficient = " + Broadcast(At("p", "W" + l + " + " + c)) + ", bias = " + Broadcast(At("p", "B" + l + " + " + c)) + ";");
+            Loop(w, "y", g.OutHeight, y =>
+            {
+                for (int r = 0; r < g.WindowHeight; r++)
+                    w.Line("ref " + T + " row" + r + " = ref " + At("x" + src, Lin(r * g.Width, (c, g.InPlane), (y, g.Stride * g.Width))) + ";");
+                string k = Lin(0, (c, g.OutPlane), (y, g.OutWidth));
+                w.Line("int k = " + k + ";");
+                foreach ((int start, bool _) in vectors)
+                    using (w.Open())
+                    {
+                        string sum = "";
+                        for (int r = 0; r < g.WindowHeight; r++)
+                        {
+                            w.Line(VectorType + " a" + r + " = " + LoadAt("row" + r, (2 * start).ToString(CultureInfo.InvariantCulture)) + ", b" + r + " = " +
+                                   LoadAt("row" + r, (2 * start + V).ToString(CultureInfo.InvariantCulture)) + ";");
+                            EvensAndOdds(w, "a" + r, "b" + r, "left" + r, "right" + r);
+                            sum = sum.Length == 0 ? "left" + r + " + right" + r : "(" + sum + ") + left" + r + " + right" + r;
+                        }
+                        w.Line(VectorType + " m = (" + sum + ") * " + inverse + ";");
+                        string at = "k + " + start.ToString(CultureInfo.InvariantCulture);
+                        if (keepMean) w.Line(StoreAt("m", "mean", at));
+                        w.Line(StoreAt(layer.Trainable ? "coefficient * m + bias" : "m", target, at));
+                    }
+            });
+        });
+    }
+
+    /// <summary>
+    /// 2-wide windows at stride 2, a vector of outputs at a time: g_c and g_b summed in vectors (the row's overlapping
+    /// last vector masked), each share c·û/size spread to its window by duplicating every lane.
+    /// </summary>
+    private void AvgPoolBackwardPairs(SourceWriter w, LayerShape layer, PoolGeometry g, bool send)
+    {
+        int l = layer.Number, tail = g.OutWidth % V;
+        string inverse = Broadcast(_t.Literal(1.0 / g.Volume));
+        List<(int Start, bool Tail)> vectors = RowVectors(g.OutWidth);
+        int half = V / 2;
+        string Dup(int from) => "global::System.Runtime.Intrinsics.Vector256.Create(" +
+                                string.Join(", ", Enumerable.Range(0, V).Select(k => (from + k / 2).ToString(CultureInfo.InvariantCulture) + (V == 8 ? "" : "L"))) + ")";
+        Loop(w, "c", g.Channels, c =>
+        {
+            if (layer.Trainable)
+            {
+                w.Line(VectorType + " coefficient = " + Broadcast(At("p", "W" + l + " + " + c)) + ";");
+                w.Line(VectorType + " coefficientSum = " + VectorType + ".Zero, biasSum = " + VectorType + ".Zero;");
+            }
+            Loop(w, "y", g.OutHeight, y =>
+            {
+                w.Line("int k = " + Lin(0, (c, g.OutPlane), (y, g.OutWidth)) + ";");
+                if (send)
+                    for (int r = 0; r < g.WindowHeight; r++)
+                        w.Line("ref " + T + " row" + r + " = ref " + At("xHat", Lin(r * g.Width, (c, g.InPlane), (y, g.Stride * g.Width))) + ";");
+                foreach ((int start, bool isTail) in vectors)
+                    using (w.Open())
+                    {
+                        bool masked = isTail && tail != 0;
+                        string load = LoadAt("s" + l, "k + " + start.ToString(CultureInfo.InvariantCulture));
+                        w.Line(VectorType + " uHat = " + (masked ? load + " & " + _t.MaskLast(tail) : load) + ";" + (masked ? " // overlaps the vector before it: those lanes count 0" : ""));
+                        if (layer.Trainable)
+                        {
+                            w.Line("coefficientSum = " + Fma("uHat", LoadAt("mean", "k + " + start.ToString(CultureInfo.InvariantCulture)), "coefficientSum") + ";");
+                            w.Line("biasSum += uHat;");
+                        }
+                        if (!send) continue;
+                        w.Line(VectorType + " share = " + (layer.Trainable ? "coefficient * uHat * " : "uHat * ") + inverse + ";");
+                        w.Line(VectorType + " shareLeft = global::System.Runtime.Intrinsics.Vector256.Shuffle(share, " + Dup(0) + "), shareRight = global::System.Runtime.Intrinsics.Vector256.Shuffle(share, " + Dup(half) + ");");
+                        for (int r = 0; r < g.WindowHeight; r++)
+                        {
+                            string a = (2 * start).ToString(CultureInfo.InvariantCulture), b = (2 * start + V).ToString(CultureInfo.InvariantCulture);
+                            w.Line(StoreAt(LoadAt("row" + r, a) + " + shareLeft", "row" + r, a));
+                            w.Line(StoreAt(LoadAt("row" + r, b) + " + shareRight", "row" + r, b));
+                        }
+                    }
+            });
+            if (layer.Trainable)
+            {
+                w.Line(At("g", "W" + l + " + " + c) + " -= " + Sum("coefficientSum") + ";");
+                w.Line(At("g", "B" + l + " + " + c) + " -= " + Sum("biasSum") + ";");
+            }
+        });
     }
 
     private void MaxPoolForward(SourceWriter w, LayerShape layer)

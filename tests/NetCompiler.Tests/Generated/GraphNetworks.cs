@@ -250,6 +250,44 @@ public partial class Conv1DGatherNet { }
 [Loss(LossFunction.CrossEntropy)]
 public partial class Conv1DGatherNetDouble { }
 
+/// <summary>
+/// The flat convolution kernel's cases: a 9×9 kernel (its taps in a loop, several passes in Vector256 and one in
+/// Vector512), a 1×1 kernel (rows as wide as the source's: no staging), a staged 3×3 on rows of 10 (the last vector
+/// overlapping), and 2×2 pooling onto rows of 10 and of 5 (vectors, the last overlapping, in float; scalar below a vector).
+/// </summary>
+[Network, Input(2, 8, 20)]
+[Conv2D(3, 9, Activation.Tanh, Padding = 4)]          // [3, 8, 20]
+[AvgPool(2, Trainable = true, Activation = Activation.Tanh)] // [3, 4, 10]
+[Conv2D(4, 1, Activation.ReLU)]                       // [4, 4, 10]
+[Conv2D(2, 3, Activation.Sigmoid, Padding = 1)]       // [2, 4, 10]
+[AvgPool(2)]                                          // [2, 2, 5]
+[Dense(3, Activation.Softmax)]
+[Loss(LossFunction.CrossEntropy)]
+public partial class FlatConvNet { }
+
+[Network(Precision = Precision.Double), Input(2, 8, 20)]
+[Conv2D(3, 9, Activation.Tanh, Padding = 4)]
+[AvgPool(2, Trainable = true, Activation = Activation.Tanh)]
+[Conv2D(4, 1, Activation.ReLU)]
+[Conv2D(2, 3, Activation.Sigmoid, Padding = 1)]
+[AvgPool(2)]
+[Dense(3, Activation.Softmax)]
+[Loss(LossFunction.CrossEntropy)]
+public partial class FlatConvNetDouble { }
+
+/// <summary>A convolution covering its whole input (a dense layer) of 75 inputs (a masked last chunk) and 11 filters (a remainder block of rows).</summary>
+[Network, Input(3, 5, 5)]
+[Conv2D(11, 5, Activation.Tanh)]                      // [11, 1, 1]
+[Dense(3, Activation.Softmax)]
+[Loss(LossFunction.CrossEntropy)]
+public partial class DenseConvNet { }
+
+[Network(Precision = Precision.Double), Input(3, 5, 5)]
+[Conv2D(11, 5, Activation.Tanh)]
+[Dense(3, Activation.Softmax)]
+[Loss(LossFunction.CrossEntropy)]
+public partial class DenseConvNetDouble { }
+
 /// <summary>The graph networks by name, in float and double.</summary>
 public static class GraphNetworks
 {
@@ -268,5 +306,7 @@ public static class GraphNetworks
             ["IssueExample"] = (() => new IssueExample(), () => new IssueExampleDouble()),
             ["LeNet5"] = (() => new LeNet5(), () => new LeNet5Double()),
             ["LeNet5SquaredError"] = (() => new LeNet5SquaredError(), () => new LeNet5SquaredErrorDouble()),
+            ["FlatConv"] = (() => new FlatConvNet(), () => new FlatConvNetDouble()),
+            ["DenseConv"] = (() => new DenseConvNet(), () => new DenseConvNetDouble()),
         };
 }

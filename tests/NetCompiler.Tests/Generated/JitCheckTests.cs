@@ -135,6 +135,46 @@ public class JitCheckTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// The Vector256 fallback of the kernels that have a Vector512 version computes the same bits: JitCheck's "outputs"
+    /// (forward, loss and gradients of LeNet-5, the example and the flat-kernel cases, float and double) run
+    /// as is and with AVX-512 disabled (DOTNET_EnableAVX512=0, and DOTNET_EnableAVX512F=0 for runtimes before .NET 10),
+    /// the two texts compared. The Vector512 path itself is checked against the interpreter by the other tests
+    /// where the machine has AVX-512.
+    /// </summary>
+    [Fact]
+    public void Vector256FallbackComputesTheSameBitsAsVector512()
+    {
+        string accelerated = RunOutputs(disableAvx512: false), fallback = RunOutputs(disableAvx512: true);
+        Assert.Contains("Vector512.IsHardwareAccelerated: False", fallback);
+        if (!accelerated.Contains("Vector512.IsHardwareAccelerated: True"))
+            output.WriteLine("This machine has no Vector512 acceleration: both runs took the Vector256 path.");
+        string[] expected = accelerated.Split('\n').Skip(1).ToArray(), actual = fallback.Split('\n').Skip(1).ToArray();
+        Assert.Equal(expected.Length, actual.Length);
+        for (int k = 0; k < expected.Length; k++)
+            Assert.True(expected[k] == actual[k], "Vector512 and Vector256 differ:\n  " + expected[k] + "\n  " + actual[k]);
+    }
+
+    private static string RunOutputs(bool disableAvx512)
+    {
+        var start = new ProcessStartInfo("dotnet", "\"" + JitCheckProgram() + "\" outputs")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        if (disableAvx512)
+        {
+            start.Environment["DOTNET_EnableAVX512"] = "0";
+            start.Environment["DOTNET_EnableAVX512F"] = "0";
+        }
+        using Process process = Process.Start(start)!;
+        string stdout = process.StandardOutput.ReadToEnd(), stderr = process.StandardError.ReadToEnd();
+        Assert.True(process.WaitForExit(120_000), "JitCheck did not finish in two minutes");
+        Assert.True(process.ExitCode == 0, $"JitCheck exited with {process.ExitCode}: {stdout}{stderr}");
+        return stdout.Replace("\r\n", "\n");
+    }
+
     /// <summary>The JitCheck build beside this test's build: same configuration and target framework.</summary>
     private static string JitCheckProgram()
     {
