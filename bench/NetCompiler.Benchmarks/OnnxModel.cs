@@ -56,13 +56,7 @@ public static class OnnxModel
                 case LayerKind.Conv2D:
                 {
                     int filters = layer.Shape.Channels, channels = shape.Channels, k = layer.KernelSize;
-                    var w = new float[filters * channels * k * k]; // absent kernels stay 0
-                    for (int o = 0; o < filters; o++)
-                        for (int i = 0; i < channels; i++)
-                        {
-                            int at = layer.KernelOffset(o, i);
-                            if (at >= 0) theta.Slice(at, k * k).CopyTo(w.AsSpan((o * channels + i) * k * k, k * k));
-                        }
+                    float[] w = FullKernels(layer, channels, theta);
                     initializers.Add(Tensor(p + "w", new long[] { filters, channels, k, k }, w));
                     initializers.Add(Tensor(p + "b", new long[] { filters }, theta.Slice(layer.BiasOffset, layer.BiasCount)));
                     string u = Next();
@@ -134,6 +128,22 @@ public static class OnnxModel
                 s.WriteTag(2, WireFormat.WireType.Varint); s.WriteInt64(13);          // version
             }));
         });
+    }
+
+    /// <summary>
+    /// A Conv2D layer's weights as PyTorch's full [filters, channels, k, k]: a connection table's absent kernels are zeros.
+    /// </summary>
+    public static float[] FullKernels(LayerShape layer, int channels, ReadOnlySpan<float> theta)
+    {
+        int filters = layer.Shape.Channels, k = layer.KernelSize;
+        var w = new float[filters * channels * k * k];
+        for (int o = 0; o < filters; o++)
+            for (int i = 0; i < channels; i++)
+            {
+                int at = layer.KernelOffset(o, i);
+                if (at >= 0) theta.Slice(at, k * k).CopyTo(w.AsSpan((o * channels + i) * k * k, k * k));
+            }
+        return w;
     }
 
     private static byte[] Message(Action<CodedOutputStream> write)

@@ -77,14 +77,7 @@ public sealed class TorchSharpNetwork : IDisposable
                 case LayerKind.Conv2D:
                 {
                     int filters = layer.Shape.Channels, channels = shape.Channels, k = layer.KernelSize;
-                    var w = new float[filters * channels * k * k]; // absent kernels stay 0
-                    for (int o = 0; o < filters; o++)
-                        for (int i = 0; i < channels; i++)
-                        {
-                            int at = layer.KernelOffset(o, i);
-                            if (at >= 0) theta.Slice(at, k * k).CopyTo(w.AsSpan((o * channels + i) * k * k, k * k));
-                        }
-                    Add(w, filters, channels, k, k);
+                    Add(OnnxModel.FullKernels(layer, channels, theta), filters, channels, k, k); // absent kernels are 0
                     Add(theta.Slice(layer.BiasOffset, layer.BiasCount).ToArray(), filters);
                     break;
                 }
