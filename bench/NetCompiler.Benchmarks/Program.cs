@@ -137,6 +137,21 @@ public sealed class Engines : IDisposable
         else NaiveLeNet5!.Forward(input, output);
     }
 
+    /// <summary>
+    /// <paramref name="batch"/> samples for the batch tables, from <paramref name="seed"/>: inputs [batch, InputSize]
+    /// uniform in [0, 1), then one-hot targets [batch, OutputSize] at random classes.
+    /// </summary>
+    public (float[] Inputs, float[] Targets) MakeBatch(int batch, int seed)
+    {
+        int n = Input.Length, m = Output.Length;
+        var random = new Random(seed);
+        var inputs = new float[batch * n];
+        for (int i = 0; i < inputs.Length; i++) inputs[i] = (float)random.NextDouble();
+        var targets = new float[batch * m];
+        for (int s = 0; s < batch; s++) targets[s * m + random.Next(m)] = 1;
+        return (inputs, targets);
+    }
+
     /// <summary>ONNX Runtime on <paramref name="batch"/> samples, the simple way (allocating): for the setup checks.</summary>
     public float[] OnnxRun(float[] inputs, int batch)
     {
@@ -367,9 +382,7 @@ public class InferenceBatch64
         _e = new Engines(Network);
         _in = _e.Input.Length;
         _out = _e.Output.Length;
-        var random = new Random(2);
-        _inputs = new float[Batch * _in];
-        for (int i = 0; i < _inputs.Length; i++) _inputs[i] = (float)random.NextDouble();
+        _inputs = _e.MakeBatch(Batch, seed: 2).Inputs;
         _outputs = new float[Batch * _out];
         _onnxInput = OrtValue.CreateTensorValueFromMemory(_inputs, _e.OnnxInputShape(Batch));
         _onnxOutput = OrtValue.CreateTensorValueFromMemory(_outputs, new long[] { Batch, _out });
@@ -433,11 +446,7 @@ public class TrainBatch64
         _e = new Engines(Network);
         _in = _e.Input.Length;
         _out = _e.Output.Length;
-        var random = new Random(3);
-        _inputs = new float[Batch * _in];
-        for (int i = 0; i < _inputs.Length; i++) _inputs[i] = (float)random.NextDouble();
-        _targets = new float[Batch * _out];
-        for (int s = 0; s < Batch; s++) _targets[s * _out + random.Next(_out)] = 1;
+        (_inputs, _targets) = _e.MakeBatch(Batch, seed: 3);
         // The batched step and the per-sample steps give the same summed loss from the same weights.
         float[] weights = _e.Generated.Parameters.ToArray();
         float batched = GeneratedTrainStepBatch64();

@@ -206,12 +206,8 @@ public class TorchSharpComparison
     public void Setup()
     {
         _e = new Engines(Network);
-        int n = _e.Input.Length, m = _e.Output.Length;
-        var random = new Random(2);
-        _inputs = new float[Batch * n];
-        for (int i = 0; i < _inputs.Length; i++) _inputs[i] = (float)random.NextDouble();
-        _targets = new float[Batch * m];
-        for (int s = 0; s < Batch; s++) _targets[s * m + random.Next(m)] = 1;
+        int m = _e.Output.Length;
+        (_inputs, _targets) = _e.MakeBatch(Batch, seed: 2);
         _outputs = new float[Batch * m];
         _torch = new TorchSharpNetwork(_e.Generated.Topology, _e.Generated.Parameters, _e.Input, _e.Target, _inputs, _targets);
 
