@@ -140,6 +140,9 @@ internal static class GeneratedMembers
         if (!graph)
         {
             members.Add(new Member("MaxBatch"));
+            // NetworkEmitter.cs: θ, g and x⁰ in 64-byte-aligned pinned buffers.
+            members.Add(new Member("AlignedBuffer", ImmutableArray.Create("int")));
+            members.Add(new Member("AlignedStart", ImmutableArray.Create(t + "[]")));
             members.Add(new Member("_batchX0"));
             members.Add(new Member("ForwardBatchCore", ImmutableArray.Create(readOnlySpan, "int")));
             foreach (LayerShape layer in layers)

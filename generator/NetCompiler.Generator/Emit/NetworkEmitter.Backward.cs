@@ -30,30 +30,47 @@ internal sealed partial class NetworkEmitter
                 w.Line("return loss;");
                 return;
             }
-            w.Line(Ref("p", "_parameters"));
-            w.Line(Ref("g", "_gradients"));
-            w.Line("ref " + T + " d = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(target);");
-            for (int l = 0; l <= L; l++) w.Line(Ref("x" + l, "_x" + l));
-            foreach (LayerShape layer in _layers) w.Line(Ref("s" + layer.Number, "_s" + layer.Number));
-            w.Line();
-            OutputSensitivity(w, cost);
-            for (int l = L; l >= 1; l--)
-            {
-                LayerShape layer = _layers[l - 1];
-                w.Line();
-                w.Line("// Layer " + l + ": g_b" + Sup(l) + " += −û" + Sup(l) + ", g_W" + Sup(l) + " += −û" + Sup(l) + "·(x" + Sup(l - 1) + ")ᵀ (ΔW ∝ û·xᵀ)" +
-                       (l > 1 ? ", x̂" + Sup(l - 1) + " = (W" + Sup(l) + ")ᵀ·û" + Sup(l) : "; x̂⁰ is not needed"));
-                using (w.Open())
-                {
-                    BiasGradient(w, layer);
-                    if (layer.Inputs >= V) DenseBackwardVector(w, layer, cost);
-                    else DenseBackwardScalar(w, layer, cost);
-                }
-                if (l > 1) ActivationBackward(w, _layers[l - 2], cost);
-            }
+            BackwardBody(w, cost, fused: false);
             w.Line("return loss;");
         }
         w.Line();
+    }
+
+    /// <summary>
+    /// The backward pass from <c>target</c>: declares <c>loss</c>. With <paramref name="fused"/> (TrainStep), each layer's
+    /// SGD step is folded into its gradient pass, θ ← θ − η·(g − û·xᵀ) with <c>learningRate</c>, and g is cleared: what
+    /// Backward then Update compute, operation for operation, with W and g read once and W written once.
+    /// </summary>
+    private void BackwardBody(SourceWriter w, CostModel cost, bool fused)
+    {
+        w.Line(Ref("p", "_parameters"));
+        w.Line(Ref("g", "_gradients"));
+        w.Line("ref " + T + " d = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(target);");
+        for (int l = 0; l <= L; l++) w.Line(Ref("x" + l, "_x" + l));
+        foreach (LayerShape layer in _layers) w.Line(Ref("s" + layer.Number, "_s" + layer.Number));
+        w.Line();
+        OutputSensitivity(w, cost);
+        if (fused) w.Line(VectorType + " eta = global::System.Runtime.Intrinsics.Vector256.Create(learningRate);");
+        for (int l = L; l >= 1; l--)
+        {
+            LayerShape layer = _layers[l - 1];
+            w.Line();
+            if (fused)
+                w.Line("// Layer " + l + ": g" + Sup(l) + " − û" + Sup(l) + "·(x" + Sup(l - 1) + ")ᵀ is Backward's gradient (g holds what an earlier Backward left); θ" + Sup(l) + " ← θ" + Sup(l) + " − η·that, g ← 0" +
+                       (l > 1 ? "; x̂" + Sup(l - 1) + " = (W" + Sup(l) + ")ᵀ·û" + Sup(l) + " with W" + Sup(l) + " before its step" : "; x̂⁰ is not needed"));
+            else
+                w.Line("// Layer " + l + ": g_b" + Sup(l) + " += −û" + Sup(l) + ", g_W" + Sup(l) + " += −û" + Sup(l) + "·(x" + Sup(l - 1) + ")ᵀ (ΔW ∝ û·xᵀ)" +
+                       (l > 1 ? ", x̂" + Sup(l - 1) + " = (W" + Sup(l) + ")ᵀ·û" + Sup(l) : "; x̂⁰ is not needed"));
+            using (w.Open())
+            {
+                if (fused) FusedBiasStep(w, layer);
+                else BiasGradient(w, layer);
+                if (l == 1 && StreamsRows(layer)) using (w.Open()) StreamBackward(w, layer, fused);
+                else if (layer.Inputs >= V) DenseBackwardVector(w, layer, cost, fused);
+                else DenseBackwardScalar(w, layer, cost);
+            }
+            if (l > 1) ActivationBackward(w, _layers[l - 2], cost);
+        }
     }
 
     /// <summary>L and û^L: x̂^L = ∂R/∂x^L = d − x^L, then û^L = f'(u^L)·x̂^L (for softmax with cross-entropy, û^L = d − x^L).</summary>
@@ -166,7 +183,7 @@ internal sealed partial class NetworkEmitter
     /// streams past. A row's last partial vector overlaps the one before it; x is masked there, so the overlapped
     /// gradients get +0, and x̂ is blended into place.
     /// </summary>
-    private void DenseBackwardVector(SourceWriter w, LayerShape layer, CostModel cost)
+    private void DenseBackwardVector(SourceWriter w, LayerShape layer, CostModel cost, bool fused)
     {
         int l = layer.Number, n = layer.Inputs, m = layer.Outputs;
         int whole = n / V, tail = n % V;
@@ -187,7 +204,7 @@ internal sealed partial class NetworkEmitter
         {
             var block = new List<(Index Offset, bool Tail)>();
             for (int k = 0; k < ColumnBlock; k++) block.Add((j.Plus(k * V), false));
-            ColumnBlockBackward(w, layer, block, unrollRows, needInputSensitivity, tail);
+            ColumnBlockBackward(w, layer, block, unrollRows, needInputSensitivity, tail, fused);
         }, scopeEach: true);
 
         var rest = new List<(Index Offset, bool Tail)>();
@@ -195,10 +212,10 @@ internal sealed partial class NetworkEmitter
             rest.Add((columns[c], tail > 0 && c == columns.Count - 1));
         for (int start = 0; start < rest.Count; start += ColumnBlock)
             using (w.Open())
-                ColumnBlockBackward(w, layer, rest.GetRange(start, System.Math.Min(ColumnBlock, rest.Count - start)), unrollRows, needInputSensitivity, tail);
+                ColumnBlockBackward(w, layer, rest.GetRange(start, System.Math.Min(ColumnBlock, rest.Count - start)), unrollRows, needInputSensitivity, tail, fused);
     }
 
-    private void ColumnBlockBackward(SourceWriter w, LayerShape layer, List<(Index Offset, bool Tail)> block, bool unrollRows, bool needInputSensitivity, int tail)
+    private void ColumnBlockBackward(SourceWriter w, LayerShape layer, List<(Index Offset, bool Tail)> block, bool unrollRows, bool needInputSensitivity, int tail, bool fused)
     {
         int l = layer.Number, n = layer.Inputs, m = layer.Outputs;
         string x = "x" + (l - 1), s = "s" + l, sIn = "s" + (l - 1);
@@ -210,11 +227,24 @@ internal sealed partial class NetworkEmitter
         Range(w, "i", 0, m, 1, unrollRows, i =>
         {
             w.Line(VectorType + " uHat = global::System.Runtime.Intrinsics.Vector256.Create(" + At(s, i.ToString()) + ");");
-            if (needInputSensitivity) w.Line("ref " + T + " wRow = ref " + At("p", "W" + l + " + " + i.Times(n)) + ";");
+            if (needInputSensitivity || fused) w.Line("ref " + T + " wRow = ref " + At("p", "W" + l + " + " + i.Times(n)) + ";");
             w.Line("ref " + T + " gRow = ref " + At("g", "W" + l + " + " + i.Times(n)) + ";");
             for (int k = 0; k < block.Count; k++)
             {
                 Index c = block[k].Offset;
+                if (fused)
+                {
+                    // x̂ from W before its step; W ← W − η·(g − û·xᵀ); g ← 0 where it is not 0 already.
+                    using (w.Open())
+                    {
+                        w.Line(VectorType + " gOld = " + Load("gRow", c) + ", wOld = " + Load("wRow", c) + ";");
+                        if (needInputSensitivity)
+                            w.Line("xHat_" + k + " = global::NetCompiler.VectorMath.MultiplyAdd(wOld, uHat, xHat_" + k + ");");
+                        w.Line(Store("global::NetCompiler.VectorMath.MultiplyAddNegated(eta, global::NetCompiler.VectorMath.MultiplyAddNegated(uHat, x_" + k + ", gOld), wOld)", "wRow", c));
+                        w.Line("if (" + NonZeroBits(Narrow256, "gOld") + ") " + Store(VectorType + ".Zero", "gRow", c));
+                    }
+                    continue;
+                }
                 w.Line(Store("global::NetCompiler.VectorMath.MultiplyAddNegated(uHat, x_" + k + ", " + Load("gRow", c) + ")", "gRow", c));
                 if (needInputSensitivity)
                     w.Line("xHat_" + k + " = global::NetCompiler.VectorMath.MultiplyAdd(" + Load("wRow", c) + ", uHat, xHat_" + k + ");");

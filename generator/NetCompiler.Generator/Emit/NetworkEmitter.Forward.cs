@@ -51,7 +51,7 @@ internal sealed partial class NetworkEmitter
         if (SmallCopy(_topology.InputSize))
             w.Line(CopyBlock("x0", "global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input)", "InputSize") + " // a constant size: a few moves, no call");
         else
-            w.Line("input.CopyTo(_x0);");
+            w.Line("input.CopyTo(global::System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref x0, InputSize));");
         foreach (LayerShape layer in _layers)
         {
             w.Line();
@@ -72,6 +72,14 @@ internal sealed partial class NetworkEmitter
                 else DenseForwardRowsToVector(w, layer, cost);
                 if (inRegister) ActivationOfVector(w, layer);
                 else ActivationForward(w, layer, cost);
+                continue;
+            }
+            if (!inRegister && StreamsRows(layer))
+            {
+                w.Line("// Layer " + l + ": u" + Sup(l) + " = W" + Sup(l) + "·x" + Sup(l - 1) + " + b" + Sup(l) + "  [" + layer.Inputs + " → " + layer.Outputs + "]" +
+                       (softmax ? "" : ", computed in place of x" + Sup(l)));
+                using (w.Open()) StreamForward(w, layer, target);
+                ActivationForward(w, layer, cost);
                 continue;
             }
             Func<Index, string> destination = inRegister ? i => "u" + l + "_" + i.Offset : i => At(target, i.ToString());

@@ -16,8 +16,9 @@ namespace NetCompiler.Tests.Generated;
 /// whose layers each have a ForwardLayer/BackwardLayer method that the summary must also show fully optimised) with the JIT's own summary
 /// (DOTNET_JitStdOutFile + DOTNET_JitDisasmSummary=1) and reads how each method was compiled. Tiered compilation
 /// is off, so every method is compiled once, fully optimised unless the JIT falls back to MinOpts. JitCheck also
-/// compares the dense chains' batched results with the per-sample ones; a second run with AVX-512 disabled covers
-/// the Vector256 fallback of the batched kernels.
+/// compares the dense chains' batched results with the per-sample ones, and the 784-128-10 networks' fused TrainStep
+/// with Forward, Backward and Update bit for bit; a second run with AVX-512 disabled covers the Vector256 fallback of
+/// the batched kernels and of the per-sample streaming kernels (Forward, Backward, TrainStep, Update).
 /// </summary>
 public class JitCheckTests(ITestOutputHelper output)
 {
@@ -58,6 +59,7 @@ public class JitCheckTests(ITestOutputHelper output)
                     Assert.True(lines.Any(line => line.Contains("." + network + ":" + method + "(")), $"{network}.{method} does not appear in the JIT summary");
         AssertFullOpts(lines);
         AssertBatchMatchesPerSample(stdout);
+        AssertTrainStepIsThePhases(stdout);
     }
 
     /// <summary>
@@ -76,6 +78,14 @@ public class JitCheckTests(ITestOutputHelper output)
         Assert.True(wide.Count == 0, "Vector512 kernels compiled without AVX-512:\n" + string.Join("\n", wide));
         AssertFullOpts(lines);
         AssertBatchMatchesPerSample(stdout);
+        AssertTrainStepIsThePhases(stdout);
+    }
+
+    /// <summary>JitCheck's lines "trainstep {network} {k}": the fused TrainStep of the 784-128-10 networks equals Forward, Backward and Update in every bit (k = 0).</summary>
+    private static void AssertTrainStepIsThePhases(string stdout)
+    {
+        foreach (string network in new[] { "Mlp784", "Mlp784Double" })
+            Assert.Contains("trainstep " + network + " 0", stdout.Split('\n').Select(l => l.Trim()));
     }
 
     private static void AssertFullOpts(List<string> lines)
