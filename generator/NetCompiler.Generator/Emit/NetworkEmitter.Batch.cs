@@ -88,6 +88,7 @@ internal sealed partial class NetworkEmitter
                 using (w.Open("for (int start = 0; start < batch; start += MaxBatch)"))
                 {
                     w.Line("int count = global::System.Math.Min(MaxBatch, batch - start);");
+                    WriteFeatureMajorDispatch(w);
                     w.Line("ForwardBatchCore(inputs.Slice(start * InputSize, count * InputSize), count);");
                     int outStride = _t.Padded(Output.Outputs);
                     if (outStride == Output.Outputs)
@@ -208,6 +209,7 @@ internal sealed partial class NetworkEmitter
         }
         w.Line();
         foreach (LayerShape layer in _layers) WriteForwardBatchLayer(w, layer);
+        WriteFeatureMajorForward(w);
         if (Trainable)
         {
             WriteBackwardBatchOutput(w);
