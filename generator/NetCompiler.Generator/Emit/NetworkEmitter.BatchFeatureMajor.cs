@@ -91,44 +91,66 @@ internal sealed partial class NetworkEmitter
             if (T == "float" && whole > 0)
             {
                 w.Line("// Blocks of 16 samples × 16 inputs: 16 rows loaded, transposed in registers (unpack pairs, then pairs of pairs, then");
-                w.Line("// 128-bit lanes across the four groups of four), 16 columns stored.");
-                using (w.Open("for (; b + 16 <= count; b += 16)"))
+                w.Line("// 128-bit lanes across the four groups of four), 16 columns stored. The last group's rows past count are zeros.");
+                using (w.Open("for (; b < MaxBatch; b += 16)"))
                 {
-                    w.Line("ref " + T + " rows = ref " + UnsafeAdd + "(ref source, b * " + n + ");");
+                    w.Line("int valid = count - b; // rows of this group that are samples: 16 but in the last groups");
                     w.Line("ref " + T + " columns = ref " + UnsafeAdd + "(ref xT, b);");
-                    using (w.Open("for (int j = 0; j < " + whole + "; j += 16)"))
+                    using (w.Open("if (valid <= 0)"))
                     {
-                        w.Line("ref " + T + " block = ref " + UnsafeAdd + "(ref rows, j); // rows k at k × " + n);
-                        w.Line("ref " + T + " blockT = ref " + UnsafeAdd + "(ref columns, j * MaxBatch); // columns k at k × MaxBatch");
-                        Transpose16(w, n);
+                        using (w.Open("for (int j = 0; j < " + n + "; j++)"))
+                            w.Line(V512 + ".StoreUnsafe(" + V512 + "<float>.Zero, ref columns, (nuint)(j * MaxBatch));");
+                        w.Line("continue;");
                     }
-                    if (whole < n)
-                        using (w.Open("for (int j = " + whole + "; j < " + n + "; j++)"))
-                        using (w.Open("for (int k = 0; k < 16; k++)"))
-                            w.Line(At("columns", "j * MaxBatch + k") + " = " + At("rows", "k * " + n + " + j") + ";");
+                    w.Line("ref " + T + " rows = ref " + UnsafeAdd + "(ref source, b * " + n + ");");
+                    using (w.Open("if (valid >= 16)"))
+                        TransposeGroup(w, n, whole, partial: false);
+                    using (w.Open("else"))
+                        TransposeGroup(w, n, whole, partial: true);
                 }
             }
-            w.Line("// The " + (T == "float" ? "rest of the " : "") + "samples one at a time, then the zeros.");
-            using (w.Open("for (; b < count; b++)"))
+            else
             {
-                w.Line("ref " + T + " row = ref " + UnsafeAdd + "(ref source, b * " + n + ");");
+                w.Line("// The samples one at a time, then the zeros.");
+                using (w.Open("for (; b < count; b++)"))
+                {
+                    w.Line("ref " + T + " row = ref " + UnsafeAdd + "(ref source, b * " + n + ");");
+                    using (w.Open("for (int j = 0; j < " + n + "; j++)"))
+                        w.Line(At("xT", "j * MaxBatch + b") + " = " + At("row", "j") + ";");
+                }
+                using (w.Open("for (; b < MaxBatch; b++)"))
                 using (w.Open("for (int j = 0; j < " + n + "; j++)"))
-                    w.Line(At("xT", "j * MaxBatch + b") + " = " + At("row", "j") + ";");
+                    w.Line(At("xT", "j * MaxBatch + b") + " = 0;");
             }
-            using (w.Open("for (; b < MaxBatch; b++)"))
-            using (w.Open("for (int j = 0; j < " + n + "; j++)"))
-                w.Line(At("xT", "j * MaxBatch + b") + " = 0;");
         }
         w.Line();
     }
 
+    /// <summary>The 16 × 16 blocks of one group of 16 samples, then its last n mod 16 inputs as scalars; partial: rows k ≥ valid are zeros.</summary>
+    private void TransposeGroup(SourceWriter w, int n, int whole, bool partial)
+    {
+        using (w.Open("for (int j = 0; j < " + whole + "; j += 16)"))
+        {
+            w.Line("ref " + T + " block = ref " + UnsafeAdd + "(ref rows, j); // rows k at k × " + n);
+            w.Line("ref " + T + " blockT = ref " + UnsafeAdd + "(ref columns, j * MaxBatch); // columns k at k × MaxBatch");
+            Transpose16(w, n, partial);
+        }
+        if (whole < n)
+            using (w.Open("for (int j = " + whole + "; j < " + n + "; j++)"))
+            using (w.Open("for (int k = 0; k < 16; k++)"))
+                w.Line(At("columns", "j * MaxBatch + k") + " = " + (partial ? "k < valid ? " + At("rows", "k * " + n + " + j") + " : 0" : At("rows", "k * " + n + " + j")) + ";");
+    }
+
     /// <summary>One 16 × 16 float block: rows k of <c>rows</c> (stride n) at j into columns j + k of <c>columns</c> (stride MaxBatch).</summary>
-    private void Transpose16(SourceWriter w, int n)
+    private void Transpose16(SourceWriter w, int n, bool partial)
     {
         string avx = "global::System.Runtime.Intrinsics.X86.Avx512F";
         string vf = V512 + "<float>";
         for (int k = 0; k < 16; k++)
-            w.Line(vf + " r" + k + " = " + V512 + ".LoadUnsafe(ref block" + (k == 0 ? "" : ", " + (k * n).ToString(CultureInfo.InvariantCulture)) + ");");
+        {
+            string load = V512 + ".LoadUnsafe(ref block" + (k == 0 ? "" : ", " + (k * n).ToString(CultureInfo.InvariantCulture)) + ")";
+            w.Line(vf + " r" + k + " = " + (partial && k > 0 ? k + " < valid ? " + load + " : " + vf + ".Zero" : load) + ";"); // valid ≥ 1
+        }
         w.Line("// [a0 b0 a1 b1 | a4 b4 a5 b5 | …] from rows a, b");
         for (int k = 0; k < 16; k += 2)
         {

@@ -48,7 +48,7 @@ public partial class Conv2DOddNetDouble : IBatchedNetwork<double> { }
 /// </summary>
 public class BatchTests
 {
-    private static readonly int[] Batches = { 1, 3, 4, 5, 6, 7, 63, 64, 65, 130 };
+    private static readonly int[] Batches = { 1, 3, 4, 5, 6, 7, 48, 49, 63, 64, 65, 130 };
 
     public static TheoryData<string> SingleNetworks => new()
     {
