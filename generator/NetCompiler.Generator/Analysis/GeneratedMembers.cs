@@ -163,6 +163,17 @@ internal static class GeneratedMembers
                 string v512 = "global::System.Runtime.Intrinsics.Vector512<" + t + ">";
                 members.Add(new Member("SumsOf4", ImmutableArray.Create(v512, v512, v512, v512)));
             }
+            if (layers[0].Inputs >= 2 * lanes)
+            {
+                // NetworkEmitter.BatchFeatureMajor.cs: ForwardBatch's feature-major path, when the first layer has a Vector512 of inputs.
+                members.Add(new Member("ForwardBatchFeatureMajor", ImmutableArray.Create(readOnlySpan, span, "int")));
+                members.Add(new Member("TransposeInputsFeatureMajor", ImmutableArray.Create(readOnlySpan, "int")));
+                foreach (LayerShape layer in layers)
+                    members.Add(layer.Number == 1
+                        ? new Member("ForwardFeatureMajorLayer1", ImmutableArray.Create(readOnlySpan, "int"))
+                        : new Member("ForwardFeatureMajorLayer" + Number(layer.Number), ImmutableArray<string>.Empty));
+                members.Add(new Member("OutputsFeatureMajor", ImmutableArray.Create(span, "int")));
+            }
             if (trainable) members.Add(new Member("BackwardBatchOutput", ImmutableArray.Create(readOnlySpan, "int")));
             if (output.Activation == Activation.Softmax)
             {

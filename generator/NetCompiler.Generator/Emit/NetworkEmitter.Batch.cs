@@ -40,6 +40,17 @@ namespace NetCompiler.Generator.Emit;
 /// allowance of a few ulps of the largest entry for sums that cancel).
 /// </para>
 /// <para>
+/// ForwardBatch has a third form for a chunk of at least <see cref="FeatureMajorMinimum"/> samples on AVX-512, when the
+/// first layer has at least a Vector512 of inputs (NetworkEmitter.BatchFeatureMajor.cs): feature-major, lane k of a
+/// vector being sample k. The chunk's inputs are transposed once (16 × 16 blocks in registers) into xᵀ [inputs,
+/// MaxBatch]; each layer computes u[i, b…b+15] += W[i, j]·x[j, b…b+15] with W[i, j] broadcast, in tiles of
+/// <see cref="FeatureMajorRows"/> rows × <see cref="FeatureMajorVectors"/> vectors of samples, so no sum runs across lanes;
+/// f is applied in registers, a softmax output lane-wise (one sample a lane), and only the outputs are transposed back.
+/// W is read where it is (row-major, as Parameters holds it). Each u_i sums its terms in order j = 0…n−1 and then adds
+/// b_i, so results may differ from Forward in the last bits (within the tolerances above). Smaller chunks, machines
+/// without AVX-512, and BackwardBatch/TrainStepBatch (whose g_W tiles need each sample's x as a row) use the kernels above.
+/// </para>
+/// <para>
 /// A graph gets the same entry points as a loop over the per-sample path: correct, not yet blocked.
 /// </para>
 /// </remarks>
@@ -88,6 +99,7 @@ internal sealed partial class NetworkEmitter
                 using (w.Open("for (int start = 0; start < batch; start += MaxBatch)"))
                 {
                     w.Line("int count = global::System.Math.Min(MaxBatch, batch - start);");
+                    WriteFeatureMajorDispatch(w);
                     w.Line("ForwardBatchCore(inputs.Slice(start * InputSize, count * InputSize), count);");
                     int outStride = _t.Padded(Output.Outputs);
                     if (outStride == Output.Outputs)
@@ -208,6 +220,7 @@ internal sealed partial class NetworkEmitter
         }
         w.Line();
         foreach (LayerShape layer in _layers) WriteForwardBatchLayer(w, layer);
+        WriteFeatureMajorForward(w);
         if (Trainable)
         {
             WriteBackwardBatchOutput(w);

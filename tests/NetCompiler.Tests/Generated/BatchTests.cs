@@ -42,13 +42,13 @@ public partial class Conv2DOddNetDouble : IBatchedNetwork<double> { }
 
 /// <summary>
 /// ForwardBatch, BackwardBatch and TrainStepBatch equal the per-sample path (outputs, summed loss, summed gradients,
-/// parameters after the step) for batch sizes around the tiles (4 samples; 6 in the Vector512 u = W·x) and the chunk
-/// (MaxBatch = 64), allocate nothing, and reject wrong lengths naming batch × size. With AVX-512 the Vector512 kernels run
-/// here; JitCheckTests runs the same comparison in a child process with AVX-512 disabled for the Vector256 ones.
+/// parameters after the step) for batch sizes around the tiles (4 samples; 6 in the Vector512 u = W·x), the chunk
+/// (MaxBatch = 64) and the feature-major path's groups of 16 (48, 49, 63: a chunk that ends at or inside a group),
+/// allocate nothing, and reject wrong lengths naming batch × size. With AVX-512 the Vector512 kernels run here; JitCheckTests runs the same comparison in a child process with AVX-512 disabled for the Vector256 ones.
 /// </summary>
 public class BatchTests
 {
-    private static readonly int[] Batches = { 1, 3, 4, 5, 6, 7, 63, 64, 65, 130 };
+    private static readonly int[] Batches = { 1, 3, 4, 5, 6, 7, 48, 49, 63, 64, 65, 130 };
 
     public static TheoryData<string> SingleNetworks => new()
     {
@@ -163,7 +163,8 @@ public class BatchTests
     /// Compared as the suite compares generated with interpreted code (<see cref="NumericAssert"/>: τ relative plus K ulps
     /// of the largest entry). Not bit for bit: with AVX-512 the batched u = W·x sums 16-lane partial sums (8 for double)
     /// where the per-sample kernel sums 8 (4), so an entry that is a sum of cancelling terms differs by a few roundings
-    /// of the terms, not of the small result. g_W and x̂ are summed in the same order; the difference reaches them through x and û.
+    /// of the terms, not of the small result; ForwardBatch's feature-major path (a chunk of at least 48 samples on AVX-512)
+    /// sums each u_i in input order. g_W and x̂ are summed in the same order; the difference reaches them through x and û.
     /// </summary>
     private static void AssertClose<T>(ReadOnlySpan<T> expected, ReadOnlySpan<T> actual, double tolerance, string what) where T : unmanaged, IFloatingPointIeee754<T> =>
         NumericAssert.Close<T>(TestNetworks.ToDouble<T>(expected), actual, tolerance, what);
