@@ -22,10 +22,95 @@ internal sealed partial class NetworkEmitter
         _layers.All(layer => layer.Activation != Activation.Softmax && layer.Outputs <= V && (layer.Inputs == V || NarrowVector(layer)));
 
     /// <summary>
+    /// The forward pass of a register-chain network from <c>input</c>, every x^l in a register from the input to the
+    /// output: declares <c>p</c>, <c>x0</c>…<c>xL</c> and <c>a0</c>…<c>aL</c> (x^l as vectors; for a layer of fewer
+    /// than V inputs, <c>xr</c>l, x^(l−1) repeated). The stores of x^l to their buffers are for Backward and off the
+    /// chain: nothing is loaded back. With <paramref name="toOutput"/>, writes x^L to <c>output</c> from the register.
+    /// </summary>
+    /// <remarks>
+    /// Forward on a tiny network is one dependent chain per call, and consecutive calls overlap only as far as the
+    /// out-of-order window reaches: a shorter chain and fewer instructions both count. So x⁰ is read from input (its
+    /// copy in _x0 is a side store), u = W·x for n = V inputs is one product per row summed by
+    /// <c>VectorMath.RowSums</c> (or, for one output, <c>VectorMath.SumToAll</c> with the bias folded into the FMA,
+    /// leaving u in every lane for the activation), and x^L goes to output from its register.
+    /// </remarks>
+    private void RegisterForward(SourceWriter w, bool toOutput)
+    {
+        _activityInRegister = true;
+        int n0 = _layers[0].Inputs;
+        w.Line(Ref("p", "_parameters"));
+        w.Line(Ref("x0", "_x0"));
+        w.Line("ref " + T + " input0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input);");
+        w.Line("// x⁰ straight from input into a register; the copy in _x0 is for the backward pass (ΔW¹ ∝ û¹·(x⁰)ᵀ), off the chain.");
+        if (n0 == V) w.Line(VectorType + " a0 = " + Load("input0", 0) + "; // x⁰");
+        else w.Line(VectorType + " xr1 = " + RepeatedInput("input0", n0) + "; // x⁰ repeated " + V / n0 + " times");
+        w.Line(CopyBlock("x0", "input0", "InputSize"));
+        foreach (LayerShape layer in _layers)
+        {
+            int l = layer.Number, n = layer.Inputs, m = layer.Outputs;
+            w.Line();
+            w.Line(Ref("x" + l, "_x" + l));
+            w.Line("// Layer " + l + ": u" + Sup(l) + " = W" + Sup(l) + "·x" + Sup(l - 1) + " + b" + Sup(l) + "  [" + n + " → " + m + "], x" + Sup(l) + " = " + FunctionText(layer.Activation, "u" + Sup(l)) + ", in registers.");
+            w.Line(VectorType + " u" + l + ";");
+            if (n < V && l > 1)
+                w.Line(VectorType + " xr" + l + " = " + Permute("a" + (l - 1), t => t % n) + "; // x" + Sup(l - 1) + " repeated " + V / n + " times");
+            using (w.Open())
+            {
+                if (n < V)
+                {
+                    int vectors = m * n / V;
+                    w.Line("// Each vector of W" + Sup(l) + " holds " + V / n + " rows of " + n + "; times x" + Sup(l - 1) + " repeated, adding neighbouring lanes " + Log2(n) + " time" + (n == 2 ? "" : "s") + " leaves one u" + Sup(l) + "_i a lane.");
+                    var products = new List<string>();
+                    for (int k = 0; k < vectors; k++)
+                    {
+                        w.Line(VectorType + " w" + k + "x = " + Load("p", new Index("W" + l, k * V)) + " * xr" + l + ";");
+                        products.Add("w" + k + "x");
+                    }
+                    w.Line("u" + l + " = " + SumRuns(w, products, n, "sum")[0] + " + " + BiasVector(layer, 0) + ";");
+                }
+                else if (m == 1)
+                {
+                    w.Line("// One output: W" + Sup(l) + "·x" + Sup(l - 1) + " lane by lane with b" + Sup(l) + " added in lane 0, then the lanes summed into every lane.");
+                    w.Line("u" + l + " = global::NetCompiler.VectorMath.SumToAll(global::NetCompiler.VectorMath.MultiplyAdd(" + Load("p", new Index("W" + l, 0)) + ", a" + (l - 1) + ", " + BiasVector(layer, 0) + "));");
+                }
+                else
+                {
+                    w.Line("// One product per row of W" + Sup(l) + "; RowSums adds each row's lanes into lane i (horizontal adds, no permutation per level).");
+                    var rows = new List<string>();
+                    for (int i = 0; i < V; i++)
+                    {
+                        if (i < m)
+                        {
+                            w.Line(VectorType + " row" + i + " = " + Load("p", new Index("W" + l, i * n)) + " * a" + (l - 1) + ";");
+                            rows.Add("row" + i);
+                        }
+                        else rows.Add(VectorType + ".Zero");
+                    }
+                    w.Line("u" + l + " = global::NetCompiler.VectorMath.RowSums(" + string.Join(", ", rows) + ") + " + BiasVector(layer, 0) + ";");
+                }
+            }
+            string padding = m == V ? "" : m == 1 && n >= V ? " (in every lane)" : " (the padding lanes hold f(0))";
+            w.Line(VectorType + " a" + l + " = " + VectorFunction(layer.Activation, "u" + l) + "; // x" + Sup(l) + padding);
+            w.Line(Store("a" + l, "x" + l, 0) + " // for Backward");
+        }
+        if (Trainable) w.Line("_hasForward = true;");
+        if (!toOutput) return;
+        int mL = Output.Outputs;
+        if (mL == V)
+        {
+            w.Line(Store("a" + L, "global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output)", 0) + " // x" + Sup(L) + " from its register");
+            return;
+        }
+        w.Line("ref " + T + " output0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output);");
+        for (int i = 0; i < mL; i++)
+            w.Line(At("output0", i.ToString()) + " = " + (i == 0 ? "global::System.Runtime.Intrinsics.Vector256.ToScalar(a" + L + ")" : "global::System.Runtime.Intrinsics.Vector256.GetElement(a" + L + ", " + i + ")") + ";" + (i == 0 ? " // x" + Sup(L) + " from its register" : ""));
+    }
+
+    /// <summary>
     /// The backward pass from the loss to g (or, with <paramref name="fusedUpdate"/>, straight into θ with the SGD
     /// step, g left at 0); declares <c>loss</c>. Needs <c>target</c> and, fused, <c>learningRate</c> in scope.
     /// </summary>
-    /// <param name="forwardInScope">Whether ForwardBody was written just before in the same method: then p, x0…xL and a1…aL (x^l in registers) are in scope.</param>
+    /// <param name="forwardInScope">Whether RegisterForward was written just before in the same method: then p, x0…xL, a0…aL (x^l in registers) and xr_l are in scope.</param>
     private void RegisterBackward(SourceWriter w, bool fusedUpdate, bool forwardInScope)
     {
         _activityInRegister = forwardInScope;
@@ -70,7 +155,7 @@ internal sealed partial class NetworkEmitter
     private bool _activityInRegister;
 
     /// <summary>x^l as a vector: the forward pass's register a_l when it is in scope, else loaded from its buffer (x⁰ always).</summary>
-    private string Activity(int l) => _activityInRegister && l > 0 ? "a" + l : Load("x" + l, 0);
+    private string Activity(int l) => _activityInRegister && (l > 0 || _layers[0].Inputs == V) ? "a" + l : Load("x" + l, 0);
 
     /// <summary>û = f'(u)·x̂ with f' from x = f(u), as a vector expression.</summary>
     private string DerivativeTimes(Activation activation, string x, string hat)
@@ -150,7 +235,7 @@ internal sealed partial class NetworkEmitter
     {
         int l = layer.Number, m = layer.Outputs, n = layer.Inputs, rowsPerVector = V / n, vectors = m * n / V;
         w.Line("// Each vector of W" + Sup(l) + " holds " + rowsPerVector + " rows of " + n + "; x" + Sup(l - 1) + " repeated " + rowsPerVector + " times and û" + Sup(l) + " spread over the rows' lanes line up with it.");
-        w.Line(VectorType + " x = " + RepeatedInput("x" + (l - 1), n) + ";");
+        w.Line(VectorType + " x = " + (_activityInRegister ? "xr" + l : RepeatedInput("x" + (l - 1), n)) + ";");
         for (int k = 0; k < vectors; k++)
         {
             int first = k * rowsPerVector;

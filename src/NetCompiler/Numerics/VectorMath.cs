@@ -187,6 +187,74 @@ public static class VectorMath
     }
 
     /// <summary>
+    /// The lane sums of eight vectors as one vector: lane i of the result is Σⱼ rᵢ[j]. For a layer of 8 outputs whose
+    /// rows of W, multiplied by x, are r0…r7, that is u = W·x: two levels of horizontal adds within the 128-bit halves
+    /// and one add across them, with no permutation per level (a shorter chain than three levels of
+    /// <see cref="AddPairs(Vector256{float}, Vector256{float})"/>).
+    /// </summary>
+    /// <returns>(Σr0, Σr1, Σr2, Σr3, Σr4, Σr5, Σr6, Σr7).</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> RowSums(Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3,
+                                           Vector256<float> r4, Vector256<float> r5, Vector256<float> r6, Vector256<float> r7)
+    {
+        if (Avx.IsSupported)
+        {
+            // After two levels, q0's low half holds the sums of lanes 0–3 of r0…r3 and its high half those of lanes 4–7
+            // (q1 the same for r4…r7); adding the halves finishes.
+            Vector256<float> q0 = Avx.HorizontalAdd(Avx.HorizontalAdd(r0, r1), Avx.HorizontalAdd(r2, r3));
+            Vector256<float> q1 = Avx.HorizontalAdd(Avx.HorizontalAdd(r4, r5), Avx.HorizontalAdd(r6, r7));
+            return Avx.Permute2x128(q0, q1, 0x20) + Avx.Permute2x128(q0, q1, 0x31);
+        }
+        return Vector256.Create(Vector256.Sum(r0), Vector256.Sum(r1), Vector256.Sum(r2), Vector256.Sum(r3),
+                                Vector256.Sum(r4), Vector256.Sum(r5), Vector256.Sum(r6), Vector256.Sum(r7));
+    }
+
+    /// <summary>The lane sums of four vectors as one vector: (Σr0, Σr1, Σr2, Σr3); see the single-precision overload.</summary>
+    /// <returns>(Σr0, Σr1, Σr2, Σr3).</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> RowSums(Vector256<double> r0, Vector256<double> r1, Vector256<double> r2, Vector256<double> r3)
+    {
+        if (Avx.IsSupported)
+        {
+            Vector256<double> h01 = Avx.HorizontalAdd(r0, r1); // (r0₀₁, r1₀₁ | r0₂₃, r1₂₃)
+            Vector256<double> h23 = Avx.HorizontalAdd(r2, r3);
+            return Avx.Permute2x128(h01, h23, 0x20) + Avx.Permute2x128(h01, h23, 0x31);
+        }
+        return Vector256.Create(Vector256.Sum(r0), Vector256.Sum(r1), Vector256.Sum(r2), Vector256.Sum(r3));
+    }
+
+    /// <summary>
+    /// The sum of the lanes of <paramref name="v"/> in every lane: halves swapped and added, then neighbours and pairs
+    /// within the halves, with no extraction to a scalar and no insertion back (for a layer of one output whose
+    /// activation is applied as a vector).
+    /// </summary>
+    /// <returns>(Σv, Σv, …).</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> SumToAll(Vector256<float> v)
+    {
+        if (Avx.IsSupported)
+        {
+            Vector256<float> t = v + Avx.Permute2x128(v, v, 0x01);
+            t += Avx.Permute(t, 0b10_11_00_01);
+            return t + Avx.Permute(t, 0b01_00_11_10);
+        }
+        return Vector256.Create(Vector256.Sum(v));
+    }
+
+    /// <summary>The sum of the lanes of <paramref name="v"/> in every lane; see the single-precision overload.</summary>
+    /// <returns>(Σv, Σv, Σv, Σv).</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> SumToAll(Vector256<double> v)
+    {
+        if (Avx.IsSupported)
+        {
+            Vector256<double> t = v + Avx.Permute2x128(v, v, 0x01);
+            return t + Avx.Permute(t, 0b0101);
+        }
+        return Vector256.Create(Vector256.Sum(v));
+    }
+
+    /// <summary>
     /// Computes a·b + c exactly as one lane of <see cref="MultiplyAdd(Vector256{float}, Vector256{float}, Vector256{float})"/>
     /// does (fused when <see cref="Fma.IsSupported"/>), for scalar tails of vector loops.
     /// </summary>
