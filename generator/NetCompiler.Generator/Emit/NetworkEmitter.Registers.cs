@@ -31,8 +31,8 @@ internal sealed partial class NetworkEmitter
     /// Forward on a tiny network is one dependent chain per call, and consecutive calls overlap only as far as the
     /// out-of-order window reaches: a shorter chain and fewer instructions both count. So x⁰ is read from input (its
     /// copy in _x0 is a side store), u = W·x for n = V inputs is one product per row summed by
-    /// <c>VectorMath.RowSums</c> (or, for one output, <c>VectorMath.SumToAll</c> with the bias folded into the FMA,
-    /// leaving u in every lane for the activation), and x^L goes to output from its register.
+    /// <c>VectorMath.RowSums</c> (or, for one output, <c>VectorMath.SumToAll</c>
+    /// plus b, leaving u in every lane for the activation), and x^L goes to output from its register.
     /// </remarks>
     private void RegisterForward(SourceWriter w, bool toOutput)
     {
@@ -70,8 +70,8 @@ internal sealed partial class NetworkEmitter
                 }
                 else if (m == 1)
                 {
-                    w.Line("// One output: W" + Sup(l) + "·x" + Sup(l - 1) + " lane by lane with b" + Sup(l) + " added in lane 0, then the lanes summed into every lane.");
-                    w.Line("u" + l + " = global::NetCompiler.VectorMath.SumToAll(global::NetCompiler.VectorMath.MultiplyAdd(" + Load("p", new Index("W" + l, 0)) + ", a" + (l - 1) + ", " + BiasVector(layer, 0) + "));");
+                    w.Line("// One output: W" + Sup(l) + "·x" + Sup(l - 1) + " lane by lane, summed into every lane (in the batched kernels' order), plus b" + Sup(l) + ".");
+                    w.Line("u" + l + " = global::NetCompiler.VectorMath.SumToAll(" + Load("p", new Index("W" + l, 0)) + " * a" + (l - 1) + ") + global::System.Runtime.Intrinsics.Vector256.Create(" + At("p", "B" + l) + ");");
                 }
                 else
                 {

@@ -224,9 +224,10 @@ public static class VectorMath
     }
 
     /// <summary>
-    /// The sum of the lanes of <paramref name="v"/> in every lane: halves swapped and added, then neighbours and pairs
-    /// within the halves, with no extraction to a scalar and no insertion back (for a layer of one output whose
-    /// activation is applied as a vector).
+    /// The sum of the lanes of <paramref name="v"/> in every lane, with no extraction to a scalar and no insertion back
+    /// (for a layer of one output whose activation is applied as a vector). The additions are those of
+    /// <see cref="Vector256.Sum{T}(Vector256{T})"/> in the same order, ((v₀ + v₁) + (v₂ + v₃)) + ((v₄ + v₅) + (v₆ + v₇)),
+    /// so the result is bit for bit the batched kernels' (a sum that cancels would otherwise differ in its last bits).
     /// </summary>
     /// <returns>(Σv, Σv, …).</returns>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -234,9 +235,9 @@ public static class VectorMath
     {
         if (Avx.IsSupported)
         {
-            Vector256<float> t = v + Avx.Permute2x128(v, v, 0x01);
-            t += Avx.Permute(t, 0b10_11_00_01);
-            return t + Avx.Permute(t, 0b01_00_11_10);
+            Vector256<float> t = v + Avx.Permute(v, 0b10_11_00_01);   // neighbours
+            t += Avx.Permute(t, 0b01_00_11_10);                        // pairs: each half's sum in each of its lanes
+            return t + Avx.Permute2x128(t, t, 0x01);                   // the halves (a + b = b + a exactly)
         }
         return Vector256.Create(Vector256.Sum(v));
     }
@@ -248,8 +249,8 @@ public static class VectorMath
     {
         if (Avx.IsSupported)
         {
-            Vector256<double> t = v + Avx.Permute2x128(v, v, 0x01);
-            return t + Avx.Permute(t, 0b0101);
+            Vector256<double> t = v + Avx.Permute(v, 0b0101);          // neighbours: (v₀ + v₁) and (v₂ + v₃)
+            return t + Avx.Permute2x128(t, t, 0x01);                   // the halves
         }
         return Vector256.Create(Vector256.Sum(v));
     }
