@@ -234,6 +234,17 @@ public class VectorMathTests
 
     // ---- inlinability ------------------------------------------------------------------------------------------------
 
+    [Fact]
+    public void EvenAndOddLanesDeinterleave()
+    {
+        Vector256<float> a = Vector256.Create(0f, 1, 2, 3, 4, 5, 6, 7), b = Vector256.Create(8f, 9, 10, 11, 12, 13, 14, 15);
+        Assert.Equal(Vector256.Create(0f, 2, 4, 6, 8, 10, 12, 14), VectorMath.EvenLanes(a, b));
+        Assert.Equal(Vector256.Create(1f, 3, 5, 7, 9, 11, 13, 15), VectorMath.OddLanes(a, b));
+        Vector256<double> c = Vector256.Create(0.0, 1, 2, 3), d = Vector256.Create(4.0, 5, 6, 7);
+        Assert.Equal(Vector256.Create(0.0, 2, 4, 6), VectorMath.EvenLanes(c, d));
+        Assert.Equal(Vector256.Create(1.0, 3, 5, 7), VectorMath.OddLanes(c, d));
+    }
+
     /// <summary>
     /// RowSums and SumToAll reduce in Vector256.Sum's order, so the register-chain Forward (which uses them) agrees bit
     /// for bit with the batched kernels (which use Vector256.Sum), also when a sum cancels.

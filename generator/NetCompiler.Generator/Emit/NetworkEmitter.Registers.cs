@@ -31,79 +31,143 @@ internal sealed partial class NetworkEmitter
     /// Forward on a tiny network is one dependent chain per call, and consecutive calls overlap only as far as the
     /// out-of-order window reaches: a shorter chain and fewer instructions both count. So x⁰ is read from input (its
     /// copy in _x0 is a side store), u = W·x for n = V inputs is one product per row summed by
-    /// <c>VectorMath.RowSums</c> (or, for one output, <c>VectorMath.SumToAll</c>
-    /// plus b, leaving u in every lane for the activation), and x^L goes to output from its register.
+    /// <c>VectorMath.RowSums</c> (or, for one output, <c>VectorMath.SumToAll</c> plus b, leaving u in every lane for
+    /// the activation), a layer of 2 inputs and V outputs takes W's two columns (a shuffle of the weights, off the
+    /// chain) times the broadcast inputs instead of products summed pairwise, and x^L goes to output from its
+    /// register. Every sum is added in the order of the batched kernels, so the results agree bit for bit.
     /// </remarks>
     private void RegisterForward(SourceWriter w, bool toOutput)
     {
         _activityInRegister = true;
-        int n0 = _layers[0].Inputs;
         w.Line(Ref("p", "_parameters"));
+        RegisterWeights(w);
         w.Line(Ref("x0", "_x0"));
         w.Line("ref " + T + " input0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input);");
-        w.Line("// x⁰ straight from input into a register; the copy in _x0 is for the backward pass (ΔW¹ ∝ û¹·(x⁰)ᵀ), off the chain.");
-        if (n0 == V) w.Line(VectorType + " a0 = " + Load("input0", 0) + "; // x⁰");
-        else w.Line(VectorType + " xr1 = " + RepeatedInput("input0", n0) + "; // x⁰ repeated " + V / n0 + " times");
-        w.Line(CopyBlock("x0", "input0", "InputSize"));
+        if (toOutput) w.Line("ref " + T + " output0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output);");
+        RegisterSample(w, "input0", toOutput ? "output0" : null, sideStores: true, forBackward: !toOutput);
+    }
+
+    /// <summary>
+    /// ForwardBatch of a register-chain network: the per-sample register forward pass in a loop, θ loaded (and W's
+    /// columns shuffled) once before it and kept in registers, each sample from its row of inputs to its row of
+    /// outputs with no buffer in between. The blocked kernels would store every layer's x for the batch and read it
+    /// back; for layers of one vector that is more work than the layer. Consecutive samples are independent chains,
+    /// which the out-of-order core overlaps.
+    /// </summary>
+    private void RegisterForwardBatch(SourceWriter w)
+    {
+        w.Line("// Per sample, the forward pass in registers (as Forward, without the stores for Backward); θ loaded once.");
+        w.Line(Ref("p", "_parameters"));
+        RegisterWeights(w);
+        w.Line("ref " + T + " inputs0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs);");
+        w.Line("ref " + T + " outputs0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs);");
+        using (w.Open("for (int b = 0; b < batch; b++)"))
+        {
+            w.Line("ref " + T + " input0 = ref " + At("inputs0", "b * InputSize") + ";");
+            w.Line("ref " + T + " output0 = ref " + At("outputs0", "b * OutputSize") + ";");
+            RegisterSample(w, "input0", "output0", sideStores: false, forBackward: false);
+        }
+    }
+
+    /// <summary>Whether layer l of a register chain takes W's two columns times the broadcast inputs: n = 2 and m = V, W two vectors.</summary>
+    private bool Columns(LayerShape layer) => layer.Inputs == 2 && layer.Outputs == V;
+
+    /// <summary>
+    /// The loads (and, for <see cref="Columns"/>, the shuffles) of θ a register-chain forward pass needs, before the
+    /// sample: <c>w</c>l_k (vector k of W^l: a row for n = V, V/n rows for n &lt; V), <c>c</c>l_j (column j of W^l)
+    /// and <c>b</c>l. In ForwardBatch they stay in registers across the samples.
+    /// </summary>
+    private void RegisterWeights(SourceWriter w)
+    {
+        foreach (LayerShape layer in _layers)
+        {
+            int l = layer.Number, n = layer.Inputs, m = layer.Outputs;
+            if (Columns(layer))
+            {
+                w.Line(VectorType + " c" + l + "_0 = global::NetCompiler.VectorMath.EvenLanes(" + Load("p", new Index("W" + l, 0)) + ", " + Load("p", new Index("W" + l, V)) + "); // W" + Sup(l) + "_i0, column 0 of W" + Sup(l));
+                w.Line(VectorType + " c" + l + "_1 = global::NetCompiler.VectorMath.OddLanes(" + Load("p", new Index("W" + l, 0)) + ", " + Load("p", new Index("W" + l, V)) + "); // W" + Sup(l) + "_i1");
+            }
+            else
+            {
+                int vectors = n < V ? m * n / V : m;
+                for (int k = 0; k < vectors; k++)
+                    w.Line(VectorType + " w" + l + "_" + k + " = " + Load("p", new Index("W" + l, k * V)) + ";" + (k == 0 ? (n < V ? " // vector k of W" + Sup(l) + ": rows " + V / n + "k…" : " // row i of W" + Sup(l)) : ""));
+            }
+            w.Line(VectorType + " b" + l + " = " + (n >= V && m == 1 ? "global::System.Runtime.Intrinsics.Vector256.Create(" + At("p", "B" + l) + "); // b" + Sup(l) + " in every lane" : BiasVector(layer, 0) + ";"));
+        }
+    }
+
+    /// <summary>
+    /// One sample of the register-chain forward pass from <paramref name="input"/> (a ref): declares <c>a0</c>…<c>aL</c>
+    /// (and <c>xr</c>l for narrow layers when <paramref name="forBackward"/>); writes x^L to <paramref name="output"/> (a
+    /// ref) if given; with <paramref name="sideStores"/>, copies x⁰ to _x0 and stores each x^l in its buffer for Backward.
+    /// </summary>
+    private void RegisterSample(SourceWriter w, string input, string? output, bool sideStores, bool forBackward)
+    {
+        int n0 = _layers[0].Inputs;
+        bool repeated = n0 < V && (forBackward || !Columns(_layers[0]));
+        if (n0 == V || repeated || sideStores)
+            w.Line("// x⁰ straight from input into registers" + (sideStores ? "; the copy in _x0 is for the backward pass (ΔW¹ ∝ û¹·(x⁰)ᵀ), off the chain." : "."));
+        if (n0 == V) w.Line(VectorType + " a0 = " + Load(input, 0) + "; // x⁰");
+        if (repeated)
+            w.Line(VectorType + " xr1 = " + RepeatedInput(input, n0) + "; // x⁰ repeated " + V / n0 + " times");
+        if (sideStores) w.Line(CopyBlock("x0", input, "InputSize"));
         foreach (LayerShape layer in _layers)
         {
             int l = layer.Number, n = layer.Inputs, m = layer.Outputs;
             w.Line();
-            w.Line(Ref("x" + l, "_x" + l));
-            w.Line("// Layer " + l + ": u" + Sup(l) + " = W" + Sup(l) + "·x" + Sup(l - 1) + " + b" + Sup(l) + "  [" + n + " → " + m + "], x" + Sup(l) + " = " + FunctionText(layer.Activation, "u" + Sup(l)) + ", in registers.");
+            if (sideStores) w.Line(Ref("x" + l, "_x" + l));
+            w.Line("// Layer " + l + ": u" + Sup(l) + " = W" + Sup(l) + "·x" + Sup(l - 1) + " + b" + Sup(l) + "  [" + n + " → " + m + "], x" + Sup(l) + " = " + FunctionText(layer.Activation, "u" + Sup(l)) + ".");
             w.Line(VectorType + " u" + l + ";");
-            if (n < V && l > 1)
+            if (n < V && l > 1 && (forBackward || !Columns(layer)))
                 w.Line(VectorType + " xr" + l + " = " + Permute("a" + (l - 1), t => t % n) + "; // x" + Sup(l - 1) + " repeated " + V / n + " times");
             using (w.Open())
             {
-                if (n < V)
+                if (Columns(layer))
+                {
+                    w.Line("// u" + Sup(l) + " = W" + Sup(l) + "_·0·x" + Sup(l - 1) + "_0 + W" + Sup(l) + "_·1·x" + Sup(l - 1) + "_1 + b" + Sup(l) + ": the columns times the broadcast inputs (the same sums as adding neighbouring products).");
+                    for (int j = 0; j < 2; j++)
+                        w.Line(VectorType + " in" + j + " = " + (l == 1 ? "global::System.Runtime.Intrinsics.Vector256.Create(" + At(input, j.ToString()) + ")" : Permute("a" + (l - 1), _ => j)) + "; // x" + Sup(l - 1) + "_" + j + " in every lane");
+                    w.Line("u" + l + " = (c" + l + "_0 * in0 + c" + l + "_1 * in1) + b" + l + ";");
+                }
+                else if (n < V)
                 {
                     int vectors = m * n / V;
                     w.Line("// Each vector of W" + Sup(l) + " holds " + V / n + " rows of " + n + "; times x" + Sup(l - 1) + " repeated, adding neighbouring lanes " + Log2(n) + " time" + (n == 2 ? "" : "s") + " leaves one u" + Sup(l) + "_i a lane.");
                     var products = new List<string>();
                     for (int k = 0; k < vectors; k++)
                     {
-                        w.Line(VectorType + " w" + k + "x = " + Load("p", new Index("W" + l, k * V)) + " * xr" + l + ";");
+                        w.Line(VectorType + " w" + k + "x = w" + l + "_" + k + " * xr" + l + ";");
                         products.Add("w" + k + "x");
                     }
-                    w.Line("u" + l + " = " + SumRuns(w, products, n, "sum")[0] + " + " + BiasVector(layer, 0) + ";");
+                    w.Line("u" + l + " = " + SumRuns(w, products, n, "sum")[0] + " + b" + l + ";");
                 }
                 else if (m == 1)
                 {
-                    w.Line("// One output: W" + Sup(l) + "·x" + Sup(l - 1) + " lane by lane, summed into every lane (in the batched kernels' order), plus b" + Sup(l) + ".");
-                    w.Line("u" + l + " = global::NetCompiler.VectorMath.SumToAll(" + Load("p", new Index("W" + l, 0)) + " * a" + (l - 1) + ") + global::System.Runtime.Intrinsics.Vector256.Create(" + At("p", "B" + l) + ");");
+                    w.Line("// One output: W" + Sup(l) + "·x" + Sup(l - 1) + " lane by lane, summed into every lane, plus b" + Sup(l) + ".");
+                    w.Line("u" + l + " = global::NetCompiler.VectorMath.SumToAll(w" + l + "_0 * a" + (l - 1) + ") + b" + l + ";");
                 }
                 else
                 {
                     w.Line("// One product per row of W" + Sup(l) + "; RowSums adds each row's lanes into lane i (horizontal adds, no permutation per level).");
-                    var rows = new List<string>();
-                    for (int i = 0; i < V; i++)
-                    {
-                        if (i < m)
-                        {
-                            w.Line(VectorType + " row" + i + " = " + Load("p", new Index("W" + l, i * n)) + " * a" + (l - 1) + ";");
-                            rows.Add("row" + i);
-                        }
-                        else rows.Add(VectorType + ".Zero");
-                    }
-                    w.Line("u" + l + " = global::NetCompiler.VectorMath.RowSums(" + string.Join(", ", rows) + ") + " + BiasVector(layer, 0) + ";");
+                    var rows = Enumerable.Range(0, V).Select(i => i < m ? "w" + l + "_" + i + " * a" + (l - 1) : VectorType + ".Zero");
+                    w.Line("u" + l + " = global::NetCompiler.VectorMath.RowSums(" + string.Join(", ", rows) + ") + b" + l + ";");
                 }
             }
             string padding = m == V ? "" : m == 1 && n >= V ? " (in every lane)" : " (the padding lanes hold f(0))";
             w.Line(VectorType + " a" + l + " = " + VectorFunction(layer.Activation, "u" + l) + "; // x" + Sup(l) + padding);
-            w.Line(Store("a" + l, "x" + l, 0) + " // for Backward");
+            if (sideStores) w.Line(Store("a" + l, "x" + l, 0) + " // for Backward");
         }
-        if (Trainable) w.Line("_hasForward = true;");
-        if (!toOutput) return;
+        if (sideStores && Trainable) w.Line("_hasForward = true;");
+        if (output is null) return;
         int mL = Output.Outputs;
         if (mL == V)
         {
-            w.Line(Store("a" + L, "global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output)", 0) + " // x" + Sup(L) + " from its register");
+            w.Line(Store("a" + L, output, 0) + " // x" + Sup(L) + " from its register");
             return;
         }
-        w.Line("ref " + T + " output0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output);");
         for (int i = 0; i < mL; i++)
-            w.Line(At("output0", i.ToString()) + " = " + (i == 0 ? "global::System.Runtime.Intrinsics.Vector256.ToScalar(a" + L + ")" : "global::System.Runtime.Intrinsics.Vector256.GetElement(a" + L + ", " + i + ")") + ";" + (i == 0 ? " // x" + Sup(L) + " from its register" : ""));
+            w.Line(At(output, i.ToString()) + " = " + (i == 0 ? "global::System.Runtime.Intrinsics.Vector256.ToScalar(a" + L + ")" : "global::System.Runtime.Intrinsics.Vector256.GetElement(a" + L + ", " + i + ")") + ";" + (i == 0 ? " // x" + Sup(L) + " from its register" : ""));
     }
 
     /// <summary>

@@ -187,6 +187,47 @@ public static class VectorMath
     }
 
     /// <summary>
+    /// The even lanes of a and then of b: (a₀, a₂, a₄, a₆, b₀, b₂, b₄, b₆). For a row-major W of 8 rows and 2 columns
+    /// held in a and b, column 0 (<see cref="OddLanes(Vector256{float}, Vector256{float})"/> gives column 1).
+    /// </summary>
+    /// <returns>(a₀, a₂, a₄, a₆, b₀, b₂, b₄, b₆).</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> EvenLanes(Vector256<float> a, Vector256<float> b)
+    {
+        if (Avx512F.VL.IsSupported) return Avx512F.VL.PermuteVar8x32x2(a, Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14), b);
+        if (Avx2.IsSupported) return Avx2.Permute4x64(Avx.Shuffle(a, b, 0b10_00_10_00).AsDouble(), 0b11_01_10_00).AsSingle();
+        return Vector256.Create(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]);
+    }
+
+    /// <summary>The odd lanes of a and then of b: (a₁, a₃, a₅, a₇, b₁, b₃, b₅, b₇); see <see cref="EvenLanes(Vector256{float}, Vector256{float})"/>.</summary>
+    /// <returns>(a₁, a₃, a₅, a₇, b₁, b₃, b₅, b₇).</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> OddLanes(Vector256<float> a, Vector256<float> b)
+    {
+        if (Avx512F.VL.IsSupported) return Avx512F.VL.PermuteVar8x32x2(a, Vector256.Create(1, 3, 5, 7, 9, 11, 13, 15), b);
+        if (Avx2.IsSupported) return Avx2.Permute4x64(Avx.Shuffle(a, b, 0b11_01_11_01).AsDouble(), 0b11_01_10_00).AsSingle();
+        return Vector256.Create(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]);
+    }
+
+    /// <summary>The even lanes of a and then of b: (a₀, a₂, b₀, b₂); see the single-precision overload.</summary>
+    /// <returns>(a₀, a₂, b₀, b₂).</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> EvenLanes(Vector256<double> a, Vector256<double> b)
+    {
+        if (Avx2.IsSupported) return Avx2.Permute4x64(Avx.UnpackLow(a, b), 0b11_01_10_00);
+        return Vector256.Create(a[0], a[2], b[0], b[2]);
+    }
+
+    /// <summary>The odd lanes of a and then of b: (a₁, a₃, b₁, b₃); see the single-precision overload.</summary>
+    /// <returns>(a₁, a₃, b₁, b₃).</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> OddLanes(Vector256<double> a, Vector256<double> b)
+    {
+        if (Avx2.IsSupported) return Avx2.Permute4x64(Avx.UnpackHigh(a, b), 0b11_01_10_00);
+        return Vector256.Create(a[1], a[3], b[1], b[3]);
+    }
+
+    /// <summary>
     /// The lane sums of eight vectors as one vector: lane i of the result is Σⱼ rᵢ[j]. For a layer of 8 outputs whose
     /// rows of W, multiplied by x, are r0…r7, that is u = W·x: two levels of horizontal adds within the 128-bit halves
     /// and one add across them, with no permutation per level (a shorter chain than three levels of
