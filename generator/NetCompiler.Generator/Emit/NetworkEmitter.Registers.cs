@@ -40,7 +40,7 @@ internal sealed partial class NetworkEmitter
     {
         _activityInRegister = true;
         w.Line(Ref("p", "_parameters"));
-        RegisterWeights(w);
+        RegisterWeights(w, declare: false);
         w.Line(Ref("x0", "_x0"));
         w.Line("ref " + T + " input0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input);");
         if (toOutput) w.Line("ref " + T + " output0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output);");
@@ -58,7 +58,7 @@ internal sealed partial class NetworkEmitter
     {
         w.Line("// Per sample, the forward pass in registers (as Forward, without the stores for Backward); θ loaded once.");
         w.Line(Ref("p", "_parameters"));
-        RegisterWeights(w);
+        RegisterWeights(w, declare: true);
         w.Line("ref " + T + " inputs0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs);");
         w.Line("ref " + T + " outputs0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs);");
         using (w.Open("for (int b = 0; b < batch; b++)"))
@@ -73,29 +73,50 @@ internal sealed partial class NetworkEmitter
     private bool Columns(LayerShape layer) => layer.Inputs == 2 && layer.Outputs == V;
 
     /// <summary>
-    /// The loads (and, for <see cref="Columns"/>, the shuffles) of θ a register-chain forward pass needs, before the
-    /// sample: <c>w</c>l_k (vector k of W^l: a row for n = V, V/n rows for n &lt; V), <c>c</c>l_j (column j of W^l)
-    /// and <c>b</c>l. In ForwardBatch they stay in registers across the samples.
+    /// The loads (and, for <see cref="Columns"/>, the shuffles) of θ a register-chain forward pass needs:
+    /// <c>w</c>l_k (vector k of W^l: a row for n = V, V/n rows for n &lt; V), <c>c</c>l_j (column j of W^l) and
+    /// <c>b</c>l. With <paramref name="declare"/> (ForwardBatch) they are locals before the sample loop and stay in
+    /// registers across it; otherwise (one sample) each is written where it is used, so that the JIT folds the load
+    /// into the instruction that uses it (one instruction fewer, and no register held from the start). The columns
+    /// are locals either way: they are shuffles, and a line reads better with their names.
     /// </summary>
-    private void RegisterWeights(SourceWriter w)
+    private void RegisterWeights(SourceWriter w, bool declare)
     {
+        _weights.Clear();
+        void Define(string name, string expression, string comment, bool always = false)
+        {
+            if (!declare && !always)
+            {
+                _weights[name] = expression;
+                return;
+            }
+            w.Line(VectorType + " " + name + " = " + expression + ";" + (comment.Length > 0 ? " // " + comment : ""));
+            _weights[name] = name;
+        }
         foreach (LayerShape layer in _layers)
         {
             int l = layer.Number, n = layer.Inputs, m = layer.Outputs;
             if (Columns(layer))
             {
-                w.Line(VectorType + " c" + l + "_0 = global::NetCompiler.VectorMath.EvenLanes(" + Load("p", new Index("W" + l, 0)) + ", " + Load("p", new Index("W" + l, V)) + "); // W" + Sup(l) + "_i0, column 0 of W" + Sup(l));
-                w.Line(VectorType + " c" + l + "_1 = global::NetCompiler.VectorMath.OddLanes(" + Load("p", new Index("W" + l, 0)) + ", " + Load("p", new Index("W" + l, V)) + "); // W" + Sup(l) + "_i1");
+                string halves = Load("p", new Index("W" + l, 0)) + ", " + Load("p", new Index("W" + l, V));
+                Define("c" + l + "_0", "global::NetCompiler.VectorMath.EvenLanes(" + halves + ")", "W" + Sup(l) + "_i0, column 0 of W" + Sup(l), always: true);
+                Define("c" + l + "_1", "global::NetCompiler.VectorMath.OddLanes(" + halves + ")", "W" + Sup(l) + "_i1", always: true);
             }
             else
             {
                 int vectors = n < V ? m * n / V : m;
                 for (int k = 0; k < vectors; k++)
-                    w.Line(VectorType + " w" + l + "_" + k + " = " + Load("p", new Index("W" + l, k * V)) + ";" + (k == 0 ? (n < V ? " // vector k of W" + Sup(l) + ": rows " + V / n + "k…" : " // row i of W" + Sup(l)) : ""));
+                    Define("w" + l + "_" + k, Load("p", new Index("W" + l, k * V)), k == 0 ? (n < V ? "vector k of W" + Sup(l) + ": rows " + V / n + "k…" : "row i of W" + Sup(l)) : "");
             }
-            w.Line(VectorType + " b" + l + " = " + (n >= V && m == 1 ? "global::System.Runtime.Intrinsics.Vector256.Create(" + At("p", "B" + l) + "); // b" + Sup(l) + " in every lane" : BiasVector(layer, 0) + ";"));
+            if (n >= V && m == 1) Define("b" + l, "global::System.Runtime.Intrinsics.Vector256.Create(" + At("p", "B" + l) + ")", "b" + Sup(l) + " in every lane");
+            else Define("b" + l, BiasVector(layer, 0), "");
         }
     }
+
+    /// <summary>Name → the local or the expression for each of θ's vectors, from <see cref="RegisterWeights"/>.</summary>
+    private readonly Dictionary<string, string> _weights = new();
+
+    private string Weight(string name) => _weights[name];
 
     /// <summary>
     /// One sample of the register-chain forward pass from <paramref name="input"/> (a ref): declares <c>a0</c>…<c>aL</c>
@@ -128,7 +149,7 @@ internal sealed partial class NetworkEmitter
                     w.Line("// u" + Sup(l) + " = W" + Sup(l) + "_·0·x" + Sup(l - 1) + "_0 + W" + Sup(l) + "_·1·x" + Sup(l - 1) + "_1 + b" + Sup(l) + ": the columns times the broadcast inputs (the same sums as adding neighbouring products).");
                     for (int j = 0; j < 2; j++)
                         w.Line(VectorType + " in" + j + " = " + (l == 1 ? "global::System.Runtime.Intrinsics.Vector256.Create(" + At(input, j.ToString()) + ")" : Permute("a" + (l - 1), _ => j)) + "; // x" + Sup(l - 1) + "_" + j + " in every lane");
-                    w.Line("u" + l + " = (c" + l + "_0 * in0 + c" + l + "_1 * in1) + b" + l + ";");
+                    w.Line("u" + l + " = (" + Weight("c" + l + "_0") + " * in0 + " + Weight("c" + l + "_1") + " * in1) + " + Weight("b" + l) + ";");
                 }
                 else if (n < V)
                 {
@@ -137,21 +158,23 @@ internal sealed partial class NetworkEmitter
                     var products = new List<string>();
                     for (int k = 0; k < vectors; k++)
                     {
-                        w.Line(VectorType + " w" + k + "x = w" + l + "_" + k + " * xr" + l + ";");
+                        w.Line(VectorType + " w" + k + "x = " + Weight("w" + l + "_" + k) + " * xr" + l + ";");
                         products.Add("w" + k + "x");
                     }
-                    w.Line("u" + l + " = " + SumRuns(w, products, n, "sum")[0] + " + b" + l + ";");
+                    w.Line("u" + l + " = " + SumRuns(w, products, n, "sum")[0] + " + " + Weight("b" + l) + ";");
                 }
                 else if (m == 1)
                 {
                     w.Line("// One output: W" + Sup(l) + "·x" + Sup(l - 1) + " lane by lane, summed into every lane, plus b" + Sup(l) + ".");
-                    w.Line("u" + l + " = global::NetCompiler.VectorMath.SumToAll(w" + l + "_0 * a" + (l - 1) + ") + b" + l + ";");
+                    w.Line("u" + l + " = global::NetCompiler.VectorMath.SumToAll(" + Weight("w" + l + "_0") + " * a" + (l - 1) + ") + " + Weight("b" + l) + ";");
                 }
                 else
                 {
                     w.Line("// One product per row of W" + Sup(l) + "; RowSums adds each row's lanes into lane i (horizontal adds, no permutation per level).");
-                    var rows = Enumerable.Range(0, V).Select(i => i < m ? "w" + l + "_" + i + " * a" + (l - 1) : VectorType + ".Zero");
-                    w.Line("u" + l + " = global::NetCompiler.VectorMath.RowSums(" + string.Join(", ", rows) + ") + b" + l + ";");
+                    for (int i = 0; i < m; i++)
+                        w.Line(VectorType + " row" + i + " = " + Weight("w" + l + "_" + i) + " * a" + (l - 1) + ";" + (i == 0 ? " // W" + Sup(l) + "_ij·x" + Sup(l - 1) + "_j for row i" : ""));
+                    var rows = Enumerable.Range(0, V).Select(i => i < m ? "row" + i : VectorType + ".Zero");
+                    w.Line("u" + l + " = global::NetCompiler.VectorMath.RowSums(" + string.Join(", ", rows) + ") + " + Weight("b" + l) + ";");
                 }
             }
             string padding = m == V ? "" : m == 1 && n >= V ? " (in every lane)" : " (the padding lanes hold f(0))";
@@ -193,8 +216,18 @@ internal sealed partial class NetworkEmitter
         string target = m == V ? Load("d", 0) : VectorOfLanes(i => i < m ? At("d", i.ToString()) : _t.Literal(0));
         w.Line("// x̂" + Sup(L) + " = ∂R/∂x" + Sup(L) + " = d − x" + Sup(L) + ", with R = −½Σ(d − x)² = −L; û" + Sup(L) + " = f'(u" + Sup(L) + ")·x̂" + Sup(L) + ".");
         w.Line(VectorType + " xOut = " + Activity(L) + ";");
-        w.Line(VectorType + " error = " + target + " - xOut" + (m < V ? " & " + _t.MaskFirst(m) + "; // the padding lanes of x hold f(0)" : ";"));
-        w.Line(T + " loss = " + _t.Literal(0.5) + " * global::System.Runtime.Intrinsics.Vector256.Sum(error * error);");
+        _outputInEveryLane = forwardInScope && m == 1 && Output.Inputs >= V;
+        if (_outputInEveryLane)
+        {
+            // RegisterForward's one output is in every lane: so are x̂ and û, and û needs no broadcast for the layer below.
+            w.Line(VectorType + " error = global::System.Runtime.Intrinsics.Vector256.Create(" + At("d", "0") + ") - xOut; // in every lane, as x" + Sup(L));
+            w.Line(T + " loss = " + _t.Literal(0.5) + " * global::System.Runtime.Intrinsics.Vector256.ToScalar(error * error);");
+        }
+        else
+        {
+            w.Line(VectorType + " error = " + target + " - xOut" + (m < V ? " & " + _t.MaskFirst(m) + "; // the padding lanes are not outputs" : ";"));
+            w.Line(T + " loss = " + _t.Literal(0.5) + " * global::System.Runtime.Intrinsics.Vector256.Sum(error * error);");
+        }
         w.Line(VectorType + " uHat" + L + " = " + DerivativeTimes(Output.Activation, "xOut", "error") + ";");
 
         for (int l = L; l >= 1; l--)
@@ -217,6 +250,9 @@ internal sealed partial class NetworkEmitter
     }
 
     private bool _activityInRegister;
+
+    /// <summary>Whether x^L, x̂^L and û^L hold the network's single output in every lane (RegisterForward's SumToAll layer).</summary>
+    private bool _outputInEveryLane;
 
     /// <summary>x^l as a vector: the forward pass's register a_l when it is in scope, else loaded from its buffer (x⁰ always).</summary>
     private string Activity(int l) => _activityInRegister && (l > 0 || _layers[0].Inputs == V) ? "a" + l : Load("x" + l, 0);
@@ -277,7 +313,7 @@ internal sealed partial class NetworkEmitter
     {
         int l = layer.Number, m = layer.Outputs, n = layer.Inputs;
         for (int i = 0; i < m; i++)
-            w.Line(VectorType + " uHat_" + i + " = " + Permute("uHat" + l, _ => i) + "; // û" + Sup(l) + "_" + i + " in every lane");
+            w.Line(VectorType + " uHat_" + i + " = " + (l == L && _outputInEveryLane ? "uHat" + l : Permute("uHat" + l, _ => i)) + "; // û" + Sup(l) + "_" + i + " in every lane");
         if (l > 1)
         {
             for (int i = 0; i < m; i++)
