@@ -88,6 +88,7 @@ public class GeneratedCodeTests
     /// </summary>
     [Theory]
     [InlineData("Small", "[Network, Input(3), Dense(5, Activation.Tanh), Dense(2, Activation.Sigmoid), Loss(LossFunction.SquaredError)]")]
+    [InlineData("Tiny", "[Network, Input(2), Dense(8, Activation.Tanh), Dense(1, Activation.Tanh), Loss(LossFunction.SquaredError)]")]
     [InlineData("Mixed", "[Network, Input(17), Dense(9, Activation.ReLU), Dense(3, Activation.Softmax), Loss(LossFunction.CrossEntropy)]")]
     [InlineData("Graph", "[Network, Input(1, 6, 10), Conv2D(2, 3, Activation.Tanh, Padding = 1, Name = \"c\"), MaxPool(2), Dense(4, Activation.ReLU, Name = \"h\"), " +
                          "Dense(3, Activation.Softmax, From = new[] { \"h\", \"c\" }), Loss(LossFunction.CrossEntropy)]")]

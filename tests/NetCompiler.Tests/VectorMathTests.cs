@@ -234,6 +234,51 @@ public class VectorMathTests
 
     // ---- inlinability ------------------------------------------------------------------------------------------------
 
+    [Fact]
+    public void EvenAndOddLanesDeinterleave()
+    {
+        Vector256<float> a = Vector256.Create(0f, 1, 2, 3, 4, 5, 6, 7), b = Vector256.Create(8f, 9, 10, 11, 12, 13, 14, 15);
+        Assert.Equal(Vector256.Create(0f, 2, 4, 6, 8, 10, 12, 14), VectorMath.EvenLanes(a, b));
+        Assert.Equal(Vector256.Create(1f, 3, 5, 7, 9, 11, 13, 15), VectorMath.OddLanes(a, b));
+        Vector256<double> c = Vector256.Create(0.0, 1, 2, 3), d = Vector256.Create(4.0, 5, 6, 7);
+        Assert.Equal(Vector256.Create(0.0, 2, 4, 6), VectorMath.EvenLanes(c, d));
+        Assert.Equal(Vector256.Create(1.0, 3, 5, 7), VectorMath.OddLanes(c, d));
+    }
+
+    /// <summary>
+    /// RowSums and SumToAll reduce in Vector256.Sum's order, so the register-chain Forward (which uses them) agrees bit
+    /// for bit with the batched kernels (which use Vector256.Sum), also when a sum cancels.
+    /// </summary>
+    [Fact]
+    public void RowSumsAndSumToAllAddInVector256SumsOrder()
+    {
+        var random = new Random(6);
+        // Magnitudes spread over 2^±20 with both signs, so that the order of the additions shows in the rounding.
+        float NextFloat() => (float)((random.NextDouble() - 0.5) * Math.Pow(2, random.Next(-20, 21)));
+        for (int trial = 0; trial < 20000; trial++)
+        {
+            var r = new Vector256<float>[8];
+            for (int i = 0; i < 8; i++) r[i] = Vector256.Create(NextFloat(), NextFloat(), NextFloat(), NextFloat(), NextFloat(), NextFloat(), NextFloat(), NextFloat());
+            Vector256<float> sums = VectorMath.RowSums(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
+            Vector256<float> all = VectorMath.SumToAll(r[0]);
+            for (int i = 0; i < 8; i++)
+            {
+                Assert.Equal(BitConverter.SingleToInt32Bits(Vector256.Sum(r[i])), BitConverter.SingleToInt32Bits(sums[i]));
+                Assert.Equal(BitConverter.SingleToInt32Bits(Vector256.Sum(r[0])), BitConverter.SingleToInt32Bits(all[i]));
+            }
+
+            var d = new Vector256<double>[4];
+            for (int i = 0; i < 4; i++) d[i] = Vector256.Create((double)NextFloat() * NextFloat(), NextFloat(), (double)NextFloat() / 3, NextFloat());
+            Vector256<double> dsums = VectorMath.RowSums(d[0], d[1], d[2], d[3]);
+            Vector256<double> dall = VectorMath.SumToAll(d[0]);
+            for (int i = 0; i < 4; i++)
+            {
+                Assert.Equal(BitConverter.DoubleToInt64Bits(Vector256.Sum(d[i])), BitConverter.DoubleToInt64Bits(dsums[i]));
+                Assert.Equal(BitConverter.DoubleToInt64Bits(Vector256.Sum(d[0])), BitConverter.DoubleToInt64Bits(dall[i]));
+            }
+        }
+    }
+
     /// <summary>
     /// Every public member must be AggressiveInlining, small, and may call only hardware intrinsics (methods the JIT
     /// expands in place) or other AggressiveInlining members of VectorMath. A call to anything else, e.g.

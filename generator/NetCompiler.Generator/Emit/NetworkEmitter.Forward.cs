@@ -20,16 +20,16 @@ internal sealed partial class NetworkEmitter
             if (RegisterChain)
             {
                 w.Line("// The forward pass written out here: the network is tiny, and a call would cost as much as a layer.");
-                ForwardBody(w);
+                RegisterForward(w, toOutput: true);
             }
             else
             {
                 w.Line("ForwardCore(input);");
+                if (SmallCopy(_topology.OutputSize))
+                    w.Line(CopyBlock("global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output)", "global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_x" + Output.Number + ")", "OutputSize") + " // a constant size: a few moves, no call");
+                else
+                    w.Line("new global::System.ReadOnlySpan<" + T + ">(_x" + Output.Number + ", 0, OutputSize).CopyTo(output);");
             }
-            if (SmallCopy(_topology.OutputSize))
-                w.Line(CopyBlock("global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output)", "global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_x" + Output.Number + ")", "OutputSize") + " // a constant size: a few moves, no call");
-            else
-                w.Line("new global::System.ReadOnlySpan<" + T + ">(_x" + Output.Number + ", 0, OutputSize).CopyTo(output);");
         }
         w.Line();
 

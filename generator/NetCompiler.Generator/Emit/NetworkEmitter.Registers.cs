@@ -22,10 +22,161 @@ internal sealed partial class NetworkEmitter
         _layers.All(layer => layer.Activation != Activation.Softmax && layer.Outputs <= V && (layer.Inputs == V || NarrowVector(layer)));
 
     /// <summary>
+    /// The forward pass of a register-chain network from <c>input</c>, every x^l in a register from the input to the
+    /// output: declares <c>p</c>, <c>x0</c>…<c>xL</c> and <c>a0</c>…<c>aL</c> (x^l as vectors; for a layer of fewer
+    /// than V inputs, <c>xr</c>l, x^(l−1) repeated). The stores of x^l to their buffers are for Backward and off the
+    /// chain: nothing is loaded back. With <paramref name="toOutput"/>, writes x^L to <c>output</c> from the register.
+    /// </summary>
+    /// <remarks>
+    /// Forward on a tiny network is one dependent chain per call, and consecutive calls overlap only as far as the
+    /// out-of-order window reaches: a shorter chain and fewer instructions both count. So x⁰ is read from input (its
+    /// copy in _x0 is a side store), u = W·x for n = V inputs is one product per row summed by
+    /// <c>VectorMath.RowSums</c> (or, for one output, <c>VectorMath.SumToAll</c> plus b, leaving u in every lane for
+    /// the activation), a layer of 2 inputs and V outputs takes W's two columns (a shuffle of the weights, off the
+    /// chain) times the broadcast inputs instead of products summed pairwise, and x^L goes to output from its
+    /// register. Every sum is added in the order of the batched kernels, so the results agree bit for bit.
+    /// </remarks>
+    private void RegisterForward(SourceWriter w, bool toOutput)
+    {
+        _activityInRegister = true;
+        w.Line(Ref("p", "_parameters"));
+        RegisterWeights(w);
+        w.Line(Ref("x0", "_x0"));
+        w.Line("ref " + T + " input0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input);");
+        if (toOutput) w.Line("ref " + T + " output0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output);");
+        RegisterSample(w, "input0", toOutput ? "output0" : null, sideStores: true, forBackward: !toOutput);
+    }
+
+    /// <summary>Whether layer l of a register chain takes W's two columns times the broadcast inputs: n = 2 and m = V, W two vectors.</summary>
+    private bool Columns(LayerShape layer) => layer.Inputs == 2 && layer.Outputs == V;
+
+    /// <summary>
+    /// θ as a register-chain forward pass uses it: <c>w</c>l_k (vector k of W^l: a row for n = V, V/n rows for
+    /// n &lt; V) and <c>b</c>l are written where they are used, so that the JIT folds each load into the instruction
+    /// that uses it; <c>c</c>l_j (column j of W^l, a shuffle of W's two vectors) are locals declared here.
+    /// </summary>
+    /// <remarks>
+    /// A ForwardBatch that looped over samples with θ held in registers (and no buffers between the layers) measured
+    /// 5–9% slower than the blocked kernels on 2-8-1 and 8-8-8, so the batched path keeps those.
+    /// </remarks>
+    private void RegisterWeights(SourceWriter w)
+    {
+        _weights.Clear();
+        void Define(string name, string expression, string comment, bool declare = false)
+        {
+            if (!declare)
+            {
+                _weights[name] = expression;
+                return;
+            }
+            w.Line(VectorType + " " + name + " = " + expression + ";" + (comment.Length > 0 ? " // " + comment : ""));
+            _weights[name] = name;
+        }
+        foreach (LayerShape layer in _layers)
+        {
+            int l = layer.Number, n = layer.Inputs, m = layer.Outputs;
+            if (Columns(layer))
+            {
+                string halves = Load("p", new Index("W" + l, 0)) + ", " + Load("p", new Index("W" + l, V));
+                Define("c" + l + "_0", "global::NetCompiler.VectorMath.EvenLanes(" + halves + ")", "W" + Sup(l) + "_i0, column 0 of W" + Sup(l), declare: true);
+                Define("c" + l + "_1", "global::NetCompiler.VectorMath.OddLanes(" + halves + ")", "W" + Sup(l) + "_i1", declare: true);
+            }
+            else
+            {
+                int vectors = n < V ? m * n / V : m;
+                for (int k = 0; k < vectors; k++)
+                    Define("w" + l + "_" + k, Load("p", new Index("W" + l, k * V)), k == 0 ? (n < V ? "vector k of W" + Sup(l) + ": rows " + V / n + "k…" : "row i of W" + Sup(l)) : "");
+            }
+            if (n >= V && m == 1) Define("b" + l, "global::System.Runtime.Intrinsics.Vector256.Create(" + At("p", "B" + l) + ")", "b" + Sup(l) + " in every lane");
+            else Define("b" + l, BiasVector(layer, 0), "");
+        }
+    }
+
+    /// <summary>Name → the local or the expression for each of θ's vectors, from <see cref="RegisterWeights"/>.</summary>
+    private readonly Dictionary<string, string> _weights = new();
+
+    private string Weight(string name) => _weights[name];
+
+    /// <summary>
+    /// One sample of the register-chain forward pass from <paramref name="input"/> (a ref): declares <c>a0</c>…<c>aL</c>
+    /// (and <c>xr</c>l for narrow layers when <paramref name="forBackward"/>); writes x^L to <paramref name="output"/> (a
+    /// ref) if given; with <paramref name="sideStores"/>, copies x⁰ to _x0 and stores each x^l in its buffer for Backward.
+    /// </summary>
+    private void RegisterSample(SourceWriter w, string input, string? output, bool sideStores, bool forBackward)
+    {
+        int n0 = _layers[0].Inputs;
+        bool repeated = n0 < V && (forBackward || !Columns(_layers[0]));
+        if (n0 == V || repeated || sideStores)
+            w.Line("// x⁰ straight from input into registers" + (sideStores ? "; the copy in _x0 is for the backward pass (ΔW¹ ∝ û¹·(x⁰)ᵀ), off the chain." : "."));
+        if (n0 == V) w.Line(VectorType + " a0 = " + Load(input, 0) + "; // x⁰");
+        if (repeated)
+            w.Line(VectorType + " xr1 = " + RepeatedInput(input, n0) + "; // x⁰ repeated " + V / n0 + " times");
+        if (sideStores) w.Line(CopyBlock("x0", input, "InputSize"));
+        foreach (LayerShape layer in _layers)
+        {
+            int l = layer.Number, n = layer.Inputs, m = layer.Outputs;
+            w.Line();
+            if (sideStores) w.Line(Ref("x" + l, "_x" + l));
+            w.Line("// Layer " + l + ": u" + Sup(l) + " = W" + Sup(l) + "·x" + Sup(l - 1) + " + b" + Sup(l) + "  [" + n + " → " + m + "], x" + Sup(l) + " = " + FunctionText(layer.Activation, "u" + Sup(l)) + ".");
+            w.Line(VectorType + " u" + l + ";");
+            if (n < V && l > 1 && (forBackward || !Columns(layer)))
+                w.Line(VectorType + " xr" + l + " = " + Permute("a" + (l - 1), t => t % n) + "; // x" + Sup(l - 1) + " repeated " + V / n + " times");
+            using (w.Open())
+            {
+                if (Columns(layer))
+                {
+                    w.Line("// u" + Sup(l) + " = W" + Sup(l) + "_·0·x" + Sup(l - 1) + "_0 + W" + Sup(l) + "_·1·x" + Sup(l - 1) + "_1 + b" + Sup(l) + ": the columns times the broadcast inputs (the same sums as adding neighbouring products).");
+                    for (int j = 0; j < 2; j++)
+                        w.Line(VectorType + " in" + j + " = " + (l == 1 ? "global::System.Runtime.Intrinsics.Vector256.Create(" + At(input, j.ToString()) + ")" : Permute("a" + (l - 1), _ => j)) + "; // x" + Sup(l - 1) + "_" + j + " in every lane");
+                    w.Line("u" + l + " = (" + Weight("c" + l + "_0") + " * in0 + " + Weight("c" + l + "_1") + " * in1) + " + Weight("b" + l) + ";");
+                }
+                else if (n < V)
+                {
+                    int vectors = m * n / V;
+                    w.Line("// Each vector of W" + Sup(l) + " holds " + V / n + " rows of " + n + "; times x" + Sup(l - 1) + " repeated, adding neighbouring lanes " + Log2(n) + " time" + (n == 2 ? "" : "s") + " leaves one u" + Sup(l) + "_i a lane.");
+                    var products = new List<string>();
+                    for (int k = 0; k < vectors; k++)
+                    {
+                        w.Line(VectorType + " w" + k + "x = " + Weight("w" + l + "_" + k) + " * xr" + l + ";");
+                        products.Add("w" + k + "x");
+                    }
+                    w.Line("u" + l + " = " + SumRuns(w, products, n, "sum")[0] + " + " + Weight("b" + l) + ";");
+                }
+                else if (m == 1)
+                {
+                    w.Line("// One output: W" + Sup(l) + "·x" + Sup(l - 1) + " lane by lane, summed into every lane, plus b" + Sup(l) + ".");
+                    w.Line("u" + l + " = global::NetCompiler.VectorMath.SumToAll(" + Weight("w" + l + "_0") + " * a" + (l - 1) + ") + " + Weight("b" + l) + ";");
+                }
+                else
+                {
+                    w.Line("// One product per row of W" + Sup(l) + "; RowSums adds each row's lanes into lane i (horizontal adds, no permutation per level).");
+                    for (int i = 0; i < m; i++)
+                        w.Line(VectorType + " row" + i + " = " + Weight("w" + l + "_" + i) + " * a" + (l - 1) + ";" + (i == 0 ? " // W" + Sup(l) + "_ij·x" + Sup(l - 1) + "_j for row i" : ""));
+                    var rows = Enumerable.Range(0, V).Select(i => i < m ? "row" + i : VectorType + ".Zero");
+                    w.Line("u" + l + " = global::NetCompiler.VectorMath.RowSums(" + string.Join(", ", rows) + ") + " + Weight("b" + l) + ";");
+                }
+            }
+            string padding = m == V ? "" : m == 1 && n >= V ? " (in every lane)" : " (the padding lanes hold f(0))";
+            w.Line(VectorType + " a" + l + " = " + VectorFunction(layer.Activation, "u" + l) + "; // x" + Sup(l) + padding);
+            if (sideStores) w.Line(Store("a" + l, "x" + l, 0) + " // for Backward");
+        }
+        if (sideStores && Trainable) w.Line("_hasForward = true;");
+        if (output is null) return;
+        int mL = Output.Outputs;
+        if (mL == V)
+        {
+            w.Line(Store("a" + L, output, 0) + " // x" + Sup(L) + " from its register");
+            return;
+        }
+        for (int i = 0; i < mL; i++)
+            w.Line(At(output, i.ToString()) + " = " + (i == 0 ? "global::System.Runtime.Intrinsics.Vector256.ToScalar(a" + L + ")" : "global::System.Runtime.Intrinsics.Vector256.GetElement(a" + L + ", " + i + ")") + ";" + (i == 0 ? " // x" + Sup(L) + " from its register" : ""));
+    }
+
+    /// <summary>
     /// The backward pass from the loss to g (or, with <paramref name="fusedUpdate"/>, straight into θ with the SGD
     /// step, g left at 0); declares <c>loss</c>. Needs <c>target</c> and, fused, <c>learningRate</c> in scope.
     /// </summary>
-    /// <param name="forwardInScope">Whether ForwardBody was written just before in the same method: then p, x0…xL and a1…aL (x^l in registers) are in scope.</param>
+    /// <param name="forwardInScope">Whether RegisterForward was written just before in the same method: then p, x0…xL, a0…aL (x^l in registers) and xr_l are in scope.</param>
     private void RegisterBackward(SourceWriter w, bool fusedUpdate, bool forwardInScope)
     {
         _activityInRegister = forwardInScope;
@@ -44,8 +195,18 @@ internal sealed partial class NetworkEmitter
         string target = m == V ? Load("d", 0) : VectorOfLanes(i => i < m ? At("d", i.ToString()) : _t.Literal(0));
         w.Line("// x̂" + Sup(L) + " = ∂R/∂x" + Sup(L) + " = d − x" + Sup(L) + ", with R = −½Σ(d − x)² = −L; û" + Sup(L) + " = f'(u" + Sup(L) + ")·x̂" + Sup(L) + ".");
         w.Line(VectorType + " xOut = " + Activity(L) + ";");
-        w.Line(VectorType + " error = " + target + " - xOut" + (m < V ? " & " + _t.MaskFirst(m) + "; // the padding lanes of x hold f(0)" : ";"));
-        w.Line(T + " loss = " + _t.Literal(0.5) + " * global::System.Runtime.Intrinsics.Vector256.Sum(error * error);");
+        _outputInEveryLane = forwardInScope && m == 1 && Output.Inputs >= V;
+        if (_outputInEveryLane)
+        {
+            // RegisterForward's one output is in every lane: so are x̂ and û, and û needs no broadcast for the layer below.
+            w.Line(VectorType + " error = global::System.Runtime.Intrinsics.Vector256.Create(" + At("d", "0") + ") - xOut; // in every lane, as x" + Sup(L));
+            w.Line(T + " loss = " + _t.Literal(0.5) + " * global::System.Runtime.Intrinsics.Vector256.ToScalar(error * error);");
+        }
+        else
+        {
+            w.Line(VectorType + " error = " + target + " - xOut" + (m < V ? " & " + _t.MaskFirst(m) + "; // the padding lanes are not outputs" : ";"));
+            w.Line(T + " loss = " + _t.Literal(0.5) + " * global::System.Runtime.Intrinsics.Vector256.Sum(error * error);");
+        }
         w.Line(VectorType + " uHat" + L + " = " + DerivativeTimes(Output.Activation, "xOut", "error") + ";");
 
         for (int l = L; l >= 1; l--)
@@ -69,8 +230,11 @@ internal sealed partial class NetworkEmitter
 
     private bool _activityInRegister;
 
+    /// <summary>Whether x^L, x̂^L and û^L hold the network's single output in every lane (RegisterForward's SumToAll layer).</summary>
+    private bool _outputInEveryLane;
+
     /// <summary>x^l as a vector: the forward pass's register a_l when it is in scope, else loaded from its buffer (x⁰ always).</summary>
-    private string Activity(int l) => _activityInRegister && l > 0 ? "a" + l : Load("x" + l, 0);
+    private string Activity(int l) => _activityInRegister && (l > 0 || _layers[0].Inputs == V) ? "a" + l : Load("x" + l, 0);
 
     /// <summary>û = f'(u)·x̂ with f' from x = f(u), as a vector expression.</summary>
     private string DerivativeTimes(Activation activation, string x, string hat)
@@ -128,7 +292,7 @@ internal sealed partial class NetworkEmitter
     {
         int l = layer.Number, m = layer.Outputs, n = layer.Inputs;
         for (int i = 0; i < m; i++)
-            w.Line(VectorType + " uHat_" + i + " = " + Permute("uHat" + l, _ => i) + "; // û" + Sup(l) + "_" + i + " in every lane");
+            w.Line(VectorType + " uHat_" + i + " = " + (l == L && _outputInEveryLane ? "uHat" + l : Permute("uHat" + l, _ => i)) + "; // û" + Sup(l) + "_" + i + " in every lane");
         if (l > 1)
         {
             for (int i = 0; i < m; i++)
@@ -150,7 +314,7 @@ internal sealed partial class NetworkEmitter
     {
         int l = layer.Number, m = layer.Outputs, n = layer.Inputs, rowsPerVector = V / n, vectors = m * n / V;
         w.Line("// Each vector of W" + Sup(l) + " holds " + rowsPerVector + " rows of " + n + "; x" + Sup(l - 1) + " repeated " + rowsPerVector + " times and û" + Sup(l) + " spread over the rows' lanes line up with it.");
-        w.Line(VectorType + " x = " + RepeatedInput("x" + (l - 1), n) + ";");
+        w.Line(VectorType + " x = " + (_activityInRegister ? "xr" + l : RepeatedInput("x" + (l - 1), n)) + ";");
         for (int k = 0; k < vectors; k++)
         {
             int first = k * rowsPerVector;

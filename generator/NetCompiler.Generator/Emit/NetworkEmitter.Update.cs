@@ -57,7 +57,7 @@ internal sealed partial class NetworkEmitter
             {
                 w.Line("// The forward pass, then the backward pass with the SGD step folded in (each layer's parameters change as soon");
                 w.Line("// as their gradient is known), all in one method: x and û stay in registers from layer to layer.");
-                ForwardBody(w);
+                RegisterForward(w, toOutput: false);
                 w.Line();
                 RegisterBackward(w, fusedUpdate: true, forwardInScope: true);
                 w.Line("return loss;");

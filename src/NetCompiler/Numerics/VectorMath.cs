@@ -187,6 +187,116 @@ public static class VectorMath
     }
 
     /// <summary>
+    /// The even lanes of a and then of b: (a₀, a₂, a₄, a₆, b₀, b₂, b₄, b₆). For a row-major W of 8 rows and 2 columns
+    /// held in a and b, column 0 (<see cref="OddLanes(Vector256{float}, Vector256{float})"/> gives column 1).
+    /// </summary>
+    /// <returns>(a₀, a₂, a₄, a₆, b₀, b₂, b₄, b₆).</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> EvenLanes(Vector256<float> a, Vector256<float> b)
+    {
+        if (Avx512F.VL.IsSupported) return Avx512F.VL.PermuteVar8x32x2(a, Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14), b);
+        if (Avx2.IsSupported) return Avx2.Permute4x64(Avx.Shuffle(a, b, 0b10_00_10_00).AsDouble(), 0b11_01_10_00).AsSingle();
+        return Vector256.Create(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]);
+    }
+
+    /// <summary>The odd lanes of a and then of b: (a₁, a₃, a₅, a₇, b₁, b₃, b₅, b₇); see <see cref="EvenLanes(Vector256{float}, Vector256{float})"/>.</summary>
+    /// <returns>(a₁, a₃, a₅, a₇, b₁, b₃, b₅, b₇).</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> OddLanes(Vector256<float> a, Vector256<float> b)
+    {
+        if (Avx512F.VL.IsSupported) return Avx512F.VL.PermuteVar8x32x2(a, Vector256.Create(1, 3, 5, 7, 9, 11, 13, 15), b);
+        if (Avx2.IsSupported) return Avx2.Permute4x64(Avx.Shuffle(a, b, 0b11_01_11_01).AsDouble(), 0b11_01_10_00).AsSingle();
+        return Vector256.Create(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]);
+    }
+
+    /// <summary>The even lanes of a and then of b: (a₀, a₂, b₀, b₂); see the single-precision overload.</summary>
+    /// <returns>(a₀, a₂, b₀, b₂).</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> EvenLanes(Vector256<double> a, Vector256<double> b)
+    {
+        if (Avx2.IsSupported) return Avx2.Permute4x64(Avx.UnpackLow(a, b), 0b11_01_10_00);
+        return Vector256.Create(a[0], a[2], b[0], b[2]);
+    }
+
+    /// <summary>The odd lanes of a and then of b: (a₁, a₃, b₁, b₃); see the single-precision overload.</summary>
+    /// <returns>(a₁, a₃, b₁, b₃).</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> OddLanes(Vector256<double> a, Vector256<double> b)
+    {
+        if (Avx2.IsSupported) return Avx2.Permute4x64(Avx.UnpackHigh(a, b), 0b11_01_10_00);
+        return Vector256.Create(a[1], a[3], b[1], b[3]);
+    }
+
+    /// <summary>
+    /// The lane sums of eight vectors as one vector: lane i of the result is Σⱼ rᵢ[j]. For a layer of 8 outputs whose
+    /// rows of W, multiplied by x, are r0…r7, that is u = W·x: two levels of horizontal adds within the 128-bit halves
+    /// and one add across them, with no permutation per level (a shorter chain than three levels of
+    /// <see cref="AddPairs(Vector256{float}, Vector256{float})"/>).
+    /// </summary>
+    /// <returns>(Σr0, Σr1, Σr2, Σr3, Σr4, Σr5, Σr6, Σr7).</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> RowSums(Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3,
+                                           Vector256<float> r4, Vector256<float> r5, Vector256<float> r6, Vector256<float> r7)
+    {
+        if (Avx.IsSupported)
+        {
+            // After two levels, q0's low half holds the sums of lanes 0–3 of r0…r3 and its high half those of lanes 4–7
+            // (q1 the same for r4…r7); adding the halves finishes.
+            Vector256<float> q0 = Avx.HorizontalAdd(Avx.HorizontalAdd(r0, r1), Avx.HorizontalAdd(r2, r3));
+            Vector256<float> q1 = Avx.HorizontalAdd(Avx.HorizontalAdd(r4, r5), Avx.HorizontalAdd(r6, r7));
+            return Avx.Permute2x128(q0, q1, 0x20) + Avx.Permute2x128(q0, q1, 0x31);
+        }
+        return Vector256.Create(Vector256.Sum(r0), Vector256.Sum(r1), Vector256.Sum(r2), Vector256.Sum(r3),
+                                Vector256.Sum(r4), Vector256.Sum(r5), Vector256.Sum(r6), Vector256.Sum(r7));
+    }
+
+    /// <summary>The lane sums of four vectors as one vector: (Σr0, Σr1, Σr2, Σr3); see the single-precision overload.</summary>
+    /// <returns>(Σr0, Σr1, Σr2, Σr3).</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> RowSums(Vector256<double> r0, Vector256<double> r1, Vector256<double> r2, Vector256<double> r3)
+    {
+        if (Avx.IsSupported)
+        {
+            Vector256<double> h01 = Avx.HorizontalAdd(r0, r1); // (r0₀₁, r1₀₁ | r0₂₃, r1₂₃)
+            Vector256<double> h23 = Avx.HorizontalAdd(r2, r3);
+            return Avx.Permute2x128(h01, h23, 0x20) + Avx.Permute2x128(h01, h23, 0x31);
+        }
+        return Vector256.Create(Vector256.Sum(r0), Vector256.Sum(r1), Vector256.Sum(r2), Vector256.Sum(r3));
+    }
+
+    /// <summary>
+    /// The sum of the lanes of <paramref name="v"/> in every lane, with no extraction to a scalar and no insertion back
+    /// (for a layer of one output whose activation is applied as a vector). The additions are those of
+    /// <see cref="Vector256.Sum{T}(Vector256{T})"/> in the same order, ((v₀ + v₁) + (v₂ + v₃)) + ((v₄ + v₅) + (v₆ + v₇)),
+    /// so the result is bit for bit the batched kernels' (a sum that cancels would otherwise differ in its last bits).
+    /// </summary>
+    /// <returns>(Σv, Σv, …).</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> SumToAll(Vector256<float> v)
+    {
+        if (Avx.IsSupported)
+        {
+            Vector256<float> t = v + Avx.Permute(v, 0b10_11_00_01);   // neighbours
+            t += Avx.Permute(t, 0b01_00_11_10);                        // pairs: each half's sum in each of its lanes
+            return t + Avx.Permute2x128(t, t, 0x01);                   // the halves (a + b = b + a exactly)
+        }
+        return Vector256.Create(Vector256.Sum(v));
+    }
+
+    /// <summary>The sum of the lanes of <paramref name="v"/> in every lane; see the single-precision overload.</summary>
+    /// <returns>(Σv, Σv, Σv, Σv).</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> SumToAll(Vector256<double> v)
+    {
+        if (Avx.IsSupported)
+        {
+            Vector256<double> t = v + Avx.Permute(v, 0b0101);          // neighbours: (v₀ + v₁) and (v₂ + v₃)
+            return t + Avx.Permute2x128(t, t, 0x01);                   // the halves
+        }
+        return Vector256.Create(Vector256.Sum(v));
+    }
+
+    /// <summary>
     /// Computes a·b + c exactly as one lane of <see cref="MultiplyAdd(Vector256{float}, Vector256{float}, Vector256{float})"/>
     /// does (fused when <see cref="Fma.IsSupported"/>), for scalar tails of vector loops.
     /// </summary>
