@@ -94,7 +94,11 @@ internal sealed partial class NetworkEmitter
             w.Line("if (batch < 0) throw new global::System.ArgumentOutOfRangeException(nameof(batch), batch, \"The batch size cannot be negative.\");");
             w.Line("if ((long)batch * InputSize != inputs.Length) ThrowBatchLength(nameof(inputs), batch, InputSize, inputs.Length);");
             w.Line("if ((long)batch * OutputSize != outputs.Length) ThrowBatchLength(nameof(outputs), batch, OutputSize, outputs.Length);");
-            if (blocked)
+            if (RegisterChain)
+            {
+                RegisterForwardBatch(w);
+            }
+            else if (blocked)
             {
                 using (w.Open("for (int start = 0; start < batch; start += MaxBatch)"))
                 {
