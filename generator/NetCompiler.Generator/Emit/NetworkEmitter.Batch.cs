@@ -41,14 +41,9 @@ namespace NetCompiler.Generator.Emit;
 /// </para>
 /// <para>
 /// ForwardBatch has a third form for a chunk of at least <see cref="FeatureMajorMinimum"/> samples on AVX-512, when the
-/// first layer has at least a Vector512 of inputs (NetworkEmitter.BatchFeatureMajor.cs): feature-major, lane k of a
-/// vector being sample k. The chunk's inputs are transposed once (16 × 16 blocks in registers) into xᵀ [inputs,
-/// MaxBatch]; each layer computes u[i, b…b+15] += W[i, j]·x[j, b…b+15] with W[i, j] broadcast, in tiles of
-/// <see cref="FeatureMajorRows"/> rows × <see cref="FeatureMajorVectors"/> vectors of samples, so no sum runs across lanes;
-/// f is applied in registers, a softmax output lane-wise (one sample a lane), and only the outputs are transposed back.
-/// W is read where it is (row-major, as Parameters holds it). Each u_i sums its terms in order j = 0…n−1 and then adds
-/// b_i, so results may differ from Forward in the last bits (within the tolerances above). Smaller chunks, machines
-/// without AVX-512, and BackwardBatch/TrainStepBatch (whose g_W tiles need each sample's x as a row) use the kernels above.
+/// first layer has at least a Vector512 of inputs: feature-major, lane k of a vector being sample k, with broadcast W
+/// and no sums across lanes (NetworkEmitter.BatchFeatureMajor.cs describes it). A register-chain network (every layer
+/// one vector, NetworkEmitter.Registers.cs) runs ForwardBatch as its per-sample forward in a loop, θ held in registers.
 /// </para>
 /// <para>
 /// A graph gets the same entry points as a loop over the per-sample path: correct, not yet blocked.

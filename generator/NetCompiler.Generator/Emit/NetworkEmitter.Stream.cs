@@ -161,16 +161,10 @@ internal sealed partial class NetworkEmitter
     /// <summary>Whether TrainStep folds the SGD step into the backward pass (every layer has a vector kernel; the register path has its own).</summary>
     private bool FusedTrainStep => _topology.IsDenseChain && !RegisterChain && _layers.All(layer => layer.Inputs >= V);
 
-    /// <summary>((a + b) + (c + d)) + …: a balanced sum of the terms.</summary>
+    /// <summary>((a + b) + (c + d)) + …: a balanced sum of the terms, as <see cref="SumTree"/> without its outer parentheses.</summary>
     private static string PairwiseSum(List<string> terms)
     {
-        while (terms.Count > 2)
-        {
-            var next = new List<string>();
-            for (int k = 0; k < terms.Count; k += 2)
-                next.Add(k + 1 < terms.Count ? "(" + terms[k] + " + " + terms[k + 1] + ")" : terms[k]);
-            terms = next;
-        }
-        return terms.Count == 1 ? terms[0] : terms[0] + " + " + terms[1];
+        string sum = SumTree(terms);
+        return terms.Count > 1 ? sum.Substring(1, sum.Length - 2) : sum;
     }
 }
