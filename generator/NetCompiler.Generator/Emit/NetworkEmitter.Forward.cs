@@ -95,6 +95,31 @@ internal sealed partial class NetworkEmitter
         if (Trainable) w.Line("_hasForward = true;");
     }
 
+    /// <summary>
+    /// sum0…sum(rows−1) = the lane partial sums of rows of W (row r at p + <paramref name="rowStart"/>(r)) times x:
+    /// each load of x feeds one FMA per row; a row whose length is not whole vectors ends with the masked xTail.
+    /// </summary>
+    private void AccumulateRows(SourceWriter w, string x, Func<int, string> rowStart, int rows, int n, int whole, int tail, bool unrollColumns)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            w.Line("ref " + T + " w" + r + " = ref " + At("p", rowStart(r)) + ";");
+            w.Line(VectorType + " sum" + r + " = " + VectorType + ".Zero;");
+        }
+        if (whole > 0)
+        {
+            Range(w, "j", 0, whole * V, V, unrollColumns, j =>
+            {
+                w.Line(VectorType + " xj = " + Load(x, j) + ";");
+                for (int r = 0; r < rows; r++)
+                    w.Line("sum" + r + " = global::NetCompiler.VectorMath.MultiplyAdd(" + Load("w" + r, j) + ", xj, sum" + r + ");");
+            }, scopeEach: true);
+        }
+        if (tail > 0)
+            for (int r = 0; r < rows; r++)
+                w.Line("sum" + r + " = global::NetCompiler.VectorMath.MultiplyAdd(" + Load("w" + r, n - V) + ", xTail, sum" + r + ");");
+    }
+
     /// <summary>u = W·x + b with rows dotted against x a vector at a time; a row's last partial vector overlaps the one before it, masked.</summary>
     private void DenseForwardVector(SourceWriter w, LayerShape layer, Func<Index, string> destination, bool inRegister, CostModel cost)
     {
@@ -120,23 +145,7 @@ internal sealed partial class NetworkEmitter
     private void RowGroupForward(SourceWriter w, LayerShape layer, Func<Index, string> destination, string x, Index i, int rows, int whole, int tail, bool unrollColumns)
     {
         int l = layer.Number, n = layer.Inputs;
-        for (int r = 0; r < rows; r++)
-        {
-            w.Line("ref " + T + " w" + r + " = ref " + At("p", "W" + l + " + " + i.Plus(r).Times(n)) + ";");
-            w.Line(VectorType + " sum" + r + " = " + VectorType + ".Zero;");
-        }
-        if (whole > 0)
-        {
-            Range(w, "j", 0, whole * V, V, unrollColumns, j =>
-            {
-                w.Line(VectorType + " xj = " + Load(x, j) + ";");
-                for (int r = 0; r < rows; r++)
-                    w.Line("sum" + r + " = global::NetCompiler.VectorMath.MultiplyAdd(" + Load("w" + r, j) + ", xj, sum" + r + ");");
-            }, scopeEach: true);
-        }
-        if (tail > 0)
-            for (int r = 0; r < rows; r++)
-                w.Line("sum" + r + " = global::NetCompiler.VectorMath.MultiplyAdd(" + Load("w" + r, n - V) + ", xTail, sum" + r + ");");
+        AccumulateRows(w, x, r => "W" + l + " + " + i.Plus(r).Times(n), rows, n, whole, tail, unrollColumns);
         for (int r = 0; r < rows; r++)
             w.Line(destination(i.Plus(r)) + " = global::System.Runtime.Intrinsics.Vector256.Sum(sum" + r + ") + " + At("p", "B" + l + " + " + i.Plus(r)) + ";");
     }
@@ -255,23 +264,7 @@ internal sealed partial class NetworkEmitter
             w.Line("// The " + m + " rows at once, each load of x" + Sup(l - 1) + " feeding " + m + " FMAs; then the rows' " + V + " partial sums are added pairwise, " + Log2(V) + " levels.");
             if (tail > 0)
                 w.Line(VectorType + " xTail = " + Load(x, n - V) + " & " + _t.MaskLast(tail) + "; // x[" + (n - tail) + ".." + n + "); lanes the whole vectors cover are zeroed");
-            for (int r = 0; r < m; r++)
-            {
-                w.Line("ref " + T + " w" + r + " = ref " + At("p", "W" + l + " + " + r * n) + ";");
-                w.Line(VectorType + " sum" + r + " = " + VectorType + ".Zero;");
-            }
-            if (whole > 0)
-            {
-                Range(w, "j", 0, whole * V, V, unrollColumns, j =>
-                {
-                    w.Line(VectorType + " xj = " + Load(x, j) + ";");
-                    for (int r = 0; r < m; r++)
-                        w.Line("sum" + r + " = global::NetCompiler.VectorMath.MultiplyAdd(" + Load("w" + r, j) + ", xj, sum" + r + ");");
-                }, scopeEach: true);
-            }
-            if (tail > 0)
-                for (int r = 0; r < m; r++)
-                    w.Line("sum" + r + " = global::NetCompiler.VectorMath.MultiplyAdd(" + Load("w" + r, n - V) + ", xTail, sum" + r + ");");
+            AccumulateRows(w, x, r => "W" + l + " + " + r * n, m, n, whole, tail, unrollColumns);
             var sums = Enumerable.Range(0, m).Select(r => "sum" + r).ToList();
             string total = SumRuns(w, sums, V, "pairs")[0];
             if (destination is null) w.Line("u" + l + " = " + total + " + " + BiasVector(layer, 0) + ";");
