@@ -102,10 +102,10 @@ internal sealed partial class NetworkEmitter
                     w.Line("ForwardBatchCore(inputs.Slice(start * InputSize, count * InputSize), count);");
                     int outStride = _t.Padded(Output.Outputs);
                     if (outStride == Output.Outputs)
-                        w.Line("new " + readOnlySpan + "(_batchX" + Output.Number + ", 0, count * OutputSize).CopyTo(outputs.Slice(start * OutputSize));");
+                        w.Line(WholeSpan("_batchX" + Output.Number, "count * OutputSize") + ".CopyTo(outputs.Slice(start * OutputSize));");
                     else
                         using (w.Open("for (int b = 0; b < count; b++)"))
-                            w.Line("new " + readOnlySpan + "(_batchX" + Output.Number + ", b * " + outStride + ", OutputSize).CopyTo(outputs.Slice((start + b) * OutputSize, OutputSize));");
+                            w.Line(WholeSpan("_batchX" + Output.Number, "MaxBatch * " + outStride) + ".Slice(b * " + outStride + ", OutputSize).CopyTo(outputs.Slice((start + b) * OutputSize, OutputSize));");
                 }
             }
             else
@@ -181,17 +181,17 @@ internal sealed partial class NetworkEmitter
         w.Line("/// <summary>The samples the batched kernels hold at once; ForwardBatch, BackwardBatch and TrainStepBatch take larger batches in chunks of this many.</summary>");
         w.Line("public const int MaxBatch = " + MaxBatch + ";");
         w.Line("// The batched x⁰…x" + Sup(L) + (Trainable ? " and û¹…û" + Sup(L) : "") + ": MaxBatch rows each, every row padded to whole vectors like the per-sample buffers.");
-        w.Line("private readonly " + T + "[] _batchX0 = new " + T + "[MaxBatch * " + _t.Padded(_topology.InputSize) + "];");
+        AlignedField(w, "_batchX0", "MaxBatch * " + _t.Padded(_topology.InputSize));
         foreach (LayerShape layer in _layers)
-            w.Line("private readonly " + T + "[] _batchX" + layer.Number + " = new " + T + "[MaxBatch * " + _t.Padded(layer.Outputs) + "];");
+            AlignedField(w, "_batchX" + layer.Number, "MaxBatch * " + _t.Padded(layer.Outputs));
         if (Trainable)
             foreach (LayerShape layer in _layers)
-                w.Line("private readonly " + T + "[] _batchS" + layer.Number + " = new " + T + "[MaxBatch * " + _t.Padded(layer.Outputs) + "];");
+                AlignedField(w, "_batchS" + layer.Number, "MaxBatch * " + _t.Padded(layer.Outputs));
         if (SoftmaxOutput)
         {
             w.Line("// u" + Sup(L) + " per sample and log Σ e^u (the softmax's shift plus the log of its normaliser), for the loss.");
-            w.Line("private readonly " + T + "[] _batchU" + L + " = new " + T + "[MaxBatch * " + _t.Padded(Output.Outputs) + "];");
-            w.Line("private readonly " + T + "[] _batchLogPartition = new " + T + "[MaxBatch];");
+            AlignedField(w, "_batchU" + L, "MaxBatch * " + _t.Padded(Output.Outputs));
+            AlignedField(w, "_batchLogPartition", "MaxBatch");
         }
         w.Line();
     }
@@ -204,17 +204,17 @@ internal sealed partial class NetworkEmitter
         using (w.Open("private void ForwardBatchCore(global::System.ReadOnlySpan<" + T + "> inputs, int count)"))
         {
             if (inStride == _topology.InputSize)
-                w.Line("inputs.CopyTo(_batchX0);");
+                w.Line("inputs.CopyTo(" + WholeSpan("_batchX0", "MaxBatch * InputSize") + ");");
             else if (SmallCopy(_topology.InputSize))
             {
                 w.Line("ref " + T + " source = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs);");
-                w.Line("ref " + T + " x0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_batchX0);");
+                w.Line(BatchRef("x0", "_batchX0"));
                 using (w.Open("for (int b = 0; b < count; b++)"))
                     w.Line(CopyBlock(UnsafeAdd + "(ref x0, b * " + inStride + ")", UnsafeAdd + "(ref source, b * InputSize)", "InputSize") + " // a constant size: a few moves, no call");
             }
             else
                 using (w.Open("for (int b = 0; b < count; b++)"))
-                    w.Line("inputs.Slice(b * InputSize, InputSize).CopyTo(new global::System.Span<" + T + ">(_batchX0, b * " + inStride + ", InputSize));");
+                    w.Line("inputs.Slice(b * InputSize, InputSize).CopyTo(" + WholeSpan("_batchX0", "MaxBatch * " + inStride) + ".Slice(b * " + inStride + ", InputSize));");
             foreach (LayerShape layer in _layers) w.Line("ForwardBatchLayer" + layer.Number + "(count);");
         }
         w.Line();

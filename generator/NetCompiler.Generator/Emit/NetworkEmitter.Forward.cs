@@ -26,9 +26,9 @@ internal sealed partial class NetworkEmitter
             {
                 w.Line("ForwardCore(input);");
                 if (SmallCopy(_topology.OutputSize))
-                    w.Line(CopyBlock("global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output)", "global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_x" + Output.Number + ")", "OutputSize") + " // a constant size: a few moves, no call");
+                    w.Line(CopyBlock("global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output)", StartOf("_x" + Output.Number), "OutputSize") + " // a constant size: a few moves, no call");
                 else
-                    w.Line("new global::System.ReadOnlySpan<" + T + ">(_x" + Output.Number + ", 0, OutputSize).CopyTo(output);");
+                    w.Line(ReadOnlyStart("_x" + Output.Number, "OutputSize") + ".CopyTo(output);");
             }
         }
         w.Line();

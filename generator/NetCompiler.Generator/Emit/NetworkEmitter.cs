@@ -76,10 +76,8 @@ internal sealed partial class NetworkEmitter
     /// <summary>The class body of a chain of dense layers.</summary>
     private void WriteChainClass(SourceWriter w)
     {
-        // θ, g and x⁰ live 64-byte aligned in pinned arrays (see WriteAlignedBufferHelpers); every ref to them says so.
+        // θ and every buffer live 64-byte aligned in pinned arrays (AlignedField, WriteAlignedBufferHelpers).
         _alignedBuffers.Add("_parameters");
-        if (Trainable) _alignedBuffers.Add("_gradients");
-        _alignedBuffers.Add("_x0");
         WriteConstantsAndBuffers(w);
         WriteBatchBuffers(w);
         WriteProperties(w);
@@ -99,6 +97,27 @@ internal sealed partial class NetworkEmitter
     private string WholeSpan(string array, string count) => _alignedBuffers.Contains(array)
         ? "global::System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref AlignedStart(" + array + "), " + count + ")"
         : array;
+
+    /// <summary>A ReadOnlySpan over the first <paramref name="count"/> elements of <paramref name="array"/> (from AlignedStart for an aligned buffer).</summary>
+    private string ReadOnlyStart(string array, string count) => _alignedBuffers.Contains(array)
+        ? "global::System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref AlignedStart(" + array + "), " + count + ")"
+        : "new global::System.ReadOnlySpan<" + T + ">(" + array + ", 0, " + count + ")";
+
+    /// <summary>The first element of <paramref name="array"/> as a ref expression (AlignedStart for an aligned buffer).</summary>
+    private string StartOf(string array) => _alignedBuffers.Contains(array)
+        ? "AlignedStart(" + array + ")"
+        : "global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(" + array + ")";
+
+    /// <summary>
+    /// A field holding a pinned buffer of <paramref name="length"/> elements that starts 64-byte aligned (AlignedBuffer),
+    /// registered so that every ref to it goes through AlignedStart. Vector512 loads and stores on these buffers then
+    /// never straddle two cache lines; a straddling store costs about two.
+    /// </summary>
+    private void AlignedField(SourceWriter w, string name, string length)
+    {
+        _alignedBuffers.Add(name);
+        w.Line("private readonly " + T + "[] " + name + " = AlignedBuffer(" + length + ");");
+    }
 
     /// <summary>Arrays whose elements start at <c>AlignedStart(array)</c>, not at element 0 (the chain's θ, g and x⁰).</summary>
     private readonly HashSet<string> _alignedBuffers = new();
@@ -160,25 +179,25 @@ internal sealed partial class NetworkEmitter
         w.Line("    " + (_model.Loss.HasValue ? "global::NetCompiler.LossFunction." + _model.Loss.Value : "null") + ",");
         w.Line("    global::NetCompiler.Precision." + _model.Precision + ");");
         w.Line();
-        w.Line("// θ, initialised as InitializeParameters(0) would, whichever constructor the class has. θ, g and x⁰ start at");
-        w.Line("// AlignedStart of a pinned array, on a 64-byte boundary: a Vector512 load from them never straddles two cache lines.");
+        w.Line("// θ, initialised as InitializeParameters(0) would, whichever constructor the class has. θ and every buffer below start at");
+        w.Line("// AlignedStart of a pinned array, on a 64-byte boundary: a Vector512 load or store on them never straddles two cache lines.");
         w.Line("private readonly " + T + "[] _parameters = InitialParameters();");
-        if (Trainable) w.Line("private readonly " + T + "[] _gradients = AlignedBuffer(ParameterCount);");
+        if (Trainable) AlignedField(w, "_gradients", "ParameterCount");
         w.Line("// x⁰…x" + Sup(L) + ", padded to whole vectors of " + V + ".");
-        w.Line("private readonly " + T + "[] _x0 = AlignedBuffer(" + _t.Padded(_topology.InputSize) + ");");
+        AlignedField(w, "_x0", _t.Padded(_topology.InputSize).ToString(CultureInfo.InvariantCulture));
         foreach (LayerShape layer in _layers)
-            w.Line("private readonly " + T + "[] _x" + layer.Number + " = new " + T + "[" + _t.Padded(layer.Outputs) + "];");
+            AlignedField(w, "_x" + layer.Number, _t.Padded(layer.Outputs).ToString(CultureInfo.InvariantCulture));
         if (SoftmaxOutput)
         {
             w.Line("// u" + Sup(L) + " and the softmax's shift and normaliser, kept for a stable log-softmax in the loss.");
-            w.Line("private readonly " + T + "[] _u" + L + " = new " + T + "[" + _t.Padded(Output.Outputs) + "];");
+            AlignedField(w, "_u" + L, _t.Padded(Output.Outputs).ToString(CultureInfo.InvariantCulture));
             w.Line("private " + T + " _softmaxMax, _softmaxSum;");
         }
         if (Trainable)
         {
             w.Line("// û¹…û" + Sup(L) + " = ∂R/∂u (each first holds x̂ = ∂R/∂x on the way back), padded like the activities.");
             foreach (LayerShape layer in _layers)
-                w.Line("private readonly " + T + "[] _s" + layer.Number + " = new " + T + "[" + _t.Padded(layer.Outputs) + "];");
+                AlignedField(w, "_s" + layer.Number, _t.Padded(layer.Outputs).ToString(CultureInfo.InvariantCulture));
         }
         if (Trainable) w.Line("private bool _hasForward; // Backward needs a forward pass to work from");
         w.Line();
@@ -223,9 +242,9 @@ internal sealed partial class NetworkEmitter
         w.Line("/// <summary>The activities x^l after the last forward pass: 0 is the input, " + L + " the output.</summary>");
         using (w.Open("public global::System.ReadOnlySpan<" + T + "> Activities(int layer) => layer switch", "};"))
         {
-            w.Line("0 => " + (_alignedBuffers.Contains("_x0") ? "global::System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref AlignedStart(_x0), InputSize)" : "new global::System.ReadOnlySpan<" + T + ">(_x0, 0, InputSize)") + ",");
+            w.Line("0 => " + ReadOnlyStart("_x0", "InputSize") + ",");
             foreach (LayerShape layer in _layers)
-                w.Line(layer.Number + " => new global::System.ReadOnlySpan<" + T + ">(_x" + layer.Number + ", 0, " + layer.Outputs + "),");
+                w.Line(layer.Number + " => " + ReadOnlyStart("_x" + layer.Number, layer.Outputs.ToString(CultureInfo.InvariantCulture)) + ",");
             w.Line("_ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, \"Layers are numbered 0 (the input) to " + L + " (the output).\"),");
         }
         w.Line();
@@ -235,7 +254,7 @@ internal sealed partial class NetworkEmitter
             using (w.Open("public global::System.ReadOnlySpan<" + T + "> Sensitivities(int layer) => layer switch", "};"))
             {
                 foreach (LayerShape layer in _layers)
-                    w.Line(layer.Number + " => new global::System.ReadOnlySpan<" + T + ">(_s" + layer.Number + ", 0, " + layer.Outputs + "),");
+                    w.Line(layer.Number + " => " + ReadOnlyStart("_s" + layer.Number, layer.Outputs.ToString(CultureInfo.InvariantCulture)) + ",");
                 w.Line("_ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, \"Layers with sensitivities are numbered 1 to " + L + ".\"),");
             }
             w.Line();
@@ -279,8 +298,7 @@ internal sealed partial class NetworkEmitter
 
     private static string At(string buffer, string index) => "global::System.Runtime.CompilerServices.Unsafe.Add(ref " + buffer + ", " + index + ")";
 
-    private string Ref(string name, string array) => "ref " + T + " " + name + " = ref " +
-        (_alignedBuffers.Contains(array) ? "AlignedStart(" + array + ");" : "global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(" + array + ");");
+    private string Ref(string name, string array) => "ref " + T + " " + name + " = ref " + StartOf(array) + ";";
 
     /// <summary>
     /// AlignedBuffer and AlignedStart: a pinned array (on the pinned object heap, so the GC never moves it) with 64 bytes
