@@ -797,16 +797,12 @@ internal sealed partial class NetworkEmitter
     // ---------------------------------------------------------------------------------------------------------------
     // The two vector widths of the blocked kernels.
 
-    /// <summary>A vector width of the blocked kernels and its tile shapes.</summary>
+    /// <summary>A vector width of the blocked kernels (<see cref="VectorWidth"/>) and its tile shapes.</summary>
     private sealed class Width
     {
-        public Width(string name, string element, int lanes, string fma, string fnma, int samples, int rows, int gradientRows, int gradientColumns, int sensitivitySamples, int sensitivityColumns)
+        public Width(VectorWidth vector, int samples, int rows, int gradientRows, int gradientColumns, int sensitivitySamples, int sensitivityColumns)
         {
-            Class = "global::System.Runtime.Intrinsics." + name;
-            Type = Class + "<" + element + ">";
-            Lanes = lanes;
-            _fma = fma;
-            _fnma = fnma;
+            Vector = vector;
             Samples = samples;
             Rows = rows;
             GradientRows = gradientRows;
@@ -815,14 +811,13 @@ internal sealed partial class NetworkEmitter
             SensitivityColumns = sensitivityColumns;
         }
 
-        private readonly string _fma, _fnma;
-
+        public VectorWidth Vector { get; }
         /// <summary>"global::System.Runtime.Intrinsics.Vector256" or "…Vector512".</summary>
-        public string Class { get; }
+        public string Class => Vector.Class;
         /// <summary>The vector type, e.g. "global::System.Runtime.Intrinsics.Vector512&lt;float&gt;".</summary>
-        public string Type { get; }
+        public string Type => Vector.Type;
         /// <summary>Elements per vector.</summary>
-        public int Lanes { get; }
+        public int Lanes => Vector.Lanes;
         /// <summary>Samples × rows per tile of u = W·x.</summary>
         public int Samples { get; }
         public int Rows { get; }
@@ -833,25 +828,25 @@ internal sealed partial class NetworkEmitter
         public int SensitivitySamples { get; }
         public int SensitivityColumns { get; }
 
-        public string Load(string buffer, Index index) => Class + ".LoadUnsafe(ref " + buffer + ", " + index.AsOffset() + ")";
-        public string Store(string value, string buffer, Index index) => Class + ".StoreUnsafe(" + value + ", ref " + buffer + ", " + index.AsOffset() + ");";
+        public string Load(string buffer, Index index) => Vector.Load(buffer, index);
+        public string Store(string value, string buffer, Index index) => Vector.Store(value, buffer, index);
         /// <summary>a·b + c, fused.</summary>
-        public string MultiplyAdd(string a, string b, string c) => _fma + "(" + a + ", " + b + ", " + c + ")";
+        public string MultiplyAdd(string a, string b, string c) => Vector.Fma(a, b, c);
         /// <summary>c − a·b, fused.</summary>
-        public string MultiplyAddNegated(string a, string b, string c) => _fnma + "(" + a + ", " + b + ", " + c + ")";
+        public string MultiplyAddNegated(string a, string b, string c) => Vector.FmaNegated(a, b, c);
     }
 
     private Width? _narrow256, _wide512;
 
     /// <summary>Vector256: the per-sample kernels' width, and the batched kernels' on machines without AVX-512.</summary>
-    private Width Narrow256 => _narrow256 ??= new Width("Vector256", T, V, "global::NetCompiler.VectorMath.MultiplyAdd", "global::NetCompiler.VectorMath.MultiplyAddNegated",
+    private Width Narrow256 => _narrow256 ??= new Width(new VectorWidth(_t, wide: false),
         BatchSamples, BatchRows, BatchRows, BatchColumns, BatchSamples, BatchColumns);
 
     /// <summary>
     /// Vector512, used when <c>Vector512.IsHardwareAccelerated</c> (AVX-512, which always has FMA: Avx512F's fused
     /// multiply-adds are called directly). Tiles sized for its 32 registers.
     /// </summary>
-    private Width Wide512 => _wide512 ??= new Width("Vector512", T, 2 * V, "global::System.Runtime.Intrinsics.X86.Avx512F.FusedMultiplyAdd", "global::System.Runtime.Intrinsics.X86.Avx512F.FusedMultiplyAddNegated",
+    private Width Wide512 => _wide512 ??= new Width(new VectorWidth(_t, wide: true),
         WideSamples, WideRows, WideGradientRows, WideGradientColumns, WideSensitivitySamples, WideSensitivityColumns);
 
     /// <summary>Whether a layer gets Vector512 kernels: at least one whole Vector512 of inputs.</summary>

@@ -246,46 +246,6 @@ internal sealed partial class NetworkEmitter
         return starts;
     }
 
-    /// <summary>
-    /// A vector width the kernels can be written for: Vector256 (every machine; the fallback) or Vector512 (where
-    /// <c>Vector512.IsHardwareAccelerated</c>, a JIT-time constant, so only one of the two versions is compiled).
-    /// </summary>
-    private sealed class VectorWidth
-    {
-        private readonly string _class;
-        private readonly bool _wide;
-
-        public VectorWidth(ElementType t, bool wide)
-        {
-            _wide = wide;
-            Lanes = wide ? 2 * t.Lanes : t.Lanes;
-            _class = "global::System.Runtime.Intrinsics.Vector" + (wide ? "512" : "256");
-            Type = _class + "<" + t.Name + ">";
-        }
-
-        /// <summary>Elements per vector.</summary>
-        public int Lanes { get; }
-
-        /// <summary>Vector512 (else Vector256).</summary>
-        public bool Wide => _wide;
-
-        /// <summary>"global::System.Runtime.Intrinsics.Vector512".</summary>
-        public string Class => _class;
-
-        /// <summary>"global::System.Runtime.Intrinsics.Vector512&lt;float&gt;".</summary>
-        public string Type { get; }
-
-        public string Load(string buffer, string index) => _class + ".LoadUnsafe(ref " + buffer + ", " + Offset(index) + ")";
-
-        public string Store(string value, string buffer, string index) => _class + ".StoreUnsafe(" + value + ", ref " + buffer + ", " + Offset(index) + ");";
-
-        public string Broadcast(string value) => _class + ".Create(" + value + ")";
-
-        /// <summary>a·b + c fused: AVX-512F's vfmadd (always there with Vector512), VectorMath's for Vector256.</summary>
-        public string Fma(string a, string b, string c) =>
-            (_wide ? "global::System.Runtime.Intrinsics.X86.Avx512F.FusedMultiplyAdd(" : "global::NetCompiler.VectorMath.MultiplyAdd(") + a + ", " + b + ", " + c + ")";
-    }
-
     /// <summary>Accumulators one pass of the flat kernel keeps in registers: 32 vector registers with AVX-512, 16 without.</summary>
     private static int FlatAccumulators(VectorWidth vec, int lanes) => vec.Lanes > lanes ? 16 : 8;
 
