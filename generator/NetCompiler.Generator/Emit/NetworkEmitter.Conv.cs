@@ -133,10 +133,11 @@ internal sealed partial class NetworkEmitter
             return;
         }
         w.Line("// Copy x" + Sup(src) + " into the interior of its zero-padded copy (its border is never written, so it stays 0).");
-        Loop(w, "i", g.Channels, i => Loop(w, "y", g.Height, y =>
-            w.Line("global::System.Array.Copy(_x" + src + ", " + Lin(0, (i, g.InPlane), (y, g.Width)) + ", _pad" + l + ", " +
-                   Lin(g.PadHeight * g.PaddedWidth + g.PadWidth, (i, g.PaddedPlane), (y, g.PaddedWidth)) + ", " + g.Width + ");")));
         w.Line(Ref("xp", "_pad" + l));
+        w.Line(Ref("source", "_x" + src));
+        Loop(w, "i", g.Channels, i => Loop(w, "y", g.Height, y =>
+            w.Line(CopyBlock(At("xp", Lin(g.PadHeight * g.PaddedWidth + g.PadWidth, (i, g.PaddedPlane), (y, g.PaddedWidth))),
+                             At("source", Lin(0, (i, g.InPlane), (y, g.Width))), g.Width.ToString(CultureInfo.InvariantCulture)) + " // a row: a constant size, no call")));
     }
 
     private void ConvForward(SourceWriter w, LayerShape layer)
@@ -553,10 +554,11 @@ internal sealed partial class NetworkEmitter
         w.Line("// x̂" + Sup(src) + "[i, " + (g.TwoD ? "y, " : "") + "x] += Σ_o Σ_" + (g.TwoD ? "ky,kx" : "k") + " w[o, i, " + (g.TwoD ? "ky, kx" : "k") + "]·û[o, " +
                (g.TwoD ? "y" + shift + " − ky, " : "") + "x" + shift + " − k" + (g.TwoD ? "x" : "") + "]: û correlated with the flipped filter.");
         w.Line("// û goes into the interior of a copy with a zero border of k − 1 (never written), so every tap reads it without a bounds test.");
-        Loop(w, "o", g.Filters, o => Loop(w, "y", g.OutHeight, y =>
-            w.Line("global::System.Array.Copy(_s" + l + ", " + Lin(0, (o, g.OutPlane), (y, g.OutWidth)) + ", _uHatPad" + l + ", " +
-                   Lin(kh * padWidth + kw, (o, padPlane), (y, padWidth)) + ", " + g.OutWidth + ");")));
         w.Line(Ref("uHatPad", "_uHatPad" + l));
+        w.Line(Ref("uHatRows", "_s" + l));
+        Loop(w, "o", g.Filters, o => Loop(w, "y", g.OutHeight, y =>
+            w.Line(CopyBlock(At("uHatPad", Lin(kh * padWidth + kw, (o, padPlane), (y, padWidth))),
+                             At("uHatRows", Lin(0, (o, g.OutPlane), (y, g.OutWidth))), g.OutWidth.ToString(CultureInfo.InvariantCulture)) + " // a row: a constant size, no call")));
         w.Line(Ref("xHat", "_s" + src));
         List<(int Start, bool Tail)> vectors = RowVectors(g.Width);
         int tail = g.Width % V;
