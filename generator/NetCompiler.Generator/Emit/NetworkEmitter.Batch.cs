@@ -102,10 +102,10 @@ internal sealed partial class NetworkEmitter
                     w.Line("ForwardBatchCore(inputs.Slice(start * InputSize, count * InputSize), count);");
                     int outStride = _t.Padded(Output.Outputs);
                     if (outStride == Output.Outputs)
-                        w.Line(WholeSpan("_batchX" + Output.Number, "count * OutputSize") + ".CopyTo(outputs.Slice(start * OutputSize));");
+                        w.Line(ReadOnlyStart("_batchX" + Output.Number, "count * OutputSize") + ".CopyTo(outputs.Slice(start * OutputSize));");
                     else
                         using (w.Open("for (int b = 0; b < count; b++)"))
-                            w.Line(WholeSpan("_batchX" + Output.Number, "MaxBatch * " + outStride) + ".Slice(b * " + outStride + ", OutputSize).CopyTo(outputs.Slice((start + b) * OutputSize, OutputSize));");
+                            w.Line(ReadOnlyStart("_batchX" + Output.Number, "MaxBatch * " + outStride) + ".Slice(b * " + outStride + ", OutputSize).CopyTo(outputs.Slice((start + b) * OutputSize, OutputSize));");
                 }
             }
             else

@@ -134,10 +134,10 @@ internal sealed partial class NetworkEmitter
         }
         w.Line("// Copy x" + Sup(src) + " into the interior of its zero-padded copy (its border is never written, so it stays 0).");
         w.Line(Ref("xp", "_pad" + l));
-        w.Line(Ref("source", "_x" + src));
+        w.Line(Ref("unpadded", "_x" + src));
         Loop(w, "i", g.Channels, i => Loop(w, "y", g.Height, y =>
             w.Line(CopyBlock(At("xp", Lin(g.PadHeight * g.PaddedWidth + g.PadWidth, (i, g.PaddedPlane), (y, g.PaddedWidth))),
-                             At("source", Lin(0, (i, g.InPlane), (y, g.Width))), g.Width.ToString(CultureInfo.InvariantCulture)) + " // a row: a constant size, no call")));
+                             At("unpadded", Lin(0, (i, g.InPlane), (y, g.Width))), g.Width.ToString(CultureInfo.InvariantCulture)) + " // a row: a constant size, no call")));
     }
 
     private void ConvForward(SourceWriter w, LayerShape layer)
