@@ -93,7 +93,10 @@ internal sealed partial class NetworkEmitter
         WriteAlignedBufferHelpers(w);
     }
 
-    /// <summary>A Span over the first <paramref name="count"/> elements of <paramref name="array"/> (from AlignedStart for an aligned buffer).</summary>
+    /// <summary>
+    /// A Span over the whole buffer: <paramref name="count"/> elements from AlignedStart for an aligned buffer, else the
+    /// array itself (so <paramref name="count"/> must be its length). For a prefix, use <see cref="ReadOnlyStart"/>.
+    /// </summary>
     private string WholeSpan(string array, string count) => _alignedBuffers.Contains(array)
         ? "global::System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref AlignedStart(" + array + "), " + count + ")"
         : array;
