@@ -21,6 +21,8 @@ public sealed partial class NetworkGenerator : IIncrementalGenerator
         public const string Parse = nameof(Parse);
         /// <summary>The models that are free of errors and get emitted.</summary>
         public const string Models = nameof(Models);
+        /// <summary>The project's options (MSBuild properties) for the generated code.</summary>
+        public const string Options = nameof(Options);
     }
 
     /// <inheritdoc/>
@@ -51,12 +53,19 @@ public sealed partial class NetworkGenerator : IIncrementalGenerator
             .Select(static (r, _) => r.Model!)
             .WithTrackingName(TrackingNames.Models);
 
-        // The emitter is a pure function of the model; it runs only when a model changed.
-        context.RegisterSourceOutput(models, static (context, model) =>
+        // The options are one small value record compared by value: editing a source file leaves it unchanged, so
+        // combining it with each model re-emits nothing; changing the property re-emits every network.
+        IncrementalValueProvider<GeneratorOptions> options = context.AnalyzerConfigOptionsProvider
+            .Select(static (provider, _) => GeneratorOptions.From(provider.GlobalOptions))
+            .WithTrackingName(TrackingNames.Options);
+
+        // The emitter is a pure function of the model and the options; it runs only when one of them changed.
+        context.RegisterSourceOutput(models.Combine(options), static (context, input) =>
         {
+            (NetworkModel model, GeneratorOptions options) = input;
             try
             {
-                context.AddSource(model.HintName, Emit.NetworkEmitter.Emit(model));
+                context.AddSource(model.HintName, Emit.NetworkEmitter.Emit(model, options));
             }
             catch (Exception e) when (e is not OperationCanceledException || !context.CancellationToken.IsCancellationRequested)
             {

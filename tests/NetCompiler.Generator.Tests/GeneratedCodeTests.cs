@@ -1,6 +1,7 @@
 extern alias generator;
 
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using Microsoft.CodeAnalysis;
@@ -73,6 +74,48 @@ public class GeneratedCodeTests
         var (_, generated, diagnostics) = GeneratorDriver.Run("using NetCompiler;\n" + declarations.Replace("namespace Demo { }", "") + network);
         Assert.Single(generated);
         Assert.True(diagnostics.IsEmpty, string.Join(Environment.NewLine, diagnostics));
+    }
+
+    /// <summary>
+    /// Every method that computes carries MethodImplOptions.AggressiveOptimization unless the project sets
+    /// NetCompilerAggressiveOptimization to false (any case), for a dense chain and for a graph; the rest of the
+    /// generated code is the same either way.
+    /// </summary>
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData("true", true)]
+    [InlineData("false", false)]
+    [InlineData(" False ", false)]
+    public void AggressiveOptimizationFollowsTheProjectProperty(string? value, bool expected)
+    {
+        const string attribute = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]";
+        var properties = new Dictionary<string, string>();
+        if (value is not null) properties["build_property.NetCompilerAggressiveOptimization"] = value;
+        foreach ((string network, string[] methods) in new[]
+        {
+            ("[Network, Input(20), Dense(9, Activation.Tanh), Dense(3, Activation.Softmax), Loss(LossFunction.CrossEntropy)]",
+             new[] { "public void Forward(", "private void ForwardCore(", "public float Backward(", "public void Update(", "public float TrainStep(",
+                     "public void ForwardBatch(", "public float BackwardBatch(", "public float TrainStepBatch(", "private void ForwardBatchLayer1(", "private void BackwardBatchLayer2(" }),
+            ("[Network, Input(1, 6, 10), Conv2D(2, 3, Activation.Tanh, Padding = 1), MaxPool(2), Dense(3, Activation.Softmax), Loss(LossFunction.CrossEntropy)]",
+             new[] { "public void Forward(", "private void ForwardCore(", "public float Backward(", "private void ForwardLayer1(", "private void BackwardLayer3(", "public float TrainStep(", "public void ForwardBatch(" }),
+        })
+        {
+            string source = "using NetCompiler;\n" + network + "\npublic partial class Net { }";
+            var (_, generated, diagnostics) = GeneratorDriver.RunWith(properties, source);
+            Assert.True(diagnostics.IsEmpty, string.Join(Environment.NewLine, diagnostics));
+            string[] lines = generated.Single().Split('\n').Select(l => l.Trim()).ToArray();
+            foreach (string method in methods)
+            {
+                int at = Array.FindIndex(lines, l => l.StartsWith(method, StringComparison.Ordinal));
+                Assert.True(at > 0, $"{method} not generated");
+                Assert.True((lines[at - 1] == attribute) == expected, $"{method}: the line before it is '{lines[at - 1]}'");
+            }
+            if (!expected) Assert.DoesNotContain(lines, l => l.Contains("AggressiveOptimization"));
+            string withoutAttribute = string.Join("\n", lines.Where(l => l != attribute));
+            string plain = string.Join("\n", GeneratorDriver.RunWith(new Dictionary<string, string> { ["build_property.NetCompilerAggressiveOptimization"] = "false" }, source)
+                .Generated.Single().Split('\n').Select(l => l.Trim()));
+            Assert.Equal(plain, withoutAttribute);
+        }
     }
 
     [Fact]

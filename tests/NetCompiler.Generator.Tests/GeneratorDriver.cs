@@ -27,20 +27,40 @@ internal static class GeneratorDriver
             References,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, optimizationLevel: OptimizationLevel.Release, nullableContextOptions: NullableContextOptions.Enable));
 
-    public static CSharpGeneratorDriver CreateDriver() =>
+    /// <summary>A driver for the generator; <paramref name="properties"/> are MSBuild properties as the compiler sees them ("build_property.Name").</summary>
+    public static CSharpGeneratorDriver CreateDriver(IReadOnlyDictionary<string, string>? properties = null) =>
         CSharpGeneratorDriver.Create(
             new[] { new generator::NetCompiler.Generator.NetworkGenerator().AsSourceGenerator() },
             parseOptions: ParseOptions,
+            optionsProvider: new ProjectProperties(properties ?? new Dictionary<string, string>()),
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
 
     /// <summary>Runs the generator; returns the output compilation, the generated sources and all diagnostics.</summary>
-    public static (Compilation Output, IReadOnlyList<string> Generated, ImmutableArray<Diagnostic> Diagnostics) Run(params string[] sources)
+    public static (Compilation Output, IReadOnlyList<string> Generated, ImmutableArray<Diagnostic> Diagnostics) Run(params string[] sources) =>
+        RunWith(null, sources);
+
+    /// <summary><see cref="Run"/> in a project with the MSBuild <paramref name="properties"/> ("build_property.Name" → value).</summary>
+    public static (Compilation Output, IReadOnlyList<string> Generated, ImmutableArray<Diagnostic> Diagnostics) RunWith(IReadOnlyDictionary<string, string>? properties, params string[] sources)
     {
         CSharpCompilation input = Compile(sources);
-        Microsoft.CodeAnalysis.GeneratorDriver driver = CreateDriver().RunGeneratorsAndUpdateCompilation(input, out Compilation output, out ImmutableArray<Diagnostic> generatorDiagnostics);
+        Microsoft.CodeAnalysis.GeneratorDriver driver = CreateDriver(properties).RunGeneratorsAndUpdateCompilation(input, out Compilation output, out ImmutableArray<Diagnostic> generatorDiagnostics);
         GeneratorDriverRunResult result = driver.GetRunResult();
         var generated = result.GeneratedTrees.Select(t => t.ToString()).ToList();
         ImmutableArray<Diagnostic> all = generatorDiagnostics.AddRange(output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
         return (output, generated, all);
+    }
+
+    /// <summary>The project's properties as the compiler passes them to generators: global options, none per file.</summary>
+    public sealed class ProjectProperties(IReadOnlyDictionary<string, string> properties) : Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptionsProvider
+    {
+        public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GlobalOptions { get; } = new Options(properties);
+        public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GetOptions(SyntaxTree tree) => Options.None;
+        public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GetOptions(AdditionalText textFile) => Options.None;
+
+        private sealed class Options(IReadOnlyDictionary<string, string> values) : Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions
+        {
+            public static readonly Options None = new(new Dictionary<string, string>());
+            public override bool TryGetValue(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? value) => values.TryGetValue(key, out value);
+        }
     }
 }

@@ -67,6 +67,34 @@ public class IncrementalTests
         Assert.Contains("public const int ParameterCount = 38;", result.GeneratedSources.Single().SourceText.ToString());
     }
 
+    [Fact]
+    public void ChangedProjectOptionRegeneratesWithoutReparsing()
+    {
+        CSharpCompilation compilation = GeneratorDriver.Compile(Network);
+        Microsoft.CodeAnalysis.GeneratorDriver driver = GeneratorDriver.CreateDriver().RunGenerators(compilation);
+
+        driver = driver.WithUpdatedAnalyzerConfigOptions(new GeneratorDriver.ProjectProperties(
+            new System.Collections.Generic.Dictionary<string, string> { ["build_property.NetCompilerAggressiveOptimization"] = "false" }));
+        GeneratorRunResult result = driver.RunGenerators(compilation).GetRunResult().Results.Single();
+
+        AssertAllReasons(result, TrackingNames.Parse, IncrementalStepRunReason.Cached);
+        AssertAllReasons(result, TrackingNames.Options, IncrementalStepRunReason.Modified);
+        Assert.DoesNotContain("AggressiveOptimization", result.GeneratedSources.Single().SourceText.ToString());
+    }
+
+    [Fact]
+    public void SourceEditLeavesTheOptionsCached()
+    {
+        CSharpCompilation compilation = GeneratorDriver.Compile(Network, "class Other { }");
+        Microsoft.CodeAnalysis.GeneratorDriver driver = GeneratorDriver.CreateDriver().RunGenerators(compilation);
+
+        SyntaxTree other = compilation.SyntaxTrees.Last();
+        CSharpCompilation edited = compilation.ReplaceSyntaxTree(other, other.WithChangedText(Microsoft.CodeAnalysis.Text.SourceText.From("class Other { int _field; }")));
+        GeneratorRunResult result = driver.RunGenerators(edited).GetRunResult().Results.Single();
+
+        AssertAllReasons(result, TrackingNames.Options, IncrementalStepRunReason.Cached, IncrementalStepRunReason.Unchanged);
+    }
+
     private static void AssertAllReasons(GeneratorRunResult result, string step, params IncrementalStepRunReason[] allowed)
     {
         Assert.True(result.TrackedSteps.ContainsKey(step), $"step {step} was not tracked");

@@ -20,7 +20,7 @@ internal sealed partial class NetworkEmitter
         w.Line("/// <exception cref=\"global::System.ArgumentException\">target is not " + _topology.OutputSize + " long.</exception>");
         w.Line("/// <exception cref=\"global::System.InvalidOperationException\">No forward pass has run.</exception>");
         var cost = new CostModel();
-        using (w.Open("public " + T + " Backward(global::System.ReadOnlySpan<" + T + "> target)"))
+        using (OpenMethod(w, "public " + T + " Backward(global::System.ReadOnlySpan<" + T + "> target)"))
         {
             w.Line("if (target.Length != OutputSize) ThrowLength(nameof(target), OutputSize, target.Length);");
             w.Line("if (!_hasForward) throw new global::System.InvalidOperationException(\"Backward needs a forward pass first: call Forward or TrainStep.\");");

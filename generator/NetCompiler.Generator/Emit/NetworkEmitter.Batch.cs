@@ -84,7 +84,7 @@ internal sealed partial class NetworkEmitter
         w.Line("/// </summary>");
         w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">batch is negative.</exception>");
         w.Line("/// <exception cref=\"global::System.ArgumentException\">inputs is not batch × " + _topology.InputSize + " long or outputs not batch × " + _topology.OutputSize + ".</exception>");
-        using (w.Open("public void ForwardBatch(" + readOnlySpan + " inputs, " + span + " outputs, int batch)"))
+        using (OpenMethod(w, "public void ForwardBatch(" + readOnlySpan + " inputs, " + span + " outputs, int batch)"))
         {
             w.Line("if (batch < 0) throw new global::System.ArgumentOutOfRangeException(nameof(batch), batch, \"The batch size cannot be negative.\");");
             w.Line("if ((long)batch * InputSize != inputs.Length) ThrowBatchLength(nameof(inputs), batch, InputSize, inputs.Length);");
@@ -125,7 +125,7 @@ internal sealed partial class NetworkEmitter
         w.Line("/// </summary>");
         w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">batch is negative.</exception>");
         w.Line("/// <exception cref=\"global::System.ArgumentException\">inputs is not batch × " + _topology.InputSize + " long or targets not batch × " + _topology.OutputSize + ".</exception>");
-        using (w.Open("public " + T + " BackwardBatch(" + readOnlySpan + " inputs, " + readOnlySpan + " targets, int batch)"))
+        using (OpenMethod(w, "public " + T + " BackwardBatch(" + readOnlySpan + " inputs, " + readOnlySpan + " targets, int batch)"))
         {
             w.Line("if (batch < 0) throw new global::System.ArgumentOutOfRangeException(nameof(batch), batch, \"The batch size cannot be negative.\");");
             w.Line("if ((long)batch * InputSize != inputs.Length) ThrowBatchLength(nameof(inputs), batch, InputSize, inputs.Length);");
@@ -156,7 +156,7 @@ internal sealed partial class NetworkEmitter
         w.Line("/// <summary>BackwardBatch, then Update(learningRate): one SGD step with the summed gradient of the batch; returns the summed loss before the update.</summary>");
         w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">batch is negative.</exception>");
         w.Line("/// <exception cref=\"global::System.ArgumentException\">inputs is not batch × " + _topology.InputSize + " long or targets not batch × " + _topology.OutputSize + ".</exception>");
-        using (w.Open("public " + T + " TrainStepBatch(" + readOnlySpan + " inputs, " + readOnlySpan + " targets, int batch, " + T + " learningRate)"))
+        using (OpenMethod(w, "public " + T + " TrainStepBatch(" + readOnlySpan + " inputs, " + readOnlySpan + " targets, int batch, " + T + " learningRate)"))
         {
             w.Line(T + " loss = BackwardBatch(inputs, targets, batch);");
             w.Line("Update(learningRate);");
@@ -201,7 +201,7 @@ internal sealed partial class NetworkEmitter
         WriteBatchEntryPoints(w, blocked: true);
         int inStride = _t.Padded(_topology.InputSize);
         w.Line("// The chunk's inputs into padded rows of _batchX0 (the padding lanes stay 0), then each layer in turn.");
-        using (w.Open("private void ForwardBatchCore(global::System.ReadOnlySpan<" + T + "> inputs, int count)"))
+        using (OpenMethod(w, "private void ForwardBatchCore(global::System.ReadOnlySpan<" + T + "> inputs, int count)"))
         {
             if (inStride == _topology.InputSize)
                 w.Line("inputs.CopyTo(" + WholeSpan("_batchX0", "MaxBatch * InputSize") + ");");
@@ -236,7 +236,7 @@ internal sealed partial class NetworkEmitter
         int l = layer.Number, n = layer.Inputs, m = layer.Outputs, inStride = _t.Padded(n), outStride = _t.Padded(m);
         bool softmax = layer.Activation == Activation.Softmax;
         w.Line("// Layer " + l + " over the chunk: u" + Sup(l) + " = W" + Sup(l) + "·x" + Sup(l - 1) + " + b" + Sup(l) + "  [" + n + " → " + m + "], x" + Sup(l) + " = " + FunctionText(layer.Activation, "u" + Sup(l)) + ".");
-        using (w.Open("private void ForwardBatchLayer" + l + "(int count)"))
+        using (OpenMethod(w, "private void ForwardBatchLayer" + l + "(int count)"))
         {
             w.Line(BatchRef("p", "_parameters"));
             w.Line(BatchRef("x", "_batchX" + (l - 1)));
@@ -288,7 +288,7 @@ internal sealed partial class NetworkEmitter
         {
             w.Line("// Layer " + l + "'s u" + Sup(l) + " = W" + Sup(l) + "·x" + Sup(l - 1) + " + b" + Sup(l) + " with Vector512 tiles (AVX-512: 32 registers, twice the lanes). Each sum");
             w.Line("// runs over 16-lane partial sums instead of the per-sample kernel's 8, so it may differ from Forward in the last bits.");
-            using (w.Open("private void ForwardBatchLayer" + l + "Vector512(int count)"))
+            using (OpenMethod(w, "private void ForwardBatchLayer" + l + "Vector512(int count)"))
             {
                 w.Line(BatchRef("p", "_parameters"));
                 w.Line(BatchRef("x", "_batchX" + (l - 1)));
@@ -469,7 +469,7 @@ internal sealed partial class NetworkEmitter
     {
         int m = Output.Outputs, l = Output.Number, stride = _t.Padded(m);
         w.Line("// The chunk's loss and û" + Sup(l) + ", sample by sample; then f' over the whole chunk.");
-        using (w.Open("private " + T + " BackwardBatchOutput(global::System.ReadOnlySpan<" + T + "> targets, int count)"))
+        using (OpenMethod(w, "private " + T + " BackwardBatchOutput(global::System.ReadOnlySpan<" + T + "> targets, int count)"))
         {
             w.Line("ref " + T + " d = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(targets);");
             w.Line(BatchRef("x", "_batchX" + l));
@@ -554,7 +554,7 @@ internal sealed partial class NetworkEmitter
         bool needInputSensitivity = l > 1;
         w.Line("// Layer " + l + " over the chunk: g_b" + Sup(l) + " += −Σ_b û" + Sup(l) + ", g_W" + Sup(l) + " += −Σ_b û" + Sup(l) + "·(x" + Sup(l - 1) + ")ᵀ" +
                (needInputSensitivity ? ", x̂" + Sup(l - 1) + " = (W" + Sup(l) + ")ᵀ·û" + Sup(l) + " per sample, then û" + Sup(l - 1) + " = f'·x̂" + Sup(l - 1) : "") + ".");
-        using (w.Open("private void BackwardBatchLayer" + l + "(int count)"))
+        using (OpenMethod(w, "private void BackwardBatchLayer" + l + "(int count)"))
         {
             w.Line(BatchRef("p", "_parameters"));
             w.Line(BatchRef("g", "_gradients"));
@@ -632,7 +632,7 @@ internal sealed partial class NetworkEmitter
         if (IsWide(layer))
         {
             w.Line("// Layer " + l + "'s g_W" + Sup(l) + " += −Σ_b û" + Sup(l) + "·(x" + Sup(l - 1) + ")ᵀ with Vector512 tiles (AVX-512: 32 registers, twice the lanes); the samples in order.");
-            using (w.Open("private void GradientBatchLayer" + l + "Vector512(int count)"))
+            using (OpenMethod(w, "private void GradientBatchLayer" + l + "Vector512(int count)"))
             {
                 w.Line(BatchRef("g", "_gradients"));
                 w.Line(BatchRef("x", "_batchX" + (l - 1)));
@@ -643,7 +643,7 @@ internal sealed partial class NetworkEmitter
             if (needInputSensitivity)
             {
                 w.Line("// Layer " + l + "'s x̂" + Sup(l - 1) + " = (W" + Sup(l) + ")ᵀ·û" + Sup(l) + " per sample with Vector512 tiles (AVX-512: 32 registers, twice the lanes).");
-                using (w.Open("private void InputSensitivityBatchLayer" + l + "Vector512(int count)"))
+                using (OpenMethod(w, "private void InputSensitivityBatchLayer" + l + "Vector512(int count)"))
                 {
                     w.Line(BatchRef("p", "_parameters"));
                     w.Line(BatchRef("s", "_batchS" + l));

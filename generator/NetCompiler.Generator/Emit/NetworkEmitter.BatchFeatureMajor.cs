@@ -73,7 +73,7 @@ internal sealed partial class NetworkEmitter
         string readOnlySpan = "global::System.ReadOnlySpan<" + T + ">", span = "global::System.Span<" + T + ">";
         w.Line("// ForwardBatch's feature-major path for one chunk: layer 1 transposes the inputs into xᵀ [inputs, MaxBatch],");
         w.Line("// each layer leaves its x [outputs, MaxBatch] in _batchX1…, then the outputs are transposed back. Only called when Vector512 is accelerated.");
-        using (w.Open("private void ForwardBatchFeatureMajor(" + readOnlySpan + " inputs, " + span + " outputs, int count)"))
+        using (OpenMethod(w, "private void ForwardBatchFeatureMajor(" + readOnlySpan + " inputs, " + span + " outputs, int count)"))
         {
             foreach (LayerShape layer in _layers) w.Line("ForwardFeatureMajorLayer" + layer.Number + (layer.Number == 1 ? "(inputs, count);" : "();"));
             w.Line("OutputsFeatureMajor(outputs, count);");
@@ -93,7 +93,7 @@ internal sealed partial class NetworkEmitter
         string readOnlySpan = "global::System.ReadOnlySpan<" + T + ">";
         w.Line("// xᵀ[j, b] = inputs[b, j] for the chunk's samples, into _batchX0 as [" + n + ", MaxBatch]; the samples from count to MaxBatch");
         w.Line("// are zeros (their lanes compute, but nobody reads them).");
-        using (w.Open("private void TransposeInputsFeatureMajor(" + readOnlySpan + " inputs, int count)"))
+        using (OpenMethod(w, "private void TransposeInputsFeatureMajor(" + readOnlySpan + " inputs, int count)"))
         {
             w.Line("ref " + T + " source = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs);");
             w.Line(BatchRef("xT", "_batchX0"));
@@ -204,7 +204,7 @@ internal sealed partial class NetworkEmitter
         w.Line("// into _batchX" + l + " as [" + m + ", MaxBatch]" + (first ? ", from the inputs transposed into _batchX0 as [" + n + ", MaxBatch]" : "") + ".");
         w.Line("// Tiles of " + rows + " rows × " + block + " samples (" + vectors + " vectors): per input j, " + vectors + " loads of x and " + rows + " broadcasts of W feed " + rows * vectors + " FMAs.");
         string readOnlySpan = "global::System.ReadOnlySpan<" + T + ">";
-        using (w.Open("private void ForwardFeatureMajorLayer" + l + (first ? "(" + readOnlySpan + " inputs, int count)" : "()")))
+        using (OpenMethod(w, "private void ForwardFeatureMajorLayer" + l + (first ? "(" + readOnlySpan + " inputs, int count)" : "()")))
         {
             if (first) w.Line("TransposeInputsFeatureMajor(inputs, count);");
             w.Line(BatchRef("p", "_parameters"));
@@ -294,7 +294,7 @@ internal sealed partial class NetworkEmitter
         w.Line(SoftmaxOutput
             ? "// x" + Sup(l) + " = softmax(u" + Sup(l) + ") per sample, one sample a lane: max over the rows, e^(u − max), their sum, then the scale; then outputs[b, i] = x" + Sup(l) + "[i, b]."
             : "// outputs[b, i] = x" + Sup(l) + "[i, b] for the chunk's samples.");
-        using (w.Open("private void OutputsFeatureMajor(" + span + " outputs, int count)"))
+        using (OpenMethod(w, "private void OutputsFeatureMajor(" + span + " outputs, int count)"))
         {
             w.Line(BatchRef("x", "_batchX" + l));
             if (SoftmaxOutput)

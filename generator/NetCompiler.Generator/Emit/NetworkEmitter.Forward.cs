@@ -13,7 +13,7 @@ internal sealed partial class NetworkEmitter
     {
         w.Line("/// <summary>The forward pass u^l = W^l·x^(l−1) + b^l, x^l = f(u^l) for l = 1…" + L + "; writes x" + Sup(L) + " to <paramref name=\"output\"/>.</summary>");
         w.Line("/// <exception cref=\"global::System.ArgumentException\">input is not " + _topology.InputSize + " long or output not " + _topology.OutputSize + ".</exception>");
-        using (w.Open("public void Forward(global::System.ReadOnlySpan<" + T + "> input, global::System.Span<" + T + "> output)"))
+        using (OpenMethod(w, "public void Forward(global::System.ReadOnlySpan<" + T + "> input, global::System.Span<" + T + "> output)"))
         {
             w.Line("if (input.Length != InputSize) ThrowLength(nameof(input), InputSize, input.Length);");
             w.Line("if (output.Length != OutputSize) ThrowLength(nameof(output), OutputSize, output.Length);");
@@ -34,7 +34,7 @@ internal sealed partial class NetworkEmitter
         w.Line();
 
         w.Line("// x⁰ is copied in because the backward pass needs it for ΔW¹ ∝ û¹·(x⁰)ᵀ (and so input may alias output).");
-        using (w.Open("private void ForwardCore(global::System.ReadOnlySpan<" + T + "> input)"))
+        using (OpenMethod(w, "private void ForwardCore(global::System.ReadOnlySpan<" + T + "> input)"))
             ForwardBody(w);
         w.Line();
     }

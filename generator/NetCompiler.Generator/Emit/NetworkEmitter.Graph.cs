@@ -281,7 +281,7 @@ internal sealed partial class NetworkEmitter
     {
         w.Line("/// <summary>The forward pass, layer by layer in execution order; writes x" + Sup(Output.Number) + " to <paramref name=\"output\"/>.</summary>");
         w.Line("/// <exception cref=\"global::System.ArgumentException\">input is not " + _topology.InputSize + " long or output not " + _topology.OutputSize + ".</exception>");
-        using (w.Open("public void Forward(global::System.ReadOnlySpan<" + T + "> input, global::System.Span<" + T + "> output)"))
+        using (OpenMethod(w, "public void Forward(global::System.ReadOnlySpan<" + T + "> input, global::System.Span<" + T + "> output)"))
         {
             w.Line("if (input.Length != InputSize) ThrowLength(nameof(input), InputSize, input.Length);");
             w.Line("if (output.Length != OutputSize) ThrowLength(nameof(output), OutputSize, output.Length);");
@@ -290,7 +290,7 @@ internal sealed partial class NetworkEmitter
         }
         w.Line();
         w.Line("// x⁰ is copied in because the backward pass needs it (and so input may alias output).");
-        using (w.Open("private void ForwardCore(global::System.ReadOnlySpan<" + T + "> input)"))
+        using (OpenMethod(w, "private void ForwardCore(global::System.ReadOnlySpan<" + T + "> input)"))
         {
             w.Line("input.CopyTo(_x0);");
             foreach (int l in _topology.ExecutionOrder)
@@ -308,7 +308,7 @@ internal sealed partial class NetworkEmitter
         w.Line("/// </summary>");
         w.Line("/// <exception cref=\"global::System.ArgumentException\">target is not " + _topology.OutputSize + " long.</exception>");
         w.Line("/// <exception cref=\"global::System.InvalidOperationException\">No forward pass has run.</exception>");
-        using (w.Open("public " + T + " Backward(global::System.ReadOnlySpan<" + T + "> target)"))
+        using (OpenMethod(w, "public " + T + " Backward(global::System.ReadOnlySpan<" + T + "> target)"))
         {
             w.Line("if (target.Length != OutputSize) ThrowLength(nameof(target), OutputSize, target.Length);");
             w.Line("if (!_hasForward) throw new global::System.InvalidOperationException(\"Backward needs a forward pass first: call Forward or TrainStep.\");");
@@ -340,7 +340,7 @@ internal sealed partial class NetworkEmitter
     {
         int l = layer.Number;
         w.Line("/// <summary>Layer " + l + (layer.Name is null ? "" : " '" + layer.Name + "'") + ", forward: " + Xml(LayerFormula(layer)) + ".</summary>");
-        using (w.Open("private void ForwardLayer" + l + "()"))
+        using (OpenMethod(w, "private void ForwardLayer" + l + "()"))
         {
             var cost = new CostModel();
             switch (layer.Kind)
@@ -363,7 +363,7 @@ internal sealed partial class NetworkEmitter
     {
         int l = layer.Number;
         w.Line("/// <summary>Layer " + l + (layer.Name is null ? "" : " '" + layer.Name + "'") + ", backward: " + Xml(BackwardText(layer)) + ".</summary>");
-        using (w.Open("private void BackwardLayer" + l + "()"))
+        using (OpenMethod(w, "private void BackwardLayer" + l + "()"))
         {
             var cost = new CostModel();
             w.Line(Ref("s" + l, "_s" + l));

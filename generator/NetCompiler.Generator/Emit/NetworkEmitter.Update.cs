@@ -6,7 +6,7 @@ internal sealed partial class NetworkEmitter
     {
         int count = _topology.ParameterCount;
         w.Line("/// <summary>The SGD step θ ← θ − η·g, then g ← 0 (ΔW ∝ û·xᵀ with the minus sign of R = −L folded into g).</summary>");
-        using (w.Open("public void Update(" + T + " learningRate)"))
+        using (OpenMethod(w, "public void Update(" + T + " learningRate)"))
         {
             w.Line(Ref("p", "_parameters"));
             w.Line(Ref("g", "_gradients"));
@@ -49,7 +49,7 @@ internal sealed partial class NetworkEmitter
     {
         w.Line("/// <summary>Forward, Backward and Update for one sample; returns its loss before the update.</summary>");
         w.Line("/// <exception cref=\"global::System.ArgumentException\">input is not " + _topology.InputSize + " long or target not " + _topology.OutputSize + ".</exception>");
-        using (w.Open("public " + T + " TrainStep(global::System.ReadOnlySpan<" + T + "> input, global::System.ReadOnlySpan<" + T + "> target, " + T + " learningRate)"))
+        using (OpenMethod(w, "public " + T + " TrainStep(global::System.ReadOnlySpan<" + T + "> input, global::System.ReadOnlySpan<" + T + "> target, " + T + " learningRate)"))
         {
             w.Line("if (input.Length != InputSize) ThrowLength(nameof(input), InputSize, input.Length);");
             w.Line("if (target.Length != OutputSize) ThrowLength(nameof(target), OutputSize, target.Length);");

@@ -20,14 +20,16 @@ namespace NetCompiler.Generator.Emit;
 internal sealed partial class NetworkEmitter
 {
     private readonly NetworkModel _model;
+    private readonly GeneratorOptions _options;
     private readonly NetworkTopology _topology;
     private readonly ElementType _t;
     private readonly string _vec;
     private readonly IReadOnlyList<LayerShape> _layers;
 
-    private NetworkEmitter(NetworkModel model)
+    private NetworkEmitter(NetworkModel model, GeneratorOptions options)
     {
         _model = model;
+        _options = options;
         _topology = model.ToTopology();
         _t = model.Precision == Precision.Double ? ElementType.Double : ElementType.Single;
         _vec = "global::System.Runtime.Intrinsics.Vector256<" + _t.Name + ">";
@@ -43,7 +45,7 @@ internal sealed partial class NetworkEmitter
     private int V => _t.Lanes;
 
     /// <summary>Returns the C# source of the generated half of <paramref name="model"/>'s class.</summary>
-    public static string Emit(NetworkModel model) => new NetworkEmitter(model).Emit();
+    public static string Emit(NetworkModel model, GeneratorOptions options) => new NetworkEmitter(model, options).Emit();
 
     private string Emit()
     {
@@ -269,6 +271,18 @@ internal sealed partial class NetworkEmitter
         w.Line("[global::System.Diagnostics.CodeAnalysis.DoesNotReturn]");
         w.Line("private static void ThrowLength(string name, int expected, int actual) =>");
         w.Line("    throw new global::System.ArgumentException(\"Expected \" + name + \" of length \" + expected + \", got \" + actual + \".\", name);");
+    }
+
+    /// <summary>
+    /// Opens a method that computes (a pass, a layer, a kernel). With the AggressiveOptimization option (the default)
+    /// the JIT compiles it fully optimised on its first call: in Tier-0 code an app that calls Forward once per event
+    /// ran its calls 2–100 5–15× slower than later ones (bench/RESULTS.md, "First calls").
+    /// </summary>
+    private SourceWriter.Block OpenMethod(SourceWriter w, string signature)
+    {
+        if (_options.AggressiveOptimization)
+            w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
+        return w.Open(signature);
     }
 
     /// <summary>Writes <paramref name="body"/> for start, start + step, … below end: as a loop, or written out.</summary>

@@ -86,6 +86,29 @@ public class JitCheckTests(ITestOutputHelper output)
         AssertTrainStepIsThePhases(stdout);
     }
 
+    /// <summary>
+    /// With tiered compilation on, as in any app, every generated method that computes (the entry points, the layers'
+    /// methods and the batched kernels) is compiled once, fully optimised, on its first call and never as Tier-0
+    /// code: they carry MethodImplOptions.AggressiveOptimization (GeneratorOptions), which is what keeps calls 2-100
+    /// at steady-state speed (bench/RESULTS.md, "First calls"). A layer's method may be inlined into its fully
+    /// optimised caller instead; the entry points must appear. The constructor and the small accessors stay tiered.
+    /// </summary>
+    [Fact]
+    public void WithTieredCompilationTheComputingMethodsStartFullyOptimised()
+    {
+        (List<string> lines, _) = RunJitCheck(new Dictionary<string, string> { ["DOTNET_TieredCompilation"] = "1" });
+        foreach (string network in Networks)
+            foreach (string method in Methods)
+                Assert.True(lines.Any(l => l.Contains("." + network + ":" + method + "(")), $"{network}.{method} does not appear in the JIT summary");
+        string[] computing = Methods.Concat(new[] { "ForwardLayer", "BackwardLayer", "ForwardBatchLayer", "BackwardBatchLayer", "GradientBatchLayer", "InputSensitivityBatchLayer" }).ToArray();
+        List<string> tiered = lines
+            .Where(l => computing.Any(method => l.Contains(":" + method + "(") || System.Text.RegularExpressions.Regex.IsMatch(l, ":" + method + "[0-9]+(Vector512)?\\(")))
+            .Where(l => !l.Contains("[FullOpts"))
+            .ToList();
+        Assert.True(tiered.Count == 0, "Computing methods compiled through tiering:\n" + string.Join("\n", tiered));
+        Assert.Contains(lines, l => l.Contains("[Tier0")); // tiering was on: the accessors went through Tier-0
+    }
+
     /// <summary>JitCheck's lines "trainstep {network} {k}": the fused TrainStep of the 784-128-10 networks equals Forward, Backward and Update in every bit (k = 0).</summary>
     private static void AssertTrainStepIsThePhases(string stdout)
     {
