@@ -82,7 +82,16 @@ public class DocsExamplesTests
             .Select(f => (DiagnosticDescriptor)f.GetValue(null)!)
             .ToList();
         var sections = Sections().ToDictionary(s => s.Id, s => s.Body);
-        Assert.Equal(descriptors.Select(d => d.Id).OrderBy(id => id), sections.Keys.OrderBy(id => id));
+        // The build's own diagnostics (NC01xx), reported by the package's targets file with a help link here.
+        string targets = File.ReadAllText(Path.Combine(RepositoryRoot(), "src", "NetCompiler", "buildTransitive", "NetCompiler.targets"));
+        var build = Regex.Matches(targets, "Code=\"(NC[0-9]{4})\" HelpLink=\"([^\"]*)\"").Select(m => (Id: m.Groups[1].Value, Link: m.Groups[2].Value)).ToList();
+        Assert.NotEmpty(build);
+        foreach ((string id, string link) in build)
+        {
+            Assert.Equal(DiagnosticDescriptors.HelpLinkBase + id.ToLowerInvariant(), link);
+            Assert.Contains("**Reported by:**", sections[id]);
+        }
+        Assert.Equal(descriptors.Select(d => d.Id).Concat(build.Select(b => b.Id)).Distinct().OrderBy(id => id), sections.Keys.OrderBy(id => id));
         foreach (DiagnosticDescriptor descriptor in descriptors)
         {
             Assert.Equal(DiagnosticDescriptors.HelpLinkBase + descriptor.Id.ToLowerInvariant(), descriptor.HelpLinkUri);

@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# The package as a user meets it (issue 13), from this checkout:
+#  1. pack src/NetCompiler into a temporary folder feed (nothing needs to be built first) and check what it holds;
+#  2. `dotnet new console` outside the repository, `dotnet add package NetCompiler --source FEED --prerelease`, the
+#     README's example (the C# block after "package-test: program") as Program.cs and trained weights written by
+#     reference.py; build with warnings as errors, run, and compare the scores with reference.py's own forward pass;
+#  3. publish it with -p:PublishAot=true on the command line (warnings as errors, so no IL2xxx/IL3xxx trim or AOT
+#     warning) and run the native binary; publish it trimmed (-p:PublishTrimmed=true) and run that;
+#  4. the same app on the README's ProjectReference lines (the XML block after "package-test: project-references"),
+#     with the repository beside it as ../NetCompiler: build, run, publish with -p:PublishAot=true, run;
+#  5. the build diagnostics: NC0100 (no generator), NC0101 (an instruction set without AVX2), NC0102 (a bad option
+#     value), and the instruction set chosen for a .NET 8 app (ILC 8 spells it x86-x64-v3).
+# Prints one line per check, then "package test: N passed, N failed, N skipped". A check that cannot run here (no
+# linker for NativeAOT, no AVX2 to run an x86-64-v3 binary) is skipped with its reason, never passed.
+set -uo pipefail
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+reference="$repo/tests/Package/reference.py"
+work=$(mktemp -d "${TMPDIR:-/tmp}/netcompiler-package.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+start=$SECONDS
+passed=0 failed=0 skipped=0
+log="$work/step.log"
+
+pass() { passed=$((passed + 1)); echo "PASS  $1"; }
+fail() { failed=$((failed + 1)); echo "FAIL  $1"; [ -f "$log" ] && sed 's/^/      | /' "$log" | tail -40; }
+skip() { skipped=$((skipped + 1)); echo "SKIP  $1"; }
+# step NAME COMMAND...: runs COMMAND with its output in $log; passes when it succeeds.
+step() { local name=$1; shift; if "$@" >"$log" 2>&1; then pass "$name"; return 0; else fail "$name"; return 1; fi; }
+# block MARKER: the fenced code block that follows the line "<!-- package-test: MARKER -->" in the README.
+block() { awk -v marker="<!-- package-test: $1 -->" '$0 == marker { found = 1; next } found && /^```/ { if (inside) exit; inside = 1; next } inside { print }' "$repo/README.md"; }
+# run_app NAME EXECUTABLE: ships the weights beside the app (it reads classifier.safetensors from its working folder),
+# runs it there and checks its scores.
+run_app() {
+    local name=$1 executable=$2
+    cp "$work/classifier.safetensors" "$(dirname "$executable")/"
+    if (cd "$(dirname "$executable")" && "$executable" >"$log" 2>&1) && python3 "$reference" check $(tail -n 1 "$log") >>"$log" 2>&1; then
+        pass "$name: $(tail -n 1 "$log")"
+    else
+        fail "$name"
+    fi
+}
+
+linker=""
+for tool in clang gcc; do command -v "$tool" >/dev/null 2>&1 && { linker=$tool; break; }; done
+avx2=no
+grep -qw avx2 /proc/cpuinfo 2>/dev/null && avx2=yes
+rid=linux-x64
+[ "$(uname -m)" = "aarch64" ] && rid=linux-arm64
+aot_reason=""
+[ -z "$linker" ] && aot_reason="no clang or gcc on PATH to link the native binary (apt-get install clang)"
+
+# 1. Pack from this checkout's sources only: a copy without bin/ and obj/, as a fresh clone has. The copy is also the
+#    repository that step 4's project references point at.
+tree="$work/NetCompiler"
+mkdir -p "$tree" "$work/feed"
+(cd "$repo" && git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t "$tree" 2>/dev/null)
+python3 "$reference" weights "$work/classifier.safetensors"
+if step "pack on a clean tree: dotnet pack src/NetCompiler/NetCompiler.csproj -c Release -o FEED" \
+        dotnet pack "$tree/src/NetCompiler/NetCompiler.csproj" -c Release -o "$work/feed"; then
+    package=$(ls "$work/feed"/NetCompiler.*.nupkg | grep -v '\.snupkg$' | head -n 1)
+    version=$(basename "$package" .nupkg); version=${version#NetCompiler.}
+    python3 -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); print("\n".join(z.namelist())); open(sys.argv[2], "wb").write(z.read("NetCompiler.nuspec"))' \
+        "$package" "$work/nuspec" >"$work/contents"
+    missing=""
+    for entry in lib/net8.0/NetCompiler.dll lib/net10.0/NetCompiler.dll lib/net10.0/NetCompiler.xml \
+                 analyzers/dotnet/cs/NetCompiler.Generator.dll analyzers/dotnet/cs/NetCompiler.CodeFixes.dll \
+                 buildTransitive/NetCompiler.targets README.md; do
+        grep -qx "$entry" "$work/contents" || missing="$missing $entry"
+    done
+    grep -q '<license type="expression">' "$work/nuspec" || missing="$missing licence-expression"
+    grep -q '<readme>README.md</readme>' "$work/nuspec" || missing="$missing readme"
+    grep -q '<dependency id="NetCompiler' "$work/nuspec" && missing="$missing (the generator must not be a dependency)"
+    [ -f "$work/feed/NetCompiler.$version.snupkg" ] || missing="$missing symbols(.snupkg)"
+    case "$version" in *-*) ;; *) missing="$missing prerelease-version($version)";; esac
+    { echo "version $version"; cat "$work/contents"; } >"$log"
+    if [ -z "$missing" ]; then pass "package $version holds the runtime, generator, code fixes, build logic, README, licence, symbols"
+    else fail "package $version lacks:$missing"; fi
+else
+    echo "package test: $passed passed, $((failed)) failed, $skipped skipped ($((SECONDS - start)) s)"
+    exit 1
+fi
+# A package of the same version restored before would be used instead of this one.
+cache=$(dotnet nuget locals global-packages --list | sed 's/^global-packages: //')
+rm -rf "${cache%/}/netcompiler/$version"
+
+# 2. A new console app with the package.
+app="$work/App"
+mkdir -p "$app"
+step "dotnet new console" dotnet new console -o "$app" -n App
+step "dotnet add package NetCompiler --source FEED --prerelease" \
+    bash -c "cd '$app' && dotnet add package NetCompiler --source '$work/feed' --prerelease"
+block program >"$app/Program.cs"
+step "the README example builds with warnings as errors" dotnet build "$app" -c Release -warnaserror \
+    && run_app "it runs" "$app/bin/Release/net10.0/App"
+
+# 3. NativeAOT and trimming, the properties given on the command line.
+if [ -n "$aot_reason" ]; then
+    skip "NativeAOT publish of the package app: $aot_reason"
+else
+    if step "dotnet publish -r $rid -p:PublishAot=true with warnings as errors" \
+            dotnet publish "$app" -c Release -r "$rid" -p:PublishAot=true -warnaserror -o "$work/app-aot"; then
+        if grep -q "NetCompiler: NativeAOT compiles for IlcInstructionSet=x86-64-v3" "$log"; then pass "the publish says which instruction set it chose"
+        else fail "the publish does not say which instruction set NetCompiler chose"; fi
+        if [ "$avx2" = yes ]; then
+            run_app "the native binary runs" "$work/app-aot/App"
+        else
+            skip "the native binary is built for x86-64-v3, and this CPU has no AVX2"
+        fi
+    fi
+fi
+step "dotnet publish -r $rid -p:PublishTrimmed=true with warnings as errors" \
+    dotnet publish "$app" -c Release -r "$rid" --self-contained -p:PublishTrimmed=true -warnaserror -o "$work/app-trimmed" \
+    && run_app "the trimmed app runs" "$work/app-trimmed/App"
+
+# 4. The README's ProjectReference lines, with the repository (the copy of step 1) beside the app as ../NetCompiler.
+contrib="$work/Contributor"
+mkdir -p "$contrib"
+{
+    echo '<Project Sdk="Microsoft.NET.Sdk">'
+    echo '  <PropertyGroup><OutputType>Exe</OutputType><TargetFramework>net10.0</TargetFramework><Nullable>enable</Nullable><ImplicitUsings>enable</ImplicitUsings></PropertyGroup>'
+    block project-references | sed 's/^/  /'
+    echo '</Project>'
+} >"$contrib/Contributor.csproj"
+cp "$app/Program.cs" "$contrib/"
+step "the README's ProjectReference lines build with warnings as errors" dotnet build "$contrib" -c Release -warnaserror \
+    && run_app "it runs" "$contrib/bin/Release/net10.0/Contributor"
+if [ -n "$aot_reason" ]; then
+    skip "NativeAOT publish with project references: $aot_reason"
+elif step "with project references: dotnet publish -r $rid -p:PublishAot=true with warnings as errors" \
+        dotnet publish "$contrib" -c Release -r "$rid" -p:PublishAot=true -warnaserror -o "$work/contrib-aot"; then
+    if [ "$avx2" = yes ]; then run_app "the native binary runs" "$work/contrib-aot/Contributor"
+    else skip "the native binary is built for x86-64-v3, and this CPU has no AVX2"; fi
+fi
+
+# 5. Build diagnostics.
+if dotnet build "$contrib" -c Release -p:NetCompilerAggressiveOptimization=sometimes >"$log" 2>&1; then
+    fail "NC0102: NetCompilerAggressiveOptimization=sometimes was accepted"
+elif grep -q "error NC0102" "$log"; then pass "NC0102: a value other than true or false is an error"
+else fail "NC0102: the build failed without NC0102"; fi
+if dotnet msbuild "$app" -t:_NetCompilerInstructionSet -p:PublishAot=true -p:RuntimeIdentifier=linux-x64 -p:IlcInstructionSet=x86-64-v2 >"$log" 2>&1 \
+        && grep -q "warning NC0101" "$log"; then pass "NC0101: NativeAOT for x86-64-v2 (no AVX2) is a warning"
+else fail "NC0101: no warning for IlcInstructionSet=x86-64-v2"; fi
+nogen="$work/NoGenerator"
+mkdir -p "$nogen"
+perl -0pe 's#\s*<ProjectReference Include="[^"]*NetCompiler\.Generator\.csproj"[^>]*/>##' "$contrib/Contributor.csproj" >"$nogen/NoGenerator.csproj"
+cp "$app/Program.cs" "$nogen/"
+if ! grep -q 'NetCompiler.CodeFixes.csproj' "$nogen/NoGenerator.csproj" || grep -q 'NetCompiler.Generator.csproj' "$nogen/NoGenerator.csproj"; then
+    echo "the ProjectReference block has changed shape; cannot drop its generator line" >"$log"; fail "NC0100"
+elif ! dotnet build "$nogen" -c Release >"$log" 2>&1 && grep -q "warning NC0100" "$log" && grep -q "error CS1061" "$log"; then
+    pass "NC0100: the README's lines without the generator name the missing generator (next to CS1061)"
+else fail "NC0100: no warning for a project without the generator"; fi
+net8="$work/Net8"
+mkdir -p "$net8"
+cat >"$net8/Net8.csproj" <<XML
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup><OutputType>Exe</OutputType><TargetFramework>net8.0</TargetFramework></PropertyGroup>
+  <ItemGroup><PackageReference Include="NetCompiler" Version="$version" /></ItemGroup>
+</Project>
+XML
+if dotnet msbuild -restore "$net8" -t:_NetCompilerInstructionSet -p:PublishAot=true -p:RuntimeIdentifier=linux-x64 >"$log" 2>&1 \
+        && grep -q "IlcInstructionSet=x86-x64-v3" "$log"; then pass "a .NET 8 app gets ILC 8's spelling, x86-x64-v3"
+else fail "a .NET 8 app does not get x86-x64-v3"; fi
+
+echo "package test: $passed passed, $failed failed, $skipped skipped ($((SECONDS - start)) s)"
+[ "$failed" -eq 0 ]
