@@ -6,6 +6,11 @@ namespace NetCompiler;
 /// <summary>
 /// A network that runs forward passes: implemented by every generated class and by InterpretedNetwork{T}.
 /// </summary>
+/// <remarks>
+/// Threading: an instance owns the buffers its passes write (activations, and for a trainable network sensitivities
+/// and gradients), so it serves one thread at a time. Instances share no state: give each thread its own instance,
+/// with the same weights copied into each (through <see cref="Parameters"/> or SafeTensors.Load).
+/// </remarks>
 /// <typeparam name="T">float or double.</typeparam>
 public interface IInferenceNetwork<T> where T : unmanaged, IFloatingPointIeee754<T>
 {

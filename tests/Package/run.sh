@@ -110,7 +110,7 @@ else
     fi
 fi
 step "dotnet publish -r $rid -p:PublishTrimmed=true with warnings as errors" \
-    dotnet publish "$app" -c Release -r "$rid" --self-contained -p:PublishTrimmed=true -warnaserror -o "$work/app-trimmed" \
+    dotnet publish "$app" -c Release -r "$rid" -p:PublishTrimmed=true -warnaserror -o "$work/app-trimmed" \
     && run_app "the trimmed app runs" "$work/app-trimmed/App"
 
 # 4. The README's ProjectReference lines, with the repository (the copy of step 1) beside the app as ../NetCompiler.
