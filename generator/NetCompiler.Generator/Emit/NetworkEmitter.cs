@@ -276,7 +276,7 @@ internal sealed partial class NetworkEmitter
     /// <summary>
     /// Opens a method that computes (a pass, a layer, a kernel). With the AggressiveOptimization option (the default)
     /// the JIT compiles it fully optimised on its first call: in Tier-0 code an app that calls Forward once per event
-    /// ran its calls 2–100 5–15× slower than later ones (bench/RESULTS.md, "First calls").
+    /// ran its calls 2–100 9–17× slower than later ones (bench/RESULTS.md, "NativeAOT and first calls").
     /// </summary>
     private SourceWriter.Block OpenMethod(SourceWriter w, string signature)
     {

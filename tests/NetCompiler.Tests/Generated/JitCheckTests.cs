@@ -90,7 +90,7 @@ public class JitCheckTests(ITestOutputHelper output)
     /// With tiered compilation on, as in any app, every generated method that computes (the entry points, the layers'
     /// methods and the batched kernels) is compiled once, fully optimised, on its first call and never as Tier-0
     /// code: they carry MethodImplOptions.AggressiveOptimization (GeneratorOptions), which is what keeps calls 2-100
-    /// at steady-state speed (bench/RESULTS.md, "First calls"). A layer's method may be inlined into its fully
+    /// at steady-state speed (bench/RESULTS.md, "NativeAOT and first calls"). A layer's method may be inlined into its fully
     /// optimised caller instead; the entry points must appear. The constructor and the small accessors stay tiered.
     /// </summary>
     [Fact]
