@@ -84,7 +84,7 @@ public class DocsExamplesTests
         var sections = Sections().ToDictionary(s => s.Id, s => s.Body);
         // The build's own diagnostics (NC01xx), reported by the package's targets file with a help link here.
         string targets = File.ReadAllText(Path.Combine(RepositoryRoot(), "src", "NetCompiler", "buildTransitive", "NetCompiler.targets"));
-        var build = Regex.Matches(targets, "Code=\"(NC[0-9]{4})\" HelpLink=\"([^\"]*)\"").Select(m => (Id: m.Groups[1].Value, Link: m.Groups[2].Value)).ToList();
+        var build = Regex.Matches(targets, "Code=\"(NC[0-9]{4})\" File=\"[^\"]*\" HelpLink=\"([^\"]*)\"").Select(m => (Id: m.Groups[1].Value, Link: m.Groups[2].Value)).ToList();
         Assert.NotEmpty(build);
         foreach ((string id, string link) in build)
         {
