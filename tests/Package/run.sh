@@ -77,7 +77,7 @@ if step "pack on a clean tree: dotnet pack src/NetCompiler/NetCompiler.csproj -c
     if [ -z "$missing" ]; then pass "package $version holds the runtime, generator, code fixes, build logic, README, licence, symbols"
     else fail "package $version lacks:$missing"; fi
 else
-    echo "package test: $passed passed, $((failed)) failed, $skipped skipped ($((SECONDS - start)) s)"
+    echo "package test: $passed passed, $failed failed, $skipped skipped ($((SECONDS - start)) s)"
     exit 1
 fi
 # A package of the same version restored before would be used instead of this one.
@@ -100,12 +100,13 @@ if [ -n "$aot_reason" ]; then
 else
     if step "dotnet publish -r $rid -p:PublishAot=true with warnings as errors" \
             dotnet publish "$app" -c Release -r "$rid" -p:PublishAot=true -warnaserror -o "$work/app-aot"; then
-        if grep -q "NetCompiler: NativeAOT compiles for IlcInstructionSet=x86-64-v3" "$log"; then pass "the publish says which instruction set it chose"
-        else fail "the publish does not say which instruction set NetCompiler chose"; fi
-        if [ "$avx2" = yes ]; then
+        if [ "$rid" != linux-x64 ]; then
             run_app "the native binary runs" "$work/app-aot/App"
         else
-            skip "the native binary is built for x86-64-v3, and this CPU has no AVX2"
+            if grep -q "NetCompiler: NativeAOT compiles for IlcInstructionSet=x86-64-v3" "$log"; then pass "the publish says which instruction set it chose"
+            else fail "the publish does not say which instruction set NetCompiler chose"; fi
+            if [ "$avx2" = yes ]; then run_app "the native binary runs" "$work/app-aot/App"
+            else skip "the native binary is built for x86-64-v3, and this CPU has no AVX2"; fi
         fi
     fi
 fi
@@ -129,7 +130,7 @@ if [ -n "$aot_reason" ]; then
     skip "NativeAOT publish with project references: $aot_reason"
 elif step "with project references: dotnet publish -r $rid -p:PublishAot=true with warnings as errors" \
         dotnet publish "$contrib" -c Release -r "$rid" -p:PublishAot=true -warnaserror -o "$work/contrib-aot"; then
-    if [ "$avx2" = yes ]; then run_app "the native binary runs" "$work/contrib-aot/Contributor"
+    if [ "$avx2" = yes ] || [ "$rid" != linux-x64 ]; then run_app "the native binary runs" "$work/contrib-aot/Contributor"
     else skip "the native binary is built for x86-64-v3, and this CPU has no AVX2"; fi
 fi
 
