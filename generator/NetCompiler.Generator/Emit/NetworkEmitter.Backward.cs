@@ -1,16 +1,12 @@
 using System.Linq;
 using System.Collections.Generic;
+using NetCompiler.Generator.Plan;
+using static NetCompiler.Generator.Plan.Tuning;
 
 namespace NetCompiler.Generator.Emit;
 
 internal sealed partial class NetworkEmitter
 {
-    /// <summary>
-    /// Column vectors per block in the backward pass: the block's x and x̂ (2 × 4 registers) stay in registers while
-    /// every row of W and g_W streams past once, so each weight is loaded once and each gradient loaded and stored once.
-    /// </summary>
-    private const int ColumnBlock = 4;
-
     private void WriteBackward(SourceWriter w)
     {
         w.Line("/// <summary>");
@@ -19,18 +15,17 @@ internal sealed partial class NetworkEmitter
         w.Line("/// </summary>");
         w.Line("/// <exception cref=\"global::System.ArgumentException\">target is not " + _topology.OutputSize + " long.</exception>");
         w.Line("/// <exception cref=\"global::System.InvalidOperationException\">No forward pass has run.</exception>");
-        var cost = new CostModel();
         using (OpenMethod(w, "public " + T + " Backward(global::System.ReadOnlySpan<" + T + "> target)"))
         {
             w.Line("if (target.Length != OutputSize) ThrowLength(nameof(target), OutputSize, target.Length);");
             w.Line("if (!_hasForward) throw new global::System.InvalidOperationException(\"Backward needs a forward pass first: call Forward or TrainStep.\");");
-            if (RegisterChain)
+            if (_plan.RegisterChain)
             {
                 RegisterBackward(w, fusedUpdate: false, forwardInScope: false);
                 w.Line("return loss;");
                 return;
             }
-            BackwardBody(w, cost, fused: false);
+            BackwardBody(w, fused: false);
             w.Line("return loss;");
         }
         w.Line();
@@ -41,7 +36,7 @@ internal sealed partial class NetworkEmitter
     /// SGD step is folded into its gradient pass, θ ← θ − η·(g − û·xᵀ) with <c>learningRate</c>, and g is cleared: what
     /// Backward then Update compute, operation for operation, with W and g read once and W written once.
     /// </summary>
-    private void BackwardBody(SourceWriter w, CostModel cost, bool fused)
+    private void BackwardBody(SourceWriter w, bool fused)
     {
         w.Line(Ref("p", "_parameters"));
         w.Line(Ref("g", "_gradients"));
@@ -49,7 +44,7 @@ internal sealed partial class NetworkEmitter
         for (int l = 0; l <= L; l++) w.Line(Ref("x" + l, "_x" + l));
         foreach (LayerShape layer in _layers) w.Line(Ref("s" + layer.Number, "_s" + layer.Number));
         w.Line();
-        OutputSensitivity(w, cost);
+        OutputSensitivity(w);
         if (fused) w.Line(VectorType + " eta = global::System.Runtime.Intrinsics.Vector256.Create(learningRate);");
         for (int l = L; l >= 1; l--)
         {
@@ -65,16 +60,26 @@ internal sealed partial class NetworkEmitter
             {
                 if (fused) FusedBiasStep(w, layer);
                 else BiasGradient(w, layer);
-                if (l == 1 && StreamsRows(layer)) using (w.Open()) StreamBackward(w, layer, fused);
-                else if (layer.Inputs >= V) DenseBackwardVector(w, layer, cost, fused);
-                else DenseBackwardScalar(w, layer, cost);
+                LayerPlan plan = PlanOf(layer);
+                switch (plan.Backward)
+                {
+                    case BackwardKernel.StreamedRows:
+                        using (w.Open()) StreamBackward(w, layer, fused);
+                        break;
+                    case BackwardKernel.ColumnBlocks:
+                        DenseBackwardVector(w, layer, plan.BackwardUnrolled, fused);
+                        break;
+                    default:
+                        DenseBackwardScalar(w, layer, plan.BackwardUnrolled);
+                        break;
+                }
             }
-            if (l > 1) ActivationBackward(w, _layers[l - 2], cost);
+            if (l > 1) ActivationBackward(w, _layers[l - 2]);
         }
     }
 
     /// <summary>L and û^L: x̂^L = ∂R/∂x^L = d − x^L, then û^L = f'(u^L)·x̂^L (for softmax with cross-entropy, û^L = d − x^L).</summary>
-    private void OutputSensitivity(SourceWriter w, CostModel cost)
+    private void OutputSensitivity(SourceWriter w)
     {
         int m = Output.Outputs, l = Output.Number;
         string x = "x" + l, s = "s" + l;
@@ -127,12 +132,12 @@ internal sealed partial class NetworkEmitter
         }
         else
         {
-            ActivationBackward(w, Output, cost);
+            ActivationBackward(w, Output);
         }
     }
 
-    /// <summary>û = f'(u)·x̂ in place over whole vectors, with f' taken from x = f(u).</summary>
-    private void ActivationBackward(SourceWriter w, LayerShape layer, CostModel cost)
+    /// <summary>û = f'(u)·x̂ in place over whole vectors, with f' taken from x = f(u); written out as the plan says.</summary>
+    private void ActivationBackward(SourceWriter w, LayerShape layer)
     {
         int l = layer.Number, padded = _t.Padded(layer.Outputs);
         string x = "x" + l, s = "s" + l, one = VectorType + ".One", zero = VectorType + ".Zero";
@@ -152,8 +157,7 @@ internal sealed partial class NetworkEmitter
         };
         w.Line("// û" + Sup(l) + " = f'(u" + Sup(l) + ")·x̂" + Sup(l) + ", " + fPrime + (layer.Activation == Activation.Identity ? ": û = x̂ already." : "."));
         if (layer.Activation == Activation.Identity) return;
-        bool unroll = cost.TryUnrollElementwise(padded / V);
-        Range(w, "j", 0, padded, V, unroll, j =>
+        Range(w, "j", 0, padded, V, PlanOf(layer).ActivationBackwardUnrolled, j =>
         {
             w.Line(VectorType + " x = " + Load(x, j) + ";");
             string value = layer.Activation switch
@@ -183,7 +187,7 @@ internal sealed partial class NetworkEmitter
     /// streams past. A row's last partial vector overlaps the one before it; x is masked there, so the overlapped
     /// gradients get +0, and x̂ is blended into place.
     /// </summary>
-    private void DenseBackwardVector(SourceWriter w, LayerShape layer, CostModel cost, bool fused)
+    private void DenseBackwardVector(SourceWriter w, LayerShape layer, bool unrollRows, bool fused)
     {
         int l = layer.Number, n = layer.Inputs, m = layer.Outputs;
         int whole = n / V, tail = n % V;
@@ -196,7 +200,6 @@ internal sealed partial class NetworkEmitter
 
         int fullBlocks = whole / ColumnBlock; // blocks of ColumnBlock whole vectors: one loop body serves them all
         int vectors = columns.Count;
-        bool unrollRows = cost.TryUnrollVectorKernel(m, needInputSensitivity ? 2 * vectors : vectors);
         bool unrollBlocks = unrollRows || fullBlocks <= 1;
         w.Line("// " + (unrollRows ? "Written out: " + m * vectors + " vector updates." : "Loops: " + m * vectors + " vector updates are too many to write out.") +
                " Blocks of " + ColumnBlock + " column vectors keep x" + Sup(l - 1) + (needInputSensitivity ? " and x̂" + Sup(l - 1) : "") + " in registers.");
@@ -262,11 +265,10 @@ internal sealed partial class NetworkEmitter
     }
 
     /// <summary>The same for inputs narrower than a vector, in scalars: x and x̂ in locals.</summary>
-    private void DenseBackwardScalar(SourceWriter w, LayerShape layer, CostModel cost)
+    private void DenseBackwardScalar(SourceWriter w, LayerShape layer, bool unroll)
     {
         int l = layer.Number, n = layer.Inputs, m = layer.Outputs;
         bool needInputSensitivity = l > 1;
-        bool unroll = cost.TryUnrollScalarKernel(m, needInputSensitivity ? 2 * n : n);
         string x = "x" + (l - 1), s = "s" + l;
         using (w.Open())
         {

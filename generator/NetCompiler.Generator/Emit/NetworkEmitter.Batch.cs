@@ -2,6 +2,9 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 
+using NetCompiler.Generator.Plan;
+using static NetCompiler.Generator.Plan.Tuning;
+
 namespace NetCompiler.Generator.Emit;
 
 /// <summary>
@@ -51,23 +54,6 @@ namespace NetCompiler.Generator.Emit;
 /// </remarks>
 internal sealed partial class NetworkEmitter
 {
-    /// <summary>Samples held in the batch buffers; larger batches are processed in chunks of this many.</summary>
-    internal const int MaxBatch = 64;
-    /// <summary>Samples per tile in u = W·x and x̂ = Wᵀ·û.</summary>
-    private const int BatchSamples = 4;
-    /// <summary>Rows of W per tile in u = W·x and g_W += −û·xᵀ.</summary>
-    private const int BatchRows = 4;
-    /// <summary>Column vectors per tile in g_W += −û·xᵀ and x̂ = Wᵀ·û.</summary>
-    private const int BatchColumns = 2;
-    /// <summary>The Vector512 tiles (32 registers): samples × rows in u = W·x.</summary>
-    private const int WideSamples = 6, WideRows = 4;
-    /// <summary>The Vector512 u = W·x takes a larger W in blocks of rows of at most this many bytes, each meeting every sample while it is in L2.</summary>
-    private const int RowBlockBytes = 256 * 1024;
-    /// <summary>The Vector512 tiles: rows × column vectors in g_W += −û·xᵀ.</summary>
-    private const int WideGradientRows = 4, WideGradientColumns = 6;
-    /// <summary>The Vector512 tiles: samples × column vectors in x̂ = Wᵀ·û.</summary>
-    private const int WideSensitivitySamples = 4, WideSensitivityColumns = 6;
-
     private const string UnsafeAdd = "global::System.Runtime.CompilerServices.Unsafe.Add";
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -89,7 +75,7 @@ internal sealed partial class NetworkEmitter
             w.Line("if (batch < 0) throw new global::System.ArgumentOutOfRangeException(nameof(batch), batch, \"The batch size cannot be negative.\");");
             w.Line("if ((long)batch * InputSize != inputs.Length) ThrowBatchLength(nameof(inputs), batch, InputSize, inputs.Length);");
             w.Line("if ((long)batch * OutputSize != outputs.Length) ThrowBatchLength(nameof(outputs), batch, OutputSize, outputs.Length);");
-            if (RegisterChain)
+            if (_plan.BatchForward == BatchForwardKind.RegisterLoop)
             {
                 RegisterForwardBatch(w);
             }
@@ -226,7 +212,7 @@ internal sealed partial class NetworkEmitter
             foreach (LayerShape layer in _layers) WriteBackwardBatchLayer(w, layer);
         }
         WriteBatchHelpers(w);
-        if (_layers.Any(IsWide) && WideRows == 4) WriteSumsOf4(w);
+        if (_plan.AnyBatchForwardVector512) WriteSumsOf4(w);
     }
 
     private string BatchRef(string name, string array) => Ref(name, array);
@@ -241,7 +227,8 @@ internal sealed partial class NetworkEmitter
             w.Line(BatchRef("p", "_parameters"));
             w.Line(BatchRef("x", "_batchX" + (l - 1)));
             w.Line(BatchRef("u", softmax ? "_batchU" + l : "_batchX" + l));
-            if (n >= V && m <= V && m > 1)
+            LayerPlan plan = PlanOf(layer);
+            if (plan.BatchForward == BatchKernel.RowsToVector)
             {
                 // At most a vector of outputs: per sample, the rows' partial sums added pairwise into one vector, instead
                 // of a horizontal sum per sample and row.
@@ -252,9 +239,9 @@ internal sealed partial class NetworkEmitter
                     DenseForwardRowsToVector(w, layer, "xb", "ub");
                 }
             }
-            else if (n >= V)
-                WidthDispatch(w, layer, "ForwardBatchLayer" + l + "Vector512", () => ForwardTiles(w, layer, Narrow256));
-            else if (NarrowVector(layer))
+            else if (plan.BatchForward == BatchKernel.Tiles)
+                WidthDispatch(w, plan.BatchForwardVector512, "ForwardBatchLayer" + l + "Vector512", () => ForwardTiles(w, layer, Narrow256));
+            else if (plan.BatchForward == BatchKernel.Narrow)
                 ForwardBatchNarrow(w, layer);
             else
             {
@@ -284,7 +271,7 @@ internal sealed partial class NetworkEmitter
             }
         }
         w.Line();
-        if (IsWide(layer))
+        if (PlanOf(layer).BatchForwardVector512)
         {
             w.Line("// Layer " + l + "'s u" + Sup(l) + " = W" + Sup(l) + "·x" + Sup(l - 1) + " + b" + Sup(l) + " with Vector512 tiles (AVX-512: 32 registers, twice the lanes). Each sum");
             w.Line("// runs over 16-lane partial sums instead of the per-sample kernel's 8, so it may differ from Forward in the last bits.");
@@ -583,8 +570,9 @@ internal sealed partial class NetworkEmitter
                     w.Line(At("gb", "i") + " = acc;");
                 }
 
-            if (n >= V) WidthDispatch(w, layer, "GradientBatchLayer" + l + "Vector512", () => GradientTiles(w, layer, Narrow256));
-            else if (NarrowVector(layer))
+            LayerPlan plan = PlanOf(layer);
+            if (plan.BatchBackward == BatchKernel.Tiles) WidthDispatch(w, plan.BatchBackwardVector512, "GradientBatchLayer" + l + "Vector512", () => GradientTiles(w, layer, Narrow256));
+            else if (plan.BatchBackward == BatchKernel.Narrow)
                 GradientBatchNarrow(w, layer);
             else
             {
@@ -605,9 +593,9 @@ internal sealed partial class NetworkEmitter
 
             if (needInputSensitivity)
             {
-                if (n >= V)
-                    WidthDispatch(w, layer, "InputSensitivityBatchLayer" + l + "Vector512", () => InputSensitivityTiles(w, layer, Narrow256));
-                else if (NarrowVector(layer))
+                if (plan.BatchBackward == BatchKernel.Tiles)
+                    WidthDispatch(w, plan.BatchBackwardVector512, "InputSensitivityBatchLayer" + l + "Vector512", () => InputSensitivityTiles(w, layer, Narrow256));
+                else if (plan.BatchBackward == BatchKernel.Narrow)
                     InputSensitivityBatchNarrow(w, layer);
                 else
                 {
@@ -629,7 +617,7 @@ internal sealed partial class NetworkEmitter
             }
         }
         w.Line();
-        if (IsWide(layer))
+        if (PlanOf(layer).BatchBackwardVector512)
         {
             w.Line("// Layer " + l + "'s g_W" + Sup(l) + " += −Σ_b û" + Sup(l) + "·(x" + Sup(l - 1) + ")ᵀ with Vector512 tiles (AVX-512: 32 registers, twice the lanes); the samples in order.");
             using (OpenMethod(w, "private void GradientBatchLayer" + l + "Vector512(int count)"))
@@ -659,9 +647,9 @@ internal sealed partial class NetworkEmitter
     /// A wide layer's kernel as a call to its Vector512 method when <c>Vector512.IsHardwareAccelerated</c> (a JIT
     /// constant, so the JIT keeps one branch), else <paramref name="narrow"/> inline; a narrower layer's just <paramref name="narrow"/>.
     /// </summary>
-    private void WidthDispatch(SourceWriter w, LayerShape layer, string wideMethod, Action narrow)
+    private void WidthDispatch(SourceWriter w, bool vector512, string wideMethod, Action narrow)
     {
-        if (IsWide(layer))
+        if (vector512)
         {
             w.Line("if (" + Wide512.Class + ".IsHardwareAccelerated) " + wideMethod + "(count);");
             w.Line("else");
@@ -848,9 +836,6 @@ internal sealed partial class NetworkEmitter
     /// </summary>
     private Width Wide512 => _wide512 ??= new Width(new VectorWidth(_t, wide: true),
         WideSamples, WideRows, WideGradientRows, WideGradientColumns, WideSensitivitySamples, WideSensitivityColumns);
-
-    /// <summary>Whether a layer gets Vector512 kernels: at least one whole Vector512 of inputs.</summary>
-    private bool IsWide(LayerShape layer) => layer.Inputs >= 2 * V;
 
     /// <summary>A constant mask of <paramref name="k"/>'s width keeping the last <paramref name="keep"/> lanes.</summary>
     private string MaskLast(Width k, int keep)

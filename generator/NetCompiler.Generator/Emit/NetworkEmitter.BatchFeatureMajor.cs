@@ -1,5 +1,8 @@
 using System.Globalization;
 
+using NetCompiler.Generator.Plan;
+using static NetCompiler.Generator.Plan.Tuning;
+
 namespace NetCompiler.Generator.Emit;
 
 /// <summary>
@@ -38,17 +41,10 @@ namespace NetCompiler.Generator.Emit;
 /// </remarks>
 internal sealed partial class NetworkEmitter
 {
-    /// <summary>Rows of W per feature-major tile.</summary>
-    private const int FeatureMajorRows = 6;
-    /// <summary>Vector512s of samples per feature-major tile (64 floats, 32 doubles).</summary>
-    private const int FeatureMajorVectors = 4;
-    /// <summary>The smallest chunk that takes the feature-major path: its tiles always compute MaxBatch samples.</summary>
-    internal const int FeatureMajorMinimum = 48;
-
     private const string V512 = "global::System.Runtime.Intrinsics.Vector512";
 
-    /// <summary>Whether ForwardBatch gets the feature-major path: a dense chain whose first layer has a Vector512 of inputs.</summary>
-    private bool FeatureMajor => IsWide(_layers[0]);
+    /// <summary>Whether ForwardBatch gets the feature-major path (the plan's choice: the first layer has a Vector512 of inputs).</summary>
+    private bool FeatureMajor => _plan.FeatureMajor;
 
     private string V512Type => V512 + "<" + T + ">";
 

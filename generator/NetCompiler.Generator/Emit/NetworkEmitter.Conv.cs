@@ -2,17 +2,13 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using NetCompiler.Generator.Plan;
+using static NetCompiler.Generator.Plan.Tuning;
 
 namespace NetCompiler.Generator.Emit;
 
 internal sealed partial class NetworkEmitter
 {
-    /// <summary>Output vectors of a row that one pass over the kernel fills at once (accumulators in registers).</summary>
-    private const int ConvChunk = 4;
-
-    /// <summary>Kernel widths up to this are written out (one accumulator or broadcast per tap).</summary>
-    private const int KernelUnrollLimit = 8;
-
     /// <summary>A convolution's sizes, with Conv1D as a 2-D convolution of height 1 (kernel height 1, no vertical padding).</summary>
     private readonly struct ConvGeometry
     {
@@ -54,24 +50,6 @@ internal sealed partial class NetworkEmitter
         public int OutPlane => OutHeight * OutWidth;
         public int KernelVolume => KernelHeight * KernelWidth;
     }
-
-    private static bool IsConv(LayerShape layer) => layer.Kind is LayerKind.Conv1D or LayerKind.Conv2D;
-
-    /// <summary>A connection table that leaves some kernel out (a table connecting everything is the full layout).</summary>
-    private static bool HasSparseTable(LayerShape layer)
-    {
-        var g = new ConvGeometry(layer);
-        for (int o = 0; o < g.Filters; o++)
-            for (int i = 0; i < g.Channels; i++)
-                if (!layer.IsConnected(o, i)) return true;
-        return false;
-    }
-
-    /// <summary>A kernel that covers its whole unpadded input: one output position per filter, so the layer is a dense layer.</summary>
-    private static bool IsDenseConv(LayerShape layer) => layer.Shape.Spatial == 1 && layer.Padding == 0 && !HasSparseTable(layer);
-
-    /// <summary>Row-at-a-time vector kernels need stride 1 and rows at least a vector wide.</summary>
-    private bool IsVectorConv(LayerShape layer) => layer.Stride == 1 && layer.Shape.Width >= V;
 
     /// <summary>"o * 784 + y * 28 + 3": a linear int expression of loop variables (or the constants they are when written out).</summary>
     private static string Lin(int constant, params (Index Index, int Scale)[] terms)
@@ -142,10 +120,11 @@ internal sealed partial class NetworkEmitter
 
     private void ConvForward(SourceWriter w, LayerShape layer)
     {
-        if (IsDenseConv(layer))
+        ForwardKernel kernel = PlanOf(layer).Forward;
+        if (kernel is ForwardKernel.ConvAsDense or ForwardKernel.GraphDense)
         {
             w.Line("// The kernel covers the whole input: w" + Sup(layer.Number) + "[o, i, ky, kx] row-major is W[o, (i, y, x)] of a dense layer on x" + Sup(layer.Sources[0]) + " flattened.");
-            if (layer.SourceShapes[0].Size >= 2 * V) ConvDenseForward(w, layer);
+            if (kernel == ForwardKernel.ConvAsDense) ConvDenseForward(w, layer);
             else GraphDenseForward(w, layer);
             return;
         }
@@ -155,7 +134,7 @@ internal sealed partial class NetworkEmitter
         w.Line(Ref("p", "_parameters"));
         DeclareTarget(w, layer);
         PaddedSource(w, layer);
-        if (IsFlatConv(layer)) ConvForwardFlat(w, layer, g, target);
+        if (kernel == ForwardKernel.ConvFlat) ConvForwardFlat(w, layer, g, target);
         else ConvForwardScalar(w, layer, g, target);
     }
 
@@ -254,16 +233,7 @@ internal sealed partial class NetworkEmitter
     /// The length of u[o] counted at the source's row stride: output (y, x) sits at y·PW + x, so the window of every
     /// output of a plane starts at the same offset in xp[i] as the output itself (stride 1).
     /// </summary>
-    private static int FlatLength(ConvGeometry g) => (g.OutHeight - 1) * g.PaddedWidth + g.OutWidth;
-
-    /// <summary>
-    /// Stride 1 and at least a vector of (flat) outputs: the forward kernel runs over the output plane flattened at
-    /// the source's row stride (<see cref="ConvForwardFlat"/>).
-    /// </summary>
-    private bool IsFlatConv(LayerShape layer) => layer.Stride == 1 && FlatLength(new ConvGeometry(layer)) >= V;
-
-    /// <summary>The flat plane is u[o] itself: one output row (Conv1D), or rows as wide as the source's (kernel width 1).</summary>
-    private static bool FlatIsDirect(ConvGeometry g) => g.OutHeight == 1 || g.PaddedWidth == g.OutWidth;
+    private static int FlatLength(ConvGeometry g) => Planner.FlatLength(g.OutHeight, g.OutWidth, g.PaddedWidth);
 
     /// <summary>
     /// f on a vector of <paramref name="vec"/>'s width, or null where that width has no form of it (sigmoid in
@@ -285,24 +255,7 @@ internal sealed partial class NetworkEmitter
     }
 
     /// <summary>The vector widths the flat kernel of <paramref name="g"/> is written for: Vector512 (if a plane holds one) and Vector256.</summary>
-    private IEnumerable<VectorWidth> FlatWidths(ConvGeometry g)
-    {
-        var wide = new VectorWidth(_t, wide: true);
-        if (FlatLength(g) >= wide.Lanes) yield return wide;
-        yield return new VectorWidth(_t, wide: false);
-    }
-
-    /// <summary>
-    /// Whether the flat kernel applies f itself (so the layer has no separate activation pass): in registers before
-    /// the accumulators are stored where the width has a form of f, else as u leaves the staging buffer (rows at least
-    /// a Vector256 wide). Never for softmax, which needs u.
-    /// </summary>
-    private bool ConvFusesActivation(LayerShape layer)
-    {
-        if (!IsConv(layer) || IsDenseConv(layer) || !IsFlatConv(layer) || layer.Activation == Activation.Softmax) return false;
-        var g = new ConvGeometry(layer);
-        return FlatWidths(g).All(vec => RegisterActivation(layer.Activation, vec, "u") is not null || (!FlatIsDirect(g) && g.OutWidth >= V));
-    }
+    private IEnumerable<VectorWidth> FlatWidths(ConvGeometry g) => Planner.FlatWidths(FlatLength(g), V).Select(wide => new VectorWidth(_t, wide));
 
     /// <summary>
     /// Stride 1: u[o] is computed over its plane flattened at the source's row stride PW, position q = y·PW + x, so
@@ -316,7 +269,7 @@ internal sealed partial class NetworkEmitter
     private void ConvForwardFlat(SourceWriter w, LayerShape layer, ConvGeometry g, string target)
     {
         int l = layer.Number, n = FlatLength(g);
-        bool direct = FlatIsDirect(g), fused = ConvFusesActivation(layer);
+        bool direct = !PlanOf(layer).Owns("_flat" + l), fused = PlanOf(layer).ConvFusesActivation;
         w.Line("// u" + Sup(l) + "[o, y, x] = b[o] + Σ_i Σ_ky,kx w[o, i, ky, kx]·xp[i, y + ky, x + kx], over the plane flattened at xp's row stride " + g.PaddedWidth +
                ": q = y·" + g.PaddedWidth + " + x, so every tap reads xp[i, q + ky·" + g.PaddedWidth + " + kx] for consecutive q" +
                (direct ? "." : " (" + n + " positions, of which x ≥ " + g.OutWidth + " are dropped)."));
@@ -391,7 +344,7 @@ internal sealed partial class NetworkEmitter
     private void FlatRowsToTarget(SourceWriter w, LayerShape layer, ConvGeometry g, string target, Index o, bool fused)
     {
         int l = layer.Number;
-        string what = Target(layer) == target && ConvFusesActivation(layer) ? "x" : "u";
+        string what = Target(layer) == target && PlanOf(layer).ConvFusesActivation ? "x" : "u";
         w.Line("// " + (fused ? "x" + Sup(l) + "[o, y, ·] = " + FunctionText(layer.Activation, "u") + " of " : what + Sup(l) + "[o, y, ·] = ") +
                "the first " + g.OutWidth + " of row y of the staging buffer" + (g.OutWidth >= V && g.OutWidth % V != 0 ? " (the last vector overlaps the one before it)" : "") + ".");
         Loop(w, "y", g.OutHeight, y =>
@@ -474,25 +427,13 @@ internal sealed partial class NetworkEmitter
             tap(Lin(0, (ky, g.KernelWidth), (kx, 1)), Lin(0, (ky, g.PaddedWidth), (kx, 1)))));
     }
 
-    /// <summary>
-    /// x̂ as a correlation of û with the flipped filter (a gather: each x̂ vector summed in registers and stored
-    /// once), rather than scattering w·û into x̂ tap by tap, whose overlapping vector stores and reloads stall on
-    /// store forwarding. Needs stride 1 and source rows at least a vector wide.
-    /// </summary>
-    private bool GathersInputSensitivity(LayerShape layer) =>
-        Trainable && layer.Sources[0] != 0 && layer.Stride == 1 && layer.SourceShapes[0].Width >= V && !IsDenseConv(layer);
-
-    /// <summary>Scatters w·û into x̂ (stride above 1 or narrow rows): through the padded copy's x̂ when there is padding.</summary>
-    private bool ScattersInputSensitivity(LayerShape layer) =>
-        Trainable && layer.Sources[0] != 0 && !GathersInputSensitivity(layer) && !IsDenseConv(layer);
-
     /// <summary>The zero-bordered copy of û that the gather reads: k − 1 zeros on each side (none vertically for Conv1D).</summary>
     private static (int Height, int Width) UHatPadSize(ConvGeometry g) =>
         (g.OutHeight + 2 * (g.KernelHeight - 1), g.OutWidth + 2 * (g.KernelWidth - 1));
 
     private void ConvBackward(SourceWriter w, LayerShape layer)
     {
-        if (IsDenseConv(layer))
+        if (PlanOf(layer).Backward == BackwardKernel.GraphDense)
         {
             w.Line("// As a dense layer on x" + Sup(layer.Sources[0]) + " flattened (see ForwardLayer" + layer.Number + ").");
             GraphDenseBackward(w, layer);
@@ -500,7 +441,7 @@ internal sealed partial class NetworkEmitter
         }
         var g = new ConvGeometry(layer);
         int l = layer.Number, src = layer.Sources[0];
-        bool scatter = ScattersInputSensitivity(layer);
+        bool scatter = PlanOf(layer).InputSensitivity == ConvInputSensitivity.Scatter;
         w.Line(Ref("p", "_parameters"));
         w.Line(Ref("g", "_gradients"));
         if (layer.Padding == 0)
@@ -526,7 +467,7 @@ internal sealed partial class NetworkEmitter
             w.Line(At("g", "B" + l + " + " + o) + " -= biasSum;");
             ChannelLoop(w, layer, o, gradient: true, i =>
             {
-                if (IsVectorConv(layer)) ConvKernelBackwardVector(w, layer, g, o, i, scatter);
+                if (PlanOf(layer).Backward == BackwardKernel.ConvRows) ConvKernelBackwardVector(w, layer, g, o, i, scatter);
                 else ConvKernelBackwardScalar(w, layer, g, o, i, scatter);
             });
         });
@@ -537,7 +478,7 @@ internal sealed partial class NetworkEmitter
             Loop(w, "i", g.Channels, i => Loop(w, "y", g.Height, y =>
                 AddRange(w, "xHat", Lin(0, (i, g.InPlane), (y, g.Width)), "xpHat", Lin(g.PadHeight * g.PaddedWidth + g.PadWidth, (i, g.PaddedPlane), (y, g.PaddedWidth)), g.Width)));
         }
-        if (GathersInputSensitivity(layer)) ConvInputSensitivityGather(w, layer, g);
+        if (PlanOf(layer).InputSensitivity == ConvInputSensitivity.Gather) ConvInputSensitivityGather(w, layer, g);
     }
 
     /// <summary>
@@ -614,7 +555,7 @@ internal sealed partial class NetworkEmitter
         var g = new ConvGeometry(layer);
         int l = layer.Number;
         string kernel;
-        if (HasSparseTable(layer))
+        if (Planner.HasSparseTable(layer))
         {
             w.Line("int kernel = Kernels" + l + "[" + Lin(0, (o, g.Channels), (i, 1)) + "];");
             w.Line("if (kernel < 0) continue; // filter o does not read channel i");

@@ -1,14 +1,13 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using NetCompiler.Generator.Plan;
+using static NetCompiler.Generator.Plan.Tuning;
 
 namespace NetCompiler.Generator.Emit;
 
 internal sealed partial class NetworkEmitter
 {
-    /// <summary>Rows of W dotted with x at once in the forward pass: each load of x feeds this many FMAs.</summary>
-    private const int RowGroup = 4;
-
     private void WriteForward(SourceWriter w)
     {
         w.Line("/// <summary>The forward pass u^l = W^l·x^(l−1) + b^l, x^l = f(u^l) for l = 1…" + L + "; writes x" + Sup(L) + " to <paramref name=\"output\"/>.</summary>");
@@ -17,7 +16,7 @@ internal sealed partial class NetworkEmitter
         {
             w.Line("if (input.Length != InputSize) ThrowLength(nameof(input), InputSize, input.Length);");
             w.Line("if (output.Length != OutputSize) ThrowLength(nameof(output), OutputSize, output.Length);");
-            if (RegisterChain)
+            if (_plan.RegisterChain)
             {
                 w.Line("// The forward pass written out here: the network is tiny, and a call would cost as much as a layer.");
                 RegisterForward(w, toOutput: true);
@@ -32,6 +31,7 @@ internal sealed partial class NetworkEmitter
             }
         }
         w.Line();
+        if (!_plan.HasForwardCore) return;
 
         w.Line("// x⁰ is copied in because the backward pass needs it for ΔW¹ ∝ û¹·(x⁰)ᵀ (and so input may alias output).");
         using (OpenMethod(w, "private void ForwardCore(global::System.ReadOnlySpan<" + T + "> input)"))
@@ -45,7 +45,6 @@ internal sealed partial class NetworkEmitter
     /// </summary>
     private void ForwardBody(SourceWriter w)
     {
-        var cost = new CostModel();
         w.Line(Ref("p", "_parameters"));
         w.Line(Ref("x0", "_x0"));
         if (SmallCopy(_topology.InputSize))
@@ -55,42 +54,38 @@ internal sealed partial class NetworkEmitter
         foreach (LayerShape layer in _layers)
         {
             w.Line();
+            LayerPlan plan = PlanOf(layer);
             int l = layer.Number;
-            bool softmax = layer.Activation == Activation.Softmax;
+            bool softmax = layer.Activation == Activation.Softmax, inRegister = plan.OutputInRegister;
             w.Line(Ref("x" + l, "_x" + l));
             if (softmax) w.Line(Ref("u" + l, "_u" + l));
-            // A layer whose outputs fit in one vector keeps u in registers and stores x once: storing u lane by
-            // lane and loading it back as a vector would stall on store forwarding.
-            bool inRegister = !softmax && layer.Outputs <= V;
             string target = softmax ? "u" + l : "x" + l;
-            if (NarrowVector(layer) || (inRegister && layer.Inputs >= V && layer.Outputs > 1))
+            string heading = "// Layer " + l + ": u" + Sup(l) + " = W" + Sup(l) + "·x" + Sup(l - 1) + " + b" + Sup(l) + "  [" + layer.Inputs + " → " + layer.Outputs + "]";
+            switch (plan.Forward)
             {
-                // u as whole vectors: no horizontal sum per output.
-                w.Line("// Layer " + l + ": u" + Sup(l) + " = W" + Sup(l) + "·x" + Sup(l - 1) + " + b" + Sup(l) + "  [" + layer.Inputs + " → " + layer.Outputs + "]" +
-                       (inRegister ? ", in a register" : ", computed in place of " + (softmax ? "u" : "x") + Sup(l)));
-                if (layer.Inputs < V) DenseForwardNarrow(w, layer, inRegister, target);
-                else DenseForwardRowsToVector(w, layer, cost);
-                if (inRegister) ActivationOfVector(w, layer);
-                else ActivationForward(w, layer, cost);
-                continue;
-            }
-            if (!inRegister && StreamsRows(layer))
-            {
-                w.Line("// Layer " + l + ": u" + Sup(l) + " = W" + Sup(l) + "·x" + Sup(l - 1) + " + b" + Sup(l) + "  [" + layer.Inputs + " → " + layer.Outputs + "]" +
-                       (softmax ? "" : ", computed in place of x" + Sup(l)));
-                using (w.Open()) StreamForward(w, layer, target);
-                ActivationForward(w, layer, cost);
-                continue;
+                case ForwardKernel.Narrow:
+                case ForwardKernel.RowsToVector:
+                    // u as whole vectors: no horizontal sum per output.
+                    w.Line(heading + (inRegister ? ", in a register" : ", computed in place of " + (softmax ? "u" : "x") + Sup(l)));
+                    if (plan.Forward == ForwardKernel.Narrow) DenseForwardNarrow(w, layer, inRegister, target);
+                    else DenseForwardRowsToVector(w, layer, "x" + (l - 1), null);
+                    if (inRegister) ActivationOfVector(w, layer);
+                    else ActivationForward(w, layer, plan.ActivationUnrolled);
+                    continue;
+                case ForwardKernel.StreamedRows:
+                    w.Line(heading + (softmax ? "" : ", computed in place of x" + Sup(l)));
+                    using (w.Open()) StreamForward(w, layer, target);
+                    ActivationForward(w, layer, plan.ActivationUnrolled);
+                    continue;
             }
             Func<Index, string> destination = inRegister ? i => "u" + l + "_" + i.Offset : i => At(target, i.ToString());
-            w.Line("// Layer " + l + ": u" + Sup(l) + " = W" + Sup(l) + "·x" + Sup(l - 1) + " + b" + Sup(l) + "  [" + layer.Inputs + " → " + layer.Outputs + "]" +
-                   (softmax ? "" : inRegister ? ", in registers" : ", computed in place of x" + Sup(l)));
+            w.Line(heading + (softmax ? "" : inRegister ? ", in registers" : ", computed in place of x" + Sup(l)));
             if (inRegister)
                 w.Line(T + " " + string.Join(", ", Enumerable.Range(0, layer.Outputs).Select(i => "u" + l + "_" + i)) + "; // u" + Sup(l) + "_i");
-            if (layer.Inputs >= V) DenseForwardVector(w, layer, destination, inRegister, cost);
-            else DenseForwardScalar(w, layer, destination, inRegister, cost);
+            if (plan.Forward == ForwardKernel.RowGroups) DenseForwardVector(w, layer, destination, plan.ForwardUnrolled);
+            else DenseForwardScalar(w, layer, destination, plan.ForwardUnrolled);
             if (inRegister) ActivationInRegister(w, layer);
-            else ActivationForward(w, layer, cost);
+            else ActivationForward(w, layer, plan.ActivationUnrolled);
         }
         if (Trainable) w.Line("_hasForward = true;");
     }
@@ -121,13 +116,11 @@ internal sealed partial class NetworkEmitter
     }
 
     /// <summary>u = W·x + b with rows dotted against x a vector at a time; a row's last partial vector overlaps the one before it, masked.</summary>
-    private void DenseForwardVector(SourceWriter w, LayerShape layer, Func<Index, string> destination, bool inRegister, CostModel cost)
+    private void DenseForwardVector(SourceWriter w, LayerShape layer, Func<Index, string> destination, bool unrollRows)
     {
         int l = layer.Number, n = layer.Inputs, m = layer.Outputs;
         int whole = n / V, tail = n % V, vectors = whole + (tail > 0 ? 1 : 0);
         bool unrollColumns = CostModel.UnrollRow(vectors);
-        // Outputs in registers need their rows written out; there are at most a vector's worth of them.
-        bool unrollRows = inRegister || (unrollColumns && cost.TryUnrollVectorKernel(m, vectors));
         string x = "x" + (l - 1);
         using (w.Open())
         {
@@ -151,20 +144,10 @@ internal sealed partial class NetworkEmitter
     }
 
     /// <summary>Whether copying <paramref name="count"/> elements is a handful of moves (the JIT unrolls constant-size block copies).</summary>
-    private bool SmallCopy(int count) => count <= 4 * V;
+    private bool SmallCopy(int count) => Planner.IsSmallCopy(count, V);
 
     private string CopyBlock(string destination, string source, string count) =>
         "global::System.Runtime.CompilerServices.Unsafe.CopyBlockUnaligned(ref global::System.Runtime.CompilerServices.Unsafe.As<" + T + ", byte>(ref " + destination + "), ref global::System.Runtime.CompilerServices.Unsafe.As<" + T + ", byte>(ref " + source + "), " + count + " * sizeof(" + T + "));";
-
-    /// <summary>
-    /// Whether a layer narrower than a vector (n &lt; V inputs) takes the vector path: n divides V, so the row-major W
-    /// is whole vectors of V/n rows each (m·n a multiple of V), and x repeated V/n times lines up with them.
-    /// </summary>
-    private bool NarrowVector(LayerShape layer)
-    {
-        int n = layer.Inputs, m = layer.Outputs;
-        return n < V && V % n == 0 && m * n % V == 0;
-    }
 
     /// <summary>x^(l−1) repeated to fill a vector: (x₀, …, x_(n−1), x₀, …), a broadcast of its first n elements.</summary>
     private string RepeatedInput(string x, int n)
@@ -247,12 +230,9 @@ internal sealed partial class NetworkEmitter
 
     /// <summary>
     /// u = W·x + b for m ≤ V outputs of n ≥ V inputs, as one vector: the rows' partial sums in m accumulators, then
-    /// log₂ V levels of pairwise adds instead of a horizontal sum per row.
+    /// log₂ V levels of pairwise adds instead of a horizontal sum per row. From the row <paramref name="x"/>; stores u
+    /// to <paramref name="destination"/> if given, else declares the local u_l.
     /// </summary>
-    private void DenseForwardRowsToVector(SourceWriter w, LayerShape layer, CostModel cost) =>
-        DenseForwardRowsToVector(w, layer, "x" + (layer.Number - 1), null);
-
-    /// <summary>The same from the row <paramref name="x"/>; stores u to <paramref name="destination"/> if given, else declares the local u_l.</summary>
     private void DenseForwardRowsToVector(SourceWriter w, LayerShape layer, string x, string? destination)
     {
         int l = layer.Number, n = layer.Inputs, m = layer.Outputs;
@@ -289,10 +269,9 @@ internal sealed partial class NetworkEmitter
     }
 
     /// <summary>u = W·x + b for inputs narrower than a vector: scalar multiply-adds with x held in locals.</summary>
-    private void DenseForwardScalar(SourceWriter w, LayerShape layer, Func<Index, string> destination, bool inRegister, CostModel cost)
+    private void DenseForwardScalar(SourceWriter w, LayerShape layer, Func<Index, string> destination, bool unroll)
     {
         int l = layer.Number, n = layer.Inputs, m = layer.Outputs;
-        bool unroll = inRegister || cost.TryUnrollScalarKernel(m, n);
         using (w.Open())
         {
             w.Line("// " + n + " input" + (n == 1 ? "" : "s") + ", fewer than a vector: scalar multiply-adds" + (unroll ? ", written out." : " in a loop over the rows."));
@@ -309,11 +288,10 @@ internal sealed partial class NetworkEmitter
     }
 
     /// <summary>x = f(u) over whole vectors of the padded buffer (softmax: over the real lanes only).</summary>
-    private void ActivationForward(SourceWriter w, LayerShape layer, CostModel cost)
+    private void ActivationForward(SourceWriter w, LayerShape layer, bool unroll)
     {
         int l = layer.Number, m = layer.Outputs, padded = _t.Padded(m);
         string x = "x" + l;
-        bool unroll = cost.TryUnrollElementwise(padded / V);
         switch (layer.Activation)
         {
             case Activation.Identity:

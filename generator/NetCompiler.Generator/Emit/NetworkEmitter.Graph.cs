@@ -2,6 +2,8 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using Microsoft.CodeAnalysis.CSharp;
+using NetCompiler.Generator.Plan;
+using static NetCompiler.Generator.Plan.Tuning;
 
 namespace NetCompiler.Generator.Emit;
 
@@ -45,7 +47,7 @@ internal sealed partial class NetworkEmitter
         {
             LayerShape layer = _layers[l - 1];
             WriteLayerForward(w, layer);
-            if (Trainable && SendsBack(layer)) WriteLayerBackward(w, layer);
+            if (PlanOf(layer).Backward != BackwardKernel.None) WriteLayerBackward(w, layer);
         }
         WriteHelpers(w);
     }
@@ -71,6 +73,7 @@ internal sealed partial class NetworkEmitter
         else
             w.Line("//   no loss: inference only");
         w.Line("//   " + Num(_topology.ParameterCount) + " parameters, " + Num(_topology.MultiplyAdds) + " multiply-adds per forward pass, Vector256<" + T + "> (" + V + " lanes)");
+        WritePlan(w);
     }
 
     /// <summary>The layer's computation in the lecture's notation, for comments.</summary>
@@ -211,31 +214,31 @@ internal sealed partial class NetworkEmitter
         foreach (LayerShape layer in _layers)
         {
             int l = layer.Number;
-            if (IsConv(layer) && layer.Padding > 0)
+            if (PlanOf(layer).Owns("_pad" + l))
             {
                 var g = new ConvGeometry(layer);
                 int size = g.Channels * g.PaddedHeight * g.PaddedWidth;
                 w.Line("// Layer " + l + ": x" + Sup(layer.Sources[0]) + " with " + layer.Padding + " zeros on every side, [" + g.Channels + (g.TwoD ? ", " + g.PaddedHeight : "") + ", " + g.PaddedWidth + "]; only the interior is ever written" +
-                       (ScattersInputSensitivity(layer) ? ", and its sensitivity" : "") + ".");
+                       (PlanOf(layer).Owns("_padHat" + l) ? ", and its sensitivity" : "") + ".");
                 w.Line("private readonly " + T + "[] _pad" + l + " = new " + T + "[" + size + "];");
-                if (ScattersInputSensitivity(layer)) w.Line("private readonly " + T + "[] _padHat" + l + " = new " + T + "[" + size + "];");
+                if (PlanOf(layer).Owns("_padHat" + l)) w.Line("private readonly " + T + "[] _padHat" + l + " = new " + T + "[" + size + "];");
             }
-            if (IsConv(layer) && !IsDenseConv(layer) && IsFlatConv(layer) && !FlatIsDirect(new ConvGeometry(layer)))
+            if (PlanOf(layer).Owns("_flat" + l))
             {
                 var g = new ConvGeometry(layer);
                 w.Line("// Layer " + l + ": the staging buffer of u" + Sup(l) + "[o] computed at x" + Sup(layer.Sources[0]) + "'s row stride " + g.PaddedWidth + " (" + FlatLength(g) + " positions; see ForwardLayer" + l + ").");
                 w.Line("private readonly " + T + "[] _flat" + l + " = new " + T + "[" + FlatLength(g) + "];");
             }
-            if (IsConv(layer) && GathersInputSensitivity(layer))
+            if (PlanOf(layer).Owns("_uHatPad" + l))
             {
                 var g = new ConvGeometry(layer);
                 (int height, int width) = UHatPadSize(g);
                 w.Line("// Layer " + l + ": û" + Sup(l) + " with a zero border of k − 1, [" + g.Filters + (g.TwoD ? ", " + height : "") + ", " + width + "], for x̂" + Sup(layer.Sources[0]) + " as a correlation with the flipped filter.");
                 w.Line("private readonly " + T + "[] _uHatPad" + l + " = new " + T + "[" + g.Filters * height * width + "];");
             }
-            if (layer.Kind == LayerKind.MaxPool && Trainable)
+            if (PlanOf(layer).Owns("_argmax" + l))
                 w.Line("private readonly int[] _argmax" + l + " = new int[" + layer.Outputs + "]; // layer " + l + ": where in x" + Sup(layer.Sources[0]) + " each window's (first) maximum is");
-            if (layer.Kind == LayerKind.AvgPool && layer.Trainable && Trainable)
+            if (PlanOf(layer).Owns("_mean" + l))
                 w.Line("private readonly " + T + "[] _mean" + l + " = new " + T + "[" + layer.Outputs + "]; // layer " + l + ": the window means, for ∂L/∂c = −Σ û·mean");
         }
         if (Trainable) w.Line("private bool _hasForward; // Backward needs a forward pass to work from");
@@ -320,12 +323,12 @@ internal sealed partial class NetworkEmitter
             w.Line(Ref("x" + o, "_x" + o));
             w.Line(Ref("s" + o, "_s" + o));
             w.Line();
-            OutputSensitivity(w, new CostModel());
+            OutputSensitivity(w);
             w.Line();
             for (int k = _topology.ExecutionOrder.Count - 1; k >= 0; k--)
             {
                 LayerShape layer = _layers[_topology.ExecutionOrder[k] - 1];
-                if (SendsBack(layer)) w.Line("BackwardLayer" + layer.Number + "(); // " + ShortName(layer));
+if (PlanOf(layer).Backward != BackwardKernel.None) w.Line("BackwardLayer" + layer.Number + "(); // " + ShortName(layer));
                 else w.Line("// " + ShortName(layer) + " has no parameters and reads only the input: nothing to send back.");
             }
             w.Line("return loss;");
@@ -333,16 +336,12 @@ internal sealed partial class NetworkEmitter
         w.Line();
     }
 
-    /// <summary>Whether layer <paramref name="layer"/>'s backward pass does anything: it has parameters or sends x̂ to a layer.</summary>
-    private static bool SendsBack(LayerShape layer) => layer.ParameterCount > 0 || layer.Sources.Any(s => s != 0);
-
     private void WriteLayerForward(SourceWriter w, LayerShape layer)
     {
         int l = layer.Number;
         w.Line("/// <summary>Layer " + l + (layer.Name is null ? "" : " '" + layer.Name + "'") + ", forward: " + Xml(LayerFormula(layer)) + ".</summary>");
         using (OpenMethod(w, "private void ForwardLayer" + l + "()"))
         {
-            var cost = new CostModel();
             switch (layer.Kind)
             {
                 case LayerKind.Dense: GraphDenseForward(w, layer); break;
@@ -353,8 +352,8 @@ internal sealed partial class NetworkEmitter
                 case LayerKind.Add: AddForward(w, layer); break;
                 default: ConcatForward(w, layer); break;
             }
-            if (ConvFusesActivation(layer)) w.Line("// x" + Sup(l) + " = " + FunctionText(layer.Activation, "u" + Sup(l)) + " was applied by the kernel above.");
-            else if (HasU(layer)) ActivationForward(w, layer, cost);
+            if (PlanOf(layer).ConvFusesActivation) w.Line("// x" + Sup(l) + " = " + FunctionText(layer.Activation, "u" + Sup(l)) + " was applied by the kernel above.");
+            else if (HasU(layer)) ActivationForward(w, layer, PlanOf(layer).ActivationUnrolled);
         }
         w.Line();
     }
@@ -365,12 +364,11 @@ internal sealed partial class NetworkEmitter
         w.Line("/// <summary>Layer " + l + (layer.Name is null ? "" : " '" + layer.Name + "'") + ", backward: " + Xml(BackwardText(layer)) + ".</summary>");
         using (OpenMethod(w, "private void BackwardLayer" + l + "()"))
         {
-            var cost = new CostModel();
             w.Line(Ref("s" + l, "_s" + l));
             if (HasU(layer) && l != Output.Number)
             {
                 w.Line(Ref("x" + l, "_x" + l));
-                ActivationBackward(w, layer, cost);
+                ActivationBackward(w, layer);
             }
             else if (!HasU(layer))
                 w.Line("// û" + Sup(l) + " = x̂" + Sup(l) + ": the layer has no u (nor f).");

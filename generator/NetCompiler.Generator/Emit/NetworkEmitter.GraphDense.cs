@@ -1,5 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
+using NetCompiler.Generator.Plan;
+using static NetCompiler.Generator.Plan.Tuning;
 
 namespace NetCompiler.Generator.Emit;
 

@@ -2,14 +2,13 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using NetCompiler.Generator.Plan;
+using static NetCompiler.Generator.Plan.Tuning;
 
 namespace NetCompiler.Generator.Emit;
 
 internal sealed partial class NetworkEmitter
 {
-    /// <summary>Pooling windows of at most this many elements are written out.</summary>
-    private const int WindowUnrollLimit = 32;
-
     /// <summary>A pooling layer's sizes, 1-D pooling as 2-D of height 1.</summary>
     private readonly struct PoolGeometry
     {
@@ -84,7 +83,7 @@ internal sealed partial class NetworkEmitter
         if (keepMean) w.Line(Ref("mean", "_mean" + l));
         w.Line("// u" + Sup(l) + "[c, y, x] = " + (layer.Trainable ? "c" + Sup(l) + "[c]·mean + b" + Sup(l) + "[c], mean = " : "") + "the mean of the " +
                (g.WindowHeight > 1 ? g.WindowHeight + "×" : "") + g.WindowWidth + " window of x" + Sup(src) + " at (" + (g.WindowHeight > 1 ? g.Stride + "y, " : "") + g.Stride + "x).");
-        if (IsPairPool(g))
+        if (PlanOf(layer).Forward == ForwardKernel.AvgPoolPairs)
         {
             AvgPoolForwardPairs(w, layer, g, target, keepMean);
             return;
@@ -125,7 +124,7 @@ internal sealed partial class NetworkEmitter
         if (send) w.Line(Ref("xHat", "_s" + src));
         w.Line("// " + (layer.Trainable ? "g_c[c] += −Σ û[c, y, x]·mean[c, y, x], g_b[c] += −Σ û[c, y, x]" + (send ? "; " : ".") : "") +
                (send ? "each input of a window gets " + (layer.Trainable ? "c·" : "") + "û/" + g.Volume + " (x̂" + Sup(src) + " +=)." : ""));
-        if (IsPairPool(g))
+        if (PlanOf(layer).Forward == ForwardKernel.AvgPoolPairs)
         {
             AvgPoolBackwardPairs(w, layer, g, send);
             return;
@@ -156,12 +155,6 @@ internal sealed partial class NetworkEmitter
                 w.Line(At("g", "B" + l + " + " + c) + " -= biasSum;");
             });
     }
-
-    /// <summary>
-    /// Windows 2 wide at stride 2 (2×2 or 1-D 2) with output rows at least a vector wide: vectorised along the output
-    /// row, two source vectors making one output vector.
-    /// </summary>
-    private bool IsPairPool(PoolGeometry g) => g.WindowWidth == 2 && g.Stride == 2 && g.OutWidth >= V;
 
     /// <summary>
     /// The lanes of two source vectors a = s[0…V), b = s[V…2V) sorted into the even-indexed and the odd-indexed

@@ -1,6 +1,9 @@
 using System.Collections.Generic;
 using System.Linq;
 
+using NetCompiler.Generator.Plan;
+using static NetCompiler.Generator.Plan.Tuning;
+
 namespace NetCompiler.Generator.Emit;
 
 /// <summary>
@@ -16,11 +19,6 @@ namespace NetCompiler.Generator.Emit;
 /// </remarks>
 internal sealed partial class NetworkEmitter
 {
-    /// <summary>Whether the backward pass keeps û in registers: squared error, no softmax, every layer one vector wide.</summary>
-    private bool RegisterChain =>
-        _topology.IsDenseChain && Trainable && _model.Loss == LossFunction.SquaredError &&
-        _layers.All(layer => layer.Activation != Activation.Softmax && layer.Outputs <= V && (layer.Inputs == V || NarrowVector(layer)));
-
     /// <summary>
     /// The forward pass of a register-chain network from <c>input</c>, every x^l in a register from the input to the
     /// output: declares <c>p</c>, <c>x0</c>…<c>xL</c> and <c>a0</c>…<c>aL</c> (x^l as vectors; for a layer of fewer
@@ -74,8 +72,8 @@ internal sealed partial class NetworkEmitter
         }
     }
 
-    /// <summary>Whether layer l of a register chain takes W's two columns times the broadcast inputs: n = 2 and m = V, W two vectors.</summary>
-    private bool Columns(LayerShape layer) => layer.Inputs == 2 && layer.Outputs == V;
+    /// <summary>Whether layer l of a register chain takes W's two columns times the broadcast inputs (n = 2, m = V: W is two vectors).</summary>
+    private bool Columns(LayerShape layer) => PlanOf(layer).Forward == ForwardKernel.RegisterColumns;
 
     /// <summary>
     /// The loads (and, for <see cref="Columns"/>, the shuffles) of θ a register-chain forward pass needs:

@@ -1,6 +1,9 @@
 using System.Collections.Generic;
 using System.Linq;
 
+using NetCompiler.Generator.Plan;
+using static NetCompiler.Generator.Plan.Tuning;
+
 namespace NetCompiler.Generator.Emit;
 
 /// <summary>
@@ -17,10 +20,7 @@ namespace NetCompiler.Generator.Emit;
 internal sealed partial class NetworkEmitter
 {
     /// <summary>Accumulators per row in the streaming kernels: enough independent FMA chains to cover the FMA latency.</summary>
-    private int StreamAccumulators(Width k) => k.Lanes == V ? 8 : 4;
-
-    /// <summary>Whether a layer's per-sample kernels stream W row by row: at least four Vector512 of inputs (a row is a run of whole cache lines).</summary>
-    private bool StreamsRows(LayerShape layer) => layer.Inputs >= 8 * V;
+    private int StreamAccumulators(Width k) => k.Lanes == V ? StreamAccumulators256 : StreamAccumulators512;
 
     /// <summary>Writes <paramref name="body"/> twice: for Vector512 when the hardware has it, else for Vector256.</summary>
     private void ByWidth(SourceWriter w, System.Action<Width> body)
@@ -77,9 +77,6 @@ internal sealed partial class NetworkEmitter
             }
         });
     }
-
-    /// <summary>Vectors of g_W per zero test in the fused step: one branch for four vectors.</summary>
-    private const int ZeroTestGroup = 4;
 
     /// <summary>A bool expression: whether any bit of <paramref name="vector"/> is set (−0 included: every lane must become +0).</summary>
     private string NonZeroBits(Width k, string vector)
@@ -163,9 +160,6 @@ internal sealed partial class NetworkEmitter
             w.Line(gi + " = 0;");
         }
     }
-
-    /// <summary>Whether TrainStep folds the SGD step into the backward pass (every layer has a vector kernel; the register path has its own).</summary>
-    private bool FusedTrainStep => _topology.IsDenseChain && !RegisterChain && _layers.All(layer => layer.Inputs >= V);
 
     /// <summary>((a + b) + (c + d)) + …: a balanced sum of the terms, as <see cref="SumTree"/> without its outer parentheses.</summary>
     private static string PairwiseSum(List<string> terms)

@@ -1,3 +1,6 @@
+using NetCompiler.Generator.Plan;
+using static NetCompiler.Generator.Plan.Tuning;
+
 namespace NetCompiler.Generator.Emit;
 
 internal sealed partial class NetworkEmitter
@@ -11,7 +14,7 @@ internal sealed partial class NetworkEmitter
             w.Line(Ref("p", "_parameters"));
             w.Line(Ref("g", "_gradients"));
             int whole = count / V * V;
-            if (whole / V <= CostModel.ElementwiseUnrollLimit)
+            if (_plan.UpdateUnrolled)
             {
                 if (whole > 0) w.Line(VectorType + " eta = global::System.Runtime.Intrinsics.Vector256.Create(learningRate);");
                 Range(w, "k", 0, whole, V, true, k => UpdateVector(w, Narrow256, k));
@@ -53,7 +56,7 @@ internal sealed partial class NetworkEmitter
         {
             w.Line("if (input.Length != InputSize) ThrowLength(nameof(input), InputSize, input.Length);");
             w.Line("if (target.Length != OutputSize) ThrowLength(nameof(target), OutputSize, target.Length);");
-            if (RegisterChain)
+            if (_plan.TrainStep == TrainStepKind.Register)
             {
                 w.Line("// The forward pass, then the backward pass with the SGD step folded in (each layer's parameters change as soon");
                 w.Line("// as their gradient is known), all in one method: x and û stay in registers from layer to layer.");
@@ -64,12 +67,12 @@ internal sealed partial class NetworkEmitter
                 return;
             }
             w.Line("ForwardCore(input);");
-            if (FusedTrainStep)
+            if (_plan.TrainStep == TrainStepKind.Fused)
             {
                 w.Line("// Backward and Update in one pass: each layer's θ takes its SGD step as soon as its gradient is known, so W and g");
                 w.Line("// are read once and W written once (Backward then Update stream them six times). The results are Backward's and");
                 w.Line("// Update's to the bit, gradients an earlier Backward left in g included; g is left at 0.");
-                BackwardBody(w, new CostModel(), fused: true);
+                BackwardBody(w, fused: true);
                 w.Line("return loss;");
                 return;
             }

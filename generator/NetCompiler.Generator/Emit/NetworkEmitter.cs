@@ -3,6 +3,8 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using NetCompiler.Generator.Model;
+using NetCompiler.Generator.Plan;
+using static NetCompiler.Generator.Plan.Tuning;
 
 namespace NetCompiler.Generator.Emit;
 
@@ -25,6 +27,7 @@ internal sealed partial class NetworkEmitter
     private readonly ElementType _t;
     private readonly string _vec;
     private readonly IReadOnlyList<LayerShape> _layers;
+    private readonly NetworkPlan _plan;
 
     private NetworkEmitter(NetworkModel model, GeneratorOptions options)
     {
@@ -34,7 +37,11 @@ internal sealed partial class NetworkEmitter
         _t = model.Precision == Precision.Double ? ElementType.Double : ElementType.Single;
         _vec = "global::System.Runtime.Intrinsics.Vector256<" + _t.Name + ">";
         _layers = _topology.Layers;
+        _plan = Planner.Plan(_topology);
     }
+
+    /// <summary>The plan of <paramref name="layer"/>: its kernels and buffers.</summary>
+    private LayerPlan PlanOf(LayerShape layer) => _plan[layer.Number];
 
     private int L => _layers.Count;
     /// <summary>The output layer: the last declared one in a chain, topology.OutputLayer in a graph.</summary>
@@ -156,6 +163,14 @@ internal sealed partial class NetworkEmitter
         else
             w.Line("//   no loss: inference only");
         w.Line("//   " + Num(_topology.ParameterCount) + " parameters, " + Num(_topology.MultiplyAdds) + " multiply-adds per forward pass, Vector256<" + T + "> (" + V + " lanes)");
+        WritePlan(w);
+    }
+
+    /// <summary>The kernels the planner chose, one comment line per layer and entry point.</summary>
+    private void WritePlan(SourceWriter w)
+    {
+        w.Line("// Kernels, as planned:");
+        foreach (string line in _plan.Describe()) w.Line("//   " + line);
     }
 
     private void WriteConstantsAndBuffers(SourceWriter w)

@@ -1,4 +1,4 @@
-namespace NetCompiler.Generator.Emit;
+namespace NetCompiler.Generator.Plan;
 
 /// <summary>
 /// Decides which loops of a generated method are written out (unrolled) and which stay loops.

@@ -1,0 +1,141 @@
+using System.Collections.Generic;
+using System.Globalization;
+using NetCompiler.Generator.Model;
+
+namespace NetCompiler.Generator.Plan;
+
+/// <summary>
+/// Which kernel every entry point of a network runs, layer by layer, as plain values: the output of the planning stage
+/// (Planner.cs) and the only input, besides the topology, of the emitters and of the analyzer's list of generated members.
+/// </summary>
+/// <param name="IsChain">A chain of dense layers (the multilayer perceptron path); otherwise a graph.</param>
+/// <param name="Trainable">The network has a loss: Backward, Update and TrainStep are generated.</param>
+/// <param name="Lanes">Elements per Vector256: 8 for float, 4 for double.</param>
+/// <param name="RegisterChain">Every layer fits in one vector: Forward, Backward and TrainStep keep x and û in registers.</param>
+/// <param name="TrainStep">What TrainStep runs.</param>
+/// <param name="BatchForward">What ForwardBatch runs.</param>
+/// <param name="UpdateUnrolled">Update's vector loop is written out (a handful of vectors of θ).</param>
+/// <param name="Layers">One plan per layer, layer l at index l − 1.</param>
+internal sealed record NetworkPlan(
+    bool IsChain,
+    bool Trainable,
+    int Lanes,
+    bool RegisterChain,
+    TrainStepKind TrainStep,
+    BatchForwardKind BatchForward,
+    bool UpdateUnrolled,
+    EquatableArray<LayerPlan> Layers)
+{
+    /// <summary>The plan of layer <paramref name="number"/> (1-based).</summary>
+    public LayerPlan this[int number] => Layers[number - 1];
+
+    /// <summary>Whether a chain's ForwardCore (the per-sample forward pass over buffers) is generated: not for a register chain, whose passes never call it.</summary>
+    public bool HasForwardCore => !RegisterChain;
+
+    /// <summary>Whether ForwardBatch has the feature-major path (NetworkEmitter.BatchFeatureMajor.cs).</summary>
+    public bool FeatureMajor => BatchForward == BatchForwardKind.BlockedOrFeatureMajor;
+
+    /// <summary>Whether any batched kernel has a Vector512 form (and so SumsOf4 is needed by the forward tiles).</summary>
+    public bool AnyBatchForwardVector512
+    {
+        get
+        {
+            foreach (LayerPlan layer in Layers)
+                if (layer.BatchForwardVector512) return true;
+            return false;
+        }
+    }
+
+    /// <summary>The plan as comment lines for the generated file's header, one per layer.</summary>
+    public IEnumerable<string> Describe()
+    {
+        if (RegisterChain) yield return "every layer fits in a vector: Forward, Backward and TrainStep keep x and û in registers";
+        foreach (LayerPlan layer in Layers) yield return layer.Describe(Trainable, IsChain);
+        if (Trainable && IsChain) yield return "TrainStep: " + TrainStep switch
+        {
+            TrainStepKind.Register => "in registers, the SGD step folded into the backward pass",
+            TrainStepKind.Fused => "Backward with the SGD step folded in (W and g read once)",
+            _ => "Backward, then Update",
+        };
+        yield return "ForwardBatch: " + BatchForward switch
+        {
+            BatchForwardKind.RegisterLoop => "the forward pass in registers per sample, θ loaded once",
+            BatchForwardKind.Blocked => "blocked kernels over chunks of " + Tuning.MaxBatch.ToString(CultureInfo.InvariantCulture) + " samples",
+            BatchForwardKind.BlockedOrFeatureMajor => "blocked kernels over chunks of " + Tuning.MaxBatch.ToString(CultureInfo.InvariantCulture) +
+                                                      " samples; feature-major for a chunk of " + Tuning.FeatureMajorMinimum.ToString(CultureInfo.InvariantCulture) + " or more on AVX-512",
+            _ => "a loop over Forward",
+        };
+    }
+}
+
+/// <summary>The kernels of one layer. Fields that do not apply to the layer's kind or path hold their defaults.</summary>
+/// <param name="Number">The layer number l.</param>
+/// <param name="Forward">The per-sample forward kernel.</param>
+/// <param name="ForwardUnrolled">RowGroups and Scalar: the rows are written out (the cost model's decision).</param>
+/// <param name="OutputInRegister">A chain layer of at most a vector of outputs, not softmax: u is kept in registers and x stored once.</param>
+/// <param name="ForwardVector512">The forward kernel has a Vector512 form, used where Vector512 is accelerated.</param>
+/// <param name="ActivationUnrolled">The elementwise pass x = f(u) is written out.</param>
+/// <param name="Backward">The per-sample backward kernel.</param>
+/// <param name="BackwardUnrolled">ColumnBlocks and Scalar: the rows are written out.</param>
+/// <param name="ActivationBackwardUnrolled">The elementwise pass û = f'(u)·x̂ of this layer is written out.</param>
+/// <param name="BatchForward">A chain layer's kernel over a chunk of samples.</param>
+/// <param name="BatchForwardVector512">The batched forward kernel has a Vector512 method (ForwardBatchLayer{l}Vector512).</param>
+/// <param name="BatchBackward">A chain layer's batched g_W and x̂ kernels.</param>
+/// <param name="BatchBackwardVector512">The batched backward kernels have Vector512 methods (GradientBatchLayer{l}Vector512, …).</param>
+/// <param name="InputSensitivity">A convolution's x̂ kernel.</param>
+/// <param name="ConvFusesActivation">A flat convolution applies f itself (no separate activation pass).</param>
+/// <param name="Buffers">The fields the layer owns, by name.</param>
+internal sealed record LayerPlan(
+    int Number,
+    ForwardKernel Forward,
+    bool ForwardUnrolled,
+    bool OutputInRegister,
+    bool ForwardVector512,
+    bool ActivationUnrolled,
+    BackwardKernel Backward,
+    bool BackwardUnrolled,
+    bool ActivationBackwardUnrolled,
+    BatchKernel BatchForward,
+    bool BatchForwardVector512,
+    BatchKernel BatchBackward,
+    bool BatchBackwardVector512,
+    ConvInputSensitivity InputSensitivity,
+    bool ConvFusesActivation,
+    EquatableArray<string> Buffers)
+{
+    /// <summary>Whether the layer owns the field <paramref name="name"/>.</summary>
+    public bool Owns(string name)
+    {
+        foreach (string buffer in Buffers)
+            if (buffer == name) return true;
+        return false;
+    }
+
+    /// <summary>"layer 2: forward streamed rows (Vector512 | Vector256 fallback); backward column blocks; batched tiles (…)".</summary>
+    public string Describe(bool trainable, bool chain)
+    {
+        string text = "layer " + Number.ToString(CultureInfo.InvariantCulture) + ": " + Words(Forward.ToString()) +
+                      (ForwardUnrolled ? ", written out" : "") + (OutputInRegister ? ", u in registers" : "") + (ForwardVector512 ? " (Vector512 | Vector256 fallback)" : "");
+        if (trainable && Backward != BackwardKernel.None)
+            text += "; backward " + Words(Backward.ToString()) + (BackwardUnrolled ? ", written out" : "") +
+                    (Backward == BackwardKernel.StreamedRows ? " (Vector512 | Vector256 fallback)" : "") +
+                    (InputSensitivity != ConvInputSensitivity.None ? ", x̂ by " + Words(InputSensitivity.ToString()) : "");
+        if (chain)
+            text += "; batched " + Words(BatchForward.ToString()) + (BatchForwardVector512 ? " (Vector512 | Vector256 fallback)" : "");
+        return text;
+    }
+
+    /// <summary>"StreamedRows" → "streamed rows".</summary>
+    private static string Words(string name)
+    {
+        var text = new System.Text.StringBuilder();
+        for (int i = 0; i < name.Length; i++)
+        {
+            char c = name[i];
+            bool boundary = i > 0 && char.IsUpper(c) && !char.IsDigit(name[i - 1]) && !(char.IsUpper(name[i - 1]) && (i + 1 == name.Length || char.IsUpper(name[i + 1])));
+            if (boundary) text.Append(' ');
+            text.Append(boundary || i == 0 ? char.ToLowerInvariant(c) : c);
+        }
+        return text.ToString();
+    }
+}

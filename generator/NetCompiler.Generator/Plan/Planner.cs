@@ -1,0 +1,302 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using NetCompiler.Generator.Model;
+using static NetCompiler.Generator.Plan.Tuning;
+
+namespace NetCompiler.Generator.Plan;
+
+/// <summary>
+/// The planning stage: decides, for a valid topology, which kernel each entry point runs for each layer, which loops
+/// are written out (<see cref="CostModel"/>), and which buffers each layer owns. Every rule that picks a kernel is
+/// here and only here; the emitters write what the plan names, and GeneratedMembers lists what it declares.
+/// </summary>
+internal static class Planner
+{
+    /// <summary>The plan of <paramref name="topology"/>, which must be valid.</summary>
+    public static NetworkPlan Plan(NetworkTopology topology)
+    {
+        int v = topology.Precision == Precision.Double ? 4 : 8;
+        bool trainable = topology.Loss.HasValue;
+        IReadOnlyList<LayerShape> layers = topology.Layers;
+        var builders = layers.Select(layer => new Builder(layer)).ToArray();
+        bool registerChain = topology.IsDenseChain && trainable && topology.Loss == LossFunction.SquaredError &&
+                             layers.All(layer => layer.Activation != Activation.Softmax && layer.Outputs <= v && (layer.Inputs == v || IsNarrow(layer, v)));
+
+        if (topology.IsDenseChain) PlanChain(topology, builders, v, registerChain);
+        else PlanGraph(topology, builders, v);
+
+        TrainStepKind trainStep = registerChain ? TrainStepKind.Register
+            : topology.IsDenseChain && layers.All(layer => layer.Inputs >= v) ? TrainStepKind.Fused
+            : TrainStepKind.BackwardThenUpdate;
+        BatchForwardKind batch = !topology.IsDenseChain ? BatchForwardKind.PerSample
+            : registerChain ? BatchForwardKind.RegisterLoop
+            : IsWide(layers[0], v) ? BatchForwardKind.BlockedOrFeatureMajor
+            : BatchForwardKind.Blocked;
+        int parameters = topology.ParameterCount;
+        return new NetworkPlan(topology.IsDenseChain, trainable, v, registerChain, trainStep, batch,
+            UpdateUnrolled: parameters / v <= CostModel.ElementwiseUnrollLimit,
+            builders.Select(b => b.Build()).ToEquatableArray());
+    }
+
+    /// <summary>n &lt; V inputs dividing V, m·n a multiple of V: the row-major W is whole vectors of V/n rows each.</summary>
+    public static bool IsNarrow(LayerShape layer, int v) => layer.Inputs < v && v % layer.Inputs == 0 && layer.Outputs * layer.Inputs % v == 0;
+
+    /// <summary>At least one Vector512 of inputs: the batched kernels get Vector512 forms.</summary>
+    private static bool IsWide(LayerShape layer, int v) => layer.Inputs >= 2 * v;
+
+    /// <summary>Whether copying <paramref name="count"/> elements is a handful of moves.</summary>
+    public static bool IsSmallCopy(int count, int v) => count <= SmallCopyVectors * v;
+
+    private static void PlanChain(NetworkTopology topology, Builder[] layers, int v, bool registerChain)
+    {
+        bool trainable = topology.Loss.HasValue;
+        foreach (Builder b in layers)
+        {
+            LayerShape layer = b.Layer;
+            int l = layer.Number, n = layer.Inputs, m = layer.Outputs;
+            b.Buffers.Add("_x" + Number(l));
+            if (trainable) b.Buffers.Add("_s" + Number(l));
+            bool softmaxOutput = l == topology.OutputLayer && layer.Activation == Activation.Softmax;
+            if (softmaxOutput) b.Buffers.Add("_u" + Number(l));
+            b.Buffers.Add("_batchX" + Number(l));
+            if (trainable) b.Buffers.Add("_batchS" + Number(l));
+            if (softmaxOutput) b.Buffers.Add("_batchU" + Number(l));
+
+            // Batched: rows to one vector for a vector of outputs; tiles from a vector of inputs; narrow or scalar below.
+            bool wide = IsWide(layer, v);
+            b.BatchForward = n >= v && m <= v && m > 1 ? BatchKernel.RowsToVector : n >= v ? BatchKernel.Tiles : IsNarrow(layer, v) ? BatchKernel.Narrow : BatchKernel.Scalar;
+            b.BatchForwardVector512 = wide && b.BatchForward == BatchKernel.Tiles;
+            b.BatchBackward = n >= v ? BatchKernel.Tiles : IsNarrow(layer, v) ? BatchKernel.Narrow : BatchKernel.Scalar;
+            b.BatchBackwardVector512 = wide && trainable;
+        }
+        if (registerChain) PlanRegisterChain(layers, v);
+        else PlanForwardCore(layers, v);
+        if (trainable && !registerChain) PlanChainBackward(topology, layers, v);
+    }
+
+    /// <summary>Every layer one vector: x and û in registers; the kernel by the layer's shape.</summary>
+    private static void PlanRegisterChain(Builder[] layers, int v)
+    {
+        foreach (Builder b in layers)
+        {
+            int n = b.Layer.Inputs, m = b.Layer.Outputs;
+            b.Forward = n == 2 && m == v ? ForwardKernel.RegisterColumns
+                : n < v ? ForwardKernel.RegisterNarrow
+                : m == 1 ? ForwardKernel.RegisterSumToAll
+                : ForwardKernel.RegisterRowSums;
+            b.OutputInRegister = true;
+            b.Backward = BackwardKernel.Register;
+        }
+    }
+
+    /// <summary>
+    /// ForwardCore's kernels, with the cost model charged in the order the method is written: each layer's kernel,
+    /// then its elementwise pass x = f(u).
+    /// </summary>
+    private static void PlanForwardCore(Builder[] layers, int v)
+    {
+        var cost = new CostModel();
+        foreach (Builder b in layers)
+        {
+            LayerShape layer = b.Layer;
+            int n = layer.Inputs, m = layer.Outputs;
+            // A layer whose outputs fit in one vector keeps u in registers and stores x once: storing u lane by lane
+            // and loading it back as a vector would stall on store forwarding.
+            bool inRegister = layer.Activation != Activation.Softmax && m <= v;
+            b.OutputInRegister = inRegister;
+            if (IsNarrow(layer, v) || (inRegister && n >= v && m > 1))
+                b.Forward = n < v ? ForwardKernel.Narrow : ForwardKernel.RowsToVector;
+            else if (!inRegister && n >= StreamedRowVectors * v)
+            {
+                b.Forward = ForwardKernel.StreamedRows;
+                b.ForwardVector512 = true;
+            }
+            else if (n >= v)
+            {
+                int vectors = (n + v - 1) / v;
+                b.Forward = ForwardKernel.RowGroups;
+                b.ForwardUnrolled = inRegister || (CostModel.UnrollRow(vectors) && cost.TryUnrollVectorKernel(m, vectors));
+            }
+            else
+            {
+                b.Forward = ForwardKernel.Scalar;
+                b.ForwardUnrolled = inRegister || cost.TryUnrollScalarKernel(m, n);
+            }
+            if (!inRegister) b.ActivationUnrolled = cost.TryUnrollElementwise(Padded(m, v) / v);
+        }
+    }
+
+    /// <summary>
+    /// Backward's kernels (TrainStep's fused step makes the same choices), charged in the method's order: the output
+    /// layer's f', then from layer L down, each layer's kernel and the f' of the layer below.
+    /// </summary>
+    private static void PlanChainBackward(NetworkTopology topology, Builder[] layers, int v)
+    {
+        var cost = new CostModel();
+        Builder output = layers[layers.Length - 1];
+        if (topology.Loss == LossFunction.SquaredError && output.Layer.Activation != Activation.Softmax)
+            output.ActivationBackwardUnrolled = ChargeActivationBackward(cost, output.Layer, v);
+        for (int l = layers.Length; l >= 1; l--)
+        {
+            Builder b = layers[l - 1];
+            int n = b.Layer.Inputs, m = b.Layer.Outputs, needInputSensitivity = l > 1 ? 2 : 1;
+            if (l == 1 && n >= StreamedRowVectors * v) b.Backward = BackwardKernel.StreamedRows;
+            else if (n >= v)
+            {
+                b.Backward = BackwardKernel.ColumnBlocks;
+                b.BackwardUnrolled = cost.TryUnrollVectorKernel(m, needInputSensitivity * ((n + v - 1) / v));
+            }
+            else
+            {
+                b.Backward = BackwardKernel.Scalar;
+                b.BackwardUnrolled = cost.TryUnrollScalarKernel(m, needInputSensitivity * n);
+            }
+            if (l > 1) layers[l - 2].ActivationBackwardUnrolled = ChargeActivationBackward(cost, layers[l - 2].Layer, v);
+        }
+    }
+
+    private static bool ChargeActivationBackward(CostModel cost, LayerShape layer, int v) =>
+        layer.Activation != Activation.Identity && cost.TryUnrollElementwise(Padded(layer.Outputs, v) / v);
+
+    /// <summary>A graph: each layer's forward and backward in methods of their own, each with the whole unroll budget.</summary>
+    private static void PlanGraph(NetworkTopology topology, Builder[] layers, int v)
+    {
+        bool trainable = topology.Loss.HasValue;
+        foreach (Builder b in layers)
+        {
+            LayerShape layer = b.Layer;
+            int l = layer.Number;
+            bool elementwise = new CostModel().TryUnrollElementwise(Padded(layer.Outputs, v) / v);
+            b.ActivationUnrolled = elementwise;
+            b.ActivationBackwardUnrolled = layer.Activation != Activation.Identity && elementwise;
+            b.Buffers.Add("_x" + Number(l));
+            if (trainable) b.Buffers.Add("_s" + Number(l));
+            if (l == topology.OutputLayer && layer.Activation == Activation.Softmax) b.Buffers.Add("_u" + Number(l));
+            switch (layer.Kind)
+            {
+                case LayerKind.Dense:
+                    b.Forward = ForwardKernel.GraphDense;
+                    b.Backward = BackwardKernel.GraphDense;
+                    break;
+                case LayerKind.Conv1D:
+                case LayerKind.Conv2D:
+                    PlanConv(b, trainable, v);
+                    break;
+                case LayerKind.AvgPool:
+                {
+                    bool pairs = layer.PoolSize == 2 && layer.Stride == 2 && layer.Shape.Width >= v;
+                    b.Forward = pairs ? ForwardKernel.AvgPoolPairs : ForwardKernel.AvgPoolWindows;
+                    b.Backward = pairs ? BackwardKernel.AvgPoolPairs : BackwardKernel.AvgPoolWindows;
+                    if (layer.Spec is PoolLayer { Trainable: true } && trainable) b.Buffers.Add("_mean" + Number(l));
+                    break;
+                }
+                case LayerKind.MaxPool:
+                    b.Forward = ForwardKernel.MaxPoolWindows;
+                    b.Backward = BackwardKernel.MaxPoolArgmax;
+                    if (trainable) b.Buffers.Add("_argmax" + Number(l));
+                    break;
+                case LayerKind.Add:
+                    b.Forward = ForwardKernel.Add;
+                    b.Backward = BackwardKernel.Add;
+                    break;
+                default:
+                    b.Forward = ForwardKernel.Concat;
+                    b.Backward = BackwardKernel.Concat;
+                    break;
+            }
+            // A layer with no parameters that reads only the input has nothing to send back.
+            if (!trainable || (layer.ParameterCount == 0 && layer.Sources.All(s => s == 0))) b.Backward = BackwardKernel.None;
+        }
+    }
+
+    private static void PlanConv(Builder b, bool trainable, int v)
+    {
+        LayerShape layer = b.Layer;
+        int l = layer.Number;
+        if (IsDenseConv(layer))
+        {
+            // The kernel covers its whole unpadded input: one position per filter, a dense layer on x flattened.
+            b.Forward = layer.SourceShapes[0].Size >= 2 * v ? ForwardKernel.ConvAsDense : ForwardKernel.GraphDense;
+            b.Backward = BackwardKernel.GraphDense;
+            return;
+        }
+        int outHeight = layer.Shape.Height, outWidth = layer.Shape.Width, width = layer.SourceShapes[0].Width, paddedWidth = width + 2 * layer.Padding;
+        int flatLength = FlatLength(outHeight, outWidth, paddedWidth);
+        b.Forward = layer.Stride == 1 && flatLength >= v ? ForwardKernel.ConvFlat : ForwardKernel.ConvScalar;
+        b.Backward = layer.Stride == 1 && outWidth >= v ? BackwardKernel.ConvRows : BackwardKernel.ConvScalar;
+        bool sends = trainable && layer.Sources[0] != 0;
+        b.InputSensitivity = !sends ? ConvInputSensitivity.None
+            : layer.Stride == 1 && width >= v ? ConvInputSensitivity.Gather
+            : ConvInputSensitivity.Scatter;
+        bool direct = outHeight == 1 || paddedWidth == outWidth;
+        if (b.Forward == ForwardKernel.ConvFlat)
+            b.ConvFusesActivation = layer.Activation != Activation.Softmax &&
+                                    FlatWidths(flatLength, v).All(wide => HasVectorForm(layer.Activation, wide, v == 4) || (!direct && outWidth >= v));
+        if (layer.Padding > 0)
+        {
+            b.Buffers.Add("_pad" + Number(l));
+            if (b.InputSensitivity == ConvInputSensitivity.Scatter) b.Buffers.Add("_padHat" + Number(l));
+        }
+        if (b.Forward == ForwardKernel.ConvFlat && !direct) b.Buffers.Add("_flat" + Number(l));
+        if (b.InputSensitivity == ConvInputSensitivity.Gather) b.Buffers.Add("_uHatPad" + Number(l));
+    }
+
+    /// <summary>The widths the flat kernel is written for: Vector512 (wide) if a plane holds one, and Vector256.</summary>
+    public static IEnumerable<bool> FlatWidths(int flatLength, int v)
+    {
+        if (flatLength >= 2 * v) yield return true;
+        yield return false;
+    }
+
+    /// <summary>
+    /// The length of a convolution's output plane flattened at the source's padded row stride: the last output of a
+    /// plane starts at the same offset in the padded source as the output itself (stride 1).
+    /// </summary>
+    public static int FlatLength(int outHeight, int outWidth, int paddedWidth) => (outHeight - 1) * paddedWidth + outWidth;
+
+    /// <summary>Whether the emitters have a vector form of f at the given width: sigmoid has none in Vector512, nor tanh in double Vector512, nor softmax.</summary>
+    private static bool HasVectorForm(Activation activation, bool wide, bool isDouble) => activation switch
+    {
+        Activation.Identity or Activation.ReLU or Activation.LeakyReLU => true,
+        Activation.Tanh => !(wide && isDouble),
+        Activation.Sigmoid => !wide,
+        _ => false,
+    };
+
+    /// <summary>A convolution whose kernel covers its whole unpadded input with every kernel connected: a dense layer.</summary>
+    public static bool IsDenseConv(LayerShape layer) => layer.Shape.Spatial == 1 && layer.Padding == 0 && !HasSparseTable(layer);
+
+    /// <summary>A connection table that leaves some kernel out (a table connecting everything is the full layout).</summary>
+    public static bool HasSparseTable(LayerShape layer)
+    {
+        for (int o = 0; o < layer.Shape.Channels; o++)
+            for (int i = 0; i < layer.SourceShapes[0].Channels; i++)
+                if (!layer.IsConnected(o, i)) return true;
+        return false;
+    }
+
+    private static int Padded(int count, int v) => (count + v - 1) / v * v;
+
+    private static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>A layer's plan while the rules fill it in.</summary>
+    private sealed class Builder
+    {
+        public Builder(LayerShape layer) => Layer = layer;
+
+        public LayerShape Layer { get; }
+        public ForwardKernel Forward;
+        public bool ForwardUnrolled, OutputInRegister, ForwardVector512, ActivationUnrolled;
+        public BackwardKernel Backward = BackwardKernel.None;
+        public bool BackwardUnrolled, ActivationBackwardUnrolled;
+        public BatchKernel BatchForward, BatchBackward;
+        public bool BatchForwardVector512, BatchBackwardVector512, ConvFusesActivation;
+        public ConvInputSensitivity InputSensitivity;
+        public List<string> Buffers { get; } = new();
+
+        public LayerPlan Build() => new(Layer.Number, Forward, ForwardUnrolled, OutputInRegister, ForwardVector512, ActivationUnrolled,
+            Backward, BackwardUnrolled, ActivationBackwardUnrolled, BatchForward, BatchForwardVector512, BatchBackward, BatchBackwardVector512,
+            InputSensitivity, ConvFusesActivation, Buffers.ToEquatableArray());
+    }
+}
