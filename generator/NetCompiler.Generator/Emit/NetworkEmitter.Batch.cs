@@ -8,50 +8,13 @@ using static NetCompiler.Generator.Plan.Tuning;
 namespace NetCompiler.Generator.Emit;
 
 /// <summary>
-/// The batched entry points: ForwardBatch, BackwardBatch and TrainStepBatch over inputs and targets laid out
-/// [batch, features] row-major.
+/// The batched entry points ForwardBatch, BackwardBatch and TrainStepBatch over [batch, features] row-major data. A
+/// dense chain runs chunks of <see cref="MaxBatch"/> samples through blocked kernels, one method per layer and pass:
+/// register tiles of samples × rows or rows × column vectors, so each load of W or g_W serves several samples; Vector512
+/// tiles where AVX-512 is accelerated (and NetworkEmitter.BatchFeatureMajor.cs for full chunks). Without AVX-512 the
+/// results equal B per-sample calls; the Vector512 u = W·x sums in another order. A graph loops over the per-sample
+/// path (bench/RESULTS.md, "Batched tiles").
 /// </summary>
-/// <remarks>
-/// <para>
-/// A dense chain gets blocked kernels over buffers of <see cref="MaxBatch"/> samples (one padded row per sample;
-/// larger batches run in chunks): u = W·x takes <see cref="BatchSamples"/> samples × <see cref="BatchRows"/> rows
-/// at a time, so each vector of a weight row that is loaded feeds several samples held in registers; g_W += −û·xᵀ
-/// keeps a tile of <see cref="BatchRows"/> rows × <see cref="BatchColumns"/> column vectors of g_W in registers
-/// while the whole batch streams past, so g_W is loaded and stored once per chunk instead of once per sample; and
-/// x̂ = Wᵀ·û takes <see cref="BatchSamples"/> samples × <see cref="BatchColumns"/> column vectors per tile. Each
-/// layer has its own forward and backward method, which keeps every method small and fully optimised by the JIT.
-/// </para>
-/// <para>
-/// A layer with at least one Vector512 of inputs (16 floats, 8 doubles) also gets Vector512 kernels in methods of
-/// their own (ForwardBatchLayer{l}Vector512, GradientBatchLayer{l}Vector512, InputSensitivityBatchLayer{l}Vector512),
-/// called when <c>Vector512.IsHardwareAccelerated</c>: that is a JIT-time constant, so the JIT compiles one branch and
-/// drops the other, and machines without AVX-512 run the Vector256 kernels. Where AVX-512 has full-width FMA (Zen 5)
-/// it does twice the multiply-adds per instruction, and its 32 registers hold larger tiles: u = W·x by
-/// <see cref="WideSamples"/> samples × <see cref="WideRows"/> rows (24 accumulators; the four rows of a sample are
-/// reduced together and stored as one vector), g_W by <see cref="WideGradientRows"/> rows ×
-/// <see cref="WideGradientColumns"/> column vectors, x̂ by <see cref="WideSensitivitySamples"/> samples ×
-/// <see cref="WideSensitivityColumns"/> column vectors. Rows stay padded to whole Vector256s: a row whose length is
-/// not a multiple of the Vector512 ends with an overlapping vector at n − 16 (n − 8 for double), masked, as the
-/// Vector256 kernels end at n − 8.
-/// </para>
-/// <para>
-/// Results: g_W (the samples in order) and x̂ (the rows in order) sum every element in the per-sample kernels' order,
-/// and so does u = W·x in the Vector256 kernels, so without AVX-512 the results equal B calls of Forward/Backward (up
-/// to the scalar paths' order of the squared-error loss). The Vector512 u = W·x sums 16 lanes of partial sums (8 for
-/// double) where the per-sample kernel sums 8 (4), so u, and through it x, û and the gradients, may differ from the
-/// per-sample path by a few roundings of the terms (tested within 1e-5 for float, 1e-12 for double, relative, with an
-/// allowance of a few ulps of the largest entry for sums that cancel).
-/// </para>
-/// <para>
-/// ForwardBatch has a third form for a chunk of at least <see cref="FeatureMajorMinimum"/> samples on AVX-512, when the
-/// first layer has at least a Vector512 of inputs: feature-major, lane k of a vector being sample k, with broadcast W
-/// and no sums across lanes (NetworkEmitter.BatchFeatureMajor.cs describes it). A register-chain network (every layer
-/// one vector, NetworkEmitter.Registers.cs) runs ForwardBatch as its per-sample forward in a loop, θ held in registers.
-/// </para>
-/// <para>
-/// A graph gets the same entry points as a loop over the per-sample path: correct, not yet blocked.
-/// </para>
-/// </remarks>
 internal sealed partial class NetworkEmitter
 {
     private const string UnsafeAdd = "global::System.Runtime.CompilerServices.Unsafe.Add";

@@ -8,37 +8,11 @@ namespace NetCompiler.Generator.Emit;
 /// <summary>
 /// The feature-major forward of ForwardBatch on AVX-512: a full chunk's inputs transposed once into xᵀ [features,
 /// MaxBatch], every dense layer as uᵀ = W·xᵀ + b with a broadcast weight times a vector of 16 samples (8 for double),
-/// so no sum ever runs across lanes, and only the outputs transposed back.
+/// so no sum ever runs across lanes, and only the outputs transposed back; W is read in place. Each u_i sums j = 0…n−1
+/// in order, so results may differ from the per-sample path in the last bits. Used for chunks of at least
+/// <see cref="FeatureMajorMinimum"/> samples: about 100 against 78 GMAC/s for the sample-major Vector512 kernels on
+/// 784 → 128; training keeps those, as g_W needs x as rows (bench/RESULTS.md, "Feature-major ForwardBatch").
 /// </summary>
-/// <remarks>
-/// <para>
-/// The sample-major Vector512 kernels (<see cref="ForwardTiles"/>) dot rows of W with rows of x: every (sample, row)
-/// pair ends in a horizontal sum. Feature-major, lane k of a vector is sample k: u_i[k…k+15] += W[i, j] · x_j[k…k+15]
-/// is one FMA with W[i, j] broadcast from memory, and a tile of <see cref="FeatureMajorRows"/> rows ×
-/// <see cref="FeatureMajorVectors"/> sample vectors keeps 24 accumulators in registers while j runs over the inputs: per
-/// j, 4 loads of xᵀ and 6 broadcasts of W feed 24 FMAs. W is read in place (row-major [out, in], the Parameters
-/// layout): no packed copy that could go stale. f is applied in registers, the hidden x stay feature-major for the next
-/// layer, and a softmax output is lane-wise too (max over rows, exp, sum: one sample per lane).
-/// </para>
-/// <para>
-/// It runs for a chunk of at least <see cref="FeatureMajorMinimum"/> samples (the tiles always cover MaxBatch samples;
-/// the missing ones are zeros) when <c>Vector512.IsHardwareAccelerated</c>, and the first layer has at least a
-/// Vector512 of inputs. Smaller chunks, machines without AVX-512, and the training path (whose g_W += −û·xᵀ needs the
-/// samples' x as rows) keep the sample-major kernels. Each u_i sums its terms in order, j = 0…n−1, then adds b_i: a
-/// different order from the per-sample kernel's lane partial sums, so results may differ in the last bits (within the
-/// batched tests' tolerances).
-/// </para>
-/// <para>
-/// Measured on Zen 5 (784-128-10, float): the 784 → 128 layer runs at about 100 GMAC/s (the sample-major Vector512
-/// kernel about 78), and a chunk of 64 samples takes about 66 µs whatever its count from 48 up, against about 1.35 µs a
-/// sample in the sample-major kernels: hence the threshold of 48. The inputs' transpose is float 16 × 16 blocks in
-/// registers (3.7 µs of the 65 at 784 × 64, into the 64-byte-aligned _batchX0; 5.4 µs when its stores straddled cache
-/// lines); double is transposed one element at a time (correct, not tuned). Tried and not kept: building the columns
-/// from 128-bit loads (the same 3.7 µs: the transpose is bound by moving its 200 KB through L2, not by shuffles), and
-/// blocking over the inputs so that each block's transpose stays in L1 (64.4–67 µs for blocks of 32–112 inputs,
-/// against 64 µs: the tiles' xᵀ loads were not the limit).
-/// </para>
-/// </remarks>
 internal sealed partial class NetworkEmitter
 {
     private const string V512 = "global::System.Runtime.Intrinsics.Vector512";

@@ -9,24 +9,12 @@ namespace NetCompiler.Generator.Emit;
 
 /// <summary>
 /// The general path: any network that is not a plain chain of dense layers (graphs, several sources, convolution,
-/// pooling, joins). Each layer's forward and backward pass is a private method of its own, called in the
-/// topology's execution order (backward in reverse), so that every method stays far below the JIT's limits.
+/// pooling, joins). Each layer's forward and backward pass is a method of its own (<c>ForwardLayer{l}</c>,
+/// <c>BackwardLayer{l}</c>) called in execution order (backward in reverse), so every method stays far below the JIT's
+/// limits. Buffers are the chain path's plus what a layer keeps between passes (<c>_pad{l}</c>, <c>_padHat{l}</c>,
+/// <c>_uHatPad{l}</c>, <c>_argmax{l}</c>, <c>_mean{l}</c>). Fan-out: Backward clears every x̂, and each layer adds its
+/// share to the x̂ of its sources, so a layer read by several gets the sum.
 /// </summary>
-/// <remarks>
-/// <para>
-/// Buffers are those of the chain path (<c>_x0</c>…, <c>_s1</c>…, padded to whole vectors), plus per layer what
-/// its kernels keep between passes: <c>_pad{l}</c>, a zero-padded copy of a convolution's source, and
-/// <c>_padHat{l}</c>, its sensitivity (strided convolutions); <c>_uHatPad{l}</c>, û with a zero border, from which
-/// x̂ of the source is gathered as a correlation with the flipped filter; <c>_argmax{l}</c>, where each max-pooling window's maximum was;
-/// <c>_mean{l}</c>, the window means of trainable average pooling. Fan-out: Backward clears every x̂, and each
-/// layer adds its share to the x̂ of its sources, so a layer read by several gets the sum.
-/// </para>
-/// <para>
-/// Generated names: <c>ForwardLayer{l}</c>, <c>BackwardLayer{l}</c>; <c>W{l}</c> and <c>B{l}</c> for layers with
-/// parameters; <c>W{l}From{β}</c> for each source β of a dense layer with several; <c>Kernels{l}</c>, the kernel
-/// offsets of a convolution with a connection table.
-/// </para>
-/// </remarks>
 internal sealed partial class NetworkEmitter
 {
     /// <summary>The class body of a graph: the same public surface as a chain, then one forward and backward method per layer.</summary>

@@ -8,15 +8,11 @@ namespace NetCompiler.Generator.Emit;
 
 /// <summary>
 /// The backward pass of a network whose every layer fits in one vector (m ≤ V outputs, n = V inputs or n dividing
-/// V): û and x̂ pass from layer to layer in registers, and TrainStep folds the SGD step into it.
+/// V): û and x̂ pass from layer to layer in registers, and TrainStep folds the SGD step into it. Per-sample training is
+/// one dependent chain, and every hand-over through a buffer costs a store-to-load forward: only x^L and θ between
+/// steps are left. TrainStep computes θ ← θ − η·(g + Δg) and g ← 0 layer by layer as the gradients come out, each
+/// layer's x̂ from W before W is updated, instead of storing g and reading it back in Update.
 /// </summary>
-/// <remarks>
-/// Per-sample training of a tiny network is a chain of dependent operations: each step's forward pass needs the
-/// parameters the step before wrote. Going through the sensitivity buffers costs a store-to-load forward (several
-/// cycles) at every hand-over; here the only ones left are x^L (stored by the forward pass) and θ between steps.
-/// TrainStep computes θ ← θ − η·(g + Δg) and g ← 0 layer by layer as the gradients come out, each layer's x̂ from W
-/// before W is updated, instead of storing g and reading it back in Update.
-/// </remarks>
 internal sealed partial class NetworkEmitter
 {
     /// <summary>
@@ -53,9 +49,7 @@ internal sealed partial class NetworkEmitter
     /// which the out-of-order core overlaps.
     /// </summary>
     /// <remarks>
-    /// Measured side by side (BenchmarkDotNet, InferenceBatch64, 64 samples): 8-8-8 1.07 µs, against 2.3–2.8 µs for the
-    /// blocked kernels in the runs before; 2-8-1 0.60 against 0.66–0.80 µs. (An interleaved min-of-rounds harness had
-    /// shown the blocked kernels 5–9% faster; the suite's figure decides.)
+    /// 8-8-8 at 64 samples: 1.07 µs against 2.3–2.8 µs for the blocked kernels (bench/RESULTS.md, "Register chain").
     /// </remarks>
     private void RegisterForwardBatch(SourceWriter w)
     {

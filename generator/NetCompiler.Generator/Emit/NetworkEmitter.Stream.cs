@@ -8,15 +8,9 @@ namespace NetCompiler.Generator.Emit;
 
 /// <summary>
 /// The per-sample kernels of wide dense layers that stream W from L2 in memory order: one row at a time, every row
-/// read front to back, so the hardware prefetcher sees a single linear stream (four or eight rows at a time are as
-/// many streams, and measured 1.5× slower on 784 × 128 than one, with the same number of FMAs and loads).
+/// read front to back, so the hardware prefetcher sees a single linear stream: 1.5× faster than four rows at a time
+/// on 784 × 128 (bench/RESULTS.md, "Dense kernels: streamed rows").
 /// </summary>
-/// <remarks>
-/// On Zen 5 the 784 × 128 layer runs at 1.07× the time of merely summing W with Vector512 loads (2.51 against
-/// 2.34 µs). Tried and not kept: two rows sharing each load of x (two streams: 3.6 µs); 16 rows' partial sums folded
-/// into one vector of u by shuffles instead of 16 horizontal sums (2.49–2.75 µs, no better); the first 16 or 24
-/// vectors of x held in registers across rows (3.6–3.8 µs).
-/// </remarks>
 internal sealed partial class NetworkEmitter
 {
     /// <summary>Accumulators per row in the streaming kernels: enough independent FMA chains to cover the FMA latency.</summary>

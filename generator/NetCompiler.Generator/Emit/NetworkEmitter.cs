@@ -9,16 +9,12 @@ using static NetCompiler.Generator.Plan.Tuning;
 namespace NetCompiler.Generator.Emit;
 
 /// <summary>
-/// Writes the generated half of one network class. This file holds the class shell (constants, buffers,
-/// properties); the kernels are in NetworkEmitter.Forward.cs, .Backward.cs and .Update.cs.
+/// Writes the generated half of one network class: this file holds the class shell (constants, buffers, properties),
+/// the other NetworkEmitter.*.cs files the kernels. Generated identifiers follow the lecture: <c>p</c> and <c>g</c>
+/// are θ and ∂L/∂θ; <c>x0</c>…<c>xL</c> the activities x^l; <c>s1</c>…<c>sL</c> the sensitivities û^l = ∂R/∂u^l
+/// (R = −L), which also hold x̂^l on the way back; <c>W1</c>, <c>B1</c>… the offsets of W^l and b^l in θ. Activity and
+/// sensitivity buffers are padded to whole vectors, so elementwise passes need no tail code; padding never reaches a result.
 /// </summary>
-/// <remarks>
-/// Generated identifiers follow the lecture: <c>p</c> and <c>g</c> are the parameter and gradient buffers θ and
-/// ∂L/∂θ; <c>x0</c>…<c>xL</c> the activities x^l; <c>s1</c>…<c>sL</c> the sensitivities û^l = ∂R/∂u^l (R = −L),
-/// which also hold x̂^l on the way back; <c>W1</c>, <c>B1</c>… the offsets of W^l and b^l in θ.
-/// Activity and sensitivity buffers are padded to whole vectors so that elementwise passes need no tail code; the
-/// padding lanes are never read into a result.
-/// </remarks>
 internal sealed partial class NetworkEmitter
 {
     private readonly NetworkModel _model;
@@ -335,7 +331,8 @@ internal sealed partial class NetworkEmitter
     /// <summary>
     /// AlignedBuffer and AlignedStart: a pinned array (on the pinned object heap, so the GC never moves it) with 64 bytes
     /// to spare, and its first element on a 64-byte boundary. The weights stream from L2 as whole cache lines: a
-    /// Vector512 load at an unaligned address touches two lines, and measured 1.7× slower on a 784-wide layer.
+    /// Vector512 load at an unaligned address touches two lines (1.7× slower on a 784-wide layer: bench/RESULTS.md,
+    /// "Vector512 alignment").
     /// </summary>
     private void WriteAlignedBufferHelpers(SourceWriter w)
     {
