@@ -140,33 +140,13 @@ internal sealed partial class NetworkEmitter
     private void ActivationBackward(SourceWriter w, LayerShape layer)
     {
         int l = layer.Number, padded = _t.Padded(layer.Outputs);
-        string x = "x" + l, s = "s" + l, one = VectorType + ".One", zero = VectorType + ".Zero";
-        string? derivative = layer.Activation switch
-        {
-            Activation.Sigmoid => "x * (" + one + " - x)",
-            Activation.Tanh => one + " - x * x",
-            _ => null,
-        };
-        string fPrime = layer.Activation switch
-        {
-            Activation.Sigmoid => "f'(u) = x·(1 − x)",
-            Activation.Tanh => "f'(u) = 1 − x²",
-            Activation.ReLU => "f'(u) = 1 where x > 0, else 0",
-            Activation.LeakyReLU => "f'(u) = 1 where x > 0, else " + NetworkTopology.LeakyReLUSlope,
-            _ => "f'(u) = 1",
-        };
-        w.Line("// û" + Sup(l) + " = f'(u" + Sup(l) + ")·x̂" + Sup(l) + ", " + fPrime + (layer.Activation == Activation.Identity ? ": û = x̂ already." : "."));
+        string x = "x" + l, s = "s" + l;
+        w.Line("// û" + Sup(l) + " = f'(u" + Sup(l) + ")·x̂" + Sup(l) + ", " + ActivationCode.Of(layer.Activation).DerivativeText + (layer.Activation == Activation.Identity ? ": û = x̂ already." : "."));
         if (layer.Activation == Activation.Identity) return;
         Range(w, "j", 0, padded, V, PlanOf(layer).ActivationBackwardUnrolled, j =>
         {
             w.Line(VectorType + " x = " + Load(x, j) + ";");
-            string value = layer.Activation switch
-            {
-                Activation.ReLU => Load(s, j) + " & global::System.Runtime.Intrinsics.Vector256.GreaterThan(x, " + zero + ")",
-                Activation.LeakyReLU => "global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.GreaterThan(x, " + zero + "), " + Load(s, j) + ", " + Load(s, j) + " * " + _t.Literal(NetworkTopology.LeakyReLUSlope) + ")",
-                _ => Load(s, j) + " * (" + derivative + ")",
-            };
-            w.Line(Store(value, s, j));
+            w.Line(Store(DerivativeTimes(layer.Activation, "x", Load(s, j)), s, j));
         }, scopeEach: true);
     }
 

@@ -480,21 +480,12 @@ internal sealed partial class NetworkEmitter
     private void ActivationBackwardBatch(SourceWriter w, LayerShape layer, string x, string s)
     {
         if (layer.Activation == Activation.Identity) return;
-        string one = VectorType + ".One", zero = VectorType + ".Zero";
         var k = new Index("k", 0);
         w.Line("// û" + Sup(layer.Number) + " = f'(u" + Sup(layer.Number) + ")·x̂" + Sup(layer.Number) + " over the chunk.");
         using (w.Open("for (int k = 0; k < count * " + _t.Padded(layer.Outputs) + "; k += " + V + ")"))
         {
             w.Line(VectorType + " xv = " + Load(x, k) + ";");
-            string value = layer.Activation switch
-            {
-                Activation.ReLU => Load(s, k) + " & global::System.Runtime.Intrinsics.Vector256.GreaterThan(xv, " + zero + ")",
-                Activation.LeakyReLU => "global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.GreaterThan(xv, " + zero + "), " + Load(s, k) + ", " + Load(s, k) + " * " + _t.Literal(NetworkTopology.LeakyReLUSlope) + ")",
-                Activation.Sigmoid => Load(s, k) + " * (xv * (" + one + " - xv))",
-                Activation.Tanh => Load(s, k) + " * (" + one + " - xv * xv)",
-                _ => Load(s, k),
-            };
-            w.Line(Store(value, s, k));
+            w.Line(Store(DerivativeTimes(layer.Activation, "xv", Load(s, k)), s, k));
         }
     }
 

@@ -243,16 +243,14 @@ internal sealed partial class NetworkEmitter
     /// </summary>
     private string WideFunction(Activation activation, string u) =>
         RegisterActivation(activation, new VectorWidth(_t, wide: true), u)
-        ?? activation switch
-        {
-            Activation.Sigmoid => Halves("global::NetCompiler.VectorMath.Sigmoid", u),
-            Activation.Tanh => Halves("global::NetCompiler.VectorMath.Tanh", u),
-            _ => u,
-        };
+        ?? Halves(half => VectorFunction(activation, half), u);
 
     /// <summary>A Vector256 function on both halves of the Vector512 local <paramref name="v"/>.</summary>
-    private static string Halves(string f, string v) =>
-        V512 + ".Create(" + f + "(" + V512 + ".GetLower(" + v + ")), " + f + "(" + V512 + ".GetUpper(" + v + ")))";
+    private static string Halves(string f, string v) => Halves(half => f + "(" + half + ")", v);
+
+    /// <summary><paramref name="f"/>, a Vector256 expression of its argument, on both halves of the Vector512 local <paramref name="v"/>.</summary>
+    private static string Halves(System.Func<string, string> f, string v) =>
+        V512 + ".Create(" + f(V512 + ".GetLower(" + v + ")") + ", " + f(V512 + ".GetUpper(" + v + ")") + ")";
 
     // ---------------------------------------------------------------------------------------------------------------
     // The outputs: a softmax lane-wise, then transposed back.

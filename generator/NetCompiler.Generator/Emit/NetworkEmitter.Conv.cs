@@ -235,25 +235,6 @@ internal sealed partial class NetworkEmitter
     /// </summary>
     private static int FlatLength(ConvGeometry g) => Planner.FlatLength(g.OutHeight, g.OutWidth, g.PaddedWidth);
 
-    /// <summary>
-    /// f on a vector of <paramref name="vec"/>'s width, or null where that width has no form of it (sigmoid in
-    /// Vector512, tanh in double Vector512, softmax).
-    /// </summary>
-    private string? RegisterActivation(Activation activation, VectorWidth vec, string u)
-    {
-        string zero = vec.Type + ".Zero";
-        switch (activation)
-        {
-            case Activation.Identity: return u;
-            case Activation.ReLU: return vec.Class + ".Max(" + u + ", " + zero + ")";
-            case Activation.LeakyReLU:
-                return vec.Class + ".ConditionalSelect(" + vec.Class + ".GreaterThan(" + u + ", " + zero + "), " + u + ", " + u + " * " + _t.Literal(NetworkTopology.LeakyReLUSlope) + ")";
-            case Activation.Tanh: return vec.Wide && T != "float" ? null : "global::NetCompiler.VectorMath.Tanh(" + u + ")";
-            case Activation.Sigmoid: return vec.Wide ? null : "global::NetCompiler.VectorMath.Sigmoid(" + u + ")";
-            default: return null;
-        }
-    }
-
     /// <summary>The vector widths the flat kernel of <paramref name="g"/> is written for: Vector512 (if a plane holds one) and Vector256.</summary>
     private IEnumerable<VectorWidth> FlatWidths(ConvGeometry g) => Planner.FlatWidths(FlatLength(g), V).Select(wide => new VectorWidth(_t, wide));
 

@@ -252,12 +252,15 @@ internal sealed partial class NetworkEmitter
         }
     }
 
-    /// <summary>x = f(u) for a layer whose u is the vector u1, u2, …: f applied, one store; the padding lanes hold f(0).</summary>
-    private void ActivationOfVector(SourceWriter w, LayerShape layer)
+    /// <summary>
+    /// x = f(u) for a layer whose u is the vector <paramref name="u"/> (by default the local u1, u2, …): f applied, one
+    /// store; the padding lanes hold f(0).
+    /// </summary>
+    private void ActivationOfVector(SourceWriter w, LayerShape layer, string? u = null)
     {
         int l = layer.Number, m = layer.Outputs;
         w.Line("// x" + Sup(l) + " = " + FunctionText(layer.Activation, "u" + Sup(l)) + (m < V ? "; the padding lanes hold f(0)" : "") + ".");
-        w.Line(VectorType + " a" + l + " = " + VectorFunction(layer.Activation, "u" + l) + "; // x" + Sup(l) + ", kept in a register");
+        w.Line(VectorType + " a" + l + " = " + VectorFunction(layer.Activation, u ?? "u" + l) + "; // x" + Sup(l) + ", kept in a register");
         w.Line(Store("a" + l, "x" + l, 0));
     }
 
@@ -292,16 +295,14 @@ internal sealed partial class NetworkEmitter
     {
         int l = layer.Number, m = layer.Outputs, padded = _t.Padded(m);
         string x = "x" + l;
-        switch (layer.Activation)
+        if (layer.Activation == Activation.Softmax)
         {
-            case Activation.Identity:
-                w.Line("// x" + Sup(l) + " = u" + Sup(l) + ": identity, nothing to do.");
-                return;
-            case Activation.Softmax:
-                SoftmaxForward(w, layer, unroll);
-                return;
+            SoftmaxForward(w, layer, unroll);
+            return;
         }
-        w.Line("// x" + Sup(l) + " = " + FunctionText(layer.Activation, "u" + Sup(l)) + ", in place.");
+        bool identity = layer.Activation == Activation.Identity;
+        w.Line("// x" + Sup(l) + " = " + FunctionText(layer.Activation, "u" + Sup(l)) + (identity ? ": identity, nothing to do." : ", in place."));
+        if (identity) return;
         Range(w, "j", 0, padded, V, unroll, j =>
         {
             w.Line(VectorType + " u = " + Load(x, j) + ";");
@@ -310,22 +311,8 @@ internal sealed partial class NetworkEmitter
     }
 
     /// <summary>x = f(u) for a layer whose u is in locals u1_0…: one vector made from them, f applied, one store.</summary>
-    private void ActivationInRegister(SourceWriter w, LayerShape layer)
-    {
-        int l = layer.Number, m = layer.Outputs;
-        w.Line("// x" + Sup(l) + " = " + FunctionText(layer.Activation, "u" + Sup(l)) + (m < V ? "; the padding lanes hold f(0)" : "") + ".");
-        w.Line(VectorType + " a" + l + " = " + VectorFunction(layer.Activation, VectorOfLanes(i => i < m ? "u" + l + "_" + i : _t.Literal(0))) + "; // x" + Sup(l) + ", kept in a register");
-        w.Line(Store("a" + l, "x" + l, 0));
-    }
-
-    private string VectorFunction(Activation activation, string u) => activation switch
-    {
-        Activation.Sigmoid => "global::NetCompiler.VectorMath.Sigmoid(" + u + ")",
-        Activation.Tanh => "global::NetCompiler.VectorMath.Tanh(" + u + ")",
-        Activation.ReLU => "global::System.Runtime.Intrinsics.Vector256.Max(" + u + ", " + VectorType + ".Zero)",
-        Activation.LeakyReLU => "global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.GreaterThan(" + u + ", " + VectorType + ".Zero), " + u + ", " + u + " * " + _t.Literal(NetworkTopology.LeakyReLUSlope) + ")",
-        _ => u,
-    };
+    private void ActivationInRegister(SourceWriter w, LayerShape layer) =>
+        ActivationOfVector(w, layer, VectorOfLanes(i => i < layer.Outputs ? "u" + layer.Number + "_" + i : _t.Literal(0)));
 
     private void SoftmaxForward(SourceWriter w, LayerShape layer, bool unroll)
     {

@@ -254,20 +254,6 @@ internal sealed partial class NetworkEmitter
     /// <summary>x^l as a vector: the forward pass's register a_l when it is in scope, else loaded from its buffer (x⁰ always).</summary>
     private string Activity(int l) => _activityInRegister && (l > 0 || _layers[0].Inputs == V) ? "a" + l : Load("x" + l, 0);
 
-    /// <summary>û = f'(u)·x̂ with f' from x = f(u), as a vector expression.</summary>
-    private string DerivativeTimes(Activation activation, string x, string hat)
-    {
-        string one = VectorType + ".One", zero = VectorType + ".Zero";
-        return activation switch
-        {
-            Activation.Sigmoid => hat + " * (" + x + " * (" + one + " - " + x + "))",
-            Activation.Tanh => hat + " * (" + one + " - " + x + " * " + x + ")",
-            Activation.ReLU => hat + " & global::System.Runtime.Intrinsics.Vector256.GreaterThan(" + x + ", " + zero + ")",
-            Activation.LeakyReLU => "global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.GreaterThan(" + x + ", " + zero + "), " + hat + ", " + hat + " * " + _t.Literal(NetworkTopology.LeakyReLUSlope) + ")",
-            _ => hat,
-        };
-    }
-
     /// <summary>A vector whose lane t is lane <paramref name="lane"/>(t) of <paramref name="vector"/> (a constant permutation).</summary>
     private string Permute(string vector, System.Func<int, int> lane)
     {

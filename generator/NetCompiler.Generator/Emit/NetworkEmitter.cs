@@ -350,17 +350,6 @@ internal sealed partial class NetworkEmitter
         }
     }
 
-    private static string FunctionText(Activation activation, string u) => activation switch
-    {
-        Activation.Identity => u,
-        Activation.Sigmoid => "σ(" + u + ")",
-        Activation.Tanh => "tanh(" + u + ")",
-        Activation.ReLU => "max(0, " + u + ")",
-        Activation.LeakyReLU => "leaky_relu(" + u + ")",
-        Activation.Softmax => "softmax(" + u + ")",
-        _ => activation.ToString(),
-    };
-
     /// <summary>Superscript digits for the lecture's layer indices: 12 → "¹²".</summary>
     internal static string Sup(int number)
     {
