@@ -1,24 +1,22 @@
+// ForwardBatch's feature-major path on AVX-512: the chunk transposed to [features, MaxBatch], each layer as
+// uᵀ = W·xᵀ + b with W broadcast and 16 samples a vector (no sums across lanes), the outputs transposed back.
+using System;
+using System.Collections.Generic;
 using System.Globalization;
-
+using System.Linq;
 using NetCompiler.Generator.Plan;
 using static NetCompiler.Generator.Plan.Tuning;
 
 namespace NetCompiler.Generator.Emit;
 
-/// <summary>
-/// The feature-major forward of ForwardBatch on AVX-512: a full chunk's inputs transposed once into xᵀ [features,
-/// MaxBatch], every dense layer as uᵀ = W·xᵀ + b with a broadcast weight times a vector of 16 samples (8 for double),
-/// so no sum ever runs across lanes, and only the outputs transposed back; W is read in place. Each u_i sums j = 0…n−1
-/// in order, so results may differ from the per-sample path in the last bits. Used for chunks of at least
-/// <see cref="FeatureMajorMinimum"/> samples: about 100 against 78 GMAC/s for the sample-major Vector512 kernels on
-/// 784 → 128; training keeps those, as g_W needs x as rows (bench/RESULTS.md, "Feature-major ForwardBatch").
-/// </summary>
-internal sealed partial class NetworkEmitter
+internal sealed class FeatureMajorEmitter : EmitterBase
 {
+    public FeatureMajorEmitter(EmitContext context) : base(context) { }
+
     private const string V512 = "global::System.Runtime.Intrinsics.Vector512";
 
     /// <summary>Whether ForwardBatch gets the feature-major path (the plan's choice: the first layer has a Vector512 of inputs).</summary>
-    private bool FeatureMajor => _plan.FeatureMajor;
+    private bool FeatureMajor => Plan.FeatureMajor;
 
     private string V512Type => V512 + "<" + T + ">";
 
@@ -26,7 +24,7 @@ internal sealed partial class NetworkEmitter
     private int WideLanes => 2 * V;
 
     /// <summary>The call in ForwardBatch's chunk loop.</summary>
-    private void WriteFeatureMajorDispatch(SourceWriter w)
+    internal void WriteFeatureMajorDispatch(SourceWriter w)
     {
         if (!FeatureMajor) return;
         w.Line("// A (nearly) full chunk on AVX-512: the feature-major kernels (broadcast W, 16 samples a vector, no horizontal sums).");
@@ -37,7 +35,7 @@ internal sealed partial class NetworkEmitter
         }
     }
 
-    private void WriteFeatureMajorForward(SourceWriter w)
+    internal void WriteFeatureMajorForward(SourceWriter w)
     {
         if (!FeatureMajor) return;
         string readOnlySpan = "global::System.ReadOnlySpan<" + T + ">", span = "global::System.Span<" + T + ">";
@@ -45,12 +43,12 @@ internal sealed partial class NetworkEmitter
         w.Line("// each layer leaves its x [outputs, MaxBatch] in _batchX1…, then the outputs are transposed back. Only called when Vector512 is accelerated.");
         using (OpenMethod(w, "private void ForwardBatchFeatureMajor(" + readOnlySpan + " inputs, " + span + " outputs, int count)"))
         {
-            foreach (LayerShape layer in _layers) w.Line("ForwardFeatureMajorLayer" + layer.Number + (layer.Number == 1 ? "(inputs, count);" : "();"));
+            foreach (LayerShape layer in Layers) w.Line("ForwardFeatureMajorLayer" + layer.Number + (layer.Number == 1 ? "(inputs, count);" : "();"));
             w.Line("OutputsFeatureMajor(outputs, count);");
         }
         w.Line();
         WriteTransposeInputs(w);
-        foreach (LayerShape layer in _layers) WriteFeatureMajorLayer(w, layer);
+        foreach (LayerShape layer in Layers) WriteFeatureMajorLayer(w, layer);
         WriteFeatureMajorOutputs(w);
     }
 
@@ -59,7 +57,7 @@ internal sealed partial class NetworkEmitter
 
     private void WriteTransposeInputs(SourceWriter w)
     {
-        int n = _topology.InputSize, whole = n / 16 * 16;
+        int n = Topology.InputSize, whole = n / 16 * 16;
         string readOnlySpan = "global::System.ReadOnlySpan<" + T + ">";
         w.Line("// xᵀ[j, b] = inputs[b, j] for the chunk's samples, into _batchX0 as [" + n + ", MaxBatch]; the samples from count to MaxBatch");
         w.Line("// are zeros (their lanes compute, but nobody reads them).");
@@ -242,7 +240,7 @@ internal sealed partial class NetworkEmitter
     /// Vector256 halves with VectorMath's Vector256 forms (the same values as the per-sample path, lane for lane).
     /// </summary>
     private string WideFunction(Activation activation, string u) =>
-        RegisterActivation(activation, new VectorWidth(_t, wide: true), u)
+        RegisterActivation(activation, new VectorWidth(Element, wide: true), u)
         ?? Halves(half => VectorFunction(activation, half), u);
 
     /// <summary>A Vector256 function on both halves of the Vector512 local <paramref name="v"/>.</summary>

@@ -1,44 +1,22 @@
+// Dense layers of at least 8 vectors of inputs: W (and g_W) streamed one row at a time, front to back, so the
+// hardware prefetcher sees one linear stream; Vector512 where it is accelerated, else Vector256.
 using System.Collections.Generic;
 using System.Linq;
-
 using NetCompiler.Generator.Plan;
 using static NetCompiler.Generator.Plan.Tuning;
 
 namespace NetCompiler.Generator.Emit;
 
-/// <summary>
-/// The per-sample kernels of wide dense layers that stream W from L2 in memory order: one row at a time, every row
-/// read front to back, so the hardware prefetcher sees a single linear stream: 1.5× faster than four rows at a time
-/// on 784 × 128 (bench/RESULTS.md, "Dense kernels: streamed rows").
-/// </summary>
-internal sealed partial class NetworkEmitter
+internal sealed partial class DenseEmitter
 {
     /// <summary>Accumulators per row in the streaming kernels: enough independent FMA chains to cover the FMA latency.</summary>
     private int StreamAccumulators(Width k) => k.Lanes == V ? StreamAccumulators256 : StreamAccumulators512;
-
-    /// <summary>Writes <paramref name="body"/> twice: for Vector512 when the hardware has it, else for Vector256.</summary>
-    private void ByWidth(SourceWriter w, System.Action<Width> body)
-    {
-        using (w.Open("if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)"))
-            body(Wide512);
-        using (w.Open("else"))
-            body(Narrow256);
-    }
-
-    /// <summary>The column vectors of a row of n: whole vectors, then one overlapping the last (its <c>Tail</c> lanes are new).</summary>
-    private static List<(int Offset, bool Tail)> RowVectors(int n, int lanes)
-    {
-        var vectors = new List<(int, bool)>();
-        for (int j = 0; j + lanes <= n; j += lanes) vectors.Add((j, false));
-        if (n % lanes > 0) vectors.Add((n - lanes, true));
-        return vectors;
-    }
 
     /// <summary>
     /// u = W·x + b one row at a time, in memory order: <c>StreamAccumulators</c> partial sums over the row, added
     /// pairwise at the end. The row's last partial vector overlaps the one before it; x is masked there.
     /// </summary>
-    private void StreamForward(SourceWriter w, LayerShape layer, string target)
+    internal void StreamForward(SourceWriter w, LayerShape layer, string target)
     {
         int l = layer.Number, n = layer.Inputs, m = layer.Outputs;
         string x = "x" + (l - 1);
@@ -72,20 +50,13 @@ internal sealed partial class NetworkEmitter
         });
     }
 
-    /// <summary>A bool expression: whether any bit of <paramref name="vector"/> is set (−0 included: every lane must become +0).</summary>
-    private string NonZeroBits(Width k, string vector)
-    {
-        string bits = T == "float" ? "UInt32" : "UInt64", element = T == "float" ? "uint" : "ulong";
-        return k.Class + ".As" + bits + "(" + vector + ") != " + k.Class + "<" + element + ">.Zero";
-    }
-
     /// <summary>
     /// Layer 1's g_W += −û·xᵀ (or, <paramref name="fused"/>, W ← W − η·(g − û·xᵀ), g ← 0) one row at a time, in memory
     /// order: g_W (and W) stream once, front to back, while x⁰ is reloaded from L1. A row's last partial vector
     /// overlaps the one before it; x is masked there, so the overlapped lanes get g − û·0 = their g, which the earlier
     /// vector has just cleared (fused) or already updated: +0 or the same value.
     /// </summary>
-    private void StreamBackward(SourceWriter w, LayerShape layer, bool fused)
+    internal void StreamBackward(SourceWriter w, LayerShape layer, bool fused)
     {
         int l = layer.Number, n = layer.Inputs, m = layer.Outputs;
         string x = "x" + (l - 1), s = "s" + l;
@@ -136,7 +107,7 @@ internal sealed partial class NetworkEmitter
     }
 
     /// <summary>b ← b − η·(g_b − û), g_b ← 0: Backward's g_b += −û, then Update's fused step, lane for lane as they compute them.</summary>
-    private void FusedBiasStep(SourceWriter w, LayerShape layer)
+    internal void FusedBiasStep(SourceWriter w, LayerShape layer)
     {
         int l = layer.Number, m = layer.Outputs, whole = m / V * V;
         string s = "s" + l;
@@ -153,12 +124,5 @@ internal sealed partial class NetworkEmitter
             w.Line(pi + " = global::NetCompiler.VectorMath.MultiplyAdd(-learningRate, " + gi + " - " + si + ", " + pi + ");");
             w.Line(gi + " = 0;");
         }
-    }
-
-    /// <summary>((a + b) + (c + d)) + …: a balanced sum of the terms, as <see cref="SumTree"/> without its outer parentheses.</summary>
-    private static string PairwiseSum(List<string> terms)
-    {
-        string sum = SumTree(terms);
-        return terms.Count > 1 ? sum.Substring(1, sum.Length - 2) : sum;
     }
 }

@@ -1,3 +1,5 @@
+// A graph (several sources, convolution, pooling, joins): one ForwardLayer{l} and BackwardLayer{l} method per layer,
+// called in execution order, each written by the emitter of the layer's kind (ILayerEmitter).
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
@@ -7,61 +9,33 @@ using static NetCompiler.Generator.Plan.Tuning;
 
 namespace NetCompiler.Generator.Emit;
 
-/// <summary>
-/// The general path: any network that is not a plain chain of dense layers (graphs, several sources, convolution,
-/// pooling, joins). Each layer's forward and backward pass is a method of its own (<c>ForwardLayer{l}</c>,
-/// <c>BackwardLayer{l}</c>) called in execution order (backward in reverse), so every method stays far below the JIT's
-/// limits. Buffers are the chain path's plus what a layer keeps between passes (<c>_pad{l}</c>, <c>_padHat{l}</c>,
-/// <c>_uHatPad{l}</c>, <c>_argmax{l}</c>, <c>_mean{l}</c>). Fan-out: Backward clears every x̂, and each layer adds its
-/// share to the x̂ of its sources, so a layer read by several gets the sum.
-/// </summary>
-internal sealed partial class NetworkEmitter
+internal sealed class GraphEmitter : EmitterBase
 {
-    /// <summary>The class body of a graph: the same public surface as a chain, then one forward and backward method per layer.</summary>
-    private void WriteGraphClass(SourceWriter w)
-    {
-        WriteGraphConstantsAndBuffers(w);
-        WriteProperties(w);
-        WriteGraphForward(w);
-        if (Trainable)
-        {
-            WriteGraphBackward(w);
-            WriteUpdate(w);
-            WriteTrainStep(w);
-        }
-        WriteBatchEntryPoints(w, blocked: false);
-        WriteBatchHelpers(w);
-        foreach (int l in _topology.ExecutionOrder)
-        {
-            LayerShape layer = _layers[l - 1];
-            WriteLayerForward(w, layer);
-            if (PlanOf(layer).Backward != BackwardKernel.None) WriteLayerBackward(w, layer);
-        }
-        WriteHelpers(w);
-    }
+    public GraphEmitter(EmitContext context) : base(context) { }
+
 
     // ---------------------------------------------------------------------------------------------------------------
     // Description, constants, buffers.
 
-    private void WriteGraphDescription(SourceWriter w)
+    internal void WriteGraphDescription(SourceWriter w)
     {
         w.Line("// Network, as compiled (layers in execution order):");
-        w.Line("//   " + _topology);
-        w.Line("//   x⁰: input " + _topology.InputShape + ", " + Num(_topology.InputSize) + " values");
-        foreach (int l in _topology.ExecutionOrder)
+        w.Line("//   " + Topology);
+        w.Line("//   x⁰: input " + Topology.InputShape + ", " + Num(Topology.InputSize) + " values");
+        foreach (int l in Topology.ExecutionOrder)
         {
-            LayerShape layer = _layers[l - 1];
+            LayerShape layer = Layers[l - 1];
             w.Line("//   layer " + l + (layer.Name is null ? "" : " '" + layer.Name + "'") + ": " + LayerFormula(layer));
             w.Line("//       x" + Sup(l) + " " + layer.Shape + ParameterText(layer));
         }
-        if (_model.Loss == LossFunction.SquaredError)
+        if (Model.Loss == LossFunction.SquaredError)
             w.Line("//   loss: L = ½·Σ(d − x" + Sup(Output.Number) + ")², the lecture's reward R = −L");
-        else if (_model.Loss == LossFunction.CrossEntropy)
+        else if (Model.Loss == LossFunction.CrossEntropy)
             w.Line("//   loss: L = −Σ d·log x" + Sup(Output.Number) + " (cross-entropy over the softmax output), reward R = −L");
         else
             w.Line("//   no loss: inference only");
-        w.Line("//   " + Num(_topology.ParameterCount) + " parameters, " + Num(_topology.MultiplyAdds) + " multiply-adds per forward pass, Vector256<" + T + "> (" + V + " lanes)");
-        WritePlan(w);
+        w.Line("//   " + Num(Topology.ParameterCount) + " parameters, " + Num(Topology.MultiplyAdds) + " multiply-adds per forward pass, Vector256<" + T + "> (" + V + " lanes)");
+        C.Network.WritePlan(w);
     }
 
     /// <summary>The layer's computation in the lecture's notation, for comments.</summary>
@@ -132,27 +106,27 @@ internal sealed partial class NetworkEmitter
         }
     }
 
-    private void WriteGraphConstantsAndBuffers(SourceWriter w)
+    internal void WriteGraphConstantsAndBuffers(SourceWriter w)
     {
-        w.Line("/// <summary>n⁰: the number of inputs (" + _topology.InputShape + ", row-major).</summary>");
-        w.Line("public const int InputSize = " + _topology.InputSize + ";");
+        w.Line("/// <summary>n⁰: the number of inputs (" + Topology.InputShape + ", row-major).</summary>");
+        w.Line("public const int InputSize = " + Topology.InputSize + ";");
         w.Line("/// <summary>The number of outputs (layer " + Output.Number + ", " + Output.Shape + ").</summary>");
-        w.Line("public const int OutputSize = " + _topology.OutputSize + ";");
+        w.Line("public const int OutputSize = " + Topology.OutputSize + ";");
         w.Line("/// <summary>The number of layers L.</summary>");
         w.Line("public const int LayerCount = " + L + ";");
         w.Line("/// <summary>The number of parameters (the length of Parameters).</summary>");
-        w.Line("public const int ParameterCount = " + _topology.ParameterCount + ";");
+        w.Line("public const int ParameterCount = " + Topology.ParameterCount + ";");
         w.Line();
         w.Line("// Offsets in θ, layers in declaration order: dense W^β row-major [outputs, size of x^β] per source, then b;");
         w.Line("// convolution w [filters, channels, k(, k)] (connected kernels only with a table), then b; trainable pooling c, then b.");
-        foreach (LayerShape layer in _layers)
+        foreach (LayerShape layer in Layers)
         {
             if (layer.ParameterCount == 0) continue;
             w.Line("private const int W" + layer.Number + " = " + layer.WeightOffset + ", B" + layer.Number + " = " + layer.BiasOffset + ";");
             if (layer.Kind == LayerKind.Dense && layer.Sources.Count > 1)
                 w.Line("private const int " + string.Join(", ", layer.Sources.Select((src, s) => WeightName(layer, s) + " = " + layer.SourceWeightOffset(s))) + ";");
         }
-        foreach (LayerShape layer in _layers)
+        foreach (LayerShape layer in Layers)
         {
             if (layer.Spec is not ConvLayer { Connections: not null }) continue;
             int channels = layer.SourceShapes[0].Channels;
@@ -170,41 +144,41 @@ internal sealed partial class NetworkEmitter
         w.Line();
         w.Line("/// <summary>The runtime description of this network, for InterpretedNetwork and tools.</summary>");
         w.Line("public static global::NetCompiler.NetworkTopology Topology { get; } = new global::NetCompiler.NetworkTopology(");
-        w.Line("    new global::NetCompiler.TensorShape(" + string.Join(", ", _topology.InputShape.ToArray()) + "),");
+        w.Line("    new global::NetCompiler.TensorShape(" + string.Join(", ", Topology.InputShape.ToArray()) + "),");
         w.Line("    new global::NetCompiler.LayerSpec[]");
         w.Line("    {");
-        foreach (LayerShape layer in _layers)
+        foreach (LayerShape layer in Layers)
             w.Line("        " + SpecExpression(layer.Spec) + ",");
         w.Line("    },");
-        w.Line("    " + (_model.Loss.HasValue ? "global::NetCompiler.LossFunction." + _model.Loss.Value : "null") + ",");
-        w.Line("    global::NetCompiler.Precision." + _model.Precision + ",");
-        w.Line("    " + (_model.Output is null ? "null" : Literal(_model.Output)) + ");");
+        w.Line("    " + (Model.Loss.HasValue ? "global::NetCompiler.LossFunction." + Model.Loss.Value : "null") + ",");
+        w.Line("    global::NetCompiler.Precision." + Model.Precision + ",");
+        w.Line("    " + (Model.Output is null ? "null" : Literal(Model.Output)) + ");");
         w.Line();
         w.Line("// θ, initialised as InitializeParameters(0) would, whichever constructor the class has.");
         w.Line("private readonly " + T + "[] _parameters = InitialParameters();");
         if (Trainable) w.Line("private readonly " + T + "[] _gradients = new " + T + "[ParameterCount];");
         w.Line("// x⁰…x" + Sup(L) + " (row-major [channels, height, width]), padded to whole vectors of " + V + ".");
-        w.Line("private readonly " + T + "[] _x0 = new " + T + "[" + _t.Padded(_topology.InputSize) + "];");
-        foreach (LayerShape layer in _layers)
-            w.Line("private readonly " + T + "[] _x" + layer.Number + " = new " + T + "[" + _t.Padded(layer.Outputs) + "]; // " + layer.Shape);
+        w.Line("private readonly " + T + "[] _x0 = new " + T + "[" + Element.Padded(Topology.InputSize) + "];");
+        foreach (LayerShape layer in Layers)
+            w.Line("private readonly " + T + "[] _x" + layer.Number + " = new " + T + "[" + Element.Padded(layer.Outputs) + "]; // " + layer.Shape);
         if (SoftmaxOutput)
         {
             w.Line("// u" + Sup(Output.Number) + " and the softmax's shift and normaliser, kept for a stable log-softmax in the loss.");
-            w.Line("private readonly " + T + "[] _u" + Output.Number + " = new " + T + "[" + _t.Padded(Output.Outputs) + "];");
+            w.Line("private readonly " + T + "[] _u" + Output.Number + " = new " + T + "[" + Element.Padded(Output.Outputs) + "];");
             w.Line("private " + T + " _softmaxMax, _softmaxSum;");
         }
         if (Trainable)
         {
             w.Line("// û¹…û" + Sup(L) + " = ∂R/∂u (each first collects x̂ = ∂R/∂x from the layers that read it), padded like the activities.");
-            foreach (LayerShape layer in _layers)
-                w.Line("private readonly " + T + "[] _s" + layer.Number + " = new " + T + "[" + _t.Padded(layer.Outputs) + "];");
+            foreach (LayerShape layer in Layers)
+                w.Line("private readonly " + T + "[] _s" + layer.Number + " = new " + T + "[" + Element.Padded(layer.Outputs) + "];");
         }
-        foreach (LayerShape layer in _layers)
+        foreach (LayerShape layer in Layers)
         {
             int l = layer.Number;
             if (PlanOf(layer).Owns("_pad" + l))
             {
-                var g = new ConvGeometry(layer);
+                var g = new ConvEmitter.ConvGeometry(layer);
                 int size = g.Channels * g.PaddedHeight * g.PaddedWidth;
                 w.Line("// Layer " + l + ": x" + Sup(layer.Sources[0]) + " with " + layer.Padding + " zeros on every side, [" + g.Channels + (g.TwoD ? ", " + g.PaddedHeight : "") + ", " + g.PaddedWidth + "]; only the interior is ever written" +
                        (PlanOf(layer).Owns("_padHat" + l) ? ", and its sensitivity" : "") + ".");
@@ -213,14 +187,14 @@ internal sealed partial class NetworkEmitter
             }
             if (PlanOf(layer).Owns("_flat" + l))
             {
-                var g = new ConvGeometry(layer);
-                w.Line("// Layer " + l + ": the staging buffer of u" + Sup(l) + "[o] computed at x" + Sup(layer.Sources[0]) + "'s row stride " + g.PaddedWidth + " (" + FlatLength(g) + " positions; see ForwardLayer" + l + ").");
-                w.Line("private readonly " + T + "[] _flat" + l + " = new " + T + "[" + FlatLength(g) + "];");
+                var g = new ConvEmitter.ConvGeometry(layer);
+                w.Line("// Layer " + l + ": the staging buffer of u" + Sup(l) + "[o] computed at x" + Sup(layer.Sources[0]) + "'s row stride " + g.PaddedWidth + " (" + ConvEmitter.FlatLength(g) + " positions; see ForwardLayer" + l + ").");
+                w.Line("private readonly " + T + "[] _flat" + l + " = new " + T + "[" + ConvEmitter.FlatLength(g) + "];");
             }
             if (PlanOf(layer).Owns("_uHatPad" + l))
             {
-                var g = new ConvGeometry(layer);
-                (int height, int width) = UHatPadSize(g);
+                var g = new ConvEmitter.ConvGeometry(layer);
+                (int height, int width) = ConvEmitter.UHatPadSize(g);
                 w.Line("// Layer " + l + ": û" + Sup(l) + " with a zero border of k − 1, [" + g.Filters + (g.TwoD ? ", " + height : "") + ", " + width + "], for x̂" + Sup(layer.Sources[0]) + " as a correlation with the flipped filter.");
                 w.Line("private readonly " + T + "[] _uHatPad" + l + " = new " + T + "[" + g.Filters * height * width + "];");
             }
@@ -268,10 +242,10 @@ internal sealed partial class NetworkEmitter
     // ---------------------------------------------------------------------------------------------------------------
     // Forward and Backward: the layers' methods in execution order.
 
-    private void WriteGraphForward(SourceWriter w)
+    internal void WriteGraphForward(SourceWriter w)
     {
         w.Line("/// <summary>The forward pass, layer by layer in execution order; writes x" + Sup(Output.Number) + " to <paramref name=\"output\"/>.</summary>");
-        w.Line("/// <exception cref=\"global::System.ArgumentException\">input is not " + _topology.InputSize + " long or output not " + _topology.OutputSize + ".</exception>");
+        w.Line("/// <exception cref=\"global::System.ArgumentException\">input is not " + Topology.InputSize + " long or output not " + Topology.OutputSize + ".</exception>");
         using (OpenMethod(w, "public void Forward(global::System.ReadOnlySpan<" + T + "> input, global::System.Span<" + T + "> output)"))
         {
             w.Line("if (input.Length != InputSize) ThrowLength(nameof(input), InputSize, input.Length);");
@@ -284,38 +258,38 @@ internal sealed partial class NetworkEmitter
         using (OpenMethod(w, "private void ForwardCore(global::System.ReadOnlySpan<" + T + "> input)"))
         {
             w.Line("input.CopyTo(_x0);");
-            foreach (int l in _topology.ExecutionOrder)
-                w.Line("ForwardLayer" + l + "(); // " + ShortName(_layers[l - 1]));
+            foreach (int l in Topology.ExecutionOrder)
+                w.Line("ForwardLayer" + l + "(); // " + ShortName(Layers[l - 1]));
             if (Trainable) w.Line("_hasForward = true;");
         }
         w.Line();
     }
 
-    private void WriteGraphBackward(SourceWriter w)
+    internal void WriteGraphBackward(SourceWriter w)
     {
         w.Line("/// <summary>");
         w.Line("/// After Forward: the loss L and the backward pass, layers in reverse execution order, adding ∂L/∂θ to Gradients (+=)");
         w.Line("/// so that a minibatch is B Forward/Backward pairs and one Update. Returns L.");
         w.Line("/// </summary>");
-        w.Line("/// <exception cref=\"global::System.ArgumentException\">target is not " + _topology.OutputSize + " long.</exception>");
+        w.Line("/// <exception cref=\"global::System.ArgumentException\">target is not " + Topology.OutputSize + " long.</exception>");
         w.Line("/// <exception cref=\"global::System.InvalidOperationException\">No forward pass has run.</exception>");
         using (OpenMethod(w, "public " + T + " Backward(global::System.ReadOnlySpan<" + T + "> target)"))
         {
             w.Line("if (target.Length != OutputSize) ThrowLength(nameof(target), OutputSize, target.Length);");
             w.Line("if (!_hasForward) throw new global::System.InvalidOperationException(\"Backward needs a forward pass first: call Forward or TrainStep.\");");
             w.Line("// x̂ = 0 for every layer but the output: each layer adds its share to the x̂ of its sources (fan-out sums).");
-            foreach (LayerShape layer in _layers)
+            foreach (LayerShape layer in Layers)
                 if (layer.Number != Output.Number) w.Line("global::System.Array.Clear(_s" + layer.Number + ");");
             int o = Output.Number;
             w.Line("ref " + T + " d = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(target);");
             w.Line(Ref("x" + o, "_x" + o));
             w.Line(Ref("s" + o, "_s" + o));
             w.Line();
-            OutputSensitivity(w);
+            C.Output.OutputSensitivity(w);
             w.Line();
-            for (int k = _topology.ExecutionOrder.Count - 1; k >= 0; k--)
+            for (int k = Topology.ExecutionOrder.Count - 1; k >= 0; k--)
             {
-                LayerShape layer = _layers[_topology.ExecutionOrder[k] - 1];
+                LayerShape layer = Layers[Topology.ExecutionOrder[k] - 1];
 if (PlanOf(layer).Backward != BackwardKernel.None) w.Line("BackwardLayer" + layer.Number + "(); // " + ShortName(layer));
                 else w.Line("// " + ShortName(layer) + " has no parameters and reads only the input: nothing to send back.");
             }
@@ -324,29 +298,20 @@ if (PlanOf(layer).Backward != BackwardKernel.None) w.Line("BackwardLayer" + laye
         w.Line();
     }
 
-    private void WriteLayerForward(SourceWriter w, LayerShape layer)
+    internal void WriteLayerForward(SourceWriter w, LayerShape layer)
     {
         int l = layer.Number;
         w.Line("/// <summary>Layer " + l + (layer.Name is null ? "" : " '" + layer.Name + "'") + ", forward: " + Xml(LayerFormula(layer)) + ".</summary>");
         using (OpenMethod(w, "private void ForwardLayer" + l + "()"))
         {
-            switch (layer.Kind)
-            {
-                case LayerKind.Dense: GraphDenseForward(w, layer); break;
-                case LayerKind.Conv1D:
-                case LayerKind.Conv2D: ConvForward(w, layer); break;
-                case LayerKind.AvgPool: AvgPoolForward(w, layer); break;
-                case LayerKind.MaxPool: MaxPoolForward(w, layer); break;
-                case LayerKind.Add: AddForward(w, layer); break;
-                default: ConcatForward(w, layer); break;
-            }
+            C.For(layer.Kind).WriteForward(w, layer);
             if (PlanOf(layer).ConvFusesActivation) w.Line("// x" + Sup(l) + " = " + FunctionText(layer.Activation, "u" + Sup(l)) + " was applied by the kernel above.");
             else if (HasU(layer)) ActivationForward(w, layer, PlanOf(layer).ActivationUnrolled);
         }
         w.Line();
     }
 
-    private void WriteLayerBackward(SourceWriter w, LayerShape layer)
+    internal void WriteLayerBackward(SourceWriter w, LayerShape layer)
     {
         int l = layer.Number;
         w.Line("/// <summary>Layer " + l + (layer.Name is null ? "" : " '" + layer.Name + "'") + ", backward: " + Xml(BackwardText(layer)) + ".</summary>");
@@ -362,16 +327,7 @@ if (PlanOf(layer).Backward != BackwardKernel.None) w.Line("BackwardLayer" + laye
                 w.Line("// û" + Sup(l) + " = x̂" + Sup(l) + ": the layer has no u (nor f).");
             else
                 w.Line("// û" + Sup(l) + " was set from the loss.");
-            switch (layer.Kind)
-            {
-                case LayerKind.Dense: GraphDenseBackward(w, layer); break;
-                case LayerKind.Conv1D:
-                case LayerKind.Conv2D: ConvBackward(w, layer); break;
-                case LayerKind.AvgPool: AvgPoolBackward(w, layer); break;
-                case LayerKind.MaxPool: MaxPoolBackward(w, layer); break;
-                case LayerKind.Add: AddBackward(w, layer); break;
-                default: ConcatBackward(w, layer); break;
-            }
+            C.For(layer.Kind).WriteBackward(w, layer);
         }
         w.Line();
     }
@@ -392,77 +348,4 @@ if (PlanOf(layer).Backward != BackwardKernel.None) w.Line("BackwardLayer" + laye
             _ => "each source gets its slice of x̂" + l + send,
         };
     }
-
-    private static string Xml(string text) => text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
-
-    /// <summary>Layers that compute u and then x = f(u); MaxPool and Concat write x directly (û = x̂).</summary>
-    private static bool HasU(LayerShape layer) => layer.Kind is not (LayerKind.MaxPool or LayerKind.Concat);
-
-    private static string ShortName(LayerShape layer) => (layer.Name is null ? "" : layer.Name + ": ") + layer.Spec + " " + layer.Shape;
-
-    /// <summary>The buffer a layer's kernel writes u (or x) into: x itself, computed in place, except under a softmax.</summary>
-    private string Target(LayerShape layer) => layer.Activation == Activation.Softmax ? "u" + layer.Number : "x" + layer.Number;
-
-    private void DeclareTarget(SourceWriter w, LayerShape layer)
-    {
-        int l = layer.Number;
-        w.Line(Ref("x" + l, "_x" + l));
-        if (layer.Activation == Activation.Softmax) w.Line(Ref("u" + l, "_u" + l));
-    }
-
-    /// <summary>W⁵ from x³ in a dense layer with several sources: "W5From3"; with one source, "W5".</summary>
-    private static string WeightName(LayerShape layer, int source) =>
-        layer.Sources.Count == 1 ? "W" + layer.Number : "W" + layer.Number + "From" + layer.Sources[source];
-
-    /// <summary>W⁵ in comments, or W⁵₃ (the matrix from x³) in a dense layer with several sources.</summary>
-    private static string MathWeight(LayerShape layer, int source) =>
-        "W" + Sup(layer.Number) + (layer.Sources.Count == 1 ? "" : Sub(layer.Sources[source]));
-
-    /// <summary>Subscript digits: 3 → "₃".</summary>
-    private static string Sub(int number)
-    {
-        const string digits = "₀₁₂₃₄₅₆₇₈₉";
-        string text = number.ToString(CultureInfo.InvariantCulture);
-        var chars = new char[text.Length];
-        for (int i = 0; i < text.Length; i++) chars[i] = digits[text[i] - '0'];
-        return new string(chars);
-    }
-
-    /// <summary>
-    /// dst[dstOffset + j] += src[srcOffset + j] for j below count: whole vectors, the last one overlapping the one
-    /// before it with the overlapped lanes of src masked to 0; scalars when count is below a vector.
-    /// </summary>
-    private void AddRange(SourceWriter w, string dst, string dstOffset, string src, string srcOffset, int count)
-    {
-        string Plus(string offset, string j) => offset == "0" ? j : j == "0" ? offset : offset + " + " + j;
-        if (count < V)
-        {
-            using (w.Open("for (int j = 0; j < " + count + "; j++)"))
-                w.Line(At(dst, Plus(dstOffset, "j")) + " += " + At(src, Plus(srcOffset, "j")) + ";");
-            return;
-        }
-        int whole = count / V, tail = count % V;
-        Range(w, "j", 0, whole * V, V, whole <= CostModel.ElementwiseUnrollLimit, j =>
-            w.Line(StoreAt(LoadAt(dst, Plus(dstOffset, j.ToString())) + " + " + LoadAt(src, Plus(srcOffset, j.ToString())), dst, Plus(dstOffset, j.ToString()))));
-        if (tail > 0)
-        {
-            string last = (count - V).ToString(CultureInfo.InvariantCulture);
-            w.Line("// The last vector overlaps the one before it; its first " + (V - tail) + " lanes add 0.");
-            w.Line(StoreAt(LoadAt(dst, Plus(dstOffset, last)) + " + (" + LoadAt(src, Plus(srcOffset, last)) + " & " + _t.MaskLast(tail) + ")", dst, Plus(dstOffset, last)));
-        }
-    }
-
-    /// <summary>An int expression as a nuint element offset.</summary>
-    private static string Offset(string index) =>
-        int.TryParse(index, out _) ? index : SyntaxFacts.IsValidIdentifier(index) ? "(nuint)" + index : "(nuint)(" + index + ")";
-
-    private string LoadAt(string buffer, string index) => "global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref " + buffer + ", " + Offset(index) + ")";
-
-    private string StoreAt(string value, string buffer, string index) => "global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(" + value + ", ref " + buffer + ", " + Offset(index) + ");";
-
-    private string Broadcast(string value) => "global::System.Runtime.Intrinsics.Vector256.Create(" + value + ")";
-
-    private static string Fma(string a, string b, string c) => "global::NetCompiler.VectorMath.MultiplyAdd(" + a + ", " + b + ", " + c + ")";
-
-    private static string Sum(string vector) => "global::System.Runtime.Intrinsics.Vector256.Sum(" + vector + ")";
 }

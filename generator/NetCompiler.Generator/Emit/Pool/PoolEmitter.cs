@@ -1,3 +1,5 @@
+// Pooling: average (optionally trainable, u = c·mean + b) and max (the first maximum's position kept for the
+// backward pass); 2-wide windows at stride 2 a vector of outputs at a time.
 using System;
 using System.Collections.Generic;
 using System.Globalization;
@@ -7,8 +9,16 @@ using static NetCompiler.Generator.Plan.Tuning;
 
 namespace NetCompiler.Generator.Emit;
 
-internal sealed partial class NetworkEmitter
+internal sealed class PoolEmitter : EmitterBase, ILayerEmitter
 {
+    public PoolEmitter(EmitContext context) : base(context) { }
+
+    /// <inheritdoc/>
+    public void WriteForward(SourceWriter w, LayerShape layer) => (layer.Kind == LayerKind.AvgPool ? (System.Action<SourceWriter, LayerShape>)AvgPoolForward : MaxPoolForward)(w, layer);
+
+    /// <inheritdoc/>
+    public void WriteBackward(SourceWriter w, LayerShape layer) => (layer.Kind == LayerKind.AvgPool ? (System.Action<SourceWriter, LayerShape>)AvgPoolBackward : MaxPoolBackward)(w, layer);
+
     /// <summary>A pooling layer's sizes, 1-D pooling as 2-D of height 1.</summary>
     private readonly struct PoolGeometry
     {
@@ -76,7 +86,7 @@ internal sealed partial class NetworkEmitter
         var g = new PoolGeometry(layer);
         int l = layer.Number, src = layer.Sources[0];
         bool keepMean = layer.Trainable && Trainable;
-        string target = Target(layer), inverse = _t.Literal(1.0 / g.Volume);
+        string target = Target(layer), inverse = Element.Literal(1.0 / g.Volume);
         if (layer.Trainable) w.Line(Ref("p", "_parameters"));
         DeclareTarget(w, layer);
         w.Line(Ref("x" + src, "_x" + src));
@@ -114,7 +124,7 @@ internal sealed partial class NetworkEmitter
         var g = new PoolGeometry(layer);
         int l = layer.Number, src = layer.Sources[0];
         bool send = src != 0;
-        string inverse = _t.Literal(1.0 / g.Volume);
+        string inverse = Element.Literal(1.0 / g.Volume);
         if (layer.Trainable)
         {
             w.Line(Ref("p", "_parameters"));
@@ -180,7 +190,7 @@ internal sealed partial class NetworkEmitter
     private void AvgPoolForwardPairs(SourceWriter w, LayerShape layer, PoolGeometry g, string target, bool keepMean)
     {
         int l = layer.Number, src = layer.Sources[0];
-        string inverse = Broadcast(_t.Literal(1.0 / g.Volume));
+        string inverse = Broadcast(Element.Literal(1.0 / g.Volume));
         List<(int Start, bool Tail)> vectors = RowVectors(g.OutWidth);
         w.Line("// A vector of " + V + " outputs from two source vectors per window row: their even and odd elements are the windows' left and right columns" +
                (g.OutWidth % V != 0 ? "; the row's last vector overlaps the one before it and stores the same values" : "") + ".");
@@ -221,7 +231,7 @@ internal sealed partial class NetworkEmitter
     private void AvgPoolBackwardPairs(SourceWriter w, LayerShape layer, PoolGeometry g, bool send)
     {
         int l = layer.Number, tail = g.OutWidth % V;
-        string inverse = Broadcast(_t.Literal(1.0 / g.Volume));
+        string inverse = Broadcast(Element.Literal(1.0 / g.Volume));
         List<(int Start, bool Tail)> vectors = RowVectors(g.OutWidth);
         int half = V / 2;
         string Dup(int from) => "global::System.Runtime.Intrinsics.Vector256.Create(" +
@@ -244,7 +254,7 @@ internal sealed partial class NetworkEmitter
                     {
                         bool masked = isTail && tail != 0;
                         string load = LoadAt("s" + l, "k + " + start.ToString(CultureInfo.InvariantCulture));
-                        w.Line(VectorType + " uHat = " + (masked ? load + " & " + _t.MaskLast(tail) : load) + ";" + (masked ? " // overlaps the vector before it: those lanes count 0" : ""));
+                        w.Line(VectorType + " uHat = " + (masked ? load + " & " + Element.MaskLast(tail) : load) + ";" + (masked ? " // overlaps the vector before it: those lanes count 0" : ""));
                         if (layer.Trainable)
                         {
                             w.Line("coefficientSum = " + Fma("uHat", LoadAt("mean", "k + " + start.ToString(CultureInfo.InvariantCulture)), "coefficientSum") + ";");
@@ -304,62 +314,5 @@ internal sealed partial class NetworkEmitter
         w.Line("// x̂" + Sup(src) + "[argmax[k]] += x̂" + Sup(l) + "[k]: only a window's maximum moved x" + Sup(l) + ".");
         using (w.Open("for (int k = 0; k < " + layer.Outputs + "; k++)"))
             w.Line(At("xHat", At("argmax", "k")) + " += " + At("s" + l, "k") + ";");
-    }
-
-    /// <summary>u = Σ sources over whole vectors of the padded buffers (sources of one shape are padded alike).</summary>
-    private void AddForward(SourceWriter w, LayerShape layer)
-    {
-        int l = layer.Number, padded = _t.Padded(layer.Outputs);
-        string target = Target(layer);
-        DeclareTarget(w, layer);
-        foreach (int src in layer.Sources) w.Line(Ref("x" + src, "_x" + src));
-        w.Line("// u" + Sup(l) + " = " + string.Join(" + ", layer.Sources.Select(src => "x" + Sup(src))) + ".");
-        Range(w, "j", 0, padded, V, padded / V <= CostModel.ElementwiseUnrollLimit, j =>
-            w.Line(Store(string.Join(" + ", layer.Sources.Select(src => Load("x" + src, j))), target, j)));
-    }
-
-    /// <summary>x̂^β += û for every source β: ∂u/∂x^β = 1.</summary>
-    private void AddBackward(SourceWriter w, LayerShape layer)
-    {
-        int l = layer.Number, padded = _t.Padded(layer.Outputs);
-        foreach (int src in layer.Sources.Where(src => src != 0))
-        {
-            w.Line(Ref("s" + src, "_s" + src));
-            w.Line("// x̂" + Sup(src) + " += û" + Sup(l) + ".");
-            Range(w, "j", 0, padded, V, padded / V <= CostModel.ElementwiseUnrollLimit, j =>
-                w.Line(Store(Load("s" + src, j) + " + " + Load("s" + l, j), "s" + src, j)));
-        }
-    }
-
-    /// <summary>x = [x^β1, x^β2, …]: row-major storage makes joining features or channels one copy per source.</summary>
-    private void ConcatForward(SourceWriter w, LayerShape layer)
-    {
-        int l = layer.Number, offset = 0;
-        for (int s = 0; s < layer.Sources.Count; s++)
-        {
-            int src = layer.Sources[s], size = layer.SourceShapes[s].Size;
-            w.Line("global::System.Array.Copy(_x" + src + ", 0, _x" + l + ", " + offset + ", " + size + "); // x" + Sup(l) + "[" + offset + ".." + (offset + size) + ") = x" + Sup(src));
-            offset += size;
-        }
-    }
-
-    /// <summary>x̂^β += its slice of x̂.</summary>
-    private void ConcatBackward(SourceWriter w, LayerShape layer)
-    {
-        int l = layer.Number, offset = 0;
-        for (int s = 0; s < layer.Sources.Count; s++)
-        {
-            int src = layer.Sources[s], size = layer.SourceShapes[s].Size;
-            if (src != 0)
-            {
-                w.Line("// x̂" + Sup(src) + " += x̂" + Sup(l) + "[" + offset + ".." + (offset + size) + ").");
-                using (w.Open())
-                {
-                    w.Line(Ref("s" + src, "_s" + src));
-                    AddRange(w, "s" + src, "0", "s" + l, offset.ToString(CultureInfo.InvariantCulture), size);
-                }
-            }
-            offset += size;
-        }
     }
 }

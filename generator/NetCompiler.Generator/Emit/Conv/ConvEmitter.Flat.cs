@@ -1,0 +1,163 @@
+// The flat convolution kernel: u[o] over its output plane flattened at the source's row stride, a dozen accumulators
+// in registers while every tap streams past, f applied as u is stored.
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using NetCompiler.Generator.Plan;
+using static NetCompiler.Generator.Plan.Tuning;
+
+namespace NetCompiler.Generator.Emit;
+
+internal sealed partial class ConvEmitter
+{
+    /// <summary>Accumulators one pass of the flat kernel keeps in registers: 32 vector registers with AVX-512, 16 without.</summary>
+    private static int FlatAccumulators(VectorWidth vec, int lanes) => vec.Lanes > lanes ? 16 : 8;
+
+    /// <summary>
+    /// The length of u[o] counted at the source's row stride: output (y, x) sits at y·PW + x, so the window of every
+    /// output of a plane starts at the same offset in xp[i] as the output itself (stride 1).
+    /// </summary>
+    internal static int FlatLength(ConvGeometry g) => Planner.FlatLength(g.OutHeight, g.OutWidth, g.PaddedWidth);
+
+    /// <summary>The vector widths the flat kernel of <paramref name="g"/> is written for: Vector512 (if a plane holds one) and Vector256.</summary>
+    private IEnumerable<VectorWidth> FlatWidths(ConvGeometry g) => Planner.FlatWidths(FlatLength(g), V).Select(wide => new VectorWidth(Element, wide));
+
+    /// <summary>
+    /// Stride 1: u[o] is computed over its plane flattened at the source's row stride PW, position q = y·PW + x, so
+    /// that for every tap (i, ky, kx) the inputs of a vector of consecutive q are the consecutive xp[i, q + ky·PW + kx]:
+    /// rows narrower than a vector cost no extra lanes (10-wide rows fill 16-lane vectors across rows), and one pass
+    /// keeps up to a dozen independent accumulators in registers while the taps of every connected channel stream
+    /// past, one broadcast weight and one FMA per accumulator and tap. The x = PW − OW … PW − 1 columns between rows
+    /// are computed and dropped. Unless the plane is u[o] itself, it goes to the staging buffer _flat{l} and its rows
+    /// are moved into x, f applied on the way. Vector512 where it is accelerated, else Vector256.
+    /// </summary>
+    private void ConvForwardFlat(SourceWriter w, LayerShape layer, ConvGeometry g, string target)
+    {
+        int l = layer.Number, n = FlatLength(g);
+        bool direct = !PlanOf(layer).Owns("_flat" + l), fused = PlanOf(layer).ConvFusesActivation;
+        w.Line("// u" + Sup(l) + "[o, y, x] = b[o] + Σ_i Σ_ky,kx w[o, i, ky, kx]·xp[i, y + ky, x + kx], over the plane flattened at xp's row stride " + g.PaddedWidth +
+               ": q = y·" + g.PaddedWidth + " + x, so every tap reads xp[i, q + ky·" + g.PaddedWidth + " + kx] for consecutive q" +
+               (direct ? "." : " (" + n + " positions, of which x ≥ " + g.OutWidth + " are dropped)."));
+        if (!direct) w.Line(Ref("flat", "_flat" + l) + " // u[o] at row stride " + g.PaddedWidth + (fused ? ", f applied" : ""));
+        List<VectorWidth> widths = FlatWidths(g).ToList();
+        if (widths.Count == 2)
+        {
+            using (w.Open("if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)"))
+                ConvForwardFlatKernel(w, layer, g, target, widths[0], direct, fused);
+            using (w.Open("else"))
+                ConvForwardFlatKernel(w, layer, g, target, widths[1], direct, fused);
+        }
+        else
+            ConvForwardFlatKernel(w, layer, g, target, widths[0], direct, fused);
+    }
+
+    private void ConvForwardFlatKernel(SourceWriter w, LayerShape layer, ConvGeometry g, string target, VectorWidth vec, bool direct, bool fused)
+    {
+        int l = layer.Number, n = FlatLength(g), lanes = vec.Lanes;
+        int vectors = (n + lanes - 1) / lanes, passes = (vectors + FlatAccumulators(vec, V) - 1) / FlatAccumulators(vec, V);
+        int perPass = (vectors + passes - 1) / passes, span = perPass * lanes;
+        // One pass: the vectors at 0, L, 2L, … with the last one overlapping the one before it (it stores the same values).
+        // Several: each pass a run of perPass vectors from min(pass·span, n − span), the last run overlapping the one before it.
+        List<int> offsets = passes == 1
+            ? Enumerable.Range(0, perPass).Select(k => k == perPass - 1 ? n - lanes : k * lanes).ToList()
+            : Enumerable.Range(0, perPass).Select(k => k * lanes).ToList();
+        string? inRegisters = fused ? RegisterActivation(layer.Activation, vec, "acc") : null;
+        w.Line("// " + vectors + " vector" + (vectors == 1 ? "" : "s") + " of " + lanes + " per plane" + (n % lanes != 0 ? " (the last overlaps the one before it)" : "") +
+               (passes == 1 ? ", all in registers at once" : ", " + passes + " passes of " + perPass + " accumulators (the last pass overlaps the one before it)") +
+               (inRegisters is not null && layer.Activation != Activation.Identity ? "; x = " + FunctionText(layer.Activation, "u") + " is applied to the accumulators before they are stored." : "."));
+        Loop(w, "o", g.Filters, o =>
+        {
+            w.Line(vec.Type + " bias = " + vec.Broadcast(At("p", "B" + l + " + " + o)) + ";");
+            string plane = direct ? "uPlane" : "flat";
+            if (direct) w.Line("ref " + T + " uPlane = ref " + At(target, Lin(0, (o, g.OutPlane))) + ";");
+            Action<string> pass = start =>
+            {
+                w.Line(vec.Type + " " + string.Join(", ", offsets.Select((_, k) => "acc" + k + " = bias")) + ";");
+                ChannelLoop(w, layer, o, gradient: false, i =>
+                {
+                    string plane = Lin(0, (i, g.PaddedPlane));
+                    w.Line("ref " + T + " xRow = ref " + At("xp", start == "0" ? plane : plane == "0" ? start : plane + " + " + start) + ";");
+                    Loop(w, "ky", g.KernelHeight, ky =>
+                    {
+                        w.Line("ref " + T + " wk = ref " + At("w", Lin(0, (ky, g.KernelWidth))) + ";");
+                        w.Line("ref " + T + " xk = ref " + At("xRow", Lin(0, (ky, g.PaddedWidth))) + ";");
+                        KernelTaps(w, g.KernelWidth, kx =>
+                        {
+                            w.Line(vec.Type + " " + TapName(kx) + " = " + vec.Broadcast(At("wk", kx.ToString())) + ";");
+                            for (int k = 0; k < offsets.Count; k++)
+                                w.Line("acc" + k + " = " + vec.Fma(TapName(kx), vec.Load("xk", Lin(offsets[k], (kx, 1))), "acc" + k) + ";");
+                        });
+                    });
+                });
+                w.Line("ref " + T + " uStart = ref " + At(plane, start) + ";");
+                for (int k = 0; k < offsets.Count; k++)
+                    w.Line(vec.Store(inRegisters is null ? "acc" + k : RegisterActivation(layer.Activation, vec, "acc" + k)!, "uStart", offsets[k].ToString(CultureInfo.InvariantCulture)));
+            };
+            if (passes == 1)
+                using (w.Open()) pass("0");
+            else
+                using (w.Open("for (int pass = 0; pass < " + passes + "; pass++)"))
+                {
+                    w.Line("int start = global::System.Math.Min(pass * " + span + ", " + (n - span) + ");");
+                    pass("start");
+                }
+            if (!direct) FlatRowsToTarget(w, layer, g, target, o, fused && inRegisters is null);
+        });
+    }
+
+    /// <summary>u[o, y, 0…OW) = flat[y·PW…y·PW + OW), and x = f(u) on the way when <paramref name="fused"/>.</summary>
+    private void FlatRowsToTarget(SourceWriter w, LayerShape layer, ConvGeometry g, string target, Index o, bool fused)
+    {
+        int l = layer.Number;
+        string what = Target(layer) == target && PlanOf(layer).ConvFusesActivation ? "x" : "u";
+        w.Line("// " + (fused ? "x" + Sup(l) + "[o, y, ·] = " + FunctionText(layer.Activation, "u") + " of " : what + Sup(l) + "[o, y, ·] = ") +
+               "the first " + g.OutWidth + " of row y of the staging buffer" + (g.OutWidth >= V && g.OutWidth % V != 0 ? " (the last vector overlaps the one before it)" : "") + ".");
+        Loop(w, "y", g.OutHeight, y =>
+        {
+            w.Line("ref " + T + " uRow = ref " + At("flat", Lin(0, (y, g.PaddedWidth))) + ";");
+            w.Line("ref " + T + " xRow = ref " + At(target, Lin(0, (o, g.OutPlane), (y, g.OutWidth))) + ";");
+            if (g.OutWidth >= V)
+                foreach ((int start, bool _) in RowVectors(g.OutWidth))
+                {
+                    string at = start.ToString(CultureInfo.InvariantCulture), u = LoadAt("uRow", at);
+                    w.Line(StoreAt(fused ? VectorFunction(layer.Activation, u) : u, "xRow", at));
+                }
+            else
+                for (int x = 0; x < g.OutWidth; x++)
+                    w.Line(At("xRow", x.ToString(CultureInfo.InvariantCulture)) + " = " + At("uRow", x.ToString(CultureInfo.InvariantCulture)) + ";");
+        });
+    }
+
+    /// <summary>
+    /// The row's vectors in chunks of <see cref="ConvChunk"/>, each chunk in a block of its own: a loop over the
+    /// chunks of whole vectors when there are more than two, then the rest (with the overlapping last vector).
+    /// </summary>
+    private void ForEachChunk(SourceWriter w, List<(int Start, bool Tail)> vectors, Action<List<Index>> chunk)
+    {
+        int whole = vectors.Count(v => !v.Tail), fullChunks = whole / ConvChunk;
+        int looped = fullChunks > 2 ? fullChunks : 0;
+        if (looped > 0)
+            using (w.Open("for (int v = 0; v < " + looped * ConvChunk * V + "; v += " + ConvChunk * V + ")"))
+                chunk(Enumerable.Range(0, ConvChunk).Select(k => new Index("v", k * V)).ToList());
+        var rest = vectors.Skip(looped * ConvChunk).Select(v => (Index)v.Start).ToList();
+        for (int start = 0; start < rest.Count; start += ConvChunk)
+            using (w.Open())
+                chunk(rest.GetRange(start, Math.Min(ConvChunk, rest.Count - start)));
+    }
+
+    /// <summary>The broadcast weight of tap kx: w0, w1, … when the taps are written out, wv in a loop over kx.</summary>
+    private static string TapName(Index kx) => kx.Variable is null ? "w" + kx.Offset.ToString(CultureInfo.InvariantCulture) : "wv";
+
+    /// <summary>The taps kx of a kernel row: written out up to <see cref="KernelUnrollLimit"/>, else a loop.</summary>
+    private static void KernelTaps(SourceWriter w, int width, Action<Index> body)
+    {
+        if (width <= KernelUnrollLimit)
+        {
+            for (int kx = 0; kx < width; kx++) body(kx);
+            return;
+        }
+        using (w.Open("for (int kx = 0; kx < " + width + "; kx++)"))
+            body(new Index("kx", 0));
+    }
+}

@@ -1,0 +1,192 @@
+// The public entry points both paths share: Update, TrainStep and the batched ForwardBatch, BackwardBatch and
+// TrainStepBatch, which check their arguments and call the kernels the plan chose.
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using NetCompiler.Generator.Plan;
+using static NetCompiler.Generator.Plan.Tuning;
+
+namespace NetCompiler.Generator.Emit;
+
+internal sealed partial class NetworkEmitter
+{
+    // ---------------------------------------------------------------------------------------------------------------
+    // The public entry points, shared by both paths.
+
+    internal void WriteBatchEntryPoints(SourceWriter w, bool blocked)
+    {
+        string span = "global::System.Span<" + T + ">", readOnlySpan = "global::System.ReadOnlySpan<" + T + ">";
+        w.Line("/// <summary>");
+        w.Line("/// Forward over <paramref name=\"batch\"/> samples: <paramref name=\"inputs\"/> is [batch, InputSize] row-major and");
+        w.Line("/// <paramref name=\"outputs\"/> receives [batch, OutputSize]; the same results as Forward on each row. " +
+               (blocked ? "Runs in chunks of MaxBatch samples through blocked kernels; allocates nothing." : "A loop over Forward (the graph path is not yet blocked); allocates nothing."));
+        w.Line(blocked ? "/// Activities and the per-sample state are not changed." : "/// Activities afterwards are those of the last sample.");
+        w.Line("/// </summary>");
+        w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">batch is negative.</exception>");
+        w.Line("/// <exception cref=\"global::System.ArgumentException\">inputs is not batch × " + Topology.InputSize + " long or outputs not batch × " + Topology.OutputSize + ".</exception>");
+        using (OpenMethod(w, "public void ForwardBatch(" + readOnlySpan + " inputs, " + span + " outputs, int batch)"))
+        {
+            w.Line("if (batch < 0) throw new global::System.ArgumentOutOfRangeException(nameof(batch), batch, \"The batch size cannot be negative.\");");
+            w.Line("if ((long)batch * InputSize != inputs.Length) ThrowBatchLength(nameof(inputs), batch, InputSize, inputs.Length);");
+            w.Line("if ((long)batch * OutputSize != outputs.Length) ThrowBatchLength(nameof(outputs), batch, OutputSize, outputs.Length);");
+            if (Plan.BatchForward == BatchForwardKind.RegisterLoop)
+            {
+                C.RegisterChain.RegisterForwardBatch(w);
+            }
+            else if (blocked)
+            {
+                using (w.Open("for (int start = 0; start < batch; start += MaxBatch)"))
+                {
+                    w.Line("int count = global::System.Math.Min(MaxBatch, batch - start);");
+                    C.FeatureMajor.WriteFeatureMajorDispatch(w);
+                    w.Line("ForwardBatchCore(inputs.Slice(start * InputSize, count * InputSize), count);");
+                    int outStride = Element.Padded(Output.Outputs);
+                    if (outStride == Output.Outputs)
+                        w.Line(ReadOnlyStart("_batchX" + Output.Number, "count * OutputSize") + ".CopyTo(outputs.Slice(start * OutputSize));");
+                    else
+                        using (w.Open("for (int b = 0; b < count; b++)"))
+                            w.Line(ReadOnlyStart("_batchX" + Output.Number, "MaxBatch * " + outStride) + ".Slice(b * " + outStride + ", OutputSize).CopyTo(outputs.Slice((start + b) * OutputSize, OutputSize));");
+                }
+            }
+            else
+            {
+                using (w.Open("for (int b = 0; b < batch; b++)"))
+                    w.Line("Forward(inputs.Slice(b * InputSize, InputSize), outputs.Slice(b * OutputSize, OutputSize));");
+            }
+        }
+        w.Line();
+        if (!Trainable) return;
+
+        w.Line("/// <summary>");
+        w.Line("/// Forward and backward over <paramref name=\"batch\"/> samples ([batch, InputSize] inputs, [batch, OutputSize] targets),");
+        w.Line("/// adding the summed ∂L/∂θ to Gradients (+=) as batch Forward/Backward pairs would; returns the summed loss.");
+        w.Line("/// For a mean step, follow with Update(learningRate / batch). " + (blocked ? "Blocked kernels, in chunks of MaxBatch samples." : "A loop over the per-sample path (not yet blocked)."));
+        w.Line(blocked ? "/// Activities, Sensitivities and the per-sample state are not changed." : "/// Activities and Sensitivities afterwards are those of the last sample.");
+        w.Line("/// </summary>");
+        w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">batch is negative.</exception>");
+        w.Line("/// <exception cref=\"global::System.ArgumentException\">inputs is not batch × " + Topology.InputSize + " long or targets not batch × " + Topology.OutputSize + ".</exception>");
+        using (OpenMethod(w, "public " + T + " BackwardBatch(" + readOnlySpan + " inputs, " + readOnlySpan + " targets, int batch)"))
+        {
+            w.Line("if (batch < 0) throw new global::System.ArgumentOutOfRangeException(nameof(batch), batch, \"The batch size cannot be negative.\");");
+            w.Line("if ((long)batch * InputSize != inputs.Length) ThrowBatchLength(nameof(inputs), batch, InputSize, inputs.Length);");
+            w.Line("if ((long)batch * OutputSize != targets.Length) ThrowBatchLength(nameof(targets), batch, OutputSize, targets.Length);");
+            w.Line(T + " loss = 0;");
+            if (blocked)
+            {
+                using (w.Open("for (int start = 0; start < batch; start += MaxBatch)"))
+                {
+                    w.Line("int count = global::System.Math.Min(MaxBatch, batch - start);");
+                    w.Line("ForwardBatchCore(inputs.Slice(start * InputSize, count * InputSize), count);");
+                    w.Line("loss += BackwardBatchOutput(targets.Slice(start * OutputSize, count * OutputSize), count);");
+                    for (int l = L; l >= 1; l--) w.Line("BackwardBatchLayer" + l + "(count);");
+                }
+            }
+            else
+            {
+                using (w.Open("for (int b = 0; b < batch; b++)"))
+                {
+                    w.Line("ForwardCore(inputs.Slice(b * InputSize, InputSize));");
+                    w.Line("loss += Backward(targets.Slice(b * OutputSize, OutputSize));");
+                }
+            }
+            w.Line("return loss;");
+        }
+        w.Line();
+
+        w.Line("/// <summary>BackwardBatch, then Update(learningRate): one SGD step with the summed gradient of the batch; returns the summed loss before the update.</summary>");
+        w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">batch is negative.</exception>");
+        w.Line("/// <exception cref=\"global::System.ArgumentException\">inputs is not batch × " + Topology.InputSize + " long or targets not batch × " + Topology.OutputSize + ".</exception>");
+        using (OpenMethod(w, "public " + T + " TrainStepBatch(" + readOnlySpan + " inputs, " + readOnlySpan + " targets, int batch, " + T + " learningRate)"))
+        {
+            w.Line(T + " loss = BackwardBatch(inputs, targets, batch);");
+            w.Line("Update(learningRate);");
+            w.Line("return loss;");
+        }
+        w.Line();
+    }
+
+    internal static void WriteBatchHelpers(SourceWriter w)
+    {
+        w.Line("[global::System.Diagnostics.CodeAnalysis.DoesNotReturn]");
+        w.Line("private static void ThrowBatchLength(string name, int batch, int size, int actual) =>");
+        w.Line("    throw new global::System.ArgumentException(\"Expected \" + name + \" of length batch × size = \" + batch + \" × \" + size + \" = \" + ((long)batch * size) + \", got \" + actual + \".\", name);");
+        w.Line();
+    }
+    private void WriteUpdate(SourceWriter w)
+    {
+        int count = Topology.ParameterCount;
+        w.Line("/// <summary>The SGD step θ ← θ − η·g, then g ← 0 (ΔW ∝ û·xᵀ with the minus sign of R = −L folded into g).</summary>");
+        using (OpenMethod(w, "public void Update(" + T + " learningRate)"))
+        {
+            w.Line(Ref("p", "_parameters"));
+            w.Line(Ref("g", "_gradients"));
+            int whole = count / V * V;
+            if (Plan.UpdateUnrolled)
+            {
+                if (whole > 0) w.Line(VectorType + " eta = global::System.Runtime.Intrinsics.Vector256.Create(learningRate);");
+                Range(w, "k", 0, whole, V, true, k => UpdateVector(w, Narrow256, k));
+            }
+            else
+            {
+                // Vector512 while a whole one is left (where the hardware has it), then Vector256: lane for lane the same.
+                w.Line("int k = 0;");
+                using (w.Open("if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)"))
+                {
+                    w.Line(Wide512.Type + " eta512 = " + Wide512.Class + ".Create(learningRate);");
+                    using (w.Open("for (; k <= " + (count - 2 * V) + "; k += " + 2 * V + ")"))
+                        UpdateVector(w, Wide512, new Index("k", 0), "eta512");
+                }
+                w.Line(VectorType + " eta = global::System.Runtime.Intrinsics.Vector256.Create(learningRate);");
+                using (w.Open("for (; k < " + whole + "; k += " + V + ")"))
+                    UpdateVector(w, Narrow256, new Index("k", 0));
+            }
+            for (int k = whole; k < count; k++)
+            {
+                w.Line(At("p", k.ToString()) + " = global::NetCompiler.VectorMath.MultiplyAdd(-learningRate, " + At("g", k.ToString()) + ", " + At("p", k.ToString()) + "); // as a fused lane");
+                w.Line(At("g", k.ToString()) + " = 0;");
+            }
+        }
+        w.Line();
+    }
+
+    private void UpdateVector(SourceWriter w, Width k, Index i, string eta = "eta")
+    {
+        w.Line(k.Store(k.MultiplyAddNegated(eta, k.Load("g", i), k.Load("p", i)), "p", i));
+        w.Line(k.Store(k.Type + ".Zero", "g", i));
+    }
+
+    private void WriteTrainStep(SourceWriter w)
+    {
+        w.Line("/// <summary>Forward, Backward and Update for one sample; returns its loss before the update.</summary>");
+        w.Line("/// <exception cref=\"global::System.ArgumentException\">input is not " + Topology.InputSize + " long or target not " + Topology.OutputSize + ".</exception>");
+        using (OpenMethod(w, "public " + T + " TrainStep(global::System.ReadOnlySpan<" + T + "> input, global::System.ReadOnlySpan<" + T + "> target, " + T + " learningRate)"))
+        {
+            w.Line("if (input.Length != InputSize) ThrowLength(nameof(input), InputSize, input.Length);");
+            w.Line("if (target.Length != OutputSize) ThrowLength(nameof(target), OutputSize, target.Length);");
+            if (Plan.TrainStep == TrainStepKind.Register)
+            {
+                w.Line("// The forward pass, then the backward pass with the SGD step folded in (each layer's parameters change as soon");
+                w.Line("// as their gradient is known), all in one method: x and û stay in registers from layer to layer.");
+                C.RegisterChain.RegisterForward(w, toOutput: false);
+                w.Line();
+                C.RegisterChain.RegisterBackward(w, fusedUpdate: true, forwardInScope: true);
+                w.Line("return loss;");
+                return;
+            }
+            w.Line("ForwardCore(input);");
+            if (Plan.TrainStep == TrainStepKind.Fused)
+            {
+                w.Line("// Backward and Update in one pass: each layer's θ takes its SGD step as soon as its gradient is known, so W and g");
+                w.Line("// are read once and W written once (Backward then Update stream them six times). The results are Backward's and");
+                w.Line("// Update's to the bit, gradients an earlier Backward left in g included; g is left at 0.");
+                C.Chain.BackwardBody(w, fused: true);
+                w.Line("return loss;");
+                return;
+            }
+            w.Line(T + " loss = Backward(target);");
+            w.Line("Update(learningRate);");
+            w.Line("return loss;");
+        }
+        w.Line();
+    }
+}
