@@ -99,10 +99,9 @@ internal static class GeneratedMembers
                 }
                 if (gathers) members.Add(new Member("_uHatPad" + l));
                 // IsFlatConv and FlatIsDirect: the staging buffer of a stride-1 kernel whose plane is not u itself.
-                int outHeight = layer.Shape.Height, outWidth = layer.Shape.Width;
-                int paddedWidth = layer.SourceShapes[0].Width + 2 * layer.Padding;
-                int flatLength = (outHeight - 1) * paddedWidth + outWidth;
-                if (!denseConv && layer.Stride == 1 && flatLength >= lanes && outHeight > 1 && paddedWidth != outWidth)
+                WindowGeometry g = layer.Window;
+                int flatLength = (g.OutHeight - 1) * g.PaddedWidth + g.OutWidth;
+                if (!denseConv && layer.Stride == 1 && flatLength >= lanes && g.OutHeight > 1 && g.PaddedWidth != g.OutWidth)
                     members.Add(new Member("_flat" + l));
             }
             if (layer.Kind == LayerKind.MaxPool && trainable)

@@ -13,55 +13,13 @@ internal sealed partial class NetworkEmitter
     /// <summary>Kernel widths up to this are written out (one accumulator or broadcast per tap).</summary>
     private const int KernelUnrollLimit = 8;
 
-    /// <summary>A convolution's sizes, with Conv1D as a 2-D convolution of height 1 (kernel height 1, no vertical padding).</summary>
-    private readonly struct ConvGeometry
-    {
-        public ConvGeometry(LayerShape layer)
-        {
-            TensorShape source = layer.SourceShapes[0];
-            TwoD = layer.Kind == LayerKind.Conv2D;
-            Channels = source.Channels;
-            Height = source.Height;
-            Width = source.Width;
-            Filters = layer.Shape.Channels;
-            OutHeight = layer.Shape.Height;
-            OutWidth = layer.Shape.Width;
-            KernelWidth = layer.KernelSize;
-            KernelHeight = TwoD ? layer.KernelSize : 1;
-            Stride = layer.Stride;
-            PadWidth = layer.Padding;
-            PadHeight = TwoD ? layer.Padding : 0;
-            PaddedHeight = Height + 2 * PadHeight;
-            PaddedWidth = Width + 2 * PadWidth;
-        }
-
-        public bool TwoD { get; }
-        public int Channels { get; }
-        public int Height { get; }
-        public int Width { get; }
-        public int Filters { get; }
-        public int OutHeight { get; }
-        public int OutWidth { get; }
-        public int KernelHeight { get; }
-        public int KernelWidth { get; }
-        public int Stride { get; }
-        public int PadHeight { get; }
-        public int PadWidth { get; }
-        public int PaddedHeight { get; }
-        public int PaddedWidth { get; }
-        public int InPlane => Height * Width;
-        public int PaddedPlane => PaddedHeight * PaddedWidth;
-        public int OutPlane => OutHeight * OutWidth;
-        public int KernelVolume => KernelHeight * KernelWidth;
-    }
-
     private static bool IsConv(LayerShape layer) => layer.Kind is LayerKind.Conv1D or LayerKind.Conv2D;
 
     /// <summary>A connection table that leaves some kernel out (a table connecting everything is the full layout).</summary>
     private static bool HasSparseTable(LayerShape layer)
     {
-        var g = new ConvGeometry(layer);
-        for (int o = 0; o < g.Filters; o++)
+        var g = layer.Window;
+        for (int o = 0; o < g.OutChannels; o++)
             for (int i = 0; i < g.Channels; i++)
                 if (!layer.IsConnected(o, i)) return true;
         return false;
@@ -111,7 +69,7 @@ internal sealed partial class NetworkEmitter
     /// </summary>
     private void ChannelLoop(SourceWriter w, LayerShape layer, Index o, bool gradient, Action<Index> body)
     {
-        Loop(w, "i", new ConvGeometry(layer).Channels, i =>
+        Loop(w, "i", layer.Window.Channels, i =>
         {
             string kernel = BindKernel(w, layer, o, i);
             if (gradient) w.Line("ref " + T + " gw = ref " + At("g", kernel) + ";");
@@ -125,7 +83,7 @@ internal sealed partial class NetworkEmitter
     /// </summary>
     private void PaddedSource(SourceWriter w, LayerShape layer)
     {
-        var g = new ConvGeometry(layer);
+        var g = layer.Window;
         int l = layer.Number, src = layer.Sources[0];
         if (layer.Padding == 0)
         {
@@ -149,7 +107,7 @@ internal sealed partial class NetworkEmitter
             else GraphDenseForward(w, layer);
             return;
         }
-        var g = new ConvGeometry(layer);
+        var g = layer.Window;
         int l = layer.Number;
         string target = Target(layer);
         w.Line(Ref("p", "_parameters"));
@@ -254,16 +212,16 @@ internal sealed partial class NetworkEmitter
     /// The length of u[o] counted at the source's row stride: output (y, x) sits at y·PW + x, so the window of every
     /// output of a plane starts at the same offset in xp[i] as the output itself (stride 1).
     /// </summary>
-    private static int FlatLength(ConvGeometry g) => (g.OutHeight - 1) * g.PaddedWidth + g.OutWidth;
+    private static int FlatLength(WindowGeometry g) => (g.OutHeight - 1) * g.PaddedWidth + g.OutWidth;
 
     /// <summary>
     /// Stride 1 and at least a vector of (flat) outputs: the forward kernel runs over the output plane flattened at
     /// the source's row stride (<see cref="ConvForwardFlat"/>).
     /// </summary>
-    private bool IsFlatConv(LayerShape layer) => layer.Stride == 1 && FlatLength(new ConvGeometry(layer)) >= V;
+    private bool IsFlatConv(LayerShape layer) => layer.Stride == 1 && FlatLength(layer.Window) >= V;
 
     /// <summary>The flat plane is u[o] itself: one output row (Conv1D), or rows as wide as the source's (kernel width 1).</summary>
-    private static bool FlatIsDirect(ConvGeometry g) => g.OutHeight == 1 || g.PaddedWidth == g.OutWidth;
+    private static bool FlatIsDirect(WindowGeometry g) => g.OutHeight == 1 || g.PaddedWidth == g.OutWidth;
 
     /// <summary>
     /// f on a vector of <paramref name="vec"/>'s width, or null where that width has no form of it (sigmoid in
@@ -285,7 +243,7 @@ internal sealed partial class NetworkEmitter
     }
 
     /// <summary>The vector widths the flat kernel of <paramref name="g"/> is written for: Vector512 (if a plane holds one) and Vector256.</summary>
-    private IEnumerable<VectorWidth> FlatWidths(ConvGeometry g)
+    private IEnumerable<VectorWidth> FlatWidths(WindowGeometry g)
     {
         var wide = new VectorWidth(_t, wide: true);
         if (FlatLength(g) >= wide.Lanes) yield return wide;
@@ -300,7 +258,7 @@ internal sealed partial class NetworkEmitter
     private bool ConvFusesActivation(LayerShape layer)
     {
         if (!IsConv(layer) || IsDenseConv(layer) || !IsFlatConv(layer) || layer.Activation == Activation.Softmax) return false;
-        var g = new ConvGeometry(layer);
+        var g = layer.Window;
         return FlatWidths(g).All(vec => RegisterActivation(layer.Activation, vec, "u") is not null || (!FlatIsDirect(g) && g.OutWidth >= V));
     }
 
@@ -313,7 +271,7 @@ internal sealed partial class NetworkEmitter
     /// are computed and dropped. Unless the plane is u[o] itself, it goes to the staging buffer _flat{l} and its rows
     /// are moved into x, f applied on the way. Vector512 where it is accelerated, else Vector256.
     /// </summary>
-    private void ConvForwardFlat(SourceWriter w, LayerShape layer, ConvGeometry g, string target)
+    private void ConvForwardFlat(SourceWriter w, LayerShape layer, WindowGeometry g, string target)
     {
         int l = layer.Number, n = FlatLength(g);
         bool direct = FlatIsDirect(g), fused = ConvFusesActivation(layer);
@@ -333,7 +291,7 @@ internal sealed partial class NetworkEmitter
             ConvForwardFlatKernel(w, layer, g, target, widths[0], direct, fused);
     }
 
-    private void ConvForwardFlatKernel(SourceWriter w, LayerShape layer, ConvGeometry g, string target, VectorWidth vec, bool direct, bool fused)
+    private void ConvForwardFlatKernel(SourceWriter w, LayerShape layer, WindowGeometry g, string target, VectorWidth vec, bool direct, bool fused)
     {
         int l = layer.Number, n = FlatLength(g), lanes = vec.Lanes;
         int vectors = (n + lanes - 1) / lanes, passes = (vectors + FlatAccumulators(vec, V) - 1) / FlatAccumulators(vec, V);
@@ -347,7 +305,7 @@ internal sealed partial class NetworkEmitter
         w.Line("// " + vectors + " vector" + (vectors == 1 ? "" : "s") + " of " + lanes + " per plane" + (n % lanes != 0 ? " (the last overlaps the one before it)" : "") +
                (passes == 1 ? ", all in registers at once" : ", " + passes + " passes of " + perPass + " accumulators (the last pass overlaps the one before it)") +
                (inRegisters is not null && layer.Activation != Activation.Identity ? "; x = " + FunctionText(layer.Activation, "u") + " is applied to the accumulators before they are stored." : "."));
-        Loop(w, "o", g.Filters, o =>
+        Loop(w, "o", g.OutChannels, o =>
         {
             w.Line(vec.Type + " bias = " + vec.Broadcast(At("p", "B" + l + " + " + o)) + ";");
             string plane = direct ? "uPlane" : "flat";
@@ -388,7 +346,7 @@ internal sealed partial class NetworkEmitter
     }
 
     /// <summary>u[o, y, 0…OW) = flat[y·PW…y·PW + OW), and x = f(u) on the way when <paramref name="fused"/>.</summary>
-    private void FlatRowsToTarget(SourceWriter w, LayerShape layer, ConvGeometry g, string target, Index o, bool fused)
+    private void FlatRowsToTarget(SourceWriter w, LayerShape layer, WindowGeometry g, string target, Index o, bool fused)
     {
         int l = layer.Number;
         string what = Target(layer) == target && ConvFusesActivation(layer) ? "x" : "u";
@@ -443,12 +401,12 @@ internal sealed partial class NetworkEmitter
     }
 
     /// <summary>Stride above 1, or rows narrower than a vector: one output at a time, the taps written out.</summary>
-    private void ConvForwardScalar(SourceWriter w, LayerShape layer, ConvGeometry g, string target)
+    private void ConvForwardScalar(SourceWriter w, LayerShape layer, WindowGeometry g, string target)
     {
         int l = layer.Number, s = g.Stride;
         w.Line("// u" + Sup(l) + "[o, y, x] = b[o] + Σ_i Σ_ky,kx w[o, i, ky, kx]·xp[i, " + (s == 1 ? "y + ky, x + kx" : s + "y + ky, " + s + "x + kx") + "], one output at a time" +
                (s != 1 ? " (stride " + s + ")." : " (rows of " + g.OutWidth + " are narrower than a vector)."));
-        Loop(w, "o", g.Filters, o => Loop(w, "y", g.OutHeight, y => Loop(w, "x", g.OutWidth, x =>
+        Loop(w, "o", g.OutChannels, o => Loop(w, "y", g.OutHeight, y => Loop(w, "x", g.OutWidth, x =>
         {
             w.Line(T + " sum = " + At("p", "B" + l + " + " + o) + ";");
             ChannelLoop(w, layer, o, gradient: false, i =>
@@ -461,7 +419,7 @@ internal sealed partial class NetworkEmitter
     }
 
     /// <summary>The taps (ky, kx) of a kernel as (index in w, index in the input from the window's corner): written out up to 32 taps, else a loop over ky.</summary>
-    private static void KernelWindow(SourceWriter w, ConvGeometry g, Action<string, string> tap)
+    private static void KernelWindow(SourceWriter w, WindowGeometry g, Action<string, string> tap)
     {
         if (g.KernelVolume <= 32)
         {
@@ -487,7 +445,7 @@ internal sealed partial class NetworkEmitter
         Trainable && layer.Sources[0] != 0 && !GathersInputSensitivity(layer) && !IsDenseConv(layer);
 
     /// <summary>The zero-bordered copy of û that the gather reads: k − 1 zeros on each side (none vertically for Conv1D).</summary>
-    private static (int Height, int Width) UHatPadSize(ConvGeometry g) =>
+    private static (int Height, int Width) UHatPadSize(WindowGeometry g) =>
         (g.OutHeight + 2 * (g.KernelHeight - 1), g.OutWidth + 2 * (g.KernelWidth - 1));
 
     private void ConvBackward(SourceWriter w, LayerShape layer)
@@ -498,7 +456,7 @@ internal sealed partial class NetworkEmitter
             GraphDenseBackward(w, layer);
             return;
         }
-        var g = new ConvGeometry(layer);
+        var g = layer.Window;
         int l = layer.Number, src = layer.Sources[0];
         bool scatter = ScattersInputSensitivity(layer);
         w.Line(Ref("p", "_parameters"));
@@ -519,7 +477,7 @@ internal sealed partial class NetworkEmitter
         }
         else if (src == 0)
             w.Line("// x̂⁰ is not needed.");
-        Loop(w, "o", g.Filters, o =>
+        Loop(w, "o", g.OutChannels, o =>
         {
             w.Line("// g_b[o] += −Σ_y,x û[o, y, x]: the bias is shared by every position of map o.");
             SumRange(w, "biasSum", "s" + l, Lin(0, (o, g.OutPlane)), g.OutPlane);
@@ -545,7 +503,7 @@ internal sealed partial class NetworkEmitter
     /// û read from its copy with a zero border of k − 1 so that no position needs a bounds test. For each source row,
     /// up to <see cref="ConvChunk"/> vectors of x̂ are summed in registers over every filter that reads channel i.
     /// </summary>
-    private void ConvInputSensitivityGather(SourceWriter w, LayerShape layer, ConvGeometry g)
+    private void ConvInputSensitivityGather(SourceWriter w, LayerShape layer, WindowGeometry g)
     {
         int l = layer.Number, src = layer.Sources[0];
         (int padHeight, int padWidth) = UHatPadSize(g);
@@ -556,7 +514,7 @@ internal sealed partial class NetworkEmitter
         w.Line("// û goes into the interior of a copy with a zero border of k − 1 (never written), so every tap reads it without a bounds test.");
         w.Line(Ref("uHatPad", "_uHatPad" + l));
         w.Line(Ref("uHatRows", "_s" + l));
-        Loop(w, "o", g.Filters, o => Loop(w, "y", g.OutHeight, y =>
+        Loop(w, "o", g.OutChannels, o => Loop(w, "y", g.OutHeight, y =>
             w.Line(CopyBlock(At("uHatPad", Lin(kh * padWidth + kw, (o, padPlane), (y, padWidth))),
                              At("uHatRows", Lin(0, (o, g.OutPlane), (y, g.OutWidth))), g.OutWidth.ToString(CultureInfo.InvariantCulture)) + " // a row: a constant size, no call")));
         w.Line(Ref("xHat", "_s" + src));
@@ -598,7 +556,7 @@ internal sealed partial class NetworkEmitter
     /// <summary>The loop over the filters o that read input channel i, binding <c>w</c> to kernel w[o, i].</summary>
     private void FilterLoop(SourceWriter w, LayerShape layer, Index i, Action<Index> body)
     {
-        Loop(w, "o", new ConvGeometry(layer).Filters, o =>
+        Loop(w, "o", layer.Window.OutChannels, o =>
         {
             BindKernel(w, layer, o, i);
             body(o);
@@ -611,7 +569,7 @@ internal sealed partial class NetworkEmitter
     /// </summary>
     private string BindKernel(SourceWriter w, LayerShape layer, Index o, Index i)
     {
-        var g = new ConvGeometry(layer);
+        var g = layer.Window;
         int l = layer.Number;
         string kernel;
         if (HasSparseTable(layer))
@@ -631,7 +589,7 @@ internal sealed partial class NetworkEmitter
     /// (−Σ_x û[o, y, x]·xp[i, y + ky, x + kx], the taps of a kernel row in registers), then x̂ as one axpy per tap
     /// and row: xp̂[i, y + ky, x + kx…] += w[o, i, ky, kx]·û[o, y, x…], û correlated with the flipped filter.
     /// </summary>
-    private void ConvKernelBackwardVector(SourceWriter w, LayerShape layer, ConvGeometry g, Index o, Index i, bool send)
+    private void ConvKernelBackwardVector(SourceWriter w, LayerShape layer, WindowGeometry g, Index o, Index i, bool send)
     {
         int l = layer.Number, tail = g.OutWidth % V;
         List<(int Start, bool Tail)> vectors = RowVectors(g.OutWidth);
@@ -716,7 +674,7 @@ internal sealed partial class NetworkEmitter
     }
 
     /// <summary>Kernel w[o, i] one output position at a time (stride above 1, or narrow rows).</summary>
-    private void ConvKernelBackwardScalar(SourceWriter w, LayerShape layer, ConvGeometry g, Index o, Index i, bool send)
+    private void ConvKernelBackwardScalar(SourceWriter w, LayerShape layer, WindowGeometry g, Index o, Index i, bool send)
     {
         int l = layer.Number, s = g.Stride;
         w.Line("// g_w[o, i, ky, kx] += −Σ_y,x û[o, y, x]·xp[i, " + (s == 1 ? "y + ky, x + kx" : s + "y + ky, " + s + "x + kx") + "]" +

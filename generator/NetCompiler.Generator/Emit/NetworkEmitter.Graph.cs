@@ -131,7 +131,7 @@ internal sealed partial class NetworkEmitter
                 string dims = layer.Kind == LayerKind.Conv2D ? k + ", " + k : k.ToString(CultureInfo.InvariantCulture);
                 bool table = layer.Spec is ConvLayer { Connections: not null };
                 return "; w" + Sup(l) + " [" + layer.Shape.Channels + ", " + channels + ", " + dims + "]" +
-                       (table ? " (" + layer.WeightCount / (layer.Kind == LayerKind.Conv2D ? k * k : k) + " connected kernels)" : "") +
+                       (table ? " (" + layer.WeightCount / layer.Window.KernelVolume + " connected kernels)" : "") +
                        " at θ[" + layer.WeightOffset + "], b" + Sup(l) + " at θ[" + layer.BiasOffset + "]";
             }
             case LayerKind.AvgPool when layer.Trainable:
@@ -213,25 +213,25 @@ internal sealed partial class NetworkEmitter
             int l = layer.Number;
             if (IsConv(layer) && layer.Padding > 0)
             {
-                var g = new ConvGeometry(layer);
+                var g = layer.Window;
                 int size = g.Channels * g.PaddedHeight * g.PaddedWidth;
                 w.Line("// Layer " + l + ": x" + Sup(layer.Sources[0]) + " with " + layer.Padding + " zeros on every side, [" + g.Channels + (g.TwoD ? ", " + g.PaddedHeight : "") + ", " + g.PaddedWidth + "]; only the interior is ever written" +
                        (ScattersInputSensitivity(layer) ? ", and its sensitivity" : "") + ".");
                 w.Line("private readonly " + T + "[] _pad" + l + " = new " + T + "[" + size + "];");
                 if (ScattersInputSensitivity(layer)) w.Line("private readonly " + T + "[] _padHat" + l + " = new " + T + "[" + size + "];");
             }
-            if (IsConv(layer) && !IsDenseConv(layer) && IsFlatConv(layer) && !FlatIsDirect(new ConvGeometry(layer)))
+            if (IsConv(layer) && !IsDenseConv(layer) && IsFlatConv(layer) && !FlatIsDirect(layer.Window))
             {
-                var g = new ConvGeometry(layer);
+                var g = layer.Window;
                 w.Line("// Layer " + l + ": the staging buffer of u" + Sup(l) + "[o] computed at x" + Sup(layer.Sources[0]) + "'s row stride " + g.PaddedWidth + " (" + FlatLength(g) + " positions; see ForwardLayer" + l + ").");
                 w.Line("private readonly " + T + "[] _flat" + l + " = new " + T + "[" + FlatLength(g) + "];");
             }
             if (IsConv(layer) && GathersInputSensitivity(layer))
             {
-                var g = new ConvGeometry(layer);
+                var g = layer.Window;
                 (int height, int width) = UHatPadSize(g);
-                w.Line("// Layer " + l + ": û" + Sup(l) + " with a zero border of k − 1, [" + g.Filters + (g.TwoD ? ", " + height : "") + ", " + width + "], for x̂" + Sup(layer.Sources[0]) + " as a correlation with the flipped filter.");
-                w.Line("private readonly " + T + "[] _uHatPad" + l + " = new " + T + "[" + g.Filters * height * width + "];");
+                w.Line("// Layer " + l + ": û" + Sup(l) + " with a zero border of k − 1, [" + g.OutChannels + (g.TwoD ? ", " + height : "") + ", " + width + "], for x̂" + Sup(layer.Sources[0]) + " as a correlation with the flipped filter.");
+                w.Line("private readonly " + T + "[] _uHatPad" + l + " = new " + T + "[" + g.OutChannels * height * width + "];");
             }
             if (layer.Kind == LayerKind.MaxPool && Trainable)
                 w.Line("private readonly int[] _argmax" + l + " = new int[" + layer.Outputs + "]; // layer " + l + ": where in x" + Sup(layer.Sources[0]) + " each window's (first) maximum is");
