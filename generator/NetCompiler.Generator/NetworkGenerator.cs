@@ -8,8 +8,9 @@ namespace NetCompiler.Generator;
 
 /// <summary>
 /// Compiles every class marked [Network] into Vector256 forward, backward and update code specialised to its shapes.
-/// This file holds only the pipeline; parsing is in NetworkGenerator.Parser.cs, emission under Emit/. User mistakes
-/// are reported by <see cref="NetworkAnalyzer"/>, not here: for a network with an error this emits nothing.
+/// This file holds only the pipeline: parse (NetworkGenerator.Parser.cs) → model (Model/) → rules (Analysis/, reported
+/// by <see cref="NetworkAnalyzer"/>: for a network with an error this emits nothing) → plan (Plan/) → emit (Emit/).
+/// docs/architecture.md shows the stages and their files.
 /// </summary>
 [Generator(LanguageNames.CSharp)]
 public sealed partial class NetworkGenerator : IIncrementalGenerator
@@ -59,13 +60,16 @@ public sealed partial class NetworkGenerator : IIncrementalGenerator
             .Select(static (provider, _) => GeneratorOptions.From(provider.GlobalOptions))
             .WithTrackingName(TrackingNames.Options);
 
-        // The emitter is a pure function of the model and the options; it runs only when one of them changed.
+        // Plan, then emit: a pure function of the model and the options, run only when one of them changed. The
+        // planner (Plan/Planner.cs) picks every layer's kernels; the emitters (Emit/) write what the plan names.
         context.RegisterSourceOutput(models.Combine(options), static (context, input) =>
         {
             (NetworkModel model, GeneratorOptions options) = input;
             try
             {
-                context.AddSource(model.HintName, Emit.NetworkEmitter.Emit(model, options));
+                NetworkTopology topology = model.ToTopology();
+                Plan.NetworkPlan plan = Plan.Planner.Plan(topology);
+                context.AddSource(model.HintName, Emit.NetworkEmitter.Emit(model, topology, plan, options));
             }
             catch (Exception e) when (e is not OperationCanceledException || !context.CancellationToken.IsCancellationRequested)
             {

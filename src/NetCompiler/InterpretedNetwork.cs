@@ -287,40 +287,16 @@ public sealed class InterpretedNetwork<T> : INetwork<T> where T : unmanaged, IFl
 
     // ---------------------------------------------------------------------------------------------------------------
     // Convolution: u[o, y, x] = b[o] + Σ_i Σ_ky,kx w[o, i, ky, kx]·x[i, y·s + ky − p, x·s + kx − p], zero outside the
-    // input. Conv1D is the same with one row: height 1, kernel height 1, no vertical stride or padding.
-
-    /// <summary>The geometry of a convolution or pooling layer, with Conv1D and 1-D pooling as 2-D of height 1.</summary>
-    private readonly struct Window
-    {
-        public readonly int Channels, InH, InW, OutH, OutW, KH, KW, StrideH, StrideW, PadH, PadW;
-
-        public Window(LayerShape layer, int kernel)
-        {
-            TensorShape input = layer.SourceShapes[0];
-            bool twoD = input.Rank == 3;
-            Channels = input.Channels;
-            InH = input.Height;
-            InW = input.Width;
-            OutH = layer.Shape.Height;
-            OutW = layer.Shape.Width;
-            KH = twoD ? kernel : 1;
-            KW = kernel;
-            StrideH = twoD ? layer.Stride : 1;
-            StrideW = layer.Stride;
-            PadH = twoD ? layer.Padding : 0;
-            PadW = layer.Padding;
-        }
-
-        public int KernelVolume => KH * KW;
-    }
+    // input. Conv1D is the same with one row: height 1, kernel height 1, no vertical stride or padding. The sizes of
+    // convolutions and pooling are the layer's WindowGeometry.
 
     private void ConvForward(LayerShape layer)
     {
         int l = layer.Number;
-        var g = new Window(layer, layer.KernelSize);
+        WindowGeometry g = layer.Window;
         ReadOnlySpan<T> input = _x[_sources[l][0]];
         Span<T> u = _u[l];
-        int filters = layer.Shape.Channels, outPlane = g.OutH * g.OutW, inPlane = g.InH * g.InW;
+        int filters = g.OutChannels, outPlane = g.OutPlane, inPlane = g.InPlane;
         for (int o = 0; o < filters; o++)
         {
             Span<T> uo = u.Slice(o * outPlane, outPlane);
@@ -331,21 +307,21 @@ public sealed class InterpretedNetwork<T> : INetwork<T> where T : unmanaged, IFl
                 if (kernel < 0) continue; // not in the connection table
                 ReadOnlySpan<T> w = _theta.AsSpan(kernel, g.KernelVolume);
                 ReadOnlySpan<T> xi = input.Slice(i * inPlane, inPlane);
-                for (int y = 0; y < g.OutH; y++)
-                    for (int x = 0; x < g.OutW; x++)
+                for (int y = 0; y < g.OutHeight; y++)
+                    for (int x = 0; x < g.OutWidth; x++)
                     {
                         T sum = T.Zero;
-                        for (int ky = 0; ky < g.KH; ky++)
+                        for (int ky = 0; ky < g.KernelHeight; ky++)
                         {
-                            int iy = y * g.StrideH + ky - g.PadH;
-                            if ((uint)iy >= (uint)g.InH) continue; // zero padding
-                            for (int kx = 0; kx < g.KW; kx++)
+                            int iy = y * g.Stride + ky - g.PadHeight;
+                            if ((uint)iy >= (uint)g.Height) continue; // zero padding
+                            for (int kx = 0; kx < g.KernelWidth; kx++)
                             {
-                                int ix = x * g.StrideW + kx - g.PadW;
-                                if ((uint)ix < (uint)g.InW) sum += w[ky * g.KW + kx] * xi[iy * g.InW + ix];
+                                int ix = x * g.Stride + kx - g.PadWidth;
+                                if ((uint)ix < (uint)g.Width) sum += w[ky * g.KernelWidth + kx] * xi[iy * g.Width + ix];
                             }
                         }
-                        uo[y * g.OutW + x] += sum;
+                        uo[y * g.OutWidth + x] += sum;
                     }
             }
         }
@@ -355,11 +331,11 @@ public sealed class InterpretedNetwork<T> : INetwork<T> where T : unmanaged, IFl
     {
         int l = layer.Number;
         int source = _sources[l][0];
-        var g = new Window(layer, layer.KernelSize);
+        WindowGeometry g = layer.Window;
         ReadOnlySpan<T> input = _x[source];
         ReadOnlySpan<T> uHat = _uHat[l];
         Span<T> xHat = source == 0 ? Span<T>.Empty : _xHat[source]; // x̂^0 is not needed
-        int filters = layer.Shape.Channels, outPlane = g.OutH * g.OutW, inPlane = g.InH * g.InW;
+        int filters = g.OutChannels, outPlane = g.OutPlane, inPlane = g.InPlane;
         for (int o = 0; o < filters; o++)
         {
             ReadOnlySpan<T> uo = uHat.Slice(o * outPlane, outPlane);
@@ -373,23 +349,23 @@ public sealed class InterpretedNetwork<T> : INetwork<T> where T : unmanaged, IFl
                 Span<T> gw = _gradient.AsSpan(kernel, g.KernelVolume);
                 ReadOnlySpan<T> xi = input.Slice(i * inPlane, inPlane);
                 Span<T> xHati = xHat.IsEmpty ? Span<T>.Empty : xHat.Slice(i * inPlane, inPlane);
-                for (int y = 0; y < g.OutH; y++)
-                    for (int x = 0; x < g.OutW; x++)
+                for (int y = 0; y < g.OutHeight; y++)
+                    for (int x = 0; x < g.OutWidth; x++)
                     {
-                        T u = uo[y * g.OutW + x];
-                        for (int ky = 0; ky < g.KH; ky++)
+                        T u = uo[y * g.OutWidth + x];
+                        for (int ky = 0; ky < g.KernelHeight; ky++)
                         {
-                            int iy = y * g.StrideH + ky - g.PadH;
-                            if ((uint)iy >= (uint)g.InH) continue;
-                            for (int kx = 0; kx < g.KW; kx++)
+                            int iy = y * g.Stride + ky - g.PadHeight;
+                            if ((uint)iy >= (uint)g.Height) continue;
+                            for (int kx = 0; kx < g.KernelWidth; kx++)
                             {
-                                int ix = x * g.StrideW + kx - g.PadW;
-                                if ((uint)ix >= (uint)g.InW) continue;
-                                int at = iy * g.InW + ix;
+                                int ix = x * g.Stride + kx - g.PadWidth;
+                                if ((uint)ix >= (uint)g.Width) continue;
+                                int at = iy * g.Width + ix;
                                 // Shared weight: g_w[o, i, ky, kx] += −Σ_y,x û[o, y, x]·x[i, iy, ix].
-                                gw[ky * g.KW + kx] -= u * xi[at];
+                                gw[ky * g.KernelWidth + kx] -= u * xi[at];
                                 // x̂[i, iy, ix] += w[o, i, ky, kx]·û[o, y, x] (correlation with the flipped filter).
-                                if (!xHati.IsEmpty) xHati[at] += w[ky * g.KW + kx] * u;
+                                if (!xHati.IsEmpty) xHati[at] += w[ky * g.KernelWidth + kx] * u;
                             }
                         }
                     }
@@ -404,22 +380,22 @@ public sealed class InterpretedNetwork<T> : INetwork<T> where T : unmanaged, IFl
     private void AvgPoolForward(LayerShape layer)
     {
         int l = layer.Number;
-        var g = new Window(layer, layer.PoolSize);
+        WindowGeometry g = layer.Window;
         ReadOnlySpan<T> input = _x[_sources[l][0]];
         Span<T> u = _u[l];
         T inverseVolume = T.One / T.CreateTruncating(g.KernelVolume);
-        int outPlane = g.OutH * g.OutW, inPlane = g.InH * g.InW;
+        int outPlane = g.OutPlane, inPlane = g.InPlane;
         for (int c = 0; c < g.Channels; c++)
         {
             ReadOnlySpan<T> xc = input.Slice(c * inPlane, inPlane);
-            for (int y = 0; y < g.OutH; y++)
-                for (int x = 0; x < g.OutW; x++)
+            for (int y = 0; y < g.OutHeight; y++)
+                for (int x = 0; x < g.OutWidth; x++)
                 {
                     T sum = T.Zero;
-                    for (int ky = 0; ky < g.KH; ky++)
-                        for (int kx = 0; kx < g.KW; kx++)
-                            sum += xc[(y * g.StrideH + ky) * g.InW + x * g.StrideW + kx];
-                    u[c * outPlane + y * g.OutW + x] = sum * inverseVolume;
+                    for (int ky = 0; ky < g.KernelHeight; ky++)
+                        for (int kx = 0; kx < g.KernelWidth; kx++)
+                            sum += xc[(y * g.Stride + ky) * g.Width + x * g.Stride + kx];
+                    u[c * outPlane + y * g.OutWidth + x] = sum * inverseVolume;
                 }
         }
         if (!layer.Trainable) return;
@@ -436,9 +412,9 @@ public sealed class InterpretedNetwork<T> : INetwork<T> where T : unmanaged, IFl
     {
         int l = layer.Number;
         int source = _sources[l][0];
-        var g = new Window(layer, layer.PoolSize);
+        WindowGeometry g = layer.Window;
         ReadOnlySpan<T> uHat = _uHat[l];
-        int outPlane = g.OutH * g.OutW, inPlane = g.InH * g.InW;
+        int outPlane = g.OutPlane, inPlane = g.InPlane;
         T inverseVolume = T.One / T.CreateTruncating(g.KernelVolume);
         for (int c = 0; c < g.Channels; c++)
         {
@@ -455,13 +431,13 @@ public sealed class InterpretedNetwork<T> : INetwork<T> where T : unmanaged, IFl
             // ∂u/∂x = c/|window| for every element of the window (windows may overlap when stride < size).
             Span<T> xHat = _xHat[source].AsSpan(c * inPlane, inPlane);
             T scale = coefficient * inverseVolume;
-            for (int y = 0; y < g.OutH; y++)
-                for (int x = 0; x < g.OutW; x++)
+            for (int y = 0; y < g.OutHeight; y++)
+                for (int x = 0; x < g.OutWidth; x++)
                 {
-                    T share = scale * uc[y * g.OutW + x];
-                    for (int ky = 0; ky < g.KH; ky++)
-                        for (int kx = 0; kx < g.KW; kx++)
-                            xHat[(y * g.StrideH + ky) * g.InW + x * g.StrideW + kx] += share;
+                    T share = scale * uc[y * g.OutWidth + x];
+                    for (int ky = 0; ky < g.KernelHeight; ky++)
+                        for (int kx = 0; kx < g.KernelWidth; kx++)
+                            xHat[(y * g.Stride + ky) * g.Width + x * g.Stride + kx] += share;
                 }
         }
     }
@@ -469,25 +445,25 @@ public sealed class InterpretedNetwork<T> : INetwork<T> where T : unmanaged, IFl
     private void MaxPoolForward(LayerShape layer)
     {
         int l = layer.Number;
-        var g = new Window(layer, layer.PoolSize);
+        WindowGeometry g = layer.Window;
         ReadOnlySpan<T> input = _x[_sources[l][0]];
         Span<T> output = _x[l];
         int[] argmax = _argmax[l];
-        int outPlane = g.OutH * g.OutW, inPlane = g.InH * g.InW;
+        int outPlane = g.OutPlane, inPlane = g.InPlane;
         for (int c = 0; c < g.Channels; c++)
-            for (int y = 0; y < g.OutH; y++)
-                for (int x = 0; x < g.OutW; x++)
+            for (int y = 0; y < g.OutHeight; y++)
+                for (int x = 0; x < g.OutWidth; x++)
                 {
                     // The first maximal element in row-major window order wins ties (strict >), as in PyTorch;
                     // a NaN wins too, so that it propagates.
-                    int best = c * inPlane + y * g.StrideH * g.InW + x * g.StrideW;
-                    for (int ky = 0; ky < g.KH; ky++)
-                        for (int kx = 0; kx < g.KW; kx++)
+                    int best = c * inPlane + y * g.Stride * g.Width + x * g.Stride;
+                    for (int ky = 0; ky < g.KernelHeight; ky++)
+                        for (int kx = 0; kx < g.KernelWidth; kx++)
                         {
-                            int at = c * inPlane + (y * g.StrideH + ky) * g.InW + x * g.StrideW + kx;
+                            int at = c * inPlane + (y * g.Stride + ky) * g.Width + x * g.Stride + kx;
                             if (input[at] > input[best] || T.IsNaN(input[at])) best = at;
                         }
-                    int o = c * outPlane + y * g.OutW + x;
+                    int o = c * outPlane + y * g.OutWidth + x;
                     argmax[o] = best;
                     output[o] = input[best];
                 }

@@ -53,7 +53,7 @@ public static class ParameterInitializer
                 case LayerKind.Conv2D:
                 {
                     int channels = layer.SourceShapes[0].Channels, filters = layer.Shape.Channels;
-                    int volume = layer.Kind == LayerKind.Conv2D ? layer.KernelSize * layer.KernelSize : layer.KernelSize;
+                    int volume = layer.Window.KernelVolume;
                     for (int o = 0; o < filters; o++)
                         for (int i = 0; i < channels; i++)
                         {

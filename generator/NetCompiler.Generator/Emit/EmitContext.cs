@@ -9,12 +9,12 @@ namespace NetCompiler.Generator.Emit;
 
 internal sealed class EmitContext
 {
-    public EmitContext(NetworkModel model, GeneratorOptions options)
+    public EmitContext(NetworkModel model, NetworkTopology topology, NetworkPlan plan, GeneratorOptions options)
     {
         Model = model;
         Options = options;
-        Topology = model.ToTopology();
-        Plan = Planner.Plan(Topology);
+        Topology = topology;
+        Plan = plan;
         Element = model.Precision == Precision.Double ? ElementType.Double : ElementType.Single;
         Narrow256 = new Width(new VectorWidth(Element, wide: false), BatchSamples, BatchRows, BatchRows, BatchColumns, BatchSamples, BatchColumns);
         Wide512 = new Width(new VectorWidth(Element, wide: true), WideSamples, WideRows, WideGradientRows, WideGradientColumns, WideSensitivitySamples, WideSensitivityColumns);

@@ -11,47 +11,6 @@ namespace NetCompiler.Generator.Emit;
 
 internal abstract partial class EmitterBase
 {
-    protected static int Log2(int powerOfTwo)
-    {
-        int log = 0;
-        while ((1 << log) < powerOfTwo) log++;
-        return log;
-    }
-
-    protected static string Xml(string text) => text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
-
-    /// <summary>Layers that compute u and then x = f(u); MaxPool and Concat write x directly (û = x̂).</summary>
-    protected static bool HasU(LayerShape layer) => layer.Kind is not (LayerKind.MaxPool or LayerKind.Concat);
-
-    protected static string ShortName(LayerShape layer) => (layer.Name is null ? "" : layer.Name + ": ") + layer.Spec + " " + layer.Shape;
-
-    /// <summary>The buffer a layer's kernel writes u (or x) into: x itself, computed in place, except under a softmax.</summary>
-    protected string Target(LayerShape layer) => layer.Activation == Activation.Softmax ? "u" + layer.Number : "x" + layer.Number;
-
-    protected void DeclareTarget(SourceWriter w, LayerShape layer)
-    {
-        int l = layer.Number;
-        w.Line(Ref("x" + l, "_x" + l));
-        if (layer.Activation == Activation.Softmax) w.Line(Ref("u" + l, "_u" + l));
-    }
-
-    /// <summary>W⁵ from x³ in a dense layer with several sources: "W5From3"; with one source, "W5".</summary>
-    protected static string WeightName(LayerShape layer, int source) =>
-        layer.Sources.Count == 1 ? "W" + layer.Number : "W" + layer.Number + "From" + layer.Sources[source];
-
-    /// <summary>W⁵ in comments, or W⁵₃ (the matrix from x³) in a dense layer with several sources.</summary>
-    protected static string MathWeight(LayerShape layer, int source) =>
-        "W" + Sup(layer.Number) + (layer.Sources.Count == 1 ? "" : Sub(layer.Sources[source]));
-
-    /// <summary>Subscript digits: 3 → "₃".</summary>
-    protected static string Sub(int number)
-    {
-        const string digits = "₀₁₂₃₄₅₆₇₈₉";
-        string text = number.ToString(CultureInfo.InvariantCulture);
-        var chars = new char[text.Length];
-        for (int i = 0; i < text.Length; i++) chars[i] = digits[text[i] - '0'];
-        return new string(chars);
-    }
     protected EmitterBase(EmitContext context) => C = context;
 
     /// <summary>The network, its plan, the widths and the other emitters.</summary>
@@ -104,8 +63,50 @@ internal abstract partial class EmitterBase
     /// aliased: a file's using alias loses to a type of the same name in the user's namespace (a class of theirs
     /// called VectorMath or Vector256) and to members of their class, and would break the generated code.
     /// </summary>
-    protected string VectorType => ("global::System.Runtime.Intrinsics.Vector256<" + Element.Name + ">");
+    protected string VectorType => "global::System.Runtime.Intrinsics.Vector256<" + Element.Name + ">";
 
+
+    protected static int Log2(int powerOfTwo)
+    {
+        int log = 0;
+        while ((1 << log) < powerOfTwo) log++;
+        return log;
+    }
+
+    protected static string Xml(string text) => text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
+
+    /// <summary>Layers that compute u and then x = f(u); MaxPool and Concat write x directly (û = x̂).</summary>
+    protected static bool HasU(LayerShape layer) => layer.Kind is not (LayerKind.MaxPool or LayerKind.Concat);
+
+    protected static string ShortName(LayerShape layer) => (layer.Name is null ? "" : layer.Name + ": ") + layer.Spec + " " + layer.Shape;
+
+    /// <summary>The buffer a layer's kernel writes u (or x) into: x itself, computed in place, except under a softmax.</summary>
+    protected string Target(LayerShape layer) => layer.Activation == Activation.Softmax ? "u" + layer.Number : "x" + layer.Number;
+
+    protected void DeclareTarget(SourceWriter w, LayerShape layer)
+    {
+        int l = layer.Number;
+        w.Line(Ref("x" + l, "_x" + l));
+        if (layer.Activation == Activation.Softmax) w.Line(Ref("u" + l, "_u" + l));
+    }
+
+    /// <summary>W⁵ from x³ in a dense layer with several sources: "W5From3"; with one source, "W5".</summary>
+    protected static string WeightName(LayerShape layer, int source) =>
+        layer.Sources.Count == 1 ? "W" + layer.Number : "W" + layer.Number + "From" + layer.Sources[source];
+
+    /// <summary>W⁵ in comments, or W⁵₃ (the matrix from x³) in a dense layer with several sources.</summary>
+    protected static string MathWeight(LayerShape layer, int source) =>
+        "W" + Sup(layer.Number) + (layer.Sources.Count == 1 ? "" : Sub(layer.Sources[source]));
+
+    /// <summary>Subscript digits: 3 → "₃".</summary>
+    protected static string Sub(int number)
+    {
+        const string digits = "₀₁₂₃₄₅₆₇₈₉";
+        string text = number.ToString(CultureInfo.InvariantCulture);
+        var chars = new char[text.Length];
+        for (int i = 0; i < text.Length; i++) chars[i] = digits[text[i] - '0'];
+        return new string(chars);
+    }
     /// <summary>
     /// Opens a method that computes (a pass, a layer, a kernel). With the AggressiveOptimization option (the default)
     /// the JIT compiles it fully optimised on its first call: in Tier-0 code an app that calls Forward once per event

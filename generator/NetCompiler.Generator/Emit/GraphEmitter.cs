@@ -96,7 +96,7 @@ internal sealed class GraphEmitter : EmitterBase
                 string dims = layer.Kind == LayerKind.Conv2D ? k + ", " + k : k.ToString(CultureInfo.InvariantCulture);
                 bool table = layer.Spec is ConvLayer { Connections: not null };
                 return "; w" + Sup(l) + " [" + layer.Shape.Channels + ", " + channels + ", " + dims + "]" +
-                       (table ? " (" + layer.WeightCount / (layer.Kind == LayerKind.Conv2D ? k * k : k) + " connected kernels)" : "") +
+                       (table ? " (" + layer.WeightCount / layer.Window.KernelVolume + " connected kernels)" : "") +
                        " at θ[" + layer.WeightOffset + "], b" + Sup(l) + " at θ[" + layer.BiasOffset + "]";
             }
             case LayerKind.AvgPool when layer.Trainable:
@@ -178,7 +178,7 @@ internal sealed class GraphEmitter : EmitterBase
             int l = layer.Number;
             if (PlanOf(layer).Owns("_pad" + l))
             {
-                var g = new ConvEmitter.ConvGeometry(layer);
+                var g = layer.Window;
                 int size = g.Channels * g.PaddedHeight * g.PaddedWidth;
                 w.Line("// Layer " + l + ": x" + Sup(layer.Sources[0]) + " with " + layer.Padding + " zeros on every side, [" + g.Channels + (g.TwoD ? ", " + g.PaddedHeight : "") + ", " + g.PaddedWidth + "]; only the interior is ever written" +
                        (PlanOf(layer).Owns("_padHat" + l) ? ", and its sensitivity" : "") + ".");
@@ -187,16 +187,16 @@ internal sealed class GraphEmitter : EmitterBase
             }
             if (PlanOf(layer).Owns("_flat" + l))
             {
-                var g = new ConvEmitter.ConvGeometry(layer);
-                w.Line("// Layer " + l + ": the staging buffer of u" + Sup(l) + "[o] computed at x" + Sup(layer.Sources[0]) + "'s row stride " + g.PaddedWidth + " (" + ConvEmitter.FlatLength(g) + " positions; see ForwardLayer" + l + ").");
-                w.Line("private readonly " + T + "[] _flat" + l + " = new " + T + "[" + ConvEmitter.FlatLength(g) + "];");
+                var g = layer.Window;
+                w.Line("// Layer " + l + ": the staging buffer of u" + Sup(l) + "[o] computed at x" + Sup(layer.Sources[0]) + "'s row stride " + g.PaddedWidth + " (" + Planner.FlatLength(g) + " positions; see ForwardLayer" + l + ").");
+                w.Line("private readonly " + T + "[] _flat" + l + " = new " + T + "[" + Planner.FlatLength(g) + "];");
             }
             if (PlanOf(layer).Owns("_uHatPad" + l))
             {
-                var g = new ConvEmitter.ConvGeometry(layer);
+                var g = layer.Window;
                 (int height, int width) = ConvEmitter.UHatPadSize(g);
-                w.Line("// Layer " + l + ": û" + Sup(l) + " with a zero border of k − 1, [" + g.Filters + (g.TwoD ? ", " + height : "") + ", " + width + "], for x̂" + Sup(layer.Sources[0]) + " as a correlation with the flipped filter.");
-                w.Line("private readonly " + T + "[] _uHatPad" + l + " = new " + T + "[" + g.Filters * height * width + "];");
+                w.Line("// Layer " + l + ": û" + Sup(l) + " with a zero border of k − 1, [" + g.OutChannels + (g.TwoD ? ", " + height : "") + ", " + width + "], for x̂" + Sup(layer.Sources[0]) + " as a correlation with the flipped filter.");
+                w.Line("private readonly " + T + "[] _uHatPad" + l + " = new " + T + "[" + g.OutChannels * height * width + "];");
             }
             if (PlanOf(layer).Owns("_argmax" + l))
                 w.Line("private readonly int[] _argmax" + l + " = new int[" + layer.Outputs + "]; // layer " + l + ": where in x" + Sup(layer.Sources[0]) + " each window's (first) maximum is");

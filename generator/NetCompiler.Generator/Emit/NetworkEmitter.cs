@@ -14,8 +14,9 @@ internal sealed partial class NetworkEmitter : EmitterBase
 {
     public NetworkEmitter(EmitContext context) : base(context) { }
 
-    /// <summary>Returns the C# source of the generated half of <paramref name="model"/>'s class.</summary>
-    public static string Emit(NetworkModel model, GeneratorOptions options) => new EmitContext(model, options).Network.Emit();
+    /// <summary>Returns the C# source of the generated half of <paramref name="model"/>'s class, whose topology and plan are given.</summary>
+    public static string Emit(NetworkModel model, NetworkTopology topology, NetworkPlan plan, GeneratorOptions options) =>
+        new EmitContext(model, topology, plan, options).Network.Emit();
 
     private string Emit()
     {

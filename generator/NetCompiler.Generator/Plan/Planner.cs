@@ -185,7 +185,8 @@ internal static class Planner
                     break;
                 case LayerKind.AvgPool:
                 {
-                    bool pairs = layer.PoolSize == 2 && layer.Stride == 2 && layer.Shape.Width >= v;
+                    WindowGeometry g = layer.Window;
+                    bool pairs = g.KernelWidth == 2 && g.Stride == 2 && g.OutWidth >= v;
                     b.Forward = pairs ? ForwardKernel.AvgPoolPairs : ForwardKernel.AvgPoolWindows;
                     b.Backward = pairs ? BackwardKernel.AvgPoolPairs : BackwardKernel.AvgPoolWindows;
                     if (layer.Spec is PoolLayer { Trainable: true } && trainable) b.Buffers.Add("_mean" + Number(l));
@@ -221,19 +222,20 @@ internal static class Planner
             b.Backward = BackwardKernel.GraphDense;
             return;
         }
-        int outHeight = layer.Shape.Height, outWidth = layer.Shape.Width, width = layer.SourceShapes[0].Width, paddedWidth = width + 2 * layer.Padding;
-        int flatLength = FlatLength(outHeight, outWidth, paddedWidth);
-        b.Forward = layer.Stride == 1 && flatLength >= v ? ForwardKernel.ConvFlat : ForwardKernel.ConvScalar;
-        b.Backward = layer.Stride == 1 && outWidth >= v ? BackwardKernel.ConvRows : BackwardKernel.ConvScalar;
+        WindowGeometry g = layer.Window;
+        int flatLength = FlatLength(g);
+        b.Forward = g.Stride == 1 && flatLength >= v ? ForwardKernel.ConvFlat : ForwardKernel.ConvScalar;
+        b.Backward = g.Stride == 1 && g.OutWidth >= v ? BackwardKernel.ConvRows : BackwardKernel.ConvScalar;
         bool sends = trainable && layer.Sources[0] != 0;
         b.InputSensitivity = !sends ? ConvInputSensitivity.None
-            : layer.Stride == 1 && width >= v ? ConvInputSensitivity.Gather
+            : g.Stride == 1 && g.Width >= v ? ConvInputSensitivity.Gather
             : ConvInputSensitivity.Scatter;
-        bool direct = outHeight == 1 || paddedWidth == outWidth;
+        // The flat plane is u[o] itself for one output row (Conv1D) or rows as wide as the padded source's.
+        bool direct = g.OutHeight == 1 || g.PaddedWidth == g.OutWidth;
         if (b.Forward == ForwardKernel.ConvFlat)
             b.ConvFusesActivation = layer.Activation != Activation.Softmax &&
-                                    FlatWidths(flatLength, v).All(wide => HasVectorForm(layer.Activation, wide, v == 4) || (!direct && outWidth >= v));
-        if (layer.Padding > 0)
+                                    FlatWidths(flatLength, v).All(wide => HasVectorForm(layer.Activation, wide, v) || (!direct && g.OutWidth >= v));
+        if (g.PadWidth > 0)
         {
             b.Buffers.Add("_pad" + Number(l));
             if (b.InputSensitivity == ConvInputSensitivity.Scatter) b.Buffers.Add("_padHat" + Number(l));
@@ -253,16 +255,14 @@ internal static class Planner
     /// The length of a convolution's output plane flattened at the source's padded row stride: the last output of a
     /// plane starts at the same offset in the padded source as the output itself (stride 1).
     /// </summary>
-    public static int FlatLength(int outHeight, int outWidth, int paddedWidth) => (outHeight - 1) * paddedWidth + outWidth;
+    public static int FlatLength(WindowGeometry g) => (g.OutHeight - 1) * g.PaddedWidth + g.OutWidth;
 
-    /// <summary>Whether the emitters have a vector form of f at the given width: sigmoid has none in Vector512, nor tanh in double Vector512, nor softmax.</summary>
-    private static bool HasVectorForm(Activation activation, bool wide, bool isDouble) => activation switch
+    /// <summary>Whether the activation table has a vector form of f at the width (none for sigmoid in Vector512, tanh in double Vector512, softmax).</summary>
+    private static bool HasVectorForm(Activation activation, bool wide, int v)
     {
-        Activation.Identity or Activation.ReLU or Activation.LeakyReLU => true,
-        Activation.Tanh => !(wide && isDouble),
-        Activation.Sigmoid => !wide,
-        _ => false,
-    };
+        Emit.ElementType t = v == 4 ? Emit.ElementType.Double : Emit.ElementType.Single;
+        return Emit.ActivationCode.Of(activation).Forward(new Emit.VectorWidth(t, wide), t, "u") is not null;
+    }
 
     /// <summary>A convolution whose kernel covers its whole unpadded input with every kernel connected: a dense layer.</summary>
     public static bool IsDenseConv(LayerShape layer) => layer.Shape.Spatial == 1 && layer.Padding == 0 && !HasSparseTable(layer);

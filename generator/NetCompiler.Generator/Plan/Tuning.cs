@@ -55,9 +55,12 @@ internal static class Tuning
     /// <summary>Output vectors of a row that one pass over a convolution kernel fills at once (accumulators in registers).</summary>
     public const int ConvChunk = 4;
 
+    /// <summary>Accumulators of the flat convolution kernel, Vector512 and Vector256: a dozen or more independent FMA chains in registers.</summary>
+    public const int FlatAccumulators512 = 16, FlatAccumulators256 = 8;
+
     /// <summary>Convolution kernel widths up to this are written out (one accumulator or broadcast per tap).</summary>
     public const int KernelUnrollLimit = 8;
 
-    /// <summary>Pooling windows of at most this many elements are written out.</summary>
+    /// <summary>Pooling windows and convolution kernels of at most this many elements are written out (one statement per element).</summary>
     public const int WindowUnrollLimit = 32;
 }

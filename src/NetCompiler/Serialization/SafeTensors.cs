@@ -272,7 +272,7 @@ public static class SafeTensors
                         plan.Add(new TensorPlan
                         {
                             Name = name + ".weight", Shape = shape, Layer = layer, Kernels = true,
-                            KernelVolume = layer.Kind == LayerKind.Conv2D ? k * k : k,
+                            KernelVolume = layer.Window.KernelVolume,
                         });
                     else
                         plan.Add(Contiguous(name + ".weight", layer, layer.WeightOffset, shape));

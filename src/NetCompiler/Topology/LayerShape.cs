@@ -1,5 +1,6 @@
 // Shared source: compiled into the runtime library and into the generator (see generator csproj).
 // Keep it netstandard2.0-clean: no spans, records or init accessors.
+using System;
 using System.Collections.Generic;
 using System.Globalization;
 
@@ -26,6 +27,7 @@ public sealed class LayerShape
     private readonly int[] _sources;
     private readonly TensorShape[] _sourceShapes;
     private readonly int[] _kernelOffsets; // conv: [filter·channels + channel] → offset of that kernel, or −1
+    private readonly WindowGeometry? _window; // conv and pooling
 
     internal LayerShape(int number, LayerSpec spec, int[] sources, TensorShape[] sourceShapes, TensorShape shape, int weightOffset)
     {
@@ -38,36 +40,67 @@ public sealed class LayerShape
         int inputs = 0;
         foreach (TensorShape s in sourceShapes) inputs += s.Size;
         Inputs = inputs;
-        _kernelOffsets = new int[0];
+        CountParameters(spec, sourceShapes, shape, out long weights, out long biases);
+        WeightCount = (int)weights; // the topology has checked that every count fits a buffer
+        BiasCount = (int)biases;
+        if (spec is ConvLayer or PoolLayer) _window = new WindowGeometry(spec, sourceShapes[0], shape);
+        _kernelOffsets = spec is ConvLayer conv ? KernelOffsets(conv, sourceShapes[0].Channels, weightOffset) : new int[0];
+    }
 
+    /// <summary>
+    /// The weights and the biases of <paramref name="spec"/> reading <paramref name="sourceShapes"/> and producing
+    /// <paramref name="shape"/>: the one statement of the counts, for a layer and for <see cref="NetworkTopology"/>'s
+    /// check of the total, which runs before any layer exists; hence long, so that too large a layer is reported
+    /// instead of overflowing.
+    /// </summary>
+    internal static void CountParameters(LayerSpec spec, IReadOnlyList<TensorShape> sourceShapes, TensorShape shape, out long weights, out long biases)
+    {
         switch (spec)
         {
-            case DenseLayer:
-                WeightCount = Outputs * inputs;
-                BiasCount = Outputs;
-                break;
+            case DenseLayer dense:
+            {
+                long inputs = 0;
+                foreach (TensorShape s in sourceShapes) inputs += s.LongSize;
+                weights = inputs * dense.Units;
+                biases = dense.Units;
+                return;
+            }
             case ConvLayer conv:
             {
                 int channels = sourceShapes[0].Channels;
-                int kernelVolume = conv.Kind == LayerKind.Conv2D ? conv.KernelSize * conv.KernelSize : conv.KernelSize;
-                _kernelOffsets = new int[conv.Filters * channels];
-                int offset = weightOffset;
+                long kernels = 0;
                 for (int o = 0; o < conv.Filters; o++)
                     for (int i = 0; i < channels; i++)
-                    {
-                        bool connected = conv.Connections is null || NetworkTopology.IsConnected(conv.Connections[o][i]);
-                        _kernelOffsets[o * channels + i] = connected ? offset : -1;
-                        if (connected) offset += kernelVolume;
-                    }
-                WeightCount = offset - weightOffset;
-                BiasCount = conv.Filters;
-                break;
+                        if (conv.IsConnected(o, i)) kernels++;
+                weights = kernels * conv.KernelVolume;
+                biases = conv.Filters;
+                return;
             }
-            case PoolLayer pool when pool.Trainable:
-                WeightCount = shape.Channels;
-                BiasCount = shape.Channels;
-                break;
+            case PoolLayer { Trainable: true }:
+                weights = shape.Channels;
+                biases = shape.Channels;
+                return;
+            default:
+                weights = 0;
+                biases = 0;
+                return;
         }
+    }
+
+    /// <summary>[filter·channels + channel] → the offset of that kernel, the connected ones in row-major order from <paramref name="weightOffset"/>, or −1.</summary>
+    private static int[] KernelOffsets(ConvLayer conv, int channels, int weightOffset)
+    {
+        int kernelVolume = (int)conv.KernelVolume;
+        var offsets = new int[conv.Filters * channels];
+        int offset = weightOffset;
+        for (int o = 0; o < conv.Filters; o++)
+            for (int i = 0; i < channels; i++)
+            {
+                bool connected = conv.IsConnected(o, i);
+                offsets[o * channels + i] = connected ? offset : -1;
+                if (connected) offset += kernelVolume;
+            }
+        return offsets;
     }
 
     /// <summary>The layer number l: 1-based position in declaration order.</summary>
@@ -130,13 +163,17 @@ public sealed class LayerShape
     public int KernelSize => Spec is ConvLayer conv ? conv.KernelSize : 0;
 
     /// <summary>Convolution or pooling: the step between output positions (a pooling stride of 0 resolved to the window size).</summary>
-    public int Stride => Spec is ConvLayer conv ? conv.Stride : Spec is PoolLayer pool ? (pool.Stride == 0 ? pool.Size : pool.Stride) : 0;
+    public int Stride => _window?.Stride ?? 0;
 
     /// <summary>Convolution: zeros on every side of the input.</summary>
     public int Padding => Spec is ConvLayer conv ? conv.Padding : 0;
 
     /// <summary>Pooling: the window size.</summary>
     public int PoolSize => Spec is PoolLayer pool ? pool.Size : 0;
+
+    /// <summary>Convolution or pooling: the sizes of the input, the output and the window, 1-D as 2-D of height 1.</summary>
+    /// <exception cref="InvalidOperationException">The layer is a dense layer or a join, which has no window.</exception>
+    public WindowGeometry Window => _window ?? throw new InvalidOperationException(Kind + " " + DisplayName + " has no window; only convolution and pooling layers have one.");
 
     /// <summary>Trainable average pooling (LeNet's subsampling).</summary>
     public bool Trainable => Spec is PoolLayer { Trainable: true };
@@ -162,12 +199,12 @@ public sealed class LayerShape
                 case LayerKind.Conv1D:
                 case LayerKind.Conv2D:
                 {
-                    int kernelVolume = Kind == LayerKind.Conv2D ? KernelSize * KernelSize : KernelSize;
+                    int kernelVolume = Window.KernelVolume;
                     return (long)Shape.Spatial * (WeightCount / kernelVolume) * kernelVolume;
                 }
                 case LayerKind.AvgPool:
                 case LayerKind.MaxPool:
-                    return (long)Outputs * (Shape.Rank == 3 ? PoolSize * PoolSize : PoolSize);
+                    return (long)Outputs * Window.KernelVolume;
                 case LayerKind.Add:
                     return (long)Outputs * (_sources.Length - 1);
                 default:

@@ -179,6 +179,15 @@ public sealed class ConvLayer : LayerSpec
     /// <summary>The connection table (one string per filter, 'X' or '.' per input channel), or null for full connection.</summary>
     public string[]? Connections { get; set; }
 
+    /// <summary>
+    /// The weights of one kernel: k for Conv1D, k·k for Conv2D. A long, because it is needed to count the parameters
+    /// before the topology is known to be valid; once it is, <see cref="WindowGeometry.KernelVolume"/> has the same value.
+    /// </summary>
+    internal long KernelVolume => Kind == LayerKind.Conv2D ? (long)KernelSize * KernelSize : KernelSize;
+
+    /// <summary>True when input channel <paramref name="channel"/> feeds filter <paramref name="filter"/>: no table, or 'X' in it.</summary>
+    internal bool IsConnected(int filter, int channel) => Connections is null || NetworkTopology.IsConnected(Connections[filter][channel]);
+
     /// <inheritdoc/>
     public override string ToString() =>
         Kind + "(" + Num(Filters) + ", " + Num(KernelSize) + ", " + Activation

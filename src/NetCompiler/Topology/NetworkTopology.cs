@@ -58,10 +58,7 @@ public sealed class NetworkTopology
         int offset = 0;
         for (int l = 1; l <= layers.Count; l++)
         {
-            int[] sources = graph.Sources[l]!;
-            var sourceShapes = new TensorShape[sources.Length];
-            for (int s = 0; s < sources.Length; s++) sourceShapes[s] = graph.Shapes[sources[s]]!;
-            _layers[l - 1] = new LayerShape(l, layers[l - 1], sources, sourceShapes, graph.Shapes[l]!, offset);
+            _layers[l - 1] = new LayerShape(l, layers[l - 1], graph.Sources[l]!, graph.SourceShapes(l)!, graph.Shapes[l]!, offset);
             offset += _layers[l - 1].ParameterCount;
         }
         ParameterCount = offset;
@@ -324,6 +321,20 @@ public sealed class NetworkTopology
         public int Output;                      // output layer number, 0 when unknown
         public long ParameterCount;
         public bool Countable = true;           // every shape known, so ParameterCount is exact
+
+        /// <summary>The shapes of the sources of layer <paramref name="l"/>, or null when one is unknown.</summary>
+        public TensorShape[]? SourceShapes(int l)
+        {
+            int[] sources = Sources[l]!;
+            var shapes = new TensorShape[sources.Length];
+            for (int s = 0; s < sources.Length; s++)
+            {
+                TensorShape? shape = Shapes[sources[s]];
+                if (shape is null) return null;
+                shapes[s] = shape;
+            }
+            return shapes;
+        }
     }
 
     /// <summary>
@@ -773,35 +784,10 @@ public sealed class NetworkTopology
     private static long CountParameters(LayerSpec layer, Graph graph, int l)
     {
         TensorShape? shape = graph.Shapes[l];
-        if (shape is null) return -1;
-        int[] sources = graph.Sources[l]!;
-        switch (layer)
-        {
-            case DenseLayer dense:
-            {
-                long weights = 0;
-                foreach (int s in sources)
-                {
-                    if (graph.Shapes[s] is null) return -1;
-                    weights += graph.Shapes[s]!.LongSize;
-                }
-                return (weights + 1) * dense.Units;
-            }
-            case ConvLayer conv:
-            {
-                int channels = graph.Shapes[sources[0]]!.Channels;
-                long kernels = 0;
-                for (int o = 0; o < conv.Filters; o++)
-                    for (int i = 0; i < channels; i++)
-                        if (conv.Connections is null || IsConnected(conv.Connections[o][i])) kernels++;
-                long volume = conv.Kind == LayerKind.Conv2D ? (long)conv.KernelSize * conv.KernelSize : conv.KernelSize;
-                return kernels * volume + conv.Filters;
-            }
-            case PoolLayer { Trainable: true }:
-                return 2L * shape.Channels;
-            default:
-                return 0;
-        }
+        TensorShape[]? sourceShapes = graph.SourceShapes(l);
+        if (shape is null || sourceShapes is null) return -1;
+        LayerShape.CountParameters(layer, sourceShapes, shape, out long weights, out long biases);
+        return weights + biases;
     }
 
     // ---------------------------------------------------------------------------------------------------------------

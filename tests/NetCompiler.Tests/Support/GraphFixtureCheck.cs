@@ -157,7 +157,7 @@ public static class GraphFixtureCheck
                     break;
                 case LayerKind.Conv1D:
                 case LayerKind.Conv2D:
-                    int volume = layer.Kind == LayerKind.Conv2D ? layer.KernelSize * layer.KernelSize : layer.KernelSize;
+                    int volume = layer.Window.KernelVolume;
                     for (int o = 0; o < layer.Shape.Channels; o++)
                         for (int i = 0; i < layer.SourceShapes[0].Channels; i++)
                         {

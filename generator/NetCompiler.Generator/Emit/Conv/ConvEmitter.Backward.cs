@@ -12,7 +12,7 @@ namespace NetCompiler.Generator.Emit;
 internal sealed partial class ConvEmitter
 {
     /// <summary>The zero-bordered copy of û that the gather reads: k − 1 zeros on each side (none vertically for Conv1D).</summary>
-    internal static (int Height, int Width) UHatPadSize(ConvGeometry g) =>
+    internal static (int Height, int Width) UHatPadSize(WindowGeometry g) =>
         (g.OutHeight + 2 * (g.KernelHeight - 1), g.OutWidth + 2 * (g.KernelWidth - 1));
 
     private void ConvBackward(SourceWriter w, LayerShape layer)
@@ -23,7 +23,7 @@ internal sealed partial class ConvEmitter
             C.Dense.GraphDenseBackward(w, layer);
             return;
         }
-        var g = new ConvGeometry(layer);
+        var g = layer.Window;
         int l = layer.Number, src = layer.Sources[0];
         bool scatter = PlanOf(layer).InputSensitivity == ConvInputSensitivity.Scatter;
         w.Line(Ref("p", "_parameters"));
@@ -44,7 +44,7 @@ internal sealed partial class ConvEmitter
         }
         else if (src == 0)
             w.Line("// x̂⁰ is not needed.");
-        Loop(w, "o", g.Filters, o =>
+        Loop(w, "o", g.OutChannels, o =>
         {
             w.Line("// g_b[o] += −Σ_y,x û[o, y, x]: the bias is shared by every position of map o.");
             SumRange(w, "biasSum", "s" + l, Lin(0, (o, g.OutPlane)), g.OutPlane);
@@ -70,7 +70,7 @@ internal sealed partial class ConvEmitter
     /// û read from its copy with a zero border of k − 1 so that no position needs a bounds test. For each source row,
     /// up to <see cref="ConvChunk"/> vectors of x̂ are summed in registers over every filter that reads channel i.
     /// </summary>
-    private void ConvInputSensitivityGather(SourceWriter w, LayerShape layer, ConvGeometry g)
+    private void ConvInputSensitivityGather(SourceWriter w, LayerShape layer, WindowGeometry g)
     {
         int l = layer.Number, src = layer.Sources[0];
         (int padHeight, int padWidth) = UHatPadSize(g);
@@ -81,7 +81,7 @@ internal sealed partial class ConvEmitter
         w.Line("// û goes into the interior of a copy with a zero border of k − 1 (never written), so every tap reads it without a bounds test.");
         w.Line(Ref("uHatPad", "_uHatPad" + l));
         w.Line(Ref("uHatRows", "_s" + l));
-        Loop(w, "o", g.Filters, o => Loop(w, "y", g.OutHeight, y =>
+        Loop(w, "o", g.OutChannels, o => Loop(w, "y", g.OutHeight, y =>
             w.Line(CopyBlock(At("uHatPad", Lin(kh * padWidth + kw, (o, padPlane), (y, padWidth))),
                              At("uHatRows", Lin(0, (o, g.OutPlane), (y, g.OutWidth))), g.OutWidth.ToString(CultureInfo.InvariantCulture)) + " // a row: a constant size, no call")));
         w.Line(Ref("xHat", "_s" + src));
@@ -125,7 +125,7 @@ internal sealed partial class ConvEmitter
     /// (−Σ_x û[o, y, x]·xp[i, y + ky, x + kx], the taps of a kernel row in registers), then x̂ as one axpy per tap
     /// and row: xp̂[i, y + ky, x + kx…] += w[o, i, ky, kx]·û[o, y, x…], û correlated with the flipped filter.
     /// </summary>
-    private void ConvKernelBackwardVector(SourceWriter w, LayerShape layer, ConvGeometry g, Index o, Index i, bool send)
+    private void ConvKernelBackwardVector(SourceWriter w, LayerShape layer, WindowGeometry g, Index o, Index i, bool send)
     {
         int l = layer.Number, tail = g.OutWidth % V;
         List<(int Start, bool Tail)> vectors = RowVectors(g.OutWidth);
@@ -199,7 +199,7 @@ internal sealed partial class ConvEmitter
     }
 
     /// <summary>Kernel w[o, i] one output position at a time (stride above 1, or narrow rows).</summary>
-    private void ConvKernelBackwardScalar(SourceWriter w, LayerShape layer, ConvGeometry g, Index o, Index i, bool send)
+    private void ConvKernelBackwardScalar(SourceWriter w, LayerShape layer, WindowGeometry g, Index o, Index i, bool send)
     {
         int l = layer.Number, s = g.Stride;
         w.Line("// g_w[o, i, ky, kx] += −Σ_y,x û[o, y, x]·xp[i, " + (s == 1 ? "y + ky, x + kx" : s + "y + ky, " + s + "x + kx") + "]" +

@@ -12,16 +12,10 @@ namespace NetCompiler.Generator.Emit;
 internal sealed partial class ConvEmitter
 {
     /// <summary>Accumulators one pass of the flat kernel keeps in registers: 32 vector registers with AVX-512, 16 without.</summary>
-    private static int FlatAccumulators(VectorWidth vec, int lanes) => vec.Lanes > lanes ? 16 : 8;
-
-    /// <summary>
-    /// The length of u[o] counted at the source's row stride: output (y, x) sits at y·PW + x, so the window of every
-    /// output of a plane starts at the same offset in xp[i] as the output itself (stride 1).
-    /// </summary>
-    internal static int FlatLength(ConvGeometry g) => Planner.FlatLength(g.OutHeight, g.OutWidth, g.PaddedWidth);
+    private static int FlatAccumulators(VectorWidth vec, int lanes) => vec.Lanes > lanes ? FlatAccumulators512 : FlatAccumulators256;
 
     /// <summary>The vector widths the flat kernel of <paramref name="g"/> is written for: Vector512 (if a plane holds one) and Vector256.</summary>
-    private IEnumerable<VectorWidth> FlatWidths(ConvGeometry g) => Planner.FlatWidths(FlatLength(g), V).Select(wide => new VectorWidth(Element, wide));
+    private IEnumerable<VectorWidth> FlatWidths(WindowGeometry g) => Planner.FlatWidths(Planner.FlatLength(g), V).Select(wide => new VectorWidth(Element, wide));
 
     /// <summary>
     /// Stride 1: u[o] is computed over its plane flattened at the source's row stride PW, position q = y·PW + x, so
@@ -32,9 +26,9 @@ internal sealed partial class ConvEmitter
     /// are computed and dropped. Unless the plane is u[o] itself, it goes to the staging buffer _flat{l} and its rows
     /// are moved into x, f applied on the way. Vector512 where it is accelerated, else Vector256.
     /// </summary>
-    private void ConvForwardFlat(SourceWriter w, LayerShape layer, ConvGeometry g, string target)
+    private void ConvForwardFlat(SourceWriter w, LayerShape layer, WindowGeometry g, string target)
     {
-        int l = layer.Number, n = FlatLength(g);
+        int l = layer.Number, n = Planner.FlatLength(g);
         bool direct = !PlanOf(layer).Owns("_flat" + l), fused = PlanOf(layer).ConvFusesActivation;
         w.Line("// u" + Sup(l) + "[o, y, x] = b[o] + Σ_i Σ_ky,kx w[o, i, ky, kx]·xp[i, y + ky, x + kx], over the plane flattened at xp's row stride " + g.PaddedWidth +
                ": q = y·" + g.PaddedWidth + " + x, so every tap reads xp[i, q + ky·" + g.PaddedWidth + " + kx] for consecutive q" +
@@ -52,9 +46,9 @@ internal sealed partial class ConvEmitter
             ConvForwardFlatKernel(w, layer, g, target, widths[0], direct, fused);
     }
 
-    private void ConvForwardFlatKernel(SourceWriter w, LayerShape layer, ConvGeometry g, string target, VectorWidth vec, bool direct, bool fused)
+    private void ConvForwardFlatKernel(SourceWriter w, LayerShape layer, WindowGeometry g, string target, VectorWidth vec, bool direct, bool fused)
     {
-        int l = layer.Number, n = FlatLength(g), lanes = vec.Lanes;
+        int l = layer.Number, n = Planner.FlatLength(g), lanes = vec.Lanes;
         int vectors = (n + lanes - 1) / lanes, passes = (vectors + FlatAccumulators(vec, V) - 1) / FlatAccumulators(vec, V);
         int perPass = (vectors + passes - 1) / passes, span = perPass * lanes;
         // One pass: the vectors at 0, L, 2L, … with the last one overlapping the one before it (it stores the same values).
@@ -66,7 +60,7 @@ internal sealed partial class ConvEmitter
         w.Line("// " + vectors + " vector" + (vectors == 1 ? "" : "s") + " of " + lanes + " per plane" + (n % lanes != 0 ? " (the last overlaps the one before it)" : "") +
                (passes == 1 ? ", all in registers at once" : ", " + passes + " passes of " + perPass + " accumulators (the last pass overlaps the one before it)") +
                (inRegisters is not null && layer.Activation != Activation.Identity ? "; x = " + FunctionText(layer.Activation, "u") + " is applied to the accumulators before they are stored." : "."));
-        Loop(w, "o", g.Filters, o =>
+        Loop(w, "o", g.OutChannels, o =>
         {
             w.Line(vec.Type + " bias = " + vec.Broadcast(At("p", "B" + l + " + " + o)) + ";");
             string plane = direct ? "uPlane" : "flat";
@@ -107,7 +101,7 @@ internal sealed partial class ConvEmitter
     }
 
     /// <summary>u[o, y, 0…OW) = flat[y·PW…y·PW + OW), and x = f(u) on the way when <paramref name="fused"/>.</summary>
-    private void FlatRowsToTarget(SourceWriter w, LayerShape layer, ConvGeometry g, string target, Index o, bool fused)
+    private void FlatRowsToTarget(SourceWriter w, LayerShape layer, WindowGeometry g, string target, Index o, bool fused)
     {
         int l = layer.Number;
         string what = Target(layer) == target && PlanOf(layer).ConvFusesActivation ? "x" : "u";

@@ -19,55 +19,13 @@ internal sealed partial class ConvEmitter : EmitterBase, ILayerEmitter
     /// <inheritdoc/>
     public void WriteBackward(SourceWriter w, LayerShape layer) => ConvBackward(w, layer);
 
-    /// <summary>A convolution's sizes, with Conv1D as a 2-D convolution of height 1 (kernel height 1, no vertical padding).</summary>
-    internal readonly struct ConvGeometry
-    {
-        public ConvGeometry(LayerShape layer)
-        {
-            TensorShape source = layer.SourceShapes[0];
-            TwoD = layer.Kind == LayerKind.Conv2D;
-            Channels = source.Channels;
-            Height = source.Height;
-            Width = source.Width;
-            Filters = layer.Shape.Channels;
-            OutHeight = layer.Shape.Height;
-            OutWidth = layer.Shape.Width;
-            KernelWidth = layer.KernelSize;
-            KernelHeight = TwoD ? layer.KernelSize : 1;
-            Stride = layer.Stride;
-            PadWidth = layer.Padding;
-            PadHeight = TwoD ? layer.Padding : 0;
-            PaddedHeight = Height + 2 * PadHeight;
-            PaddedWidth = Width + 2 * PadWidth;
-        }
-
-        public bool TwoD { get; }
-        public int Channels { get; }
-        public int Height { get; }
-        public int Width { get; }
-        public int Filters { get; }
-        public int OutHeight { get; }
-        public int OutWidth { get; }
-        public int KernelHeight { get; }
-        public int KernelWidth { get; }
-        public int Stride { get; }
-        public int PadHeight { get; }
-        public int PadWidth { get; }
-        public int PaddedHeight { get; }
-        public int PaddedWidth { get; }
-        public int InPlane => Height * Width;
-        public int PaddedPlane => PaddedHeight * PaddedWidth;
-        public int OutPlane => OutHeight * OutWidth;
-        public int KernelVolume => KernelHeight * KernelWidth;
-    }
-
     /// <summary>
     /// The loop over the input channels i of filter o, binding <c>w</c> (and <c>gw</c>) to kernel w[o, i]: a
     /// connection table's kernels come from Kernels{l}, skipping channels the filter does not read.
     /// </summary>
     private void ChannelLoop(SourceWriter w, LayerShape layer, Index o, bool gradient, Action<Index> body)
     {
-        Loop(w, "i", new ConvGeometry(layer).Channels, i =>
+        Loop(w, "i", layer.Window.Channels, i =>
         {
             string kernel = BindKernel(w, layer, o, i);
             if (gradient) w.Line("ref " + T + " gw = ref " + At("g", kernel) + ";");
@@ -81,7 +39,7 @@ internal sealed partial class ConvEmitter : EmitterBase, ILayerEmitter
     /// </summary>
     private void PaddedSource(SourceWriter w, LayerShape layer)
     {
-        var g = new ConvGeometry(layer);
+        var g = layer.Window;
         int l = layer.Number, src = layer.Sources[0];
         if (layer.Padding == 0)
         {
@@ -106,7 +64,7 @@ internal sealed partial class ConvEmitter : EmitterBase, ILayerEmitter
             else C.Dense.GraphDenseForward(w, layer);
             return;
         }
-        var g = new ConvGeometry(layer);
+        var g = layer.Window;
         int l = layer.Number;
         string target = Target(layer);
         w.Line(Ref("p", "_parameters"));
@@ -196,12 +154,12 @@ internal sealed partial class ConvEmitter : EmitterBase, ILayerEmitter
     }
 
     /// <summary>Stride above 1, or rows narrower than a vector: one output at a time, the taps written out.</summary>
-    private void ConvForwardScalar(SourceWriter w, LayerShape layer, ConvGeometry g, string target)
+    private void ConvForwardScalar(SourceWriter w, LayerShape layer, WindowGeometry g, string target)
     {
         int l = layer.Number, s = g.Stride;
         w.Line("// u" + Sup(l) + "[o, y, x] = b[o] + Σ_i Σ_ky,kx w[o, i, ky, kx]·xp[i, " + (s == 1 ? "y + ky, x + kx" : s + "y + ky, " + s + "x + kx") + "], one output at a time" +
                (s != 1 ? " (stride " + s + ")." : " (rows of " + g.OutWidth + " are narrower than a vector)."));
-        Loop(w, "o", g.Filters, o => Loop(w, "y", g.OutHeight, y => Loop(w, "x", g.OutWidth, x =>
+        Loop(w, "o", g.OutChannels, o => Loop(w, "y", g.OutHeight, y => Loop(w, "x", g.OutWidth, x =>
         {
             w.Line(T + " sum = " + At("p", "B" + l + " + " + o) + ";");
             ChannelLoop(w, layer, o, gradient: false, i =>
@@ -213,10 +171,10 @@ internal sealed partial class ConvEmitter : EmitterBase, ILayerEmitter
         })));
     }
 
-    /// <summary>The taps (ky, kx) of a kernel as (index in w, index in the input from the window's corner): written out up to 32 taps, else a loop over ky.</summary>
-    private static void KernelWindow(SourceWriter w, ConvGeometry g, Action<string, string> tap)
+    /// <summary>The taps (ky, kx) of a kernel as (index in w, index in the input from the window's corner): written out up to WindowUnrollLimit taps, else a loop over ky.</summary>
+    private static void KernelWindow(SourceWriter w, WindowGeometry g, Action<string, string> tap)
     {
-        if (g.KernelVolume <= 32)
+        if (g.KernelVolume <= WindowUnrollLimit)
         {
             for (int ky = 0; ky < g.KernelHeight; ky++)
                 for (int kx = 0; kx < g.KernelWidth; kx++)
@@ -230,7 +188,7 @@ internal sealed partial class ConvEmitter : EmitterBase, ILayerEmitter
     /// <summary>The loop over the filters o that read input channel i, binding <c>w</c> to kernel w[o, i].</summary>
     private void FilterLoop(SourceWriter w, LayerShape layer, Index i, Action<Index> body)
     {
-        Loop(w, "o", new ConvGeometry(layer).Filters, o =>
+        Loop(w, "o", layer.Window.OutChannels, o =>
         {
             BindKernel(w, layer, o, i);
             body(o);
@@ -243,7 +201,7 @@ internal sealed partial class ConvEmitter : EmitterBase, ILayerEmitter
     /// </summary>
     private string BindKernel(SourceWriter w, LayerShape layer, Index o, Index i)
     {
-        var g = new ConvGeometry(layer);
+        var g = layer.Window;
         int l = layer.Number;
         string kernel;
         if (Planner.HasSparseTable(layer))

@@ -19,37 +19,8 @@ internal sealed class PoolEmitter : EmitterBase, ILayerEmitter
     /// <inheritdoc/>
     public void WriteBackward(SourceWriter w, LayerShape layer) => (layer.Kind == LayerKind.AvgPool ? (System.Action<SourceWriter, LayerShape>)AvgPoolBackward : MaxPoolBackward)(w, layer);
 
-    /// <summary>A pooling layer's sizes, 1-D pooling as 2-D of height 1.</summary>
-    private readonly struct PoolGeometry
-    {
-        public PoolGeometry(LayerShape layer)
-        {
-            TensorShape source = layer.SourceShapes[0];
-            bool twoD = source.Rank == 3;
-            Channels = source.Channels;
-            Width = source.Width;
-            InPlane = source.Spatial;
-            OutHeight = layer.Shape.Height;
-            OutWidth = layer.Shape.Width;
-            WindowHeight = twoD ? layer.PoolSize : 1;
-            WindowWidth = layer.PoolSize;
-            Stride = layer.Stride;
-        }
-
-        public int Channels { get; }
-        public int Width { get; }
-        public int InPlane { get; }
-        public int OutHeight { get; }
-        public int OutWidth { get; }
-        public int WindowHeight { get; }
-        public int WindowWidth { get; }
-        public int Stride { get; }
-        public int OutPlane => OutHeight * OutWidth;
-        public int Volume => WindowHeight * WindowWidth;
-    }
-
     /// <summary>The loops over channel c and output position (y, x), with the window's corner in the source and the output's index.</summary>
-    private static void PoolPositions(SourceWriter w, PoolGeometry g, Action<Index> channel, Action<string, string> position, Action<Index>? channelEnd = null)
+    private static void PoolPositions(SourceWriter w, WindowGeometry g, Action<Index> channel, Action<string, string> position, Action<Index>? channelEnd = null)
     {
         Loop(w, "c", g.Channels, c =>
         {
@@ -61,38 +32,38 @@ internal sealed class PoolEmitter : EmitterBase, ILayerEmitter
     }
 
     /// <summary>The window's elements as offsets from its corner, in row-major order.</summary>
-    private static List<string> WindowOffsets(PoolGeometry g)
+    private static List<string> WindowOffsets(WindowGeometry g)
     {
         var offsets = new List<string>();
-        for (int ky = 0; ky < g.WindowHeight; ky++)
-            for (int kx = 0; kx < g.WindowWidth; kx++)
+        for (int ky = 0; ky < g.KernelHeight; ky++)
+            for (int kx = 0; kx < g.KernelWidth; kx++)
                 offsets.Add((ky * g.Width + kx).ToString(CultureInfo.InvariantCulture));
         return offsets;
     }
 
     /// <summary>Writes <paramref name="element"/> for every element of the window: written out, or loops over ky, kx for large windows.</summary>
-    private static void WindowElements(SourceWriter w, PoolGeometry g, Action<string> element)
+    private static void WindowElements(SourceWriter w, WindowGeometry g, Action<string> element)
     {
-        if (g.Volume <= WindowUnrollLimit)
+        if (g.KernelVolume <= WindowUnrollLimit)
         {
             foreach (string offset in WindowOffsets(g)) element(offset);
             return;
         }
-        Loop(w, "ky", g.WindowHeight, ky => Loop(w, "kx", g.WindowWidth, kx => element(Lin(0, (ky, g.Width), (kx, 1)))));
+        Loop(w, "ky", g.KernelHeight, ky => Loop(w, "kx", g.KernelWidth, kx => element(Lin(0, (ky, g.Width), (kx, 1)))));
     }
 
     private void AvgPoolForward(SourceWriter w, LayerShape layer)
     {
-        var g = new PoolGeometry(layer);
+        var g = layer.Window;
         int l = layer.Number, src = layer.Sources[0];
         bool keepMean = layer.Trainable && Trainable;
-        string target = Target(layer), inverse = Element.Literal(1.0 / g.Volume);
+        string target = Target(layer), inverse = Element.Literal(1.0 / g.KernelVolume);
         if (layer.Trainable) w.Line(Ref("p", "_parameters"));
         DeclareTarget(w, layer);
         w.Line(Ref("x" + src, "_x" + src));
         if (keepMean) w.Line(Ref("mean", "_mean" + l));
         w.Line("// u" + Sup(l) + "[c, y, x] = " + (layer.Trainable ? "c" + Sup(l) + "[c]·mean + b" + Sup(l) + "[c], mean = " : "") + "the mean of the " +
-               (g.WindowHeight > 1 ? g.WindowHeight + "×" : "") + g.WindowWidth + " window of x" + Sup(src) + " at (" + (g.WindowHeight > 1 ? g.Stride + "y, " : "") + g.Stride + "x).");
+               (g.KernelHeight > 1 ? g.KernelHeight + "×" : "") + g.KernelWidth + " window of x" + Sup(src) + " at (" + (g.KernelHeight > 1 ? g.Stride + "y, " : "") + g.Stride + "x).");
         if (PlanOf(layer).Forward == ForwardKernel.AvgPoolPairs)
         {
             AvgPoolForwardPairs(w, layer, g, target, keepMean);
@@ -106,7 +77,7 @@ internal sealed class PoolEmitter : EmitterBase, ILayerEmitter
             (corner, k) =>
             {
                 w.Line("ref " + T + " window = ref " + At("x" + src, corner) + ";");
-                if (g.Volume <= WindowUnrollLimit)
+                if (g.KernelVolume <= WindowUnrollLimit)
                     w.Line(T + " m = (" + string.Join(" + ", WindowOffsets(g).Select(offset => At("window", offset))) + ") * " + inverse + ";");
                 else
                 {
@@ -121,10 +92,10 @@ internal sealed class PoolEmitter : EmitterBase, ILayerEmitter
 
     private void AvgPoolBackward(SourceWriter w, LayerShape layer)
     {
-        var g = new PoolGeometry(layer);
+        var g = layer.Window;
         int l = layer.Number, src = layer.Sources[0];
         bool send = src != 0;
-        string inverse = Element.Literal(1.0 / g.Volume);
+        string inverse = Element.Literal(1.0 / g.KernelVolume);
         if (layer.Trainable)
         {
             w.Line(Ref("p", "_parameters"));
@@ -133,7 +104,7 @@ internal sealed class PoolEmitter : EmitterBase, ILayerEmitter
         }
         if (send) w.Line(Ref("xHat", "_s" + src));
         w.Line("// " + (layer.Trainable ? "g_c[c] += −Σ û[c, y, x]·mean[c, y, x], g_b[c] += −Σ û[c, y, x]" + (send ? "; " : ".") : "") +
-               (send ? "each input of a window gets " + (layer.Trainable ? "c·" : "") + "û/" + g.Volume + " (x̂" + Sup(src) + " +=)." : ""));
+               (send ? "each input of a window gets " + (layer.Trainable ? "c·" : "") + "û/" + g.KernelVolume + " (x̂" + Sup(src) + " +=)." : ""));
         if (PlanOf(layer).Forward == ForwardKernel.AvgPoolPairs)
         {
             AvgPoolBackwardPairs(w, layer, g, send);
@@ -187,10 +158,10 @@ internal sealed class PoolEmitter : EmitterBase, ILayerEmitter
     /// 2-wide windows at stride 2, a vector of outputs at a time: the window sums in the scalar order
     /// ((x[2y, 2x] + x[2y, 2x + 1]) + x[2y + 1, 2x]) + x[2y + 1, 2x + 1] from the source rows' even and odd elements.
     /// </summary>
-    private void AvgPoolForwardPairs(SourceWriter w, LayerShape layer, PoolGeometry g, string target, bool keepMean)
+    private void AvgPoolForwardPairs(SourceWriter w, LayerShape layer, WindowGeometry g, string target, bool keepMean)
     {
         int l = layer.Number, src = layer.Sources[0];
-        string inverse = Broadcast(Element.Literal(1.0 / g.Volume));
+        string inverse = Broadcast(Element.Literal(1.0 / g.KernelVolume));
         List<(int Start, bool Tail)> vectors = RowVectors(g.OutWidth);
         w.Line("// A vector of " + V + " outputs from two source vectors per window row: their even and odd elements are the windows' left and right columns" +
                (g.OutWidth % V != 0 ? "; the row's last vector overlaps the one before it and stores the same values" : "") + ".");
@@ -200,7 +171,7 @@ internal sealed class PoolEmitter : EmitterBase, ILayerEmitter
                 w.Line(VectorType + " coefficient = " + Broadcast(At("p", "W" + l + " + " + c)) + ", bias = " + Broadcast(At("p", "B" + l + " + " + c)) + ";");
             Loop(w, "y", g.OutHeight, y =>
             {
-                for (int r = 0; r < g.WindowHeight; r++)
+                for (int r = 0; r < g.KernelHeight; r++)
                     w.Line("ref " + T + " row" + r + " = ref " + At("x" + src, Lin(r * g.Width, (c, g.InPlane), (y, g.Stride * g.Width))) + ";");
                 string k = Lin(0, (c, g.OutPlane), (y, g.OutWidth));
                 w.Line("int k = " + k + ";");
@@ -208,7 +179,7 @@ internal sealed class PoolEmitter : EmitterBase, ILayerEmitter
                     using (w.Open())
                     {
                         string sum = "";
-                        for (int r = 0; r < g.WindowHeight; r++)
+                        for (int r = 0; r < g.KernelHeight; r++)
                         {
                             w.Line(VectorType + " a" + r + " = " + LoadAt("row" + r, (2 * start).ToString(CultureInfo.InvariantCulture)) + ", b" + r + " = " +
                                    LoadAt("row" + r, (2 * start + V).ToString(CultureInfo.InvariantCulture)) + ";");
@@ -228,10 +199,10 @@ internal sealed class PoolEmitter : EmitterBase, ILayerEmitter
     /// 2-wide windows at stride 2, a vector of outputs at a time: g_c and g_b summed in vectors (the row's overlapping
     /// last vector masked), each share c·û/size spread to its window by duplicating every lane.
     /// </summary>
-    private void AvgPoolBackwardPairs(SourceWriter w, LayerShape layer, PoolGeometry g, bool send)
+    private void AvgPoolBackwardPairs(SourceWriter w, LayerShape layer, WindowGeometry g, bool send)
     {
         int l = layer.Number, tail = g.OutWidth % V;
-        string inverse = Broadcast(Element.Literal(1.0 / g.Volume));
+        string inverse = Broadcast(Element.Literal(1.0 / g.KernelVolume));
         List<(int Start, bool Tail)> vectors = RowVectors(g.OutWidth);
         int half = V / 2;
         string Dup(int from) => "global::System.Runtime.Intrinsics.Vector256.Create(" +
@@ -247,7 +218,7 @@ internal sealed class PoolEmitter : EmitterBase, ILayerEmitter
             {
                 w.Line("int k = " + Lin(0, (c, g.OutPlane), (y, g.OutWidth)) + ";");
                 if (send)
-                    for (int r = 0; r < g.WindowHeight; r++)
+                    for (int r = 0; r < g.KernelHeight; r++)
                         w.Line("ref " + T + " row" + r + " = ref " + At("xHat", Lin(r * g.Width, (c, g.InPlane), (y, g.Stride * g.Width))) + ";");
                 foreach ((int start, bool isTail) in vectors)
                     using (w.Open())
@@ -263,7 +234,7 @@ internal sealed class PoolEmitter : EmitterBase, ILayerEmitter
                         if (!send) continue;
                         w.Line(VectorType + " share = " + (layer.Trainable ? "coefficient * uHat * " : "uHat * ") + inverse + ";");
                         w.Line(VectorType + " shareLeft = global::System.Runtime.Intrinsics.Vector256.Shuffle(share, " + Dup(0) + "), shareRight = global::System.Runtime.Intrinsics.Vector256.Shuffle(share, " + Dup(half) + ");");
-                        for (int r = 0; r < g.WindowHeight; r++)
+                        for (int r = 0; r < g.KernelHeight; r++)
                         {
                             string a = (2 * start).ToString(CultureInfo.InvariantCulture), b = (2 * start + V).ToString(CultureInfo.InvariantCulture);
                             w.Line(StoreAt(LoadAt("row" + r, a) + " + shareLeft", "row" + r, a));
@@ -281,13 +252,13 @@ internal sealed class PoolEmitter : EmitterBase, ILayerEmitter
 
     private void MaxPoolForward(SourceWriter w, LayerShape layer)
     {
-        var g = new PoolGeometry(layer);
+        var g = layer.Window;
         int l = layer.Number, src = layer.Sources[0];
         w.Line(Ref("x" + l, "_x" + l));
         w.Line(Ref("x" + src, "_x" + src));
         if (Trainable) w.Line("ref int argmax = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_argmax" + l + ");");
-        w.Line("// x" + Sup(l) + "[c, y, x] = the max of the " + (g.WindowHeight > 1 ? g.WindowHeight + "×" : "") + g.WindowWidth + " window of x" + Sup(src) + " at (" +
-               (g.WindowHeight > 1 ? g.Stride + "y, " : "") + g.Stride + "x)" + (Trainable ? "; argmax keeps where: the first maximal element in row-major order (strict >)." : "."));
+        w.Line("// x" + Sup(l) + "[c, y, x] = the max of the " + (g.KernelHeight > 1 ? g.KernelHeight + "×" : "") + g.KernelWidth + " window of x" + Sup(src) + " at (" +
+               (g.KernelHeight > 1 ? g.Stride + "y, " : "") + g.Stride + "x)" + (Trainable ? "; argmax keeps where: the first maximal element in row-major order (strict >)." : "."));
         List<string> offsets = WindowOffsets(g);
         PoolPositions(w, g, _ => { },
             (corner, k) =>
@@ -296,7 +267,7 @@ internal sealed class PoolEmitter : EmitterBase, ILayerEmitter
                 w.Line("ref " + T + " window = ref " + At("x" + src, "corner") + ";");
                 w.Line(T + " max = " + At("window", "0") + ";");
                 if (Trainable) w.Line("int at = 0;");
-                if (g.Volume <= WindowUnrollLimit)
+                if (g.KernelVolume <= WindowUnrollLimit)
                     foreach (string offset in offsets.Skip(1))
                         w.Line("if (" + At("window", offset) + " > max) { max = " + At("window", offset) + ";" + (Trainable ? " at = " + offset + ";" : "") + " }");
                 else
