@@ -78,14 +78,12 @@ public sealed class DenseAttribute : LayerAttribute
 }
 
 /// <summary>
-/// A 1-D convolution over a [channels, length] source: u[o, t] = b[o] + Σ_i Σ_k w[o, i, k]·x[i, t·stride + k − padding],
-/// x = f(u). Weights [filters, channels, kernel] as PyTorch's Conv1d, then one bias per filter.
+/// What the two convolutions share: filters of kernelSize taps (1-D) or kernelSize×kernelSize (2-D) per input channel,
+/// one bias per filter, stride, zero padding and an optional connection table.
 /// </summary>
-[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
-public sealed class Conv1DAttribute : LayerAttribute
+public abstract class ConvolutionAttribute : LayerAttribute
 {
-    /// <summary>Declares <paramref name="filters"/> output channels with kernels of <paramref name="kernelSize"/> taps.</summary>
-    public Conv1DAttribute(int filters, int kernelSize, Activation activation = Activation.Identity)
+    private protected ConvolutionAttribute(int filters, int kernelSize, Activation activation)
     {
         Filters = filters;
         KernelSize = kernelSize;
@@ -95,16 +93,16 @@ public sealed class Conv1DAttribute : LayerAttribute
     /// <summary>The number of output channels (feature maps).</summary>
     public int Filters { get; }
 
-    /// <summary>The number of taps of each kernel.</summary>
+    /// <summary>The kernel size: the taps of a 1-D kernel, the height and width of a square 2-D one.</summary>
     public int KernelSize { get; }
 
     /// <summary>The transfer function f.</summary>
     public Activation Activation { get; }
 
-    /// <summary>The step between output positions; 1 by default.</summary>
+    /// <summary>The step between output positions (in both directions in 2-D); 1 by default.</summary>
     public int Stride { get; set; } = 1;
 
-    /// <summary>Zeros added at both ends of the input; 0 by default.</summary>
+    /// <summary>Zeros added on every side of the input (at both ends in 1-D); 0 by default.</summary>
     public int Padding { get; set; }
 
     /// <summary>
@@ -115,41 +113,26 @@ public sealed class Conv1DAttribute : LayerAttribute
 }
 
 /// <summary>
+/// A 1-D convolution over a [channels, length] source: u[o, t] = b[o] + Σ_i Σ_k w[o, i, k]·x[i, t·stride + k − padding],
+/// x = f(u). Weights [filters, channels, kernel] as PyTorch's Conv1d, then one bias per filter.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class Conv1DAttribute : ConvolutionAttribute
+{
+    /// <summary>Declares <paramref name="filters"/> output channels with kernels of <paramref name="kernelSize"/> taps.</summary>
+    public Conv1DAttribute(int filters, int kernelSize, Activation activation = Activation.Identity) : base(filters, kernelSize, activation) { }
+}
+
+/// <summary>
 /// A 2-D convolution over a [channels, height, width] source with square kernels:
 /// u[o, y, x] = b[o] + Σ_i Σ_(ky,kx) w[o, i, ky, kx]·x[i, y·stride + ky − padding, x·stride + kx − padding], x = f(u).
 /// Weights [filters, channels, kernel, kernel] as PyTorch's Conv2d, then one bias per filter.
 /// </summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
-public sealed class Conv2DAttribute : LayerAttribute
+public sealed class Conv2DAttribute : ConvolutionAttribute
 {
     /// <summary>Declares <paramref name="filters"/> output maps with <paramref name="kernelSize"/>×<paramref name="kernelSize"/> kernels.</summary>
-    public Conv2DAttribute(int filters, int kernelSize, Activation activation = Activation.Identity)
-    {
-        Filters = filters;
-        KernelSize = kernelSize;
-        Activation = activation;
-    }
-
-    /// <summary>The number of output channels (feature maps).</summary>
-    public int Filters { get; }
-
-    /// <summary>The height and width of each kernel.</summary>
-    public int KernelSize { get; }
-
-    /// <summary>The transfer function f.</summary>
-    public Activation Activation { get; }
-
-    /// <summary>The step between output positions in both directions; 1 by default.</summary>
-    public int Stride { get; set; } = 1;
-
-    /// <summary>Zeros added on every side of the input; 0 by default.</summary>
-    public int Padding { get; set; }
-
-    /// <summary>
-    /// An optional connection table: one string per filter, one character per input channel, 'X' where the input
-    /// map feeds the filter and '.' where it does not (LeNet-5's C3). Absent pairs carry no weights.
-    /// </summary>
-    public string[]? Connections { get; set; }
+    public Conv2DAttribute(int filters, int kernelSize, Activation activation = Activation.Identity) : base(filters, kernelSize, activation) { }
 }
 
 /// <summary>

@@ -61,15 +61,7 @@ public sealed class SgdMomentum<T> : IOptimizer<T> where T : unmanaged, IFloatin
     }
 
     /// <inheritdoc/>
-    public double LearningRate
-    {
-        get => _learningRate;
-        set
-        {
-            OptimizerChecks.NonNegative(value, nameof(value));
-            _learningRate = value;
-        }
-    }
+    public double LearningRate { get => _learningRate; set => _learningRate = OptimizerChecks.NonNegative(value, nameof(value)); }
 
     /// <summary>The momentum μ.</summary>
     public double Momentum { get; }
@@ -148,15 +140,7 @@ public sealed class Adam<T> : IOptimizer<T> where T : unmanaged, IFloatingPointI
     }
 
     /// <inheritdoc/>
-    public double LearningRate
-    {
-        get => _learningRate;
-        set
-        {
-            OptimizerChecks.NonNegative(value, nameof(value));
-            _learningRate = value;
-        }
-    }
+    public double LearningRate { get => _learningRate; set => _learningRate = OptimizerChecks.NonNegative(value, nameof(value)); }
 
     /// <summary>β₁.</summary>
     public double Beta1 { get; }
@@ -221,10 +205,12 @@ public sealed class Adam<T> : IOptimizer<T> where T : unmanaged, IFloatingPointI
 
 internal static class OptimizerChecks
 {
-    public static void NonNegative(double value, string name)
+    /// <summary>Returns <paramref name="value"/> if it is finite and ≥ 0; otherwise throws, naming it.</summary>
+    public static double NonNegative(double value, string name)
     {
         if (!(value >= 0) || double.IsInfinity(value))
             throw new ArgumentOutOfRangeException(name, value, $"{name} must be finite and ≥ 0, got {value}.");
+        return value;
     }
 
     public static void UnitInterval(double value, string name)

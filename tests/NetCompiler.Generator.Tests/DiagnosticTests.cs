@@ -184,7 +184,7 @@ public class DiagnosticTests
             public void {|NC0030:Forward|}(System.ReadOnlySpan<float> input, System.Span<float> output) { }
             public void Forward(float[] input) { } // an overload is fine
             private int {|NC0030:W2|};
-            public class Vector256 { } // generated code names global::System.Runtime.Intrinsics.Vector256
+            public class Vector256 { } // generated code names Simd::Vector256, which only an alias can match
         }
         """,
         "Member 'Forward' of network 'Net' has the name of a member NetCompiler generates; rename it",

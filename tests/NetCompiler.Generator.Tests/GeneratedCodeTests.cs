@@ -35,6 +35,42 @@ public class GeneratedCodeTests
         Assert.All(reported, d => Assert.Contains(d.Id, new[] { "NC0017", "NC0018" }));
     }
 
+    /// <summary>
+    /// Generated code names its types through namespace aliases (Simd::Vector256, Compiler::Unsafe, Nc::VectorMath),
+    /// which only aliases can match: the user's types and members of the same names, in the class, its containing type
+    /// or its namespace, and the user's own aliases in other files, capture none of them.
+    /// </summary>
+    [Fact]
+    public void UserNamesCannotCaptureTheGeneratedCodesAliases()
+    {
+        var (_, generated, diagnostics) = GeneratorDriver.Run("""
+            global using Simd = System.Text;
+            using NetCompiler;
+            namespace Demo
+            {
+                public class Simd { }
+                public class Compiler { }
+                public class Vector256 { }
+                public static class Unsafe { }
+                public partial class Outer
+                {
+                    public int Interop;
+                    public class Nc { }
+                    [Network, Input(40), Dense(20, Activation.Tanh), Dense(3, Activation.Softmax), Loss(LossFunction.CrossEntropy)]
+                    public partial class Net
+                    {
+                        public class MemoryMarshal { }
+                        public static int VectorMath;
+                    }
+                }
+                [Network, Input(1, 6, 10), Conv2D(2, 3, Activation.Tanh, Padding = 1), MaxPool(2), Dense(3, Activation.Softmax), Loss(LossFunction.CrossEntropy)]
+                public partial class Graph { public class Vector512 { } }
+            }
+            """);
+        Assert.Equal(2, generated.Count);
+        Assert.True(diagnostics.IsEmpty, string.Join(Environment.NewLine, diagnostics));
+    }
+
     [Fact]
     public void NestedAndGlobalNamespaceNetworksCompile()
     {
@@ -88,7 +124,7 @@ public class GeneratedCodeTests
     [InlineData(" False ", false)]
     public void AggressiveOptimizationFollowsTheProjectProperty(string? value, bool expected)
     {
-        const string attribute = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]";
+        const string attribute = "[Compiler::MethodImpl(Compiler::MethodImplOptions.AggressiveOptimization)]";
         var properties = new Dictionary<string, string>();
         if (value is not null) properties["build_property.NetCompilerAggressiveOptimization"] = value;
         foreach ((string network, string[] methods) in new[]

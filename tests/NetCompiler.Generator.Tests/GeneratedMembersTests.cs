@@ -131,12 +131,17 @@ public class GeneratedMembersTests
 
         CompilationUnitSyntax unit = CSharpSyntaxTree.ParseText(generatedSource).GetCompilationUnitRoot();
         ClassDeclarationSyntax network = unit.DescendantNodes().OfType<ClassDeclarationSyntax>().Single(c => c.Identifier.ValueText == className);
+        // Generated code names types through namespace aliases (Simd::Vector512); the list holds the fully qualified form.
+        var aliases = unit.DescendantNodes().OfType<UsingDirectiveSyntax>().Where(u => u.Alias is not null)
+            .ToDictionary(u => u.Alias!.Name.Identifier.ValueText + "::", u => u.Name!.ToString() + ".");
+        string Qualified(TypeSyntax parameterType) =>
+            aliases.Aggregate(parameterType.ToString(), (text, alias) => text.Replace(alias.Key, alias.Value));
         var emitted = network.Members.SelectMany(member => member switch
             {
                 FieldDeclarationSyntax field => field.Declaration.Variables.Select(v => v.Identifier.ValueText),
                 PropertyDeclarationSyntax { ExplicitInterfaceSpecifier: null } property => new[] { property.Identifier.ValueText },
                 MethodDeclarationSyntax { ExplicitInterfaceSpecifier: null } method =>
-                    new[] { method.Identifier.ValueText + "(" + string.Join(", ", method.ParameterList.Parameters.Select(p => p.Type!.ToString())) + ")" },
+                    new[] { method.Identifier.ValueText + "(" + string.Join(", ", method.ParameterList.Parameters.Select(p => Qualified(p.Type!))) + ")" },
                 PropertyDeclarationSyntax or MethodDeclarationSyntax => new string[0], // explicit interface implementations
                 _ => new[] { "unexpected member kind: " + member.Kind() },
             })

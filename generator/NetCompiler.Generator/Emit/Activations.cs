@@ -2,19 +2,13 @@
 // comments, f' as the comments state it, and the vector code of x = f(u) and of û = f'(u)·x̂ at either vector width
 // and element type. Every kernel that applies f or f' takes its code from here (through the few members below that
 // bind the network's element type), so a form is written once and a new activation is one entry.
-using System;
-using System.Collections.Generic;
-using System.Globalization;
-using System.Linq;
-using NetCompiler.Generator.Plan;
-using static NetCompiler.Generator.Plan.Tuning;
 
 namespace NetCompiler.Generator.Emit;
 
 /// <summary>The code of one activation function f: its text for comments and its vector forms.</summary>
 internal sealed class ActivationCode
 {
-    private const string VectorMath = "global::NetCompiler.VectorMath";
+    private const string VectorMath = "Nc::VectorMath";
 
     /// <summary>The table: one entry per <see cref="Activation"/>.</summary>
     private static readonly ActivationCode[] Table =

@@ -1,29 +1,83 @@
 // A chain of dense layers: ForwardCore and Backward with every layer's kernel inline in one method (the cost model
 // keeps each method under the JIT's limits), and the batched path's per-layer methods over chunks of MaxBatch samples.
-using System;
-using System.Collections.Generic;
-using System.Linq;
-using NetCompiler.Generator.Plan;
-using static NetCompiler.Generator.Plan.Tuning;
 
 namespace NetCompiler.Generator.Emit;
 
-internal sealed class ChainEmitter : EmitterBase
+internal sealed class ChainEmitter : EmitterBase, INetworkPath
 {
     public ChainEmitter(EmitContext context) : base(context) { }
 
-    internal void WriteBackward(SourceWriter w)
+    public void WriteDescription(SourceWriter w)
     {
-        w.Line("/// <summary>");
-        w.Line("/// After Forward: the loss L and the backward pass, adding ∂L/∂θ to Gradients (+=) so that a minibatch is");
-        w.Line("/// B Forward/Backward pairs and one Update. Returns L.");
-        w.Line("/// </summary>");
-        w.Line("/// <exception cref=\"global::System.ArgumentException\">target is not " + Topology.OutputSize + " long.</exception>");
-        w.Line("/// <exception cref=\"global::System.InvalidOperationException\">No forward pass has run.</exception>");
-        using (OpenMethod(w, "public " + T + " Backward(global::System.ReadOnlySpan<" + T + "> target)"))
+        w.Line("// Network, as compiled:");
+        w.Line("//   " + Topology);
+        w.Line("//   x⁰: input, " + Num(Topology.InputSize) + " values");
+        foreach (LayerShape layer in Layers)
         {
-            w.Line("if (target.Length != OutputSize) ThrowLength(nameof(target), OutputSize, target.Length);");
-            w.Line("if (!_hasForward) throw new global::System.InvalidOperationException(\"Backward needs a forward pass first: call Forward or TrainStep.\");");
+            string l = Sup(layer.Number), prev = Sup(layer.Number - 1);
+            w.Line("//   layer " + layer.Number + ": u" + l + " = W" + l + "·x" + prev + " + b" + l + ", x" + l + " = " + FunctionText(layer.Activation, "u" + l) +
+                   "    W" + l + " [" + layer.Outputs + "×" + layer.Inputs + "] at θ[" + layer.WeightOffset + "], b" + l + " at θ[" + layer.BiasOffset + "]");
+        }
+        WriteLossAndCost(w);
+    }
+
+    public void WriteConstantsAndBuffers(SourceWriter w)
+    {
+        WriteSizeConstants(w, "n⁰: the number of inputs.", "n" + Sup(L) + ": the number of outputs.", "The number of weights and biases (the length of Parameters).");
+        w.Line("// Offsets in θ: for each layer, W row-major [outputs, inputs] (W_ij from input j to output i), then b.");
+        foreach (LayerShape layer in Layers)
+            w.Line("private const int W" + layer.Number + " = " + layer.WeightOffset + ", B" + layer.Number + " = " + layer.BiasOffset + ";");
+        w.Line();
+        w.Line("/// <summary>The runtime description of this network, for InterpretedNetwork and tools.</summary>");
+        w.Line("public static Nc::NetworkTopology Topology { get; } = new Nc::NetworkTopology(");
+        w.Line("    " + Topology.InputSize + ",");
+        w.Line("    new Nc::DenseLayer[]");
+        w.Line("    {");
+        foreach (LayerShape layer in Layers)
+            w.Line("        new Nc::DenseLayer(" + layer.Outputs + ", Nc::Activation." + layer.Activation + "),");
+        w.Line("    },");
+        w.Line("    " + (Model.Loss.HasValue ? "Nc::LossFunction." + Model.Loss.Value : "null") + ",");
+        w.Line("    Nc::Precision." + Model.Precision + ");");
+        w.Line();
+        w.Line("// θ, initialised as InitializeParameters(0) would, whichever constructor the class has. θ and every buffer below start at");
+        w.Line("// AlignedStart of a pinned array, on a 64-byte boundary: a Vector512 load or store on them never straddles two cache lines.");
+        w.Line("private readonly " + T + "[] _parameters = InitialParameters();");
+        if (Trainable) AlignedField(w, "_gradients", "ParameterCount");
+        w.Line("// x⁰…x" + Sup(L) + ", padded to whole vectors of " + V + ".");
+        AlignedField(w, "_x0", Element.Padded(Topology.InputSize).ToString(CultureInfo.InvariantCulture));
+        foreach (LayerShape layer in Layers)
+            AlignedField(w, "_x" + layer.Number, Element.Padded(layer.Outputs).ToString(CultureInfo.InvariantCulture));
+        if (SoftmaxOutput)
+        {
+            w.Line("// u" + Sup(L) + " and the softmax's shift and normaliser, kept for a stable log-softmax in the loss.");
+            AlignedField(w, "_u" + L, Element.Padded(Output.Outputs).ToString(CultureInfo.InvariantCulture));
+            w.Line("private " + T + " _softmaxMax, _softmaxSum;");
+        }
+        if (Trainable)
+        {
+            w.Line("// û¹…û" + Sup(L) + " = ∂R/∂u (each first holds x̂ = ∂R/∂x on the way back), padded like the activities.");
+            foreach (LayerShape layer in Layers)
+                AlignedField(w, "_s" + layer.Number, Element.Padded(layer.Outputs).ToString(CultureInfo.InvariantCulture));
+        }
+        if (Trainable) w.Line("private bool _hasForward; // Backward needs a forward pass to work from");
+        w.Line();
+        WriteBatchBuffers(w);
+    }
+
+    /// <summary>
+    /// A field holding a pinned buffer of <paramref name="length"/> elements that starts 64-byte aligned (AlignedBuffer),
+    /// registered so that every ref to it goes through AlignedStart. Vector512 loads and stores on these buffers then
+    /// never straddle two cache lines; a straddling store costs about two.
+    /// </summary>
+    private void AlignedField(SourceWriter w, string name, string length)
+    {
+        w.Line("private readonly " + T + "[] " + name + " = AlignedBuffer(" + length + ");");
+    }
+
+    public void WriteBackward(SourceWriter w)
+    {
+        using (OpenBackward(w, "After Forward: the loss L and the backward pass, adding ∂L/∂θ to Gradients (+=) so that a minibatch is", "B Forward/Backward pairs and one Update. Returns L."))
+        {
             if (Plan.RegisterChain)
             {
                 C.RegisterChain.RegisterBackward(w, fusedUpdate: false, forwardInScope: false);
@@ -45,12 +99,12 @@ internal sealed class ChainEmitter : EmitterBase
     {
         w.Line(Ref("p", "_parameters"));
         w.Line(Ref("g", "_gradients"));
-        w.Line("ref " + T + " d = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(target);");
+        w.Line("ref " + T + " d = ref Interop::MemoryMarshal.GetReference(target);");
         for (int l = 0; l <= L; l++) w.Line(Ref("x" + l, "_x" + l));
         foreach (LayerShape layer in Layers) w.Line(Ref("s" + layer.Number, "_s" + layer.Number));
         w.Line();
         C.Output.OutputSensitivity(w);
-        if (fused) w.Line(VectorType + " eta = global::System.Runtime.Intrinsics.Vector256.Create(learningRate);");
+        if (fused) w.Line(VectorType + " eta = Simd::Vector256.Create(learningRate);");
         for (int l = L; l >= 1; l--)
         {
             LayerShape layer = Layers[l - 1];
@@ -86,27 +140,27 @@ internal sealed class ChainEmitter : EmitterBase
     // ---------------------------------------------------------------------------------------------------------------
     // The dense chain's buffers and kernels.
 
-    internal void WriteBatchBuffers(SourceWriter w)
+    private void WriteBatchBuffers(SourceWriter w)
     {
         w.Line("/// <summary>The samples the batched kernels hold at once; ForwardBatch, BackwardBatch and TrainStepBatch take larger batches in chunks of this many.</summary>");
         w.Line("public const int MaxBatch = " + MaxBatch + ";");
         w.Line("// The batched x⁰…x" + Sup(L) + (Trainable ? " and û¹…û" + Sup(L) : "") + ": MaxBatch rows each, every row padded to whole vectors like the per-sample buffers.");
-        C.Network.AlignedField(w, "_batchX0", "MaxBatch * " + Element.Padded(Topology.InputSize));
+        AlignedField(w, "_batchX0", "MaxBatch * " + Element.Padded(Topology.InputSize));
         foreach (LayerShape layer in Layers)
-            C.Network.AlignedField(w, "_batchX" + layer.Number, "MaxBatch * " + Element.Padded(layer.Outputs));
+            AlignedField(w, "_batchX" + layer.Number, "MaxBatch * " + Element.Padded(layer.Outputs));
         if (Trainable)
             foreach (LayerShape layer in Layers)
-                C.Network.AlignedField(w, "_batchS" + layer.Number, "MaxBatch * " + Element.Padded(layer.Outputs));
+                AlignedField(w, "_batchS" + layer.Number, "MaxBatch * " + Element.Padded(layer.Outputs));
         if (SoftmaxOutput)
         {
             w.Line("// u" + Sup(L) + " per sample and log Σ e^u (the softmax's shift plus the log of its normaliser), for the loss.");
-            C.Network.AlignedField(w, "_batchU" + L, "MaxBatch * " + Element.Padded(Output.Outputs));
-            C.Network.AlignedField(w, "_batchLogPartition", "MaxBatch");
+            AlignedField(w, "_batchU" + L, "MaxBatch * " + Element.Padded(Output.Outputs));
+            AlignedField(w, "_batchLogPartition", "MaxBatch");
         }
         w.Line();
     }
 
-    internal void WriteBatchChain(SourceWriter w)
+    public void WriteBatch(SourceWriter w)
     {
         C.Network.WriteBatchEntryPoints(w, blocked: true);
         int inStride = Element.Padded(Topology.InputSize);
@@ -117,7 +171,7 @@ internal sealed class ChainEmitter : EmitterBase
                 w.Line("inputs.CopyTo(" + WholeSpan("_batchX0", "MaxBatch * InputSize") + ");");
             else if (SmallCopy(Topology.InputSize))
             {
-                w.Line("ref " + T + " source = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs);");
+                w.Line("ref " + T + " source = ref Interop::MemoryMarshal.GetReference(inputs);");
                 w.Line(BatchRef("x0", "_batchX0"));
                 using (w.Open("for (int b = 0; b < count; b++)"))
                     w.Line(CopyBlock(UnsafeAdd + "(ref x0, b * " + inStride + ")", UnsafeAdd + "(ref source, b * InputSize)", "InputSize") + " // a constant size: a few moves, no call");
@@ -138,7 +192,7 @@ internal sealed class ChainEmitter : EmitterBase
         NetworkEmitter.WriteBatchHelpers(w);
         if (Plan.AnyBatchForwardVector512) C.DenseBatch.WriteSumsOf4(w);
     }
-    internal void WriteForward(SourceWriter w)
+    public void WriteForward(SourceWriter w)
     {
         w.Line("/// <summary>The forward pass u^l = W^l·x^(l−1) + b^l, x^l = f(u^l) for l = 1…" + L + "; writes x" + Sup(L) + " to <paramref name=\"output\"/>.</summary>");
         w.Line("/// <exception cref=\"global::System.ArgumentException\">input is not " + Topology.InputSize + " long or output not " + Topology.OutputSize + ".</exception>");
@@ -155,7 +209,7 @@ internal sealed class ChainEmitter : EmitterBase
             {
                 w.Line("ForwardCore(input);");
                 if (SmallCopy(Topology.OutputSize))
-                    w.Line(CopyBlock("global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output)", StartOf("_x" + Output.Number), "OutputSize") + " // a constant size: a few moves, no call");
+                    w.Line(CopyBlock("Interop::MemoryMarshal.GetReference(output)", StartOf("_x" + Output.Number), "OutputSize") + " // a constant size: a few moves, no call");
                 else
                     w.Line(ReadOnlyStart("_x" + Output.Number, "OutputSize") + ".CopyTo(output);");
             }
@@ -178,9 +232,9 @@ internal sealed class ChainEmitter : EmitterBase
         w.Line(Ref("p", "_parameters"));
         w.Line(Ref("x0", "_x0"));
         if (SmallCopy(Topology.InputSize))
-            w.Line(CopyBlock("x0", "global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input)", "InputSize") + " // a constant size: a few moves, no call");
+            w.Line(CopyBlock("x0", "Interop::MemoryMarshal.GetReference(input)", "InputSize") + " // a constant size: a few moves, no call");
         else
-            w.Line("input.CopyTo(global::System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref x0, InputSize));");
+            w.Line("input.CopyTo(Interop::MemoryMarshal.CreateSpan(ref x0, InputSize));");
         foreach (LayerShape layer in Layers)
         {
             w.Line();

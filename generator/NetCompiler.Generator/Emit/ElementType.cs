@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 
 namespace NetCompiler.Generator.Emit;
@@ -6,21 +5,19 @@ namespace NetCompiler.Generator.Emit;
 /// <summary>The element type of a generated network: its C# name, lanes per Vector256 and literal syntax.</summary>
 internal sealed class ElementType
 {
-    public static readonly ElementType Single = new("float", 8, "f", "uint", "0xFFFFFFFFu", "AsSingle", "global::System.MathF");
-    public static readonly ElementType Double = new("double", 4, "d", "ulong", "0xFFFFFFFFFFFFFFFFul", "AsDouble", "global::System.Math");
+    public static readonly ElementType Single = new("float", 8, "f", "", "AsSingle", "global::System.MathF");
+    public static readonly ElementType Double = new("double", 4, "d", "L", "AsDouble", "global::System.Math");
 
     private readonly string _suffix;
-    private readonly string _maskElement;
-    private readonly string _allOnes;
+    private readonly string _integerSuffix;
     private readonly string _asMethod;
 
-    private ElementType(string name, int lanes, string suffix, string maskElement, string allOnes, string asMethod, string math)
+    private ElementType(string name, int lanes, string suffix, string integerSuffix, string asMethod, string math)
     {
         Name = name;
         Lanes = lanes;
         _suffix = suffix;
-        _maskElement = maskElement;
-        _allOnes = allOnes;
+        _integerSuffix = integerSuffix;
         _asMethod = asMethod;
         Math = math;
     }
@@ -41,19 +38,24 @@ internal sealed class ElementType
     /// <summary>Lanes to fill up <paramref name="count"/> elements with whole vectors.</summary>
     public int Padded(int count) => (count + Lanes - 1) / Lanes * Lanes;
 
-    /// <summary>A constant mask keeping the last <paramref name="keep"/> lanes (for a vector that overlaps the one before it).</summary>
-    public string MaskLast(int keep) => Mask(lane => lane >= Lanes - keep);
+    /// <summary>A constant Vector256 mask keeping the last <paramref name="keep"/> lanes (for a vector that overlaps the one before it).</summary>
+    public string MaskLast(int keep) => Mask("Simd::Vector256", Lanes, keep, last: true);
 
-    /// <summary>A constant mask keeping the first <paramref name="keep"/> lanes (for a vector that runs past the end).</summary>
-    public string MaskFirst(int keep) => Mask(lane => lane < keep);
+    /// <summary>A constant Vector256 mask keeping the first <paramref name="keep"/> lanes (for a vector that runs past the end).</summary>
+    public string MaskFirst(int keep) => Mask("Simd::Vector256", Lanes, keep, last: false);
 
-    private string Mask(System.Func<int, bool> keep)
+    /// <summary>
+    /// A constant mask of <paramref name="lanes"/> lanes of <paramref name="vectorClass"/> keeping the last (or first)
+    /// <paramref name="keep"/>: integer lanes of all ones (−1) or zeros, reinterpreted as the element type.
+    /// </summary>
+    public string Mask(string vectorClass, int lanes, int keep, bool last)
     {
-        var text = new StringBuilder("global::System.Runtime.Intrinsics.Vector256." + _asMethod + "(global::System.Runtime.Intrinsics.Vector256.Create(");
-        for (int lane = 0; lane < Lanes; lane++)
+        var text = new StringBuilder(vectorClass + "." + _asMethod + "(" + vectorClass + ".Create(");
+        for (int lane = 0; lane < lanes; lane++)
         {
             if (lane > 0) text.Append(", ");
-            text.Append(keep(lane) ? _allOnes : "0" + (_maskElement == "uint" ? "u" : "ul"));
+            bool kept = last ? lane >= lanes - keep : lane < keep;
+            text.Append(kept ? "-1" : "0").Append(_integerSuffix);
         }
         return text.Append("))").ToString();
     }

@@ -1,9 +1,6 @@
 // What every emitter works from, built once per network: the model, the options, the validated topology, the plan,
 // the element type and vector widths, and the emitters themselves, so that one layer kind's emitter can call another's
 // (a convolution that is a dense layer, the loss after the last layer). Nothing here changes after construction.
-using NetCompiler.Generator.Model;
-using NetCompiler.Generator.Plan;
-using static NetCompiler.Generator.Plan.Tuning;
 
 namespace NetCompiler.Generator.Emit;
 

@@ -1,9 +1,5 @@
 // The elementwise passes x = f(u) and û = f'(u)·x̂ over a layer's buffers, with f and f' from the activation table
 // (Activations.cs). Written out or as loops as the plan says.
-using System.Collections.Generic;
-using System.Linq;
-using NetCompiler.Generator.Plan;
-using static NetCompiler.Generator.Plan.Tuning;
 
 namespace NetCompiler.Generator.Emit;
 

@@ -1,31 +1,17 @@
 // Code snippets every emitter writes with: loads, stores, element refs, loops written out or not, masks, lane sums.
 // Each returns C# text; none decides which kernel runs (Plan/ does).
-using System;
-using System.Collections.Generic;
-using System.Globalization;
-using System.Linq;
 using Microsoft.CodeAnalysis.CSharp;
-using NetCompiler.Generator.Plan;
-using static NetCompiler.Generator.Plan.Tuning;
 
 namespace NetCompiler.Generator.Emit;
 
 internal abstract partial class EmitterBase
 {
-    protected const string UnsafeAdd = "global::System.Runtime.CompilerServices.Unsafe.Add";
+    protected const string UnsafeAdd = "Compiler::Unsafe.Add";
 
     protected string BatchRef(string name, string array) => Ref(name, array);
 
     /// <summary>A constant mask of <paramref name="k"/>'s width keeping the last <paramref name="keep"/> lanes.</summary>
-    protected string MaskLast(Width k, int keep)
-    {
-        if (k.Lanes == V) return Element.MaskLast(keep);
-        bool single = T == "float";
-        var lanes = new List<string>();
-        for (int lane = 0; lane < k.Lanes; lane++)
-            lanes.Add(lane >= k.Lanes - keep ? (single ? "0xFFFFFFFFu" : "0xFFFFFFFFFFFFFFFFul") : (single ? "0u" : "0ul"));
-        return k.Class + "." + (single ? "AsSingle" : "AsDouble") + "(" + k.Class + ".Create(" + string.Join(", ", lanes) + "))";
-    }
+    protected string MaskLast(Width k, int keep) => Element.Mask(k.Class, k.Lanes, keep, last: true);
 
     /// <summary>"o * 784 + y * 28 + 3": a linear int expression of loop variables (or the constants they are when written out).</summary>
     protected static string Lin(int constant, params (Index Index, int Scale)[] terms)
@@ -92,7 +78,7 @@ internal abstract partial class EmitterBase
     protected bool SmallCopy(int count) => Planner.IsSmallCopy(count, V);
 
     protected string CopyBlock(string destination, string source, string count) =>
-        "global::System.Runtime.CompilerServices.Unsafe.CopyBlockUnaligned(ref global::System.Runtime.CompilerServices.Unsafe.As<" + T + ", byte>(ref " + destination + "), ref global::System.Runtime.CompilerServices.Unsafe.As<" + T + ", byte>(ref " + source + "), " + count + " * sizeof(" + T + "));";
+        "Compiler::Unsafe.CopyBlockUnaligned(ref Compiler::Unsafe.As<" + T + ", byte>(ref " + destination + "), ref Compiler::Unsafe.As<" + T + ", byte>(ref " + source + "), " + count + " * sizeof(" + T + "));";
 
     /// <summary>
     /// Reduces <paramref name="vectors"/>, whose lanes run in groups of <paramref name="run"/> (a power of 2), to one
@@ -109,7 +95,7 @@ internal abstract partial class EmitterBase
             {
                 string a = vectors[k], b = k + 1 < vectors.Count ? vectors[k + 1] : VectorType + ".Zero";
                 string name = prefix + level + "_" + k / 2;
-                w.Line(VectorType + " " + name + " = global::NetCompiler.VectorMath.AddPairs(" + a + ", " + b + ");");
+                w.Line(VectorType + " " + name + " = Nc::VectorMath.AddPairs(" + a + ", " + b + ");");
                 next.Add(name);
             }
             vectors = next;
@@ -143,23 +129,34 @@ internal abstract partial class EmitterBase
     }
 
     /// <summary>An int expression as a nuint element offset.</summary>
-    internal static string Offset(string index) =>
-        int.TryParse(index, out _) ? index : SyntaxFacts.IsValidIdentifier(index) ? "(nuint)" + index : "(nuint)(" + index + ")";
+    internal static string Offset(string index)
+    {
+        index = Fold(index);
+        return int.TryParse(index, out _) ? index : SyntaxFacts.IsValidIdentifier(index) ? "(nuint)" + index : "(nuint)(" + index + ")";
+    }
 
-    protected string LoadAt(string buffer, string index) => "global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref " + buffer + ", " + Offset(index) + ")";
+    /// <summary>An index expression without its additions of 0: "W1 + 0" → "W1", "0 + j" → "j".</summary>
+    internal static string Fold(string index)
+    {
+        if (index.EndsWith(" + 0", StringComparison.Ordinal)) index = index.Substring(0, index.Length - 4);
+        if (index.StartsWith("0 + ", StringComparison.Ordinal)) index = index.Substring(4);
+        return index;
+    }
 
-    protected string StoreAt(string value, string buffer, string index) => "global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(" + value + ", ref " + buffer + ", " + Offset(index) + ");";
+    protected string LoadAt(string buffer, string index) => "Simd::Vector256.LoadUnsafe(ref " + buffer + ", " + Offset(index) + ")";
 
-    protected string Broadcast(string value) => "global::System.Runtime.Intrinsics.Vector256.Create(" + value + ")";
+    protected string StoreAt(string value, string buffer, string index) => "Simd::Vector256.StoreUnsafe(" + value + ", ref " + buffer + ", " + Offset(index) + ");";
 
-    protected static string Fma(string a, string b, string c) => "global::NetCompiler.VectorMath.MultiplyAdd(" + a + ", " + b + ", " + c + ")";
+    protected string Broadcast(string value) => "Simd::Vector256.Create(" + value + ")";
 
-    protected static string Sum(string vector) => "global::System.Runtime.Intrinsics.Vector256.Sum(" + vector + ")";
+    protected static string Fma(string a, string b, string c) => "Nc::VectorMath.MultiplyAdd(" + a + ", " + b + ", " + c + ")";
+
+    protected static string Sum(string vector) => "Simd::Vector256.Sum(" + vector + ")";
 
     /// <summary>A vector whose lane t is lane <paramref name="lane"/>(t) of <paramref name="vector"/> (a constant permutation).</summary>
     protected string Permute(string vector, System.Func<int, int> lane)
     {
-        return "global::System.Runtime.Intrinsics.Vector256.Shuffle(" + vector + ", global::System.Runtime.Intrinsics.Vector256.Create(" +
+        return "Simd::Vector256.Shuffle(" + vector + ", Simd::Vector256.Create(" +
                string.Join(", ", Enumerable.Range(0, V).Select(t => (Element.Name == "float" ? "" : "(long)") + lane(t).ToString(System.Globalization.CultureInfo.InvariantCulture))) + "))";
     }
 
@@ -179,7 +176,7 @@ internal abstract partial class EmitterBase
     /// <summary>Writes <paramref name="body"/> twice: for Vector512 when the hardware has it, else for Vector256.</summary>
     protected void ByWidth(SourceWriter w, System.Action<Width> body)
     {
-        using (w.Open("if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)"))
+        using (w.Open("if (Simd::Vector512.IsHardwareAccelerated)"))
             body(Wide512);
         using (w.Open("else"))
             body(Narrow256);
@@ -233,13 +230,15 @@ internal abstract partial class EmitterBase
 
     /// <summary>A vector from one expression per lane: <paramref name="lane"/>(k) for k = 0…V−1.</summary>
     protected string VectorOfLanes(Func<int, string> lane) =>
-        "global::System.Runtime.Intrinsics.Vector256.Create(" + string.Join(", ", Enumerable.Range(0, V).Select(lane)) + ")";
+        "Simd::Vector256.Create(" + string.Join(", ", Enumerable.Range(0, V).Select(lane)) + ")";
 
-    protected string Load(string buffer, Index index) => "global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref " + buffer + ", " + index.AsOffset() + ")";
+    protected string Load(string buffer, Index index) => "Simd::Vector256.LoadUnsafe(ref " + buffer + ", " + index.AsOffset() + ")";
 
-    protected string Store(string value, string buffer, Index index) => "global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(" + value + ", ref " + buffer + ", " + index.AsOffset() + ");";
+    protected string Store(string value, string buffer, Index index) => "Simd::Vector256.StoreUnsafe(" + value + ", ref " + buffer + ", " + index.AsOffset() + ");";
 
-    protected static string At(string buffer, string index) => "global::System.Runtime.CompilerServices.Unsafe.Add(ref " + buffer + ", " + index + ")";
+    /// <summary>Element <paramref name="index"/> of <paramref name="buffer"/> (a ref local) as a ref expression; a constant 0 is the ref itself.</summary>
+    protected static string At(string buffer, string index) =>
+        Fold(index) == "0" ? buffer : "Compiler::Unsafe.Add(ref " + buffer + ", " + Fold(index) + ")";
 
     protected string Ref(string name, string array) => "ref " + T + " " + name + " = ref " + StartOf(array) + ";";
 }

@@ -1,11 +1,5 @@
 // The state every emitter shares (the network, its plan, the element type and widths) and the lecture's notation
 // (superscripts, formulas) for generated comments. Derived emitters write code; this class only names things.
-using System.Collections.Generic;
-using System.Globalization;
-using System.Linq;
-using NetCompiler.Generator.Model;
-using NetCompiler.Generator.Plan;
-using static NetCompiler.Generator.Plan.Tuning;
 
 namespace NetCompiler.Generator.Emit;
 
@@ -41,29 +35,28 @@ internal abstract partial class EmitterBase
     /// array itself (so <paramref name="count"/> must be its length). For a prefix, use <see cref="ReadOnlyStart"/>.
     /// </summary>
     protected string WholeSpan(string array, string count) => C.IsAligned(array)
-        ? "global::System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref AlignedStart(" + array + "), " + count + ")"
+        ? "Interop::MemoryMarshal.CreateSpan(ref AlignedStart(" + array + "), " + count + ")"
         : array;
 
     /// <summary>A ReadOnlySpan over the first <paramref name="count"/> elements of <paramref name="array"/> (from AlignedStart for an aligned buffer).</summary>
     protected string ReadOnlyStart(string array, string count) => C.IsAligned(array)
-        ? "global::System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref AlignedStart(" + array + "), " + count + ")"
+        ? "Interop::MemoryMarshal.CreateReadOnlySpan(ref AlignedStart(" + array + "), " + count + ")"
         : "new global::System.ReadOnlySpan<" + T + ">(" + array + ", 0, " + count + ")";
 
     /// <summary>The first element of <paramref name="array"/> as a ref expression (AlignedStart for an aligned buffer).</summary>
     protected string StartOf(string array) => C.IsAligned(array)
         ? "AlignedStart(" + array + ")"
-        : "global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(" + array + ")";
+        : "Interop::MemoryMarshal.GetArrayDataReference(" + array + ")";
 
     /// <summary>The generator's assembly version, stamped into [GeneratedCode].</summary>
     internal static string GeneratorVersion { get; } =
         typeof(NetworkEmitter).Assembly.GetName().Version?.ToString() ?? "0.0.0.0";
 
     /// <summary>
-    /// Vector256&lt;T&gt; as generated code names it. Every name in generated code is global::-qualified rather than
-    /// aliased: a file's using alias loses to a type of the same name in the user's namespace (a class of theirs
-    /// called VectorMath or Vector256) and to members of their class, and would break the generated code.
+    /// Vector256&lt;T&gt; as generated code names it: through the namespace alias Simd:: (NetworkEmitter.WriteAliases),
+    /// which only aliases can match; every other name is global::-qualified or aliased the same way.
     /// </summary>
-    protected string VectorType => "global::System.Runtime.Intrinsics.Vector256<" + Element.Name + ">";
+    protected string VectorType => "Simd::Vector256<" + Element.Name + ">";
 
 
     protected static int Log2(int powerOfTwo)
@@ -99,14 +92,53 @@ internal abstract partial class EmitterBase
         "W" + Sup(layer.Number) + (layer.Sources.Count == 1 ? "" : Sub(layer.Sources[source]));
 
     /// <summary>Subscript digits: 3 → "₃".</summary>
-    protected static string Sub(int number)
+    protected static string Sub(int number) => Digits(number, "₀₁₂₃₄₅₆₇₈₉");
+
+    /// <summary>The end of the header's description of the network: its loss, its cost and element type, then its plan.</summary>
+    protected void WriteLossAndCost(SourceWriter w)
     {
-        const string digits = "₀₁₂₃₄₅₆₇₈₉";
-        string text = number.ToString(CultureInfo.InvariantCulture);
-        var chars = new char[text.Length];
-        for (int i = 0; i < text.Length; i++) chars[i] = digits[text[i] - '0'];
-        return new string(chars);
+        string x = "x" + Sup(Output.Number);
+        if (Model.Loss == LossFunction.SquaredError)
+            w.Line("//   loss: L = ½·Σ(d − " + x + ")², the lecture's reward R = −L");
+        else if (Model.Loss == LossFunction.CrossEntropy)
+            w.Line("//   loss: L = −Σ d·log " + x + " (cross-entropy over the softmax output), reward R = −L");
+        else
+            w.Line("//   no loss: inference only");
+        w.Line("//   " + Num(Topology.ParameterCount) + " parameters, " + Num(Topology.MultiplyAdds) + " multiply-adds per forward pass, Vector256<" + T + "> (" + V + " lanes)");
+        C.Network.WritePlan(w);
     }
+
+    /// <summary>InputSize, OutputSize, LayerCount and ParameterCount, documented by the given summaries.</summary>
+    protected void WriteSizeConstants(SourceWriter w, string inputs, string outputs, string parameters)
+    {
+        w.Line("/// <summary>" + inputs + "</summary>");
+        w.Line("public const int InputSize = " + Topology.InputSize + ";");
+        w.Line("/// <summary>" + outputs + "</summary>");
+        w.Line("public const int OutputSize = " + Topology.OutputSize + ";");
+        w.Line("/// <summary>The number of layers L.</summary>");
+        w.Line("public const int LayerCount = " + L + ";");
+        w.Line("/// <summary>" + parameters + "</summary>");
+        w.Line("public const int ParameterCount = " + Topology.ParameterCount + ";");
+        w.Line();
+    }
+
+    /// <summary>
+    /// Opens Backward, on either path: its documentation (the <paramref name="summary"/> lines), then its checks of
+    /// the target's length and that a forward pass has run.
+    /// </summary>
+    protected SourceWriter.Block OpenBackward(SourceWriter w, params string[] summary)
+    {
+        w.Line("/// <summary>");
+        foreach (string line in summary) w.Line("/// " + line);
+        w.Line("/// </summary>");
+        w.Line("/// <exception cref=\"global::System.ArgumentException\">target is not " + Topology.OutputSize + " long.</exception>");
+        w.Line("/// <exception cref=\"global::System.InvalidOperationException\">No forward pass has run.</exception>");
+        SourceWriter.Block method = OpenMethod(w, "public " + T + " Backward(global::System.ReadOnlySpan<" + T + "> target)");
+        w.Line("if (target.Length != OutputSize) ThrowLength(nameof(target), OutputSize, target.Length);");
+        w.Line("if (!_hasForward) throw new global::System.InvalidOperationException(\"Backward needs a forward pass first: call Forward or TrainStep.\");");
+        return method;
+    }
+
     /// <summary>
     /// Opens a method that computes (a pass, a layer, a kernel). With the AggressiveOptimization option (the default)
     /// the JIT compiles it fully optimised on its first call: in Tier-0 code an app that calls Forward once per event
@@ -115,14 +147,16 @@ internal abstract partial class EmitterBase
     protected SourceWriter.Block OpenMethod(SourceWriter w, string signature)
     {
         if (Options.AggressiveOptimization)
-            w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
+            w.Line("[Compiler::MethodImpl(Compiler::MethodImplOptions.AggressiveOptimization)]");
         return w.Open(signature);
     }
 
     /// <summary>Superscript digits for the lecture's layer indices: 12 → "¹²".</summary>
-    internal static string Sup(int number)
+    internal static string Sup(int number) => Digits(number, "⁰¹²³⁴⁵⁶⁷⁸⁹");
+
+    /// <summary><paramref name="number"/> written with <paramref name="digits"/> (0 to 9) instead of ASCII digits.</summary>
+    private static string Digits(int number, string digits)
     {
-        const string digits = "⁰¹²³⁴⁵⁶⁷⁸⁹";
         string text = number.ToString(CultureInfo.InvariantCulture);
         var chars = new char[text.Length];
         for (int i = 0; i < text.Length; i++) chars[i] = digits[text[i] - '0'];

@@ -1,23 +1,17 @@
 // A graph (several sources, convolution, pooling, joins): one ForwardLayer{l} and BackwardLayer{l} method per layer,
 // called in execution order, each written by the emitter of the layer's kind (ILayerEmitter).
-using System.Collections.Generic;
-using System.Globalization;
-using System.Linq;
 using Microsoft.CodeAnalysis.CSharp;
-using NetCompiler.Generator.Plan;
-using static NetCompiler.Generator.Plan.Tuning;
 
 namespace NetCompiler.Generator.Emit;
 
-internal sealed class GraphEmitter : EmitterBase
+internal sealed class GraphEmitter : EmitterBase, INetworkPath
 {
     public GraphEmitter(EmitContext context) : base(context) { }
-
 
     // ---------------------------------------------------------------------------------------------------------------
     // Description, constants, buffers.
 
-    internal void WriteGraphDescription(SourceWriter w)
+    public void WriteDescription(SourceWriter w)
     {
         w.Line("// Network, as compiled (layers in execution order):");
         w.Line("//   " + Topology);
@@ -28,14 +22,7 @@ internal sealed class GraphEmitter : EmitterBase
             w.Line("//   layer " + l + (layer.Name is null ? "" : " '" + layer.Name + "'") + ": " + LayerFormula(layer));
             w.Line("//       x" + Sup(l) + " " + layer.Shape + ParameterText(layer));
         }
-        if (Model.Loss == LossFunction.SquaredError)
-            w.Line("//   loss: L = ½·Σ(d − x" + Sup(Output.Number) + ")², the lecture's reward R = −L");
-        else if (Model.Loss == LossFunction.CrossEntropy)
-            w.Line("//   loss: L = −Σ d·log x" + Sup(Output.Number) + " (cross-entropy over the softmax output), reward R = −L");
-        else
-            w.Line("//   no loss: inference only");
-        w.Line("//   " + Num(Topology.ParameterCount) + " parameters, " + Num(Topology.MultiplyAdds) + " multiply-adds per forward pass, Vector256<" + T + "> (" + V + " lanes)");
-        C.Network.WritePlan(w);
+        WriteLossAndCost(w);
     }
 
     /// <summary>The layer's computation in the lecture's notation, for comments.</summary>
@@ -106,17 +93,10 @@ internal sealed class GraphEmitter : EmitterBase
         }
     }
 
-    internal void WriteGraphConstantsAndBuffers(SourceWriter w)
+    public void WriteConstantsAndBuffers(SourceWriter w)
     {
-        w.Line("/// <summary>n⁰: the number of inputs (" + Topology.InputShape + ", row-major).</summary>");
-        w.Line("public const int InputSize = " + Topology.InputSize + ";");
-        w.Line("/// <summary>The number of outputs (layer " + Output.Number + ", " + Output.Shape + ").</summary>");
-        w.Line("public const int OutputSize = " + Topology.OutputSize + ";");
-        w.Line("/// <summary>The number of layers L.</summary>");
-        w.Line("public const int LayerCount = " + L + ";");
-        w.Line("/// <summary>The number of parameters (the length of Parameters).</summary>");
-        w.Line("public const int ParameterCount = " + Topology.ParameterCount + ";");
-        w.Line();
+        WriteSizeConstants(w, "n⁰: the number of inputs (" + Topology.InputShape + ", row-major).",
+            "The number of outputs (layer " + Output.Number + ", " + Output.Shape + ").", "The number of parameters (the length of Parameters).");
         w.Line("// Offsets in θ, layers in declaration order: dense W^β row-major [outputs, size of x^β] per source, then b;");
         w.Line("// convolution w [filters, channels, k(, k)] (connected kernels only with a table), then b; trainable pooling c, then b.");
         foreach (LayerShape layer in Layers)
@@ -143,15 +123,15 @@ internal sealed class GraphEmitter : EmitterBase
         }
         w.Line();
         w.Line("/// <summary>The runtime description of this network, for InterpretedNetwork and tools.</summary>");
-        w.Line("public static global::NetCompiler.NetworkTopology Topology { get; } = new global::NetCompiler.NetworkTopology(");
-        w.Line("    new global::NetCompiler.TensorShape(" + string.Join(", ", Topology.InputShape.ToArray()) + "),");
-        w.Line("    new global::NetCompiler.LayerSpec[]");
+        w.Line("public static Nc::NetworkTopology Topology { get; } = new Nc::NetworkTopology(");
+        w.Line("    new Nc::TensorShape(" + string.Join(", ", Topology.InputShape.ToArray()) + "),");
+        w.Line("    new Nc::LayerSpec[]");
         w.Line("    {");
         foreach (LayerShape layer in Layers)
             w.Line("        " + SpecExpression(layer.Spec) + ",");
         w.Line("    },");
-        w.Line("    " + (Model.Loss.HasValue ? "global::NetCompiler.LossFunction." + Model.Loss.Value : "null") + ",");
-        w.Line("    global::NetCompiler.Precision." + Model.Precision + ",");
+        w.Line("    " + (Model.Loss.HasValue ? "Nc::LossFunction." + Model.Loss.Value : "null") + ",");
+        w.Line("    Nc::Precision." + Model.Precision + ",");
         w.Line("    " + (Model.Output is null ? "null" : Literal(Model.Output)) + ");");
         w.Line();
         w.Line("// θ, initialised as InitializeParameters(0) would, whichever constructor the class has.");
@@ -210,26 +190,26 @@ internal sealed class GraphEmitter : EmitterBase
     /// <summary>C# that builds <paramref name="spec"/> at run time.</summary>
     private static string SpecExpression(LayerSpec spec)
     {
-        string activation = "global::NetCompiler.Activation." + spec.Activation;
+        string activation = "Nc::Activation." + spec.Activation;
         string text;
         var init = new List<string>();
         switch (spec)
         {
             case DenseLayer dense:
-                text = "new global::NetCompiler.DenseLayer(" + dense.Units + ", " + activation + ")";
+                text = "new Nc::DenseLayer(" + dense.Units + ", " + activation + ")";
                 break;
             case ConvLayer conv:
-                text = "new global::NetCompiler.ConvLayer(" + (conv.Kind == LayerKind.Conv1D ? 1 : 2) + ", " + conv.Filters + ", " + conv.KernelSize + ", " + activation + ")";
+                text = "new Nc::ConvLayer(" + (conv.Kind == LayerKind.Conv1D ? 1 : 2) + ", " + conv.Filters + ", " + conv.KernelSize + ", " + activation + ")";
                 if (conv.Stride != 1) init.Add("Stride = " + conv.Stride);
                 if (conv.Padding != 0) init.Add("Padding = " + conv.Padding);
                 if (conv.Connections is not null) init.Add("Connections = new string[] { " + string.Join(", ", conv.Connections.Select(Literal)) + " }");
                 break;
             case PoolLayer pool:
-                text = "new global::NetCompiler.PoolLayer(global::NetCompiler.LayerKind." + pool.Kind + ", " + pool.Size + ", " + activation + ", " + (pool.Trainable ? "true" : "false") + ")";
+                text = "new Nc::PoolLayer(Nc::LayerKind." + pool.Kind + ", " + pool.Size + ", " + activation + ", " + (pool.Trainable ? "true" : "false") + ")";
                 if (pool.Stride != 0) init.Add("Stride = " + pool.Stride);
                 break;
             default:
-                text = "new global::NetCompiler.JoinLayer(global::NetCompiler.LayerKind." + spec.Kind + ", new string[] { " + string.Join(", ", spec.From!.Select(Literal)) + " }, " + activation + ")";
+                text = "new Nc::JoinLayer(Nc::LayerKind." + spec.Kind + ", new string[] { " + string.Join(", ", spec.From!.Select(Literal)) + " }, " + activation + ")";
                 break;
         }
         if (spec.Name is not null) init.Add("Name = " + Literal(spec.Name));
@@ -242,7 +222,7 @@ internal sealed class GraphEmitter : EmitterBase
     // ---------------------------------------------------------------------------------------------------------------
     // Forward and Backward: the layers' methods in execution order.
 
-    internal void WriteGraphForward(SourceWriter w)
+    public void WriteForward(SourceWriter w)
     {
         w.Line("/// <summary>The forward pass, layer by layer in execution order; writes x" + Sup(Output.Number) + " to <paramref name=\"output\"/>.</summary>");
         w.Line("/// <exception cref=\"global::System.ArgumentException\">input is not " + Topology.InputSize + " long or output not " + Topology.OutputSize + ".</exception>");
@@ -265,23 +245,15 @@ internal sealed class GraphEmitter : EmitterBase
         w.Line();
     }
 
-    internal void WriteGraphBackward(SourceWriter w)
+    public void WriteBackward(SourceWriter w)
     {
-        w.Line("/// <summary>");
-        w.Line("/// After Forward: the loss L and the backward pass, layers in reverse execution order, adding ∂L/∂θ to Gradients (+=)");
-        w.Line("/// so that a minibatch is B Forward/Backward pairs and one Update. Returns L.");
-        w.Line("/// </summary>");
-        w.Line("/// <exception cref=\"global::System.ArgumentException\">target is not " + Topology.OutputSize + " long.</exception>");
-        w.Line("/// <exception cref=\"global::System.InvalidOperationException\">No forward pass has run.</exception>");
-        using (OpenMethod(w, "public " + T + " Backward(global::System.ReadOnlySpan<" + T + "> target)"))
+        using (OpenBackward(w, "After Forward: the loss L and the backward pass, layers in reverse execution order, adding ∂L/∂θ to Gradients (+=)", "so that a minibatch is B Forward/Backward pairs and one Update. Returns L."))
         {
-            w.Line("if (target.Length != OutputSize) ThrowLength(nameof(target), OutputSize, target.Length);");
-            w.Line("if (!_hasForward) throw new global::System.InvalidOperationException(\"Backward needs a forward pass first: call Forward or TrainStep.\");");
             w.Line("// x̂ = 0 for every layer but the output: each layer adds its share to the x̂ of its sources (fan-out sums).");
             foreach (LayerShape layer in Layers)
                 if (layer.Number != Output.Number) w.Line("global::System.Array.Clear(_s" + layer.Number + ");");
             int o = Output.Number;
-            w.Line("ref " + T + " d = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(target);");
+            w.Line("ref " + T + " d = ref Interop::MemoryMarshal.GetReference(target);");
             w.Line(Ref("x" + o, "_x" + o));
             w.Line(Ref("s" + o, "_s" + o));
             w.Line();
@@ -298,7 +270,20 @@ if (PlanOf(layer).Backward != BackwardKernel.None) w.Line("BackwardLayer" + laye
         w.Line();
     }
 
-    internal void WriteLayerForward(SourceWriter w, LayerShape layer)
+    /// <summary>The batched entry points as loops over the per-sample path, then each layer's forward and backward method.</summary>
+    public void WriteBatch(SourceWriter w)
+    {
+        C.Network.WriteBatchEntryPoints(w, blocked: false);
+        NetworkEmitter.WriteBatchHelpers(w);
+        foreach (int l in Topology.ExecutionOrder)
+        {
+            LayerShape layer = Layers[l - 1];
+            WriteLayerForward(w, layer);
+            if (PlanOf(layer).Backward != BackwardKernel.None) WriteLayerBackward(w, layer);
+        }
+    }
+
+    private void WriteLayerForward(SourceWriter w, LayerShape layer)
     {
         int l = layer.Number;
         w.Line("/// <summary>Layer " + l + (layer.Name is null ? "" : " '" + layer.Name + "'") + ", forward: " + Xml(LayerFormula(layer)) + ".</summary>");
@@ -311,7 +296,7 @@ if (PlanOf(layer).Backward != BackwardKernel.None) w.Line("BackwardLayer" + laye
         w.Line();
     }
 
-    internal void WriteLayerBackward(SourceWriter w, LayerShape layer)
+    private void WriteLayerBackward(SourceWriter w, LayerShape layer)
     {
         int l = layer.Number;
         w.Line("/// <summary>Layer " + l + (layer.Name is null ? "" : " '" + layer.Name + "'") + ", backward: " + Xml(BackwardText(layer)) + ".</summary>");

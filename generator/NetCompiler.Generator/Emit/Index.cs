@@ -1,4 +1,3 @@
-using System.Globalization;
 
 namespace NetCompiler.Generator.Emit;
 
@@ -30,7 +29,8 @@ internal readonly struct Index
     /// <summary>The index as an element offset for Vector256.LoadUnsafe / StoreUnsafe (nuint).</summary>
     public string AsOffset() => Variable is null ? ToString() : Offset == 0 ? "(nuint)" + Variable : "(nuint)(" + ToString() + ")";
 
-    /// <summary>"(i + 2) * 784" or "3 * 784": the start of row <c>this</c> in a row-major matrix.</summary>
+    /// <summary>"(i + 2) * 784", or a constant ("2352" for row 3): the start of row <c>this</c> in a row-major matrix.</summary>
     public string Times(int stride) =>
-        (Variable is not null && Offset != 0 ? "(" + ToString() + ")" : ToString()) + " * " + stride.ToString(CultureInfo.InvariantCulture);
+        Variable is null ? (Offset * stride).ToString(CultureInfo.InvariantCulture)
+        : (Offset != 0 ? "(" + ToString() + ")" : ToString()) + " * " + stride.ToString(CultureInfo.InvariantCulture);
 }

@@ -1,10 +1,5 @@
 // The public entry points both paths share: Update, TrainStep and the batched ForwardBatch, BackwardBatch and
 // TrainStepBatch, which check their arguments and call the kernels the plan chose.
-using System;
-using System.Collections.Generic;
-using System.Linq;
-using NetCompiler.Generator.Plan;
-using static NetCompiler.Generator.Plan.Tuning;
 
 namespace NetCompiler.Generator.Emit;
 
@@ -123,26 +118,26 @@ internal sealed partial class NetworkEmitter
             int whole = count / V * V;
             if (Plan.UpdateUnrolled)
             {
-                if (whole > 0) w.Line(VectorType + " eta = global::System.Runtime.Intrinsics.Vector256.Create(learningRate);");
+                if (whole > 0) w.Line(VectorType + " eta = Simd::Vector256.Create(learningRate);");
                 Range(w, "k", 0, whole, V, true, k => UpdateVector(w, Narrow256, k));
             }
             else
             {
                 // Vector512 while a whole one is left (where the hardware has it), then Vector256: lane for lane the same.
                 w.Line("int k = 0;");
-                using (w.Open("if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)"))
+                using (w.Open("if (Simd::Vector512.IsHardwareAccelerated)"))
                 {
                     w.Line(Wide512.Type + " eta512 = " + Wide512.Class + ".Create(learningRate);");
                     using (w.Open("for (; k <= " + (count - 2 * V) + "; k += " + 2 * V + ")"))
                         UpdateVector(w, Wide512, new Index("k", 0), "eta512");
                 }
-                w.Line(VectorType + " eta = global::System.Runtime.Intrinsics.Vector256.Create(learningRate);");
+                w.Line(VectorType + " eta = Simd::Vector256.Create(learningRate);");
                 using (w.Open("for (; k < " + whole + "; k += " + V + ")"))
                     UpdateVector(w, Narrow256, new Index("k", 0));
             }
             for (int k = whole; k < count; k++)
             {
-                w.Line(At("p", k.ToString()) + " = global::NetCompiler.VectorMath.MultiplyAdd(-learningRate, " + At("g", k.ToString()) + ", " + At("p", k.ToString()) + "); // as a fused lane");
+                w.Line(At("p", k.ToString()) + " = Nc::VectorMath.MultiplyAdd(-learningRate, " + At("g", k.ToString()) + ", " + At("p", k.ToString()) + "); // as a fused lane");
                 w.Line(At("g", k.ToString()) + " = 0;");
             }
         }

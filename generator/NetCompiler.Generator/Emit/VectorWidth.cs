@@ -1,45 +1,23 @@
 // The two vector widths generated kernels are written for: Vector256 (every machine) and Vector512 (where
 // Vector512.IsHardwareAccelerated, a JIT-time constant), with the batched kernels' tile shapes for each.
-using System.Collections.Generic;
-using System.Linq;
-using NetCompiler.Generator.Plan;
-using static NetCompiler.Generator.Plan.Tuning;
 
 namespace NetCompiler.Generator.Emit;
 
-// ---------------------------------------------------------------------------------------------------------------
-// The two vector widths of the blocked kernels.
-
 /// <summary>A vector width of the blocked kernels (<see cref="VectorWidth"/>) and its tile shapes.</summary>
-internal sealed class Width
+/// <param name="Samples">Samples per tile of u = W·x.</param>
+/// <param name="Rows">Rows of W per tile of u = W·x.</param>
+/// <param name="GradientRows">Rows per tile of g_W += −û·xᵀ.</param>
+/// <param name="GradientColumns">Column vectors per tile of g_W += −û·xᵀ.</param>
+/// <param name="SensitivitySamples">Samples per tile of x̂ = Wᵀ·û.</param>
+/// <param name="SensitivityColumns">Column vectors per tile of x̂ = Wᵀ·û.</param>
+internal sealed record Width(VectorWidth Vector, int Samples, int Rows, int GradientRows, int GradientColumns, int SensitivitySamples, int SensitivityColumns)
 {
-    public Width(VectorWidth vector, int samples, int rows, int gradientRows, int gradientColumns, int sensitivitySamples, int sensitivityColumns)
-    {
-        Vector = vector;
-        Samples = samples;
-        Rows = rows;
-        GradientRows = gradientRows;
-        GradientColumns = gradientColumns;
-        SensitivitySamples = sensitivitySamples;
-        SensitivityColumns = sensitivityColumns;
-    }
-
-    public VectorWidth Vector { get; }
-    /// <summary>"global::System.Runtime.Intrinsics.Vector256" or "…Vector512".</summary>
+    /// <summary>"Simd::Vector256" or "…Vector512".</summary>
     public string Class => Vector.Class;
-    /// <summary>The vector type, e.g. "global::System.Runtime.Intrinsics.Vector512&lt;float&gt;".</summary>
+    /// <summary>The vector type, e.g. "Simd::Vector512&lt;float&gt;".</summary>
     public string Type => Vector.Type;
     /// <summary>Elements per vector.</summary>
     public int Lanes => Vector.Lanes;
-    /// <summary>Samples × rows per tile of u = W·x.</summary>
-    public int Samples { get; }
-    public int Rows { get; }
-    /// <summary>Rows × column vectors per tile of g_W += −û·xᵀ.</summary>
-    public int GradientRows { get; }
-    public int GradientColumns { get; }
-    /// <summary>Samples × column vectors per tile of x̂ = Wᵀ·û.</summary>
-    public int SensitivitySamples { get; }
-    public int SensitivityColumns { get; }
 
     public string Load(string buffer, Index index) => Vector.Load(buffer, index);
     public string Store(string value, string buffer, Index index) => Vector.Store(value, buffer, index);
@@ -63,7 +41,7 @@ internal sealed class VectorWidth
     {
         _wide = wide;
         Lanes = wide ? 2 * t.Lanes : t.Lanes;
-        _class = "global::System.Runtime.Intrinsics.Vector" + (wide ? "512" : "256");
+        _class = "Simd::Vector" + (wide ? "512" : "256");
         Type = _class + "<" + t.Name + ">";
     }
 
@@ -73,10 +51,10 @@ internal sealed class VectorWidth
     /// <summary>Vector512 (else Vector256).</summary>
     public bool Wide => _wide;
 
-    /// <summary>"global::System.Runtime.Intrinsics.Vector512".</summary>
+    /// <summary>"Simd::Vector512".</summary>
     public string Class => _class;
 
-    /// <summary>"global::System.Runtime.Intrinsics.Vector512&lt;float&gt;".</summary>
+    /// <summary>"Simd::Vector512&lt;float&gt;".</summary>
     public string Type { get; }
 
     public string Load(string buffer, string index) => _class + ".LoadUnsafe(ref " + buffer + ", " + EmitterBase.Offset(index) + ")";
@@ -91,9 +69,9 @@ internal sealed class VectorWidth
 
     /// <summary>a·b + c fused: AVX-512F's vfmadd (always there with Vector512), VectorMath's for Vector256.</summary>
     public string Fma(string a, string b, string c) =>
-        (_wide ? "global::System.Runtime.Intrinsics.X86.Avx512F.FusedMultiplyAdd(" : "global::NetCompiler.VectorMath.MultiplyAdd(") + a + ", " + b + ", " + c + ")";
+        (_wide ? "Simd::X86.Avx512F.FusedMultiplyAdd(" : "Nc::VectorMath.MultiplyAdd(") + a + ", " + b + ", " + c + ")";
 
     /// <summary>c − a·b fused: AVX-512F's vfnmadd, VectorMath's for Vector256.</summary>
     public string FmaNegated(string a, string b, string c) =>
-        (_wide ? "global::System.Runtime.Intrinsics.X86.Avx512F.FusedMultiplyAddNegated(" : "global::NetCompiler.VectorMath.MultiplyAddNegated(") + a + ", " + b + ", " + c + ")";
+        (_wide ? "Simd::X86.Avx512F.FusedMultiplyAddNegated(" : "Nc::VectorMath.MultiplyAddNegated(") + a + ", " + b + ", " + c + ")";
 }

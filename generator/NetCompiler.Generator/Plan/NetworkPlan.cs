@@ -1,6 +1,3 @@
-using System.Collections.Generic;
-using System.Globalization;
-using NetCompiler.Generator.Model;
 
 namespace NetCompiler.Generator.Plan;
 
@@ -32,7 +29,7 @@ internal sealed record NetworkPlan(
     /// <summary>Whether a chain's ForwardCore (the per-sample forward pass over buffers) is generated: not for a register chain, whose passes never call it.</summary>
     public bool HasForwardCore => !RegisterChain;
 
-    /// <summary>Whether ForwardBatch has the feature-major path (NetworkEmitter.BatchFeatureMajor.cs).</summary>
+    /// <summary>Whether ForwardBatch has the feature-major path (Emit/Dense/FeatureMajorEmitter.cs).</summary>
     public bool FeatureMajor => BatchForward == BatchForwardKind.BlockedOrFeatureMajor;
 
     /// <summary>Whether any batched kernel has a Vector512 form (and so SumsOf4 is needed by the forward tiles).</summary>

@@ -1,8 +1,3 @@
-using System.Collections.Generic;
-using System.Globalization;
-using System.Linq;
-using NetCompiler.Generator.Model;
-using static NetCompiler.Generator.Plan.Tuning;
 
 namespace NetCompiler.Generator.Plan;
 

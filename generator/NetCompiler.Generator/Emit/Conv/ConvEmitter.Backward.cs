@@ -1,11 +1,5 @@
 // Convolutions, backward: g_w sums û·x over every position a shared weight was used at, g_b over the map, and x̂
 // as û correlated with the flipped filter (gathered in registers) or scattered tap by tap.
-using System;
-using System.Collections.Generic;
-using System.Globalization;
-using System.Linq;
-using NetCompiler.Generator.Plan;
-using static NetCompiler.Generator.Plan.Tuning;
 
 namespace NetCompiler.Generator.Emit;
 

@@ -1,11 +1,5 @@
 // The flat convolution kernel: u[o] over its output plane flattened at the source's row stride, a dozen accumulators
 // in registers while every tap streams past, f applied as u is stored.
-using System;
-using System.Collections.Generic;
-using System.Globalization;
-using System.Linq;
-using NetCompiler.Generator.Plan;
-using static NetCompiler.Generator.Plan.Tuning;
 
 namespace NetCompiler.Generator.Emit;
 
@@ -37,7 +31,7 @@ internal sealed partial class ConvEmitter
         List<VectorWidth> widths = FlatWidths(g).ToList();
         if (widths.Count == 2)
         {
-            using (w.Open("if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)"))
+            using (w.Open("if (Simd::Vector512.IsHardwareAccelerated)"))
                 ConvForwardFlatKernel(w, layer, g, target, widths[0], direct, fused);
             using (w.Open("else"))
                 ConvForwardFlatKernel(w, layer, g, target, widths[1], direct, fused);

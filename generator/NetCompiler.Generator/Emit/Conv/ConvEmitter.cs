@@ -1,11 +1,5 @@
 // Convolutions (weight sharing, the lecture's LeNet): the padded copy of the source, and the forward kernels the plan
 // names: as a dense layer when the kernel covers its whole input, the flat kernel, or one position at a time.
-using System;
-using System.Collections.Generic;
-using System.Globalization;
-using System.Linq;
-using NetCompiler.Generator.Plan;
-using static NetCompiler.Generator.Plan.Tuning;
 
 namespace NetCompiler.Generator.Emit;
 
@@ -93,8 +87,7 @@ internal sealed partial class ConvEmitter : EmitterBase, ILayerEmitter
         var wide = new VectorWidth(Element, wide: true);
         var narrow = new VectorWidth(Element, wide: false);
         string zero512 = wide.Type + ".Zero", zero256 = VectorType + ".Zero";
-        string Mask512() => "global::System.Runtime.Intrinsics.Vector512." + (T == "float" ? "AsSingle" : "AsDouble") + "(global::System.Runtime.Intrinsics.Vector512.Create(" +
-                             string.Join(", ", Enumerable.Range(0, lanes).Select(k => k >= lanes - tail ? (T == "float" ? "0xFFFFFFFFu" : "0xFFFFFFFFFFFFFFFFul") : (T == "float" ? "0u" : "0ul"))) + "))";
+        string Mask512() => Element.Mask(wide.Class, lanes, tail, last: true);
         string Mask256(bool upper) => upper ? (tail >= V ? Element.MaskLast(V) : Element.MaskLast(tail)) : (tail > V ? Element.MaskLast(tail - V) : Element.MaskFirst(0));
         void Rows(VectorWidth vec, int group)
         {
@@ -130,7 +123,7 @@ internal sealed partial class ConvEmitter : EmitterBase, ILayerEmitter
                 for (int r = 0; r < rows; r++)
                 {
                     string halves = isWide
-                        ? "global::System.Runtime.Intrinsics.Vector512.GetLower(sum" + r + ") + global::System.Runtime.Intrinsics.Vector512.GetUpper(sum" + r + ")"
+                        ? "Simd::Vector512.GetLower(sum" + r + ") + Simd::Vector512.GetUpper(sum" + r + ")"
                         : "low" + r + " + high" + r;
                     string o = Lin(r, (i, 1));
                     w.Line(At(target, o) + " = " + Sum(halves) + " + " + At("p", "B" + l + " + " + o) + ";");
@@ -141,7 +134,7 @@ internal sealed partial class ConvEmitter : EmitterBase, ILayerEmitter
             if (m > full)
                 using (w.Open()) Block(full, m - full);
         }
-        using (w.Open("if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)"))
+        using (w.Open("if (Simd::Vector512.IsHardwareAccelerated)"))
         {
             w.Line("// " + 8 + " rows at a time: each Vector512 of x feeds 8 FMAs.");
             Rows(wide, 8);

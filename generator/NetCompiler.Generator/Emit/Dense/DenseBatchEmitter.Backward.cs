@@ -1,10 +1,5 @@
 // Dense layers over a chunk, backward: g_W by tiles of rows × column vectors held while the chunk streams past, and
 // x̂ = Wᵀ·û by tiles of samples × column vectors; the samples in order, as the per-sample kernels add them.
-using System;
-using System.Collections.Generic;
-using System.Linq;
-using NetCompiler.Generator.Plan;
-using static NetCompiler.Generator.Plan.Tuning;
 
 namespace NetCompiler.Generator.Emit;
 
@@ -52,10 +47,8 @@ internal sealed partial class DenseBatchEmitter
             else
             {
                 w.Line("// " + n + " input" + (n == 1 ? "" : "s") + ", fewer than a vector: scalars, the samples in order.");
-                using (w.Open("for (int b = 0; b < count; b++)"))
+                using (SampleLoop(w, ("xb", "x", inStride), ("sb", "s", outStride)))
                 {
-                    w.Line("ref " + T + " xb = ref " + UnsafeAdd + "(ref x, b * " + inStride + ");");
-                    w.Line("ref " + T + " sb = ref " + UnsafeAdd + "(ref s, b * " + outStride + ");");
                     using (w.Open("for (int i = 0; i < " + m + "; i++)"))
                     {
                         w.Line(T + " uHat = " + At("sb", "i") + ";");
@@ -74,10 +67,8 @@ internal sealed partial class DenseBatchEmitter
                     InputSensitivityBatchNarrow(w, layer);
                 else
                 {
-                    using (w.Open("for (int b = 0; b < count; b++)"))
+                    using (SampleLoop(w, ("sb", "s", outStride), ("hb", "sIn", inStride)))
                     {
-                        w.Line("ref " + T + " sb = ref " + UnsafeAdd + "(ref s, b * " + outStride + ");");
-                        w.Line("ref " + T + " hb = ref " + UnsafeAdd + "(ref sIn, b * " + inStride + ");");
                         using (w.Open("for (int j = 0; j < " + n + "; j++)"))
                         {
                             w.Line(T + " sum = 0;");
@@ -171,10 +162,8 @@ internal sealed partial class DenseBatchEmitter
             for (int c = 0; c < columns; c++)
                 w.Line(k.Type + " acc" + r + "_" + c + " = " + k.Load("gRow" + r, j.Plus(c * k.Lanes)) + ";");
         }
-        using (w.Open("for (int b = 0; b < count; b++)"))
+        using (SampleLoop(w, ("xb", "x", inStride), ("sb", "s", outStride)))
         {
-            w.Line("ref " + T + " xb = ref " + UnsafeAdd + "(ref x, b * " + inStride + ");");
-            w.Line("ref " + T + " sb = ref " + UnsafeAdd + "(ref s, b * " + outStride + ");");
             for (int c = 0; c < columns; c++)
                 w.Line(k.Type + " xv" + c + " = " + k.Load("xb", j.Plus(c * k.Lanes)) + (tail ? " & tailMask" : "") + ";");
             for (int r = 0; r < rows; r++)

@@ -1,9 +1,4 @@
 // Dense layers of n < V inputs dividing V, over a chunk: V/n rows a vector, as the per-sample narrow kernel.
-using System;
-using System.Collections.Generic;
-using System.Linq;
-using NetCompiler.Generator.Plan;
-using static NetCompiler.Generator.Plan.Tuning;
 
 namespace NetCompiler.Generator.Emit;
 
@@ -18,10 +13,8 @@ internal sealed partial class DenseBatchEmitter
         int l = layer.Number, n = layer.Inputs, m = layer.Outputs, inStride = Element.Padded(n), outStride = Element.Padded(m);
         w.Line("// " + n + " input" + (n == 1 ? "" : "s") + ": per sample, each vector of W" + Sup(l) + " holds " + V / n + " rows, multiplied by x repeated " + V / n + " times;" +
                (n > 1 ? " adding neighbouring lanes " + Log2(n) + " time" + (n == 2 ? "" : "s") + " leaves one u_i a lane." : " each lane is one u_i."));
-        using (w.Open("for (int b = 0; b < count; b++)"))
+        using (SampleLoop(w, ("xb", "x", inStride), ("ub", "u", outStride)))
         {
-            w.Line("ref " + T + " xb = ref " + UnsafeAdd + "(ref x, b * " + inStride + ");");
-            w.Line("ref " + T + " ub = ref " + UnsafeAdd + "(ref u, b * " + outStride + ");");
             w.Line(VectorType + " xRepeated = " + C.Dense.RepeatedInput("xb", n) + ";");
             for (int first = 0; first < m; first += V)
             {
@@ -52,17 +45,15 @@ internal sealed partial class DenseBatchEmitter
         {
             for (int k = 0; k < vectors; k++)
                 w.Line(VectorType + " gw" + k + " = " + Load("g", new Index("W" + l, k * V)) + ";");
-            using (w.Open("for (int b = 0; b < count; b++)"))
+            using (SampleLoop(w, ("xb", "x", inStride), ("sb", "s", outStride)))
             {
-                w.Line("ref " + T + " xb = ref " + UnsafeAdd + "(ref x, b * " + inStride + ");");
-                w.Line("ref " + T + " sb = ref " + UnsafeAdd + "(ref s, b * " + outStride + ");");
                 w.Line(VectorType + " xRepeated = " + C.Dense.RepeatedInput("xb", n) + ";");
                 for (int c = 0; c * V < m; c++)
                     w.Line(VectorType + " uHat" + c + " = " + Load("sb", c * V) + ";");
                 for (int k = 0; k < vectors; k++)
                 {
                     int first = k * rowsPerVector, offset = first % V;
-                    w.Line("gw" + k + " = global::NetCompiler.VectorMath.MultiplyAddNegated(" + Permute("uHat" + first / V, t => offset + t / n) + ", xRepeated, gw" + k + "); // rows " + first + "…" + (first + rowsPerVector - 1));
+                    w.Line("gw" + k + " = Nc::VectorMath.MultiplyAddNegated(" + Permute("uHat" + first / V, t => offset + t / n) + ", xRepeated, gw" + k + "); // rows " + first + "…" + (first + rowsPerVector - 1));
                 }
             }
             for (int k = 0; k < vectors; k++)
@@ -79,10 +70,8 @@ internal sealed partial class DenseBatchEmitter
         int l = layer.Number, n = layer.Inputs, m = layer.Outputs, inStride = Element.Padded(n), outStride = Element.Padded(m);
         int rowsPerVector = V / n, vectors = m * n / V;
         w.Line("// x̂" + Sup(l - 1) + " per sample: W" + Sup(l) + "'s vectors times û" + Sup(l) + " spread over each row's " + n + " lanes, summed, then folded onto the first " + n + " lanes.");
-        using (w.Open("for (int b = 0; b < count; b++)"))
+        using (SampleLoop(w, ("sb", "s", outStride), ("hb", "sIn", inStride)))
         {
-            w.Line("ref " + T + " sb = ref " + UnsafeAdd + "(ref s, b * " + outStride + ");");
-            w.Line("ref " + T + " hb = ref " + UnsafeAdd + "(ref sIn, b * " + inStride + ");");
             for (int c = 0; c * V < m; c++)
                 w.Line(VectorType + " uHat" + c + " = " + Load("sb", c * V) + ";");
             var terms = new System.Collections.Generic.List<string>();

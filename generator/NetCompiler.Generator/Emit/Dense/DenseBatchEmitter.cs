@@ -1,17 +1,20 @@
 // Dense layers over a chunk of samples, forward: tiles of samples × rows so each loaded vector of W feeds several
 // samples held in registers; Vector512 methods where the plan gives the layer a Vector512 form.
-using System;
-using System.Collections.Generic;
-using System.Globalization;
-using System.Linq;
-using NetCompiler.Generator.Plan;
-using static NetCompiler.Generator.Plan.Tuning;
 
 namespace NetCompiler.Generator.Emit;
 
 internal sealed partial class DenseBatchEmitter : EmitterBase
 {
     public DenseBatchEmitter(EmitContext context) : base(context) { }
+
+    /// <summary>A loop over the chunk's samples b, declaring for each (name, buffer, stride) a ref to sample b's row of the buffer.</summary>
+    private SourceWriter.Block SampleLoop(SourceWriter w, params (string Name, string Buffer, int Stride)[] rows)
+    {
+        SourceWriter.Block loop = w.Open("for (int b = 0; b < count; b++)");
+        foreach ((string name, string buffer, int stride) in rows)
+            w.Line("ref " + T + " " + name + " = ref " + UnsafeAdd + "(ref " + buffer + ", b * " + stride + ");");
+        return loop;
+    }
 
     internal void WriteForwardBatchLayer(SourceWriter w, LayerShape layer)
     {
@@ -28,10 +31,8 @@ internal sealed partial class DenseBatchEmitter : EmitterBase
             {
                 // At most a vector of outputs: per sample, the rows' partial sums added pairwise into one vector, instead
                 // of a horizontal sum per sample and row.
-                using (w.Open("for (int b = 0; b < count; b++)"))
+                using (SampleLoop(w, ("xb", "x", inStride), ("ub", "u", outStride)))
                 {
-                    w.Line("ref " + T + " xb = ref " + UnsafeAdd + "(ref x, b * " + inStride + ");");
-                    w.Line("ref " + T + " ub = ref " + UnsafeAdd + "(ref u, b * " + outStride + ");");
                     C.Dense.DenseForwardRowsToVector(w, layer, "xb", "ub");
                 }
             }
@@ -42,10 +43,8 @@ internal sealed partial class DenseBatchEmitter : EmitterBase
             else
             {
                 w.Line("// " + n + " input" + (n == 1 ? "" : "s") + ", fewer than a vector: scalar multiply-adds.");
-                using (w.Open("for (int b = 0; b < count; b++)"))
+                using (SampleLoop(w, ("xb", "x", inStride), ("ub", "u", outStride)))
                 {
-                    w.Line("ref " + T + " xb = ref " + UnsafeAdd + "(ref x, b * " + inStride + ");");
-                    w.Line("ref " + T + " ub = ref " + UnsafeAdd + "(ref u, b * " + outStride + ");");
                     using (w.Open("for (int i = 0; i < " + m + "; i++)"))
                     {
                         w.Line("ref " + T + " wRow = ref " + At("p", "W" + l + " + i * " + n) + ";");
@@ -162,7 +161,7 @@ internal sealed partial class DenseBatchEmitter : EmitterBase
         if (k.Lanes > V && rows == 4)
         {
             // Four rows of a sample reduced together and stored as one vector: u_s[i…i+3] = Σ lanes + b[i…i+3].
-            string sums = V == 8 ? "global::System.Runtime.Intrinsics.Vector128" : "global::System.Runtime.Intrinsics.Vector256";
+            string sums = V == 8 ? "Simd::Vector128" : "Simd::Vector256";
             for (int s = 0; s < samples; s++)
                 w.Line(sums + ".StoreUnsafe(SumsOf4(sum" + s + "_0, sum" + s + "_1, sum" + s + "_2, sum" + s + "_3) + " + sums + ".LoadUnsafe(ref p, (nuint)(B" + l + " + " + i + ")), ref u" + s + ", " + i.AsOffset() + ");");
         }
@@ -178,22 +177,22 @@ internal sealed partial class DenseBatchEmitter : EmitterBase
     /// </summary>
     internal void WriteSumsOf4(SourceWriter w)
     {
-        string v512 = "global::System.Runtime.Intrinsics.Vector512<" + T + ">", v256 = "global::System.Runtime.Intrinsics.Vector256<" + T + ">";
-        string avx = "global::System.Runtime.Intrinsics.X86.Avx";
-        string result = V == 8 ? "global::System.Runtime.Intrinsics.Vector128<float>" : v256;
-        string v512s = "global::System.Runtime.Intrinsics.Vector512";
+        string v512 = "Simd::Vector512<" + T + ">", v256 = "Simd::Vector256<" + T + ">";
+        string avx = "Simd::X86.Avx";
+        string result = V == 8 ? "Simd::Vector128<float>" : v256;
+        string v512s = "Simd::Vector512";
         w.Line("// [Σa, Σb, Σc, Σd] over the lanes of four Vector512 accumulators (the batched Vector512 kernels' four rows of a sample):");
         w.Line("// each folded to its halves' sum, then pairwise sums across the four. Only called when Vector512 is accelerated (AVX-512, so AVX).");
-        w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
+        w.Line("[Compiler::MethodImpl(Compiler::MethodImplOptions.AggressiveInlining)]");
         using (w.Open("private static " + result + " SumsOf4(" + v512 + " a, " + v512 + " b, " + v512 + " c, " + v512 + " d)"))
         {
-            w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)] static " + v256 + " Half(" + v512 + " v) => " + v512s + ".GetLower(v) + " + v512s + ".GetUpper(v);");
+            w.Line("[Compiler::MethodImpl(Compiler::MethodImplOptions.AggressiveInlining)] static " + v256 + " Half(" + v512 + " v) => " + v512s + ".GetLower(v) + " + v512s + ".GetUpper(v);");
             if (V == 8)
             {
                 w.Line(v256 + " ab = " + avx + ".HorizontalAdd(Half(a), Half(b)); // [a01 a23 b01 b23 | a45 a67 b45 b67]");
                 w.Line(v256 + " cd = " + avx + ".HorizontalAdd(Half(c), Half(d));");
                 w.Line(v256 + " abcd = " + avx + ".HorizontalAdd(ab, cd); // [a0123 b0123 c0123 d0123 | a4567 b4567 c4567 d4567]");
-                w.Line("return global::System.Runtime.Intrinsics.Vector256.GetLower(abcd) + global::System.Runtime.Intrinsics.Vector256.GetUpper(abcd);");
+                w.Line("return Simd::Vector256.GetLower(abcd) + Simd::Vector256.GetUpper(abcd);");
             }
             else
             {

@@ -1,10 +1,5 @@
 // Dense layers, per sample, backward: g_b += −û, g_W += −û·xᵀ and x̂ = Wᵀ·û by column blocks (x and x̂ in
 // registers while the rows stream past) or scalars; TrainStep's fused SGD step folds θ ← θ − η·g into the same pass.
-using System;
-using System.Collections.Generic;
-using System.Linq;
-using NetCompiler.Generator.Plan;
-using static NetCompiler.Generator.Plan.Tuning;
 
 namespace NetCompiler.Generator.Emit;
 
@@ -33,29 +28,36 @@ internal sealed partial class DenseEmitter
         int whole = n / V, tail = n % V;
         bool needInputSensitivity = l > 1;
 
-        // Columns as vectors: the whole ones, then the overlapping tail.
+        int vectors = whole + (tail > 0 ? 1 : 0);
+        bool unrollBlocks = unrollRows || whole / ColumnBlock <= 1; // full blocks share one loop body unless written out
+        w.Line("// " + (unrollRows ? "Written out: " + m * vectors + " vector updates." : "Loops: " + m * vectors + " vector updates are too many to write out.") +
+               " Blocks of " + ColumnBlock + " column vectors keep x" + Sup(l - 1) + (needInputSensitivity ? " and x̂" + Sup(l - 1) : "") + " in registers.");
+        ForEachColumnBlock(w, "j", n, unrollBlocks, block => ColumnBlockBackward(w, layer, block, unrollRows, needInputSensitivity, tail, fused));
+    }
+
+    /// <summary>
+    /// The column vectors of a row of <paramref name="n"/> in blocks of <see cref="Tuning.ColumnBlock"/>: the full blocks
+    /// of whole vectors as one loop body over <paramref name="variable"/> (or written out), then the rest, the
+    /// overlapping tail vector last, each block in a scope of its own.
+    /// </summary>
+    private void ForEachColumnBlock(SourceWriter w, string variable, int n, bool unrollBlocks, Action<List<(Index Offset, bool Tail)>> body)
+    {
+        int whole = n / V, tail = n % V, fullBlocks = whole / ColumnBlock;
         var columns = new List<int>();
         for (int k = 0; k < whole; k++) columns.Add(k * V);
         if (tail > 0) columns.Add(n - V);
-
-        int fullBlocks = whole / ColumnBlock; // blocks of ColumnBlock whole vectors: one loop body serves them all
-        int vectors = columns.Count;
-        bool unrollBlocks = unrollRows || fullBlocks <= 1;
-        w.Line("// " + (unrollRows ? "Written out: " + m * vectors + " vector updates." : "Loops: " + m * vectors + " vector updates are too many to write out.") +
-               " Blocks of " + ColumnBlock + " column vectors keep x" + Sup(l - 1) + (needInputSensitivity ? " and x̂" + Sup(l - 1) : "") + " in registers.");
-        Range(w, "j", 0, fullBlocks * ColumnBlock * V, ColumnBlock * V, unrollBlocks, j =>
+        Range(w, variable, 0, fullBlocks * ColumnBlock * V, ColumnBlock * V, unrollBlocks, j =>
         {
             var block = new List<(Index Offset, bool Tail)>();
             for (int k = 0; k < ColumnBlock; k++) block.Add((j.Plus(k * V), false));
-            ColumnBlockBackward(w, layer, block, unrollRows, needInputSensitivity, tail, fused);
+            body(block);
         }, scopeEach: true);
-
         var rest = new List<(Index Offset, bool Tail)>();
         for (int c = fullBlocks * ColumnBlock; c < columns.Count; c++)
             rest.Add((columns[c], tail > 0 && c == columns.Count - 1));
         for (int start = 0; start < rest.Count; start += ColumnBlock)
             using (w.Open())
-                ColumnBlockBackward(w, layer, rest.GetRange(start, System.Math.Min(ColumnBlock, rest.Count - start)), unrollRows, needInputSensitivity, tail, fused);
+                body(rest.GetRange(start, Math.Min(ColumnBlock, rest.Count - start)));
     }
 
     private void ColumnBlockBackward(SourceWriter w, LayerShape layer, List<(Index Offset, bool Tail)> block, bool unrollRows, bool needInputSensitivity, int tail, bool fused)
@@ -69,7 +71,7 @@ internal sealed partial class DenseEmitter
         }
         Range(w, "i", 0, m, 1, unrollRows, i =>
         {
-            w.Line(VectorType + " uHat = global::System.Runtime.Intrinsics.Vector256.Create(" + At(s, i.ToString()) + ");");
+            w.Line(VectorType + " uHat = Simd::Vector256.Create(" + At(s, i.ToString()) + ");");
             if (needInputSensitivity || fused) w.Line("ref " + T + " wRow = ref " + At("p", "W" + l + " + " + i.Times(n)) + ";");
             w.Line("ref " + T + " gRow = ref " + At("g", "W" + l + " + " + i.Times(n)) + ";");
             for (int k = 0; k < block.Count; k++)
@@ -82,15 +84,17 @@ internal sealed partial class DenseEmitter
                     {
                         w.Line(VectorType + " gOld = " + Load("gRow", c) + ", wOld = " + Load("wRow", c) + ";");
                         if (needInputSensitivity)
-                            w.Line("xHat_" + k + " = global::NetCompiler.VectorMath.MultiplyAdd(wOld, uHat, xHat_" + k + ");");
-                        w.Line(Store("global::NetCompiler.VectorMath.MultiplyAddNegated(eta, global::NetCompiler.VectorMath.MultiplyAddNegated(uHat, x_" + k + ", gOld), wOld)", "wRow", c));
-                        w.Line("if (" + NonZeroBits(Narrow256, "gOld") + ") " + Store(VectorType + ".Zero", "gRow", c));
+                            w.Line("xHat_" + k + " = Nc::VectorMath.MultiplyAdd(wOld, uHat, xHat_" + k + ");");
+                        w.Line(VectorType + " gradient = Nc::VectorMath.MultiplyAddNegated(uHat, x_" + k + ", gOld); // g − û·x");
+                        w.Line(Store("Nc::VectorMath.MultiplyAddNegated(eta, gradient, wOld)", "wRow", c));
+                        w.Line("if (" + NonZeroBits(Narrow256, "gOld") + ")");
+                        w.Line("    " + Store(VectorType + ".Zero", "gRow", c));
                     }
                     continue;
                 }
-                w.Line(Store("global::NetCompiler.VectorMath.MultiplyAddNegated(uHat, x_" + k + ", " + Load("gRow", c) + ")", "gRow", c));
+                w.Line(Store("Nc::VectorMath.MultiplyAddNegated(uHat, x_" + k + ", " + Load("gRow", c) + ")", "gRow", c));
                 if (needInputSensitivity)
-                    w.Line("xHat_" + k + " = global::NetCompiler.VectorMath.MultiplyAdd(" + Load("wRow", c) + ", uHat, xHat_" + k + ");");
+                    w.Line("xHat_" + k + " = Nc::VectorMath.MultiplyAdd(" + Load("wRow", c) + ", uHat, xHat_" + k + ");");
             }
         }, scopeEach: true);
         if (!needInputSensitivity) return;
@@ -98,7 +102,7 @@ internal sealed partial class DenseEmitter
         {
             Index c = block[k].Offset;
             if (block[k].Tail)
-                w.Line(Store("global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(" + Element.MaskLast(tail) + ", xHat_" + k + ", " + Load(sIn, c) + ")", sIn, c));
+                w.Line(Store("Simd::Vector256.ConditionalSelect(" + Element.MaskLast(tail) + ", xHat_" + k + ", " + Load(sIn, c) + ")", sIn, c));
             else
                 w.Line(Store("xHat_" + k, sIn, c));
         }
@@ -167,22 +171,7 @@ internal sealed partial class DenseEmitter
     private void DenseSourceBackwardVector(SourceWriter w, LayerShape layer, int source)
     {
         int n = layer.SourceShapes[source].Size, whole = n / V, tail = n % V;
-        var columns = new List<int>();
-        for (int k = 0; k < whole; k++) columns.Add(k * V);
-        if (tail > 0) columns.Add(n - V);
-        int fullBlocks = whole / ColumnBlock;
-        Range(w, "c", 0, fullBlocks * ColumnBlock * V, ColumnBlock * V, fullBlocks <= 1, c =>
-        {
-            var block = new List<(Index Offset, bool Tail)>();
-            for (int k = 0; k < ColumnBlock; k++) block.Add((c.Plus(k * V), false));
-            DenseColumnBlockBackward(w, layer, source, block, tail);
-        }, scopeEach: true);
-        var rest = new List<(Index Offset, bool Tail)>();
-        for (int c = fullBlocks * ColumnBlock; c < columns.Count; c++)
-            rest.Add((columns[c], tail > 0 && c == columns.Count - 1));
-        for (int start = 0; start < rest.Count; start += ColumnBlock)
-            using (w.Open())
-                DenseColumnBlockBackward(w, layer, source, rest.GetRange(start, System.Math.Min(ColumnBlock, rest.Count - start)), tail);
+        ForEachColumnBlock(w, "c", n, whole / ColumnBlock <= 1, block => DenseColumnBlockBackward(w, layer, source, block, tail));
     }
 
     private void DenseColumnBlockBackward(SourceWriter w, LayerShape layer, int source, List<(Index Offset, bool Tail)> block, int tail)
@@ -203,7 +192,7 @@ internal sealed partial class DenseEmitter
             for (int k = 0; k < block.Count; k++)
             {
                 Index c = block[k].Offset;
-                w.Line(Store("global::NetCompiler.VectorMath.MultiplyAddNegated(uHat, x_" + k + ", " + Load("gRow", c) + ")", "gRow", c));
+                w.Line(Store("Nc::VectorMath.MultiplyAddNegated(uHat, x_" + k + ", " + Load("gRow", c) + ")", "gRow", c));
                 if (send) w.Line("xHat_" + k + " = " + Fma(Load("wRow", c), "uHat", "xHat_" + k) + ";");
             }
         }, scopeEach: true);
@@ -212,7 +201,7 @@ internal sealed partial class DenseEmitter
         {
             Index c = block[k].Offset;
             if (block[k].Tail)
-                w.Line(Store("global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(" + Element.MaskLast(tail) + ", xHat_" + k + ", " + Load(sIn, c) + ")", sIn, c) +
+                w.Line(Store("Simd::Vector256.ConditionalSelect(" + Element.MaskLast(tail) + ", xHat_" + k + ", " + Load(sIn, c) + ")", sIn, c) +
                        " // lanes another vector of this row already stored are kept");
             else
                 w.Line(Store("xHat_" + k, sIn, c));

@@ -1,9 +1,5 @@
 // Dense layers of at least 8 vectors of inputs: W (and g_W) streamed one row at a time, front to back, so the
 // hardware prefetcher sees one linear stream; Vector512 where it is accelerated, else Vector256.
-using System.Collections.Generic;
-using System.Linq;
-using NetCompiler.Generator.Plan;
-using static NetCompiler.Generator.Plan.Tuning;
 
 namespace NetCompiler.Generator.Emit;
 
@@ -115,13 +111,13 @@ internal sealed partial class DenseEmitter
         w.Line("ref " + T + " gb = ref " + At("g", "B" + l) + ";");
         Range(w, "i", 0, whole, V, whole / V <= CostModel.ElementwiseUnrollLimit, i =>
         {
-            w.Line(Store("global::NetCompiler.VectorMath.MultiplyAddNegated(eta, " + Load("gb", i) + " - " + Load(s, i) + ", " + Load("pb", i) + ")", "pb", i));
+            w.Line(Store("Nc::VectorMath.MultiplyAddNegated(eta, " + Load("gb", i) + " - " + Load(s, i) + ", " + Load("pb", i) + ")", "pb", i));
             w.Line(Store(VectorType + ".Zero", "gb", i));
         });
         for (int i = whole; i < m; i++)
         {
             string gi = At("gb", i.ToString()), pi = At("pb", i.ToString()), si = At(s, i.ToString());
-            w.Line(pi + " = global::NetCompiler.VectorMath.MultiplyAdd(-learningRate, " + gi + " - " + si + ", " + pi + ");");
+            w.Line(pi + " = Nc::VectorMath.MultiplyAdd(-learningRate, " + gi + " - " + si + ", " + pi + ");");
             w.Line(gi + " = 0;");
         }
     }

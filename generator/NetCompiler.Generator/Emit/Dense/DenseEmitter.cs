@@ -1,10 +1,5 @@
 // Dense layers, per sample: u = W·x + b by the kernel the plan names (rows in groups, rows reduced to one vector,
 // narrow inputs, scalars, or a graph layer's several sources). Shared by chain and graph networks.
-using System;
-using System.Collections.Generic;
-using System.Linq;
-using NetCompiler.Generator.Plan;
-using static NetCompiler.Generator.Plan.Tuning;
 
 namespace NetCompiler.Generator.Emit;
 
@@ -35,12 +30,12 @@ internal sealed partial class DenseEmitter : EmitterBase, ILayerEmitter
             {
                 w.Line(VectorType + " xj = " + Load(x, j) + ";");
                 for (int r = 0; r < rows; r++)
-                    w.Line("sum" + r + " = global::NetCompiler.VectorMath.MultiplyAdd(" + Load("w" + r, j) + ", xj, sum" + r + ");");
+                    w.Line("sum" + r + " = Nc::VectorMath.MultiplyAdd(" + Load("w" + r, j) + ", xj, sum" + r + ");");
             }, scopeEach: true);
         }
         if (tail > 0)
             for (int r = 0; r < rows; r++)
-                w.Line("sum" + r + " = global::NetCompiler.VectorMath.MultiplyAdd(" + Load("w" + r, n - V) + ", xTail, sum" + r + ");");
+                w.Line("sum" + r + " = Nc::VectorMath.MultiplyAdd(" + Load("w" + r, n - V) + ", xTail, sum" + r + ");");
     }
 
     /// <summary>u = W·x + b with rows dotted against x a vector at a time; a row's last partial vector overlaps the one before it, masked.</summary>
@@ -68,18 +63,18 @@ internal sealed partial class DenseEmitter : EmitterBase, ILayerEmitter
         int l = layer.Number, n = layer.Inputs;
         AccumulateRows(w, x, r => "W" + l + " + " + i.Plus(r).Times(n), rows, n, whole, tail, unrollColumns);
         for (int r = 0; r < rows; r++)
-            w.Line(destination(i.Plus(r)) + " = global::System.Runtime.Intrinsics.Vector256.Sum(sum" + r + ") + " + At("p", "B" + l + " + " + i.Plus(r)) + ";");
+            w.Line(destination(i.Plus(r)) + " = Simd::Vector256.Sum(sum" + r + ") + " + At("p", "B" + l + " + " + i.Plus(r)) + ";");
     }
 
     /// <summary>x^(l−1) repeated to fill a vector: (x₀, …, x_(n−1), x₀, …), a broadcast of its first n elements.</summary>
     internal string RepeatedInput(string x, int n)
     {
         int bytes = n * (32 / V);
-        if (n == 1) return "global::System.Runtime.Intrinsics.Vector256.Create(" + x + ")";
+        if (n == 1) return "Simd::Vector256.Create(" + x + ")";
         if (bytes == 8) // two floats broadcast as one double
-            return "global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<double>(ref global::System.Runtime.CompilerServices.Unsafe.As<float, byte>(ref " + x + "))))";
-        string half = "global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref " + x + ")"; // 16 bytes: the same in both halves
-        return "global::System.Runtime.Intrinsics.Vector256.Create(" + half + ", " + half + ")";
+            return "Simd::Vector256.AsSingle(Simd::Vector256.Create(Compiler::Unsafe.ReadUnaligned<double>(ref Compiler::Unsafe.As<float, byte>(ref " + x + "))))";
+        string half = "Simd::Vector128.LoadUnsafe(ref " + x + ")"; // 16 bytes: the same in both halves
+        return "Simd::Vector256.Create(" + half + ", " + half + ")";
     }
 
     /// <summary>b^l as a vector of V lanes starting at output <paramref name="first"/>; lanes past m are 0.</summary>

@@ -1,11 +1,5 @@
 // ForwardBatch's feature-major path on AVX-512: the chunk transposed to [features, MaxBatch], each layer as
 // uᵀ = W·xᵀ + b with W broadcast and 16 samples a vector (no sums across lanes), the outputs transposed back.
-using System;
-using System.Collections.Generic;
-using System.Globalization;
-using System.Linq;
-using NetCompiler.Generator.Plan;
-using static NetCompiler.Generator.Plan.Tuning;
 
 namespace NetCompiler.Generator.Emit;
 
@@ -13,7 +7,7 @@ internal sealed class FeatureMajorEmitter : EmitterBase
 {
     public FeatureMajorEmitter(EmitContext context) : base(context) { }
 
-    private const string V512 = "global::System.Runtime.Intrinsics.Vector512";
+    private const string V512 = "Simd::Vector512";
 
     /// <summary>Whether ForwardBatch gets the feature-major path (the plan's choice: the first layer has a Vector512 of inputs).</summary>
     private bool FeatureMajor => Plan.FeatureMajor;
@@ -63,7 +57,7 @@ internal sealed class FeatureMajorEmitter : EmitterBase
         w.Line("// are zeros (their lanes compute, but nobody reads them).");
         using (OpenMethod(w, "private void TransposeInputsFeatureMajor(" + readOnlySpan + " inputs, int count)"))
         {
-            w.Line("ref " + T + " source = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs);");
+            w.Line("ref " + T + " source = ref Interop::MemoryMarshal.GetReference(inputs);");
             w.Line(BatchRef("xT", "_batchX0"));
             w.Line("int b = 0;");
             if (T == "float" && whole > 0)
@@ -122,7 +116,7 @@ internal sealed class FeatureMajorEmitter : EmitterBase
     /// <summary>One 16 × 16 float block: rows k of <c>rows</c> (stride n) at j into columns j + k of <c>columns</c> (stride MaxBatch).</summary>
     private void Transpose16(SourceWriter w, int n, bool partial)
     {
-        string avx = "global::System.Runtime.Intrinsics.X86.Avx512F";
+        string avx = "Simd::X86.Avx512F";
         string vf = V512 + "<float>";
         for (int k = 0; k < 16; k++)
         {
@@ -197,7 +191,7 @@ internal sealed class FeatureMajorEmitter : EmitterBase
     private void FeatureMajorTile(SourceWriter w, LayerShape layer, Index i, int rows, string c)
     {
         int l = layer.Number, n = layer.Inputs, vectors = FeatureMajorVectors, lanes = WideLanes;
-        string fma = "global::System.Runtime.Intrinsics.X86.Avx512F.FusedMultiplyAdd";
+        string fma = "Simd::X86.Avx512F.FusedMultiplyAdd";
         w.Line("ref " + T + " wj = ref " + At("p", "W" + l + (i.Variable is null ? i.Offset == 0 ? "" : " + " + (i.Offset * n).ToString(CultureInfo.InvariantCulture) : " + " + i.Times(n))) + "; // W[i, j]; W[i + 1, j] is " + n + " further, …");
         w.Line("ref " + T + " xj = ref " + (c == "0" ? "x" : UnsafeAdd + "(ref x, " + c + ")") + "; // x[j, the tile's samples]");
         for (int r = 0; r < rows; r++)
@@ -275,7 +269,7 @@ internal sealed class FeatureMajorEmitter : EmitterBase
                     using (w.Open("for (int i = 0; i < " + m + "; i++)"))
                     {
                         w.Line(V512Type + " shifted = " + V512 + ".LoadUnsafe(ref xc, (nuint)(i * MaxBatch)) - max;");
-                        w.Line(V512Type + " e = " + Halves("global::NetCompiler.VectorMath.Exp", "shifted") + ";");
+                        w.Line(V512Type + " e = " + Halves("Nc::VectorMath.Exp", "shifted") + ";");
                         w.Line(V512 + ".StoreUnsafe(e, ref xc, (nuint)(i * MaxBatch));");
                         w.Line("total += e;");
                     }
@@ -284,7 +278,7 @@ internal sealed class FeatureMajorEmitter : EmitterBase
                         w.Line(V512 + ".StoreUnsafe(" + V512 + ".LoadUnsafe(ref xc, (nuint)(i * MaxBatch)) * scale, ref xc, (nuint)(i * MaxBatch));");
                 }
             }
-            w.Line("ref " + T + " o = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs);");
+            w.Line("ref " + T + " o = ref Interop::MemoryMarshal.GetReference(outputs);");
             using (w.Open("for (int b = 0; b < count; b++)"))
             using (w.Open("for (int i = 0; i < " + m + "; i++)"))
                 w.Line(At("o", "b * " + m + " + i") + " = " + At("x", "i * MaxBatch + b") + ";");

@@ -1,9 +1,5 @@
 // The register chain's backward pass: û and x̂ handed from layer to layer in registers, and TrainStep's SGD step
 // folded in as each layer's gradient is known (each layer's x̂ from W before its step).
-using System.Collections.Generic;
-using System.Linq;
-using NetCompiler.Generator.Plan;
-using static NetCompiler.Generator.Plan.Tuning;
 
 namespace NetCompiler.Generator.Emit;
 
@@ -23,9 +19,9 @@ internal sealed partial class RegisterChainEmitter
             for (int l = 0; l <= L; l++) w.Line(Ref("x" + l, "_x" + l));
         }
         w.Line(Ref("g", "_gradients"));
-        w.Line("ref " + T + " d = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(target);");
+        w.Line("ref " + T + " d = ref Interop::MemoryMarshal.GetReference(target);");
         foreach (LayerShape layer in Layers) w.Line(Ref("s" + layer.Number, "_s" + layer.Number));
-        if (fusedUpdate) w.Line(VectorType + " eta = global::System.Runtime.Intrinsics.Vector256.Create(learningRate);");
+        if (fusedUpdate) w.Line(VectorType + " eta = Simd::Vector256.Create(learningRate);");
         w.Line();
 
         int m = Output.Outputs;
@@ -36,13 +32,13 @@ internal sealed partial class RegisterChainEmitter
         if (_outputInEveryLane)
         {
             // RegisterForward's one output is in every lane: so are x̂ and û, and û needs no broadcast for the layer below.
-            w.Line(VectorType + " error = global::System.Runtime.Intrinsics.Vector256.Create(" + At("d", "0") + ") - xOut; // in every lane, as x" + Sup(L));
-            w.Line(T + " loss = " + Element.Literal(0.5) + " * global::System.Runtime.Intrinsics.Vector256.ToScalar(error * error);");
+            w.Line(VectorType + " error = Simd::Vector256.Create(" + At("d", "0") + ") - xOut; // in every lane, as x" + Sup(L));
+            w.Line(T + " loss = " + Element.Literal(0.5) + " * Simd::Vector256.ToScalar(error * error);");
         }
         else
         {
             w.Line(VectorType + " error = " + target + " - xOut" + (m < V ? " & " + Element.MaskFirst(m) + "; // the padding lanes are not outputs" : ";"));
-            w.Line(T + " loss = " + Element.Literal(0.5) + " * global::System.Runtime.Intrinsics.Vector256.Sum(error * error);");
+            w.Line(T + " loss = " + Element.Literal(0.5) + " * Simd::Vector256.Sum(error * error);");
         }
         w.Line(VectorType + " uHat" + L + " = " + DerivativeTimes(Output.Activation, "xOut", "error") + ";");
 
@@ -76,7 +72,7 @@ internal sealed partial class RegisterChainEmitter
     /// <summary>g_row += −û_i·x for one vector of W (or θ ← θ − η·(g + that), g ← 0).</summary>
     private void RegisterGradient(SourceWriter w, Index offset, string uHatLanes, string x, bool fusedUpdate)
     {
-        string gNew = "global::NetCompiler.VectorMath.MultiplyAddNegated(" + uHatLanes + ", " + x + ", " + Load("g", offset) + ")";
+        string gNew = "Nc::VectorMath.MultiplyAddNegated(" + uHatLanes + ", " + x + ", " + Load("g", offset) + ")";
         if (!fusedUpdate)
         {
             w.Line(Store(gNew, "g", offset));
@@ -85,7 +81,7 @@ internal sealed partial class RegisterChainEmitter
         using (w.Open())
         {
             w.Line(VectorType + " gradient = " + gNew + ";");
-            w.Line(Store("global::NetCompiler.VectorMath.MultiplyAddNegated(eta, gradient, " + Load("p", offset) + ")", "p", offset));
+            w.Line(Store("Nc::VectorMath.MultiplyAddNegated(eta, gradient, " + Load("p", offset) + ")", "p", offset));
             w.Line(Store(VectorType + ".Zero", "g", offset));
         }
     }
@@ -158,14 +154,14 @@ internal sealed partial class RegisterChainEmitter
                 return;
             }
             w.Line(VectorType + " biasGradient = " + Load("g", b) + " - uHat" + l + ";");
-            w.Line(Store("global::NetCompiler.VectorMath.MultiplyAddNegated(eta, biasGradient, " + Load("p", b) + ")", "p", b));
+            w.Line(Store("Nc::VectorMath.MultiplyAddNegated(eta, biasGradient, " + Load("p", b) + ")", "p", b));
             w.Line(Store(VectorType + ".Zero", "g", b));
             return;
         }
         for (int i = 0; i < m; i++)
         {
             string gb = At("g", "B" + l + " + " + i), pb = At("p", "B" + l + " + " + i);
-            string lane = "global::System.Runtime.Intrinsics.Vector256.GetElement(uHat" + l + ", " + i + ")";
+            string lane = "Simd::Vector256.GetElement(uHat" + l + ", " + i + ")";
             if (!fusedUpdate)
             {
                 w.Line(gb + " -= " + lane + ";");

@@ -1,9 +1,5 @@
 // A register chain (every layer one vector wide, squared error): the forward pass with x in registers from input to
 // output, θ's vectors named once; ForwardBatch runs it per sample with θ held in registers.
-using System.Collections.Generic;
-using System.Linq;
-using NetCompiler.Generator.Plan;
-using static NetCompiler.Generator.Plan.Tuning;
 
 namespace NetCompiler.Generator.Emit;
 
@@ -32,8 +28,8 @@ internal sealed partial class RegisterChainEmitter : EmitterBase
         w.Line(Ref("p", "_parameters"));
         RegisterWeights(w, declare: false);
         w.Line(Ref("x0", "_x0"));
-        w.Line("ref " + T + " input0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input);");
-        if (toOutput) w.Line("ref " + T + " output0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output);");
+        w.Line("ref " + T + " input0 = ref Interop::MemoryMarshal.GetReference(input);");
+        if (toOutput) w.Line("ref " + T + " output0 = ref Interop::MemoryMarshal.GetReference(output);");
         RegisterSample(w, "input0", toOutput ? "output0" : null, sideStores: true, forBackward: !toOutput);
     }
 
@@ -52,8 +48,8 @@ internal sealed partial class RegisterChainEmitter : EmitterBase
         w.Line("// Per sample, the forward pass in registers (as Forward, without the stores for Backward); θ loaded once.");
         w.Line(Ref("p", "_parameters"));
         RegisterWeights(w, declare: true);
-        w.Line("ref " + T + " inputs0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs);");
-        w.Line("ref " + T + " outputs0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs);");
+        w.Line("ref " + T + " inputs0 = ref Interop::MemoryMarshal.GetReference(inputs);");
+        w.Line("ref " + T + " outputs0 = ref Interop::MemoryMarshal.GetReference(outputs);");
         using (w.Open("for (int b = 0; b < batch; b++)"))
         {
             w.Line("ref " + T + " input0 = ref " + At("inputs0", "b * InputSize") + ";");
@@ -92,8 +88,8 @@ internal sealed partial class RegisterChainEmitter : EmitterBase
             if (Columns(layer))
             {
                 string halves = Load("p", new Index("W" + l, 0)) + ", " + Load("p", new Index("W" + l, V));
-                Define("c" + l + "_0", "global::NetCompiler.VectorMath.EvenLanes(" + halves + ")", "W" + Sup(l) + "_i0, column 0 of W" + Sup(l), always: true);
-                Define("c" + l + "_1", "global::NetCompiler.VectorMath.OddLanes(" + halves + ")", "W" + Sup(l) + "_i1", always: true);
+                Define("c" + l + "_0", "Nc::VectorMath.EvenLanes(" + halves + ")", "W" + Sup(l) + "_i0, column 0 of W" + Sup(l), always: true);
+                Define("c" + l + "_1", "Nc::VectorMath.OddLanes(" + halves + ")", "W" + Sup(l) + "_i1", always: true);
             }
             else
             {
@@ -101,7 +97,7 @@ internal sealed partial class RegisterChainEmitter : EmitterBase
                 for (int k = 0; k < vectors; k++)
                     Define("w" + l + "_" + k, Load("p", new Index("W" + l, k * V)), k == 0 ? (n < V ? "vector k of W" + Sup(l) + ": rows " + V / n + "k…" : "row i of W" + Sup(l)) : "");
             }
-            if (n >= V && m == 1) Define("b" + l, "global::System.Runtime.Intrinsics.Vector256.Create(" + At("p", "B" + l) + ")", "b" + Sup(l) + " in every lane");
+            if (n >= V && m == 1) Define("b" + l, "Simd::Vector256.Create(" + At("p", "B" + l) + ")", "b" + Sup(l) + " in every lane");
             else Define("b" + l, C.Dense.BiasVector(layer, 0), "");
         }
     }
@@ -141,7 +137,7 @@ internal sealed partial class RegisterChainEmitter : EmitterBase
                 {
                     w.Line("// u" + Sup(l) + " = W" + Sup(l) + "_·0·x" + Sup(l - 1) + "_0 + W" + Sup(l) + "_·1·x" + Sup(l - 1) + "_1 + b" + Sup(l) + ": the columns times the broadcast inputs (the same sums as adding neighbouring products).");
                     for (int j = 0; j < 2; j++)
-                        w.Line(VectorType + " in" + j + " = " + (l == 1 ? "global::System.Runtime.Intrinsics.Vector256.Create(" + At(input, j.ToString()) + ")" : Permute("a" + (l - 1), _ => j)) + "; // x" + Sup(l - 1) + "_" + j + " in every lane");
+                        w.Line(VectorType + " in" + j + " = " + (l == 1 ? "Simd::Vector256.Create(" + At(input, j.ToString()) + ")" : Permute("a" + (l - 1), _ => j)) + "; // x" + Sup(l - 1) + "_" + j + " in every lane");
                     w.Line("u" + l + " = (" + Weight("c" + l + "_0") + " * in0 + " + Weight("c" + l + "_1") + " * in1) + " + Weight("b" + l) + ";");
                 }
                 else if (n < V)
@@ -159,7 +155,7 @@ internal sealed partial class RegisterChainEmitter : EmitterBase
                 else if (m == 1)
                 {
                     w.Line("// One output: W" + Sup(l) + "·x" + Sup(l - 1) + " lane by lane, summed into every lane, plus b" + Sup(l) + ".");
-                    w.Line("u" + l + " = global::NetCompiler.VectorMath.SumToAll(" + Weight("w" + l + "_0") + " * a" + (l - 1) + ") + " + Weight("b" + l) + ";");
+                    w.Line("u" + l + " = Nc::VectorMath.SumToAll(" + Weight("w" + l + "_0") + " * a" + (l - 1) + ") + " + Weight("b" + l) + ";");
                 }
                 else
                 {
@@ -167,7 +163,7 @@ internal sealed partial class RegisterChainEmitter : EmitterBase
                     for (int i = 0; i < m; i++)
                         w.Line(VectorType + " row" + i + " = " + Weight("w" + l + "_" + i) + " * a" + (l - 1) + ";" + (i == 0 ? " // W" + Sup(l) + "_ij·x" + Sup(l - 1) + "_j for row i" : ""));
                     var rows = Enumerable.Range(0, V).Select(i => i < m ? "row" + i : VectorType + ".Zero");
-                    w.Line("u" + l + " = global::NetCompiler.VectorMath.RowSums(" + string.Join(", ", rows) + ") + " + Weight("b" + l) + ";");
+                    w.Line("u" + l + " = Nc::VectorMath.RowSums(" + string.Join(", ", rows) + ") + " + Weight("b" + l) + ";");
                 }
             }
             string padding = m == V ? "" : m == 1 && n >= V ? " (in every lane)" : " (the padding lanes hold f(0))";
@@ -183,6 +179,6 @@ internal sealed partial class RegisterChainEmitter : EmitterBase
             return;
         }
         for (int i = 0; i < mL; i++)
-            w.Line(At(output, i.ToString()) + " = " + (i == 0 ? "global::System.Runtime.Intrinsics.Vector256.ToScalar(a" + L + ")" : "global::System.Runtime.Intrinsics.Vector256.GetElement(a" + L + ", " + i + ")") + ";" + (i == 0 ? " // x" + Sup(L) + " from its register" : ""));
+            w.Line(At(output, i.ToString()) + " = " + (i == 0 ? "Simd::Vector256.ToScalar(a" + L + ")" : "Simd::Vector256.GetElement(a" + L + ", " + i + ")") + ";" + (i == 0 ? " // x" + Sup(L) + " from its register" : ""));
     }
 }

@@ -1,10 +1,5 @@
 // Joins: Add (u = Σ sources; every source gets û) and Concat (x = the sources one after the other; each gets its
 // slice of x̂). Row-major storage makes both a pass over whole buffers.
-using System.Collections.Generic;
-using System.Globalization;
-using System.Linq;
-using NetCompiler.Generator.Plan;
-using static NetCompiler.Generator.Plan.Tuning;
 
 namespace NetCompiler.Generator.Emit;
 

@@ -1,9 +1,5 @@
 // The output layer and the loss: the softmax (shifted by max u), L and û^L = ∂R/∂u^L for squared error and for
 // cross-entropy over a softmax, per sample and over a chunk.
-using System.Collections.Generic;
-using System.Linq;
-using NetCompiler.Generator.Plan;
-using static NetCompiler.Generator.Plan.Tuning;
 
 namespace NetCompiler.Generator.Emit;
 
@@ -42,7 +38,7 @@ internal sealed class OutputEmitter : EmitterBase
             string target = VectorOfLanes(i => i < m ? At("d", i.ToString()) : Element.Literal(0));
             w.Line(VectorType + " error = " + target + " - " + Load(x, 0) + (m < V ? " & " + Element.MaskFirst(m) + "; // the padding lanes of x hold f(0)" : ";"));
             w.Line(Store("error", s, 0));
-            w.Line("loss = " + Element.Literal(0.5) + " * global::System.Runtime.Intrinsics.Vector256.Sum(error * error);");
+            w.Line("loss = " + Element.Literal(0.5) + " * Simd::Vector256.Sum(error * error);");
         }
         else
         {
@@ -83,15 +79,15 @@ internal sealed class OutputEmitter : EmitterBase
             w.Line(T + " max = " + At("ub", "0") + ";");
             using (w.Open("for (int i = 1; i < " + m + "; i++)"))
                 w.Line("if (" + At("ub", "i") + " > max) max = " + At("ub", "i") + ";");
-            w.Line(VectorType + " shift = global::System.Runtime.Intrinsics.Vector256.Create(max), total = " + VectorType + ".Zero;");
+            w.Line(VectorType + " shift = Simd::Vector256.Create(max), total = " + VectorType + ".Zero;");
             if (last > 0)
                 using (w.Open("for (int j = 0; j < " + last + "; j += " + V + ")"))
                     SoftmaxExp(w, "xb", "ub", new Index("j", 0), null);
             using (w.Open())
                 SoftmaxExp(w, "xb", "ub", last, realInLast < V ? Element.MaskFirst(realInLast) + "; // the padding lanes stay 0" : ";");
-            w.Line(T + " sumExp = global::System.Runtime.Intrinsics.Vector256.Sum(total);");
+            w.Line(T + " sumExp = Simd::Vector256.Sum(total);");
             w.Line(At("logPartition", "b") + " = max + " + Element.Math + ".Log(sumExp);");
-            w.Line(VectorType + " scale = global::System.Runtime.Intrinsics.Vector256.Create(" + Element.Literal(1) + " / sumExp);");
+            w.Line(VectorType + " scale = Simd::Vector256.Create(" + Element.Literal(1) + " / sumExp);");
             using (w.Open("for (int j = 0; j < " + padded + "; j += " + V + ")"))
                 w.Line(Store(Load("xb", new Index("j", 0)) + " * scale", "xb", new Index("j", 0)));
         }
@@ -104,7 +100,7 @@ internal sealed class OutputEmitter : EmitterBase
         w.Line("// The chunk's loss and û" + Sup(l) + ", sample by sample; then f' over the whole chunk.");
         using (OpenMethod(w, "private " + T + " BackwardBatchOutput(global::System.ReadOnlySpan<" + T + "> targets, int count)"))
         {
-            w.Line("ref " + T + " d = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(targets);");
+            w.Line("ref " + T + " d = ref Interop::MemoryMarshal.GetReference(targets);");
             w.Line(BatchRef("x", "_batchX" + l));
             w.Line(BatchRef("s", "_batchS" + l));
             if (Model.Loss == LossFunction.CrossEntropy) w.Line(BatchRef("logPartition", "_batchLogPartition"));
@@ -167,19 +163,19 @@ internal sealed class OutputEmitter : EmitterBase
         w.Line(T + " max = " + At(u, "0") + ";");
         using (w.Open("for (int i = 1; i < " + m + "; i++)"))
             w.Line("if (" + At(u, "i") + " > max) max = " + At(u, "i") + ";");
-        w.Line(VectorType + " shift = global::System.Runtime.Intrinsics.Vector256.Create(max), total = " + VectorType + ".Zero;");
+        w.Line(VectorType + " shift = Simd::Vector256.Create(max), total = " + VectorType + ".Zero;");
         Range(w, "j", 0, last, V, unroll, j => SoftmaxExp(w, x, u, j, null), scopeEach: true);
         using (w.Open())
             SoftmaxExp(w, x, u, last, realInLast < V ? Element.MaskFirst(realInLast) + "; // the padding lanes stay 0" : ";");
         w.Line("_softmaxMax = max;");
-        w.Line("_softmaxSum = global::System.Runtime.Intrinsics.Vector256.Sum(total);");
-        w.Line(VectorType + " scale = global::System.Runtime.Intrinsics.Vector256.Create(" + Element.Literal(1) + " / _softmaxSum);");
+        w.Line("_softmaxSum = Simd::Vector256.Sum(total);");
+        w.Line(VectorType + " scale = Simd::Vector256.Create(" + Element.Literal(1) + " / _softmaxSum);");
         Range(w, "j", 0, padded, V, unroll, j => w.Line(Store(Load(x, j) + " * scale", x, j)));
     }
 
     private void SoftmaxExp(SourceWriter w, string x, string u, Index j, string? mask)
     {
-        w.Line(VectorType + " e = global::NetCompiler.VectorMath.Exp(" + Load(u, j) + " - shift)" + (mask is null || mask == ";" ? ";" : " & " + mask));
+        w.Line(VectorType + " e = Nc::VectorMath.Exp(" + Load(u, j) + " - shift)" + (mask is null || mask == ";" ? ";" : " & " + mask));
         w.Line(Store("e", x, j));
         w.Line("total += e;");
     }

@@ -1,11 +1,5 @@
 // Pooling: average (optionally trainable, u = c·mean + b) and max (the first maximum's position kept for the
 // backward pass); 2-wide windows at stride 2 a vector of outputs at a time.
-using System;
-using System.Collections.Generic;
-using System.Globalization;
-using System.Linq;
-using NetCompiler.Generator.Plan;
-using static NetCompiler.Generator.Plan.Tuning;
 
 namespace NetCompiler.Generator.Emit;
 
@@ -144,12 +138,12 @@ internal sealed class PoolEmitter : EmitterBase, ILayerEmitter
     private void EvensAndOdds(SourceWriter w, string a, string b, string evens, string odds)
     {
         int half = V / 2;
-        string order = "global::System.Runtime.Intrinsics.Vector256.Create(" +
+        string order = "Simd::Vector256.Create(" +
                        string.Join(", ", Enumerable.Range(0, half).Select(k => 2 * k).Concat(Enumerable.Range(0, half).Select(k => 2 * k + 1))
                            .Select(k => V == 8 ? k.ToString(CultureInfo.InvariantCulture) : k + "L")) + ")";
-        w.Line(VectorType + " " + a + "Sorted = global::System.Runtime.Intrinsics.Vector256.Shuffle(" + a + ", " + order + ");");
-        w.Line(VectorType + " " + b + "Sorted = global::System.Runtime.Intrinsics.Vector256.Shuffle(" + b + ", " + order + ");");
-        const string v = "global::System.Runtime.Intrinsics.Vector256.";
+        w.Line(VectorType + " " + a + "Sorted = Simd::Vector256.Shuffle(" + a + ", " + order + ");");
+        w.Line(VectorType + " " + b + "Sorted = Simd::Vector256.Shuffle(" + b + ", " + order + ");");
+        const string v = "Simd::Vector256.";
         w.Line(VectorType + " " + evens + " = " + v + "Create(" + v + "GetLower(" + a + "Sorted), " + v + "GetLower(" + b + "Sorted));");
         w.Line(VectorType + " " + odds + " = " + v + "Create(" + v + "GetUpper(" + a + "Sorted), " + v + "GetUpper(" + b + "Sorted));");
     }
@@ -205,7 +199,7 @@ internal sealed class PoolEmitter : EmitterBase, ILayerEmitter
         string inverse = Broadcast(Element.Literal(1.0 / g.KernelVolume));
         List<(int Start, bool Tail)> vectors = RowVectors(g.OutWidth);
         int half = V / 2;
-        string Dup(int from) => "global::System.Runtime.Intrinsics.Vector256.Create(" +
+        string Dup(int from) => "Simd::Vector256.Create(" +
                                 string.Join(", ", Enumerable.Range(0, V).Select(k => (from + k / 2).ToString(CultureInfo.InvariantCulture) + (V == 8 ? "" : "L"))) + ")";
         Loop(w, "c", g.Channels, c =>
         {
@@ -233,7 +227,7 @@ internal sealed class PoolEmitter : EmitterBase, ILayerEmitter
                         }
                         if (!send) continue;
                         w.Line(VectorType + " share = " + (layer.Trainable ? "coefficient * uHat * " : "uHat * ") + inverse + ";");
-                        w.Line(VectorType + " shareLeft = global::System.Runtime.Intrinsics.Vector256.Shuffle(share, " + Dup(0) + "), shareRight = global::System.Runtime.Intrinsics.Vector256.Shuffle(share, " + Dup(half) + ");");
+                        w.Line(VectorType + " shareLeft = Simd::Vector256.Shuffle(share, " + Dup(0) + "), shareRight = Simd::Vector256.Shuffle(share, " + Dup(half) + ");");
                         for (int r = 0; r < g.KernelHeight; r++)
                         {
                             string a = (2 * start).ToString(CultureInfo.InvariantCulture), b = (2 * start + V).ToString(CultureInfo.InvariantCulture);
@@ -256,7 +250,7 @@ internal sealed class PoolEmitter : EmitterBase, ILayerEmitter
         int l = layer.Number, src = layer.Sources[0];
         w.Line(Ref("x" + l, "_x" + l));
         w.Line(Ref("x" + src, "_x" + src));
-        if (Trainable) w.Line("ref int argmax = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_argmax" + l + ");");
+        if (Trainable) w.Line("ref int argmax = ref Interop::MemoryMarshal.GetArrayDataReference(_argmax" + l + ");");
         w.Line("// x" + Sup(l) + "[c, y, x] = the max of the " + (g.KernelHeight > 1 ? g.KernelHeight + "×" : "") + g.KernelWidth + " window of x" + Sup(src) + " at (" +
                (g.KernelHeight > 1 ? g.Stride + "y, " : "") + g.Stride + "x)" + (Trainable ? "; argmax keeps where: the first maximal element in row-major order (strict >)." : "."));
         List<string> offsets = WindowOffsets(g);
@@ -281,7 +275,7 @@ internal sealed class PoolEmitter : EmitterBase, ILayerEmitter
     {
         int l = layer.Number, src = layer.Sources[0];
         w.Line(Ref("xHat", "_s" + src));
-        w.Line("ref int argmax = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_argmax" + l + ");");
+        w.Line("ref int argmax = ref Interop::MemoryMarshal.GetArrayDataReference(_argmax" + l + ");");
         w.Line("// x̂" + Sup(src) + "[argmax[k]] += x̂" + Sup(l) + "[k]: only a window's maximum moved x" + Sup(l) + ".");
         using (w.Open("for (int k = 0; k < " + layer.Outputs + "; k++)"))
             w.Line(At("xHat", At("argmax", "k")) + " += " + At("s" + l, "k") + ";");
