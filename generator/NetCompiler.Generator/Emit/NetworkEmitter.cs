@@ -30,7 +30,7 @@ internal sealed partial class NetworkEmitter : EmitterBase
         path.WriteDescription(w);
         w.Line("[global::System.CodeDom.Compiler.GeneratedCode(\"" + Analysis.GeneratedMembers.ToolName + "\", \"" + GeneratorVersion + "\")]");
         string interfaceName = Trainable ? "INetwork" : "IInferenceNetwork";
-        using (w.Open("partial class " + Model.ClassName + " : Nc::" + interfaceName + "<" + T + ">"))
+        using (w.Open("partial class " + Model.ClassName + " : global::NetCompiler." + interfaceName + "<" + T + ">"))
         {
             WriteClass(w, path);
         }
@@ -83,7 +83,7 @@ internal sealed partial class NetworkEmitter : EmitterBase
 
     private void WriteProperties(SourceWriter w)
     {
-        string iface = "Nc::IInferenceNetwork<" + T + ">";
+        string iface = "global::NetCompiler.IInferenceNetwork<" + T + ">"; // global::, not the alias: explicit implementations are named by it in metadata
         w.Line("/// <summary>θ: all weights and biases; see the layout above. Writes go straight to the network.</summary>");
         w.Line("public global::System.Span<" + T + "> Parameters => " + WholeSpan("_parameters", "ParameterCount") + ";");
         if (Trainable)

@@ -1,21 +1,25 @@
 namespace NetCompiler.Generator.Plan;
 
 /// <summary>
-/// Every tile shape and threshold of the generated kernels, in one place, each with the reason that set it.
-/// The planner's rules (Planner.cs) and the emitters read these; the measurements are in bench/RESULTS.md,
-/// "Kernel design notes". The unroll budget is <see cref="CostModel"/>'s.
+/// Every tile shape and threshold of the generated kernels, in one place, each with the reason that set it. The
+/// planner's rules (Planner.cs) and the emitters read these; the measurements are in bench/RESULTS.md, "Kernel design
+/// notes" (named below by subsection). The unroll budget is <see cref="CostModel"/>'s. Where a line says "register
+/// count", the value fills the 16 (Vector256) or 32 (Vector512) vector registers and was not tuned separately.
 /// </summary>
 internal static class Tuning
 {
     // Per-sample dense kernels.
 
-    /// <summary>Rows of W dotted with x at once: each load of x feeds this many FMAs.</summary>
+    /// <summary>Rows of W dotted with x at once: each load of x feeds this many FMAs (register count: 4 accumulators + x).</summary>
     public const int RowGroup = 4;
 
     /// <summary>Column vectors per block in the backward pass: x and x̂ of the block (2 × 4 registers) stay in registers while W and g_W stream past.</summary>
     public const int ColumnBlock = 4;
 
-    /// <summary>Vector256s of inputs from which a layer streams W row by row: four Vector512, a row a run of whole cache lines (one linear stream, 1.5× faster than four rows at a time on 784 × 128).</summary>
+    /// <summary>
+    /// Vector256s of inputs from which a layer streams W row by row: four Vector512, a row a run of whole cache lines.
+    /// One linear stream measured 1.5× faster than four rows at a time on 784 × 128 ("Dense kernels: streamed rows").
+    /// </summary>
     public const int StreamedRowVectors = 8;
 
     /// <summary>Partial sums per row in the streamed kernels, Vector256 and Vector512: enough independent FMA chains to cover the FMA latency.</summary>
@@ -27,27 +31,30 @@ internal static class Tuning
     /// <summary>Copies of at most this many Vector256 are written as a constant-size block copy (the JIT unrolls it: a few moves, no call).</summary>
     public const int SmallCopyVectors = 4;
 
-    // Batched dense kernels.
+    // Batched dense kernels ("Batched tiles").
 
     /// <summary>Samples held in the batch buffers; larger batches run in chunks of this many.</summary>
     public const int MaxBatch = 64;
 
-    /// <summary>Vector256 tiles: samples × rows in u = W·x, rows × column vectors in g_W, samples × column vectors in x̂ (16 registers).</summary>
+    /// <summary>Vector256 tiles: samples × rows in u = W·x, rows × column vectors in g_W, samples × column vectors in x̂ (register count).</summary>
     public const int BatchSamples = 4, BatchRows = 4, BatchColumns = 2;
 
-    /// <summary>Vector512 tiles (32 registers): samples × rows in u = W·x (24 accumulators).</summary>
+    /// <summary>Vector512 tiles: samples × rows in u = W·x, 24 accumulators of the 32 registers.</summary>
     public const int WideSamples = 6, WideRows = 4;
 
     /// <summary>The Vector512 u = W·x takes a larger W in blocks of rows of at most this many bytes, each meeting every sample while it is in L2.</summary>
     public const int RowBlockBytes = 256 * 1024;
 
-    /// <summary>Vector512 tiles: rows × column vectors in g_W += −û·xᵀ, samples × column vectors in x̂ = Wᵀ·û.</summary>
+    /// <summary>Vector512 tiles: rows × column vectors in g_W += −û·xᵀ, samples × column vectors in x̂ = Wᵀ·û (register count).</summary>
     public const int WideGradientRows = 4, WideGradientColumns = 6, WideSensitivitySamples = 4, WideSensitivityColumns = 6;
 
-    /// <summary>Feature-major tiles: rows of W × Vector512s of samples (24 accumulators).</summary>
+    /// <summary>Feature-major tiles: rows of W × Vector512s of samples, 24 accumulators ("Feature-major ForwardBatch").</summary>
     public const int FeatureMajorRows = 6, FeatureMajorVectors = 4;
 
-    /// <summary>The smallest chunk that takes the feature-major path: its tiles always compute MaxBatch samples (66 µs a chunk against 1.35 µs a sample on 784-128-10).</summary>
+    /// <summary>
+    /// The smallest chunk that takes the feature-major path, whose tiles always compute MaxBatch samples: a chunk took
+    /// about 66 µs from 48 samples up, against 1.35 µs a sample sample-major, on 784-128-10 ("Feature-major ForwardBatch").
+    /// </summary>
     public const int FeatureMajorMinimum = 48;
 
     // Convolution and pooling.
@@ -55,7 +62,7 @@ internal static class Tuning
     /// <summary>Output vectors of a row that one pass over a convolution kernel fills at once (accumulators in registers).</summary>
     public const int ConvChunk = 4;
 
-    /// <summary>Accumulators of the flat convolution kernel, Vector512 and Vector256: a dozen or more independent FMA chains in registers.</summary>
+    /// <summary>Accumulators of the flat convolution kernel, Vector512 and Vector256: a dozen or more independent FMA chains (register count).</summary>
     public const int FlatAccumulators512 = 16, FlatAccumulators256 = 8;
 
     /// <summary>Convolution kernel widths up to this are written out (one accumulator or broadcast per tap).</summary>
