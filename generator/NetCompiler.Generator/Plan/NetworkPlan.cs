@@ -46,9 +46,10 @@ internal sealed record NetworkPlan(
     /// <summary>The plan as comment lines for the generated file's header, one per layer.</summary>
     public IEnumerable<string> Describe()
     {
+        yield return "(kernel names: NetCompiler's docs/architecture.md, \"Reading the generated code\")";
         if (RegisterChain) yield return "every layer fits in a vector: Forward, Backward and TrainStep keep x and û in registers";
         foreach (LayerPlan layer in Layers) yield return layer.Describe(Trainable, IsChain);
-        if (Trainable && IsChain) yield return "TrainStep: " + TrainStep switch
+        if (Trainable) yield return "TrainStep: " + TrainStep switch
         {
             TrainStepKind.Register => "in registers, the SGD step folded into the backward pass",
             TrainStepKind.Fused => "Backward with the SGD step folded in (W and g read once)",
@@ -108,7 +109,7 @@ internal sealed record LayerPlan(
         return false;
     }
 
-    /// <summary>"layer 2: forward streamed rows (Vector512 | Vector256 fallback); backward column blocks; batched tiles (…)".</summary>
+    /// <summary>"layer 2: streamed rows (Vector512 | Vector256 fallback); backward column blocks; batched tiles (…)": the forward kernel first.</summary>
     public string Describe(bool trainable, bool chain)
     {
         string text = "layer " + Number.ToString(CultureInfo.InvariantCulture) + ": " + Words(Forward.ToString()) +
@@ -118,7 +119,8 @@ internal sealed record LayerPlan(
                     (Backward == BackwardKernel.StreamedRows ? " (Vector512 | Vector256 fallback)" : "") +
                     (InputSensitivity != ConvInputSensitivity.None ? ", x̂ by " + Words(InputSensitivity.ToString()) : "");
         if (chain)
-            text += "; batched " + Words(BatchForward.ToString()) + (BatchForwardVector512 ? " (Vector512 | Vector256 fallback)" : "");
+            text += "; batched " + Words(BatchForward.ToString()) + (BatchForwardVector512 ? " (Vector512 | Vector256 fallback)" : "") +
+                    (trainable ? ", batched backward " + Words(BatchBackward.ToString()) + (BatchBackwardVector512 ? " (Vector512 | Vector256 fallback)" : "") : "");
         return text;
     }
 

@@ -132,7 +132,8 @@ internal sealed partial class DenseBatchEmitter
     {
         int n = layer.Inputs, m = layer.Outputs, whole = n / k.Lanes, tail = n % k.Lanes, columns = k.GradientColumns, rows = k.GradientRows;
         int fullBlocks = whole / columns, mainRows = m - m % rows;
-        w.Line("// g_W: tiles of " + rows + " rows × " + columns + " column vectors stay in registers while the chunk streams past.");
+        int vectors = whole + (tail > 0 ? 1 : 0);
+        w.Line("// g_W: tiles of up to " + Math.Min(rows, m) + " rows × " + Math.Min(columns, vectors) + " column vectors stay in registers while the chunk streams past.");
         if (tail > 0) w.Line(k.Type + " tailMask = " + MaskLast(k, tail) + ";");
         var groups = new List<(Index Start, int Columns, bool Tail)>();
         if (fullBlocks > 0) groups.Add((new Index("j", 0), columns, false));
@@ -187,7 +188,8 @@ internal sealed partial class DenseBatchEmitter
     private void InputSensitivityTiles(SourceWriter w, LayerShape layer, Width k)
     {
         int n = layer.Inputs, tail = n % k.Lanes;
-        w.Line("// x̂: tiles of " + k.SensitivitySamples + " samples × " + k.SensitivityColumns + " column vectors; each vector of W loaded feeds " + k.SensitivitySamples + " FMAs.");
+        int vectors = n / k.Lanes + (n % k.Lanes > 0 ? 1 : 0);
+        w.Line("// x̂: tiles of up to " + k.SensitivitySamples + " samples × " + Math.Min(k.SensitivityColumns, vectors) + " column vectors; each vector of W loaded feeds up to " + k.SensitivitySamples + " FMAs.");
         if (tail > 0) w.Line(k.Type + " keepTail = " + MaskLast(k, tail) + ";");
         w.Line("int b = 0;");
         foreach (int samples in SampleGroups(k.SensitivitySamples))

@@ -37,7 +37,7 @@ internal sealed partial class RegisterChainEmitter
         }
         else
         {
-            w.Line(VectorType + " error = " + target + " - xOut" + (m < V ? " & " + Element.MaskFirst(m) + "; // the padding lanes are not outputs" : ";"));
+            w.Line(VectorType + " error = " + (m < V ? "(" + target + " - xOut) & " + Element.MaskFirst(m) + "; // the padding lanes are not outputs" : target + " - xOut;"));
             w.Line(T + " loss = " + Element.Literal(0.5) + " * Simd::Vector256.Sum(error * error);");
         }
         w.Line(VectorType + " uHat" + L + " = " + DerivativeTimes(Output.Activation, "xOut", "error") + ";");

@@ -36,7 +36,7 @@ internal sealed class OutputEmitter : EmitterBase
         {
             // One vector: x̂ is stored whole, so the vector load of f'·x̂ below is forwarded from that store.
             string target = VectorOfLanes(i => i < m ? At("d", i.ToString()) : Element.Literal(0));
-            w.Line(VectorType + " error = " + target + " - " + Load(x, 0) + (m < V ? " & " + Element.MaskFirst(m) + "; // the padding lanes of x hold f(0)" : ";"));
+            w.Line(VectorType + " error = " + (m < V ? "(" + target + " - " + Load(x, 0) + ") & " + Element.MaskFirst(m) + "; // the padding lanes of x hold f(0)" : target + " - " + Load(x, 0) + ";"));
             w.Line(Store("error", s, 0));
             w.Line("loss = " + Element.Literal(0.5) + " * Simd::Vector256.Sum(error * error);");
         }
