@@ -172,7 +172,7 @@ internal sealed class ChainEmitter : EmitterBase, INetworkPath
             else if (SmallCopy(Topology.InputSize))
             {
                 w.Line("ref " + T + " source = ref Interop::MemoryMarshal.GetReference(inputs);");
-                w.Line(BatchRef("x0", "_batchX0"));
+                w.Line(Ref("x0", "_batchX0"));
                 using (w.Open("for (int b = 0; b < count; b++)"))
                     w.Line(CopyBlock(UnsafeAdd + "(ref x0, b * " + inStride + ")", UnsafeAdd + "(ref source, b * InputSize)", "InputSize") + " // a constant size: a few moves, no call");
             }

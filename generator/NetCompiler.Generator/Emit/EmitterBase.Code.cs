@@ -8,8 +8,6 @@ internal abstract partial class EmitterBase
 {
     protected const string UnsafeAdd = "Compiler::Unsafe.Add";
 
-    protected string BatchRef(string name, string array) => Ref(name, array);
-
     /// <summary>A constant mask of <paramref name="k"/>'s width keeping the last <paramref name="keep"/> lanes.</summary>
     protected string MaskLast(Width k, int keep) => Element.Mask(k.Class, k.Lanes, keep, last: true);
 

@@ -35,7 +35,7 @@ internal static class Planner
     }
 
     /// <summary>n &lt; V inputs dividing V, m·n a multiple of V: the row-major W is whole vectors of V/n rows each.</summary>
-    public static bool IsNarrow(LayerShape layer, int v) => layer.Inputs < v && v % layer.Inputs == 0 && layer.Outputs * layer.Inputs % v == 0;
+    private static bool IsNarrow(LayerShape layer, int v) => layer.Inputs < v && v % layer.Inputs == 0 && layer.Outputs * layer.Inputs % v == 0;
 
     /// <summary>At least one Vector512 of inputs: the batched kernels get Vector512 forms.</summary>
     private static bool IsWide(LayerShape layer, int v) => layer.Inputs >= 2 * v;
@@ -260,7 +260,7 @@ internal static class Planner
     }
 
     /// <summary>A convolution whose kernel covers its whole unpadded input with every kernel connected: a dense layer.</summary>
-    public static bool IsDenseConv(LayerShape layer) => layer.Shape.Spatial == 1 && layer.Padding == 0 && !HasSparseTable(layer);
+    private static bool IsDenseConv(LayerShape layer) => layer.Shape.Spatial == 1 && layer.Padding == 0 && !HasSparseTable(layer);
 
     /// <summary>A connection table that leaves some kernel out (a table connecting everything is the full layout).</summary>
     public static bool HasSparseTable(LayerShape layer)

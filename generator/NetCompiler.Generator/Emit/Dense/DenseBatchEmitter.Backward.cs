@@ -13,11 +13,11 @@ internal sealed partial class DenseBatchEmitter
                (needInputSensitivity ? ", x̂" + Sup(l - 1) + " = (W" + Sup(l) + ")ᵀ·û" + Sup(l) + " per sample, then û" + Sup(l - 1) + " = f'·x̂" + Sup(l - 1) : "") + ".");
         using (OpenMethod(w, "private void BackwardBatchLayer" + l + "(int count)"))
         {
-            w.Line(BatchRef("p", "_parameters"));
-            w.Line(BatchRef("g", "_gradients"));
-            w.Line(BatchRef("x", "_batchX" + (l - 1)));
-            w.Line(BatchRef("s", "_batchS" + l));
-            if (needInputSensitivity) w.Line(BatchRef("sIn", "_batchS" + (l - 1)));
+            w.Line(Ref("p", "_parameters"));
+            w.Line(Ref("g", "_gradients"));
+            w.Line(Ref("x", "_batchX" + (l - 1)));
+            w.Line(Ref("s", "_batchS" + l));
+            if (needInputSensitivity) w.Line(Ref("sIn", "_batchS" + (l - 1)));
 
             // g_b: whole vectors with the batch streaming past, then the last few as scalars; the samples in order.
             int wholeBias = m / V * V;
@@ -78,7 +78,7 @@ internal sealed partial class DenseBatchEmitter
                         }
                     }
                 }
-                w.Line(BatchRef("xIn", "_batchX" + (l - 1)));
+                w.Line(Ref("xIn", "_batchX" + (l - 1)));
                 ActivationBackwardBatch(w, Layers[l - 2], "xIn", "sIn");
             }
         }
@@ -88,9 +88,9 @@ internal sealed partial class DenseBatchEmitter
             w.Line("// Layer " + l + "'s g_W" + Sup(l) + " += −Σ_b û" + Sup(l) + "·(x" + Sup(l - 1) + ")ᵀ with Vector512 tiles (AVX-512: 32 registers, twice the lanes); the samples in order.");
             using (OpenMethod(w, "private void GradientBatchLayer" + l + "Vector512(int count)"))
             {
-                w.Line(BatchRef("g", "_gradients"));
-                w.Line(BatchRef("x", "_batchX" + (l - 1)));
-                w.Line(BatchRef("s", "_batchS" + l));
+                w.Line(Ref("g", "_gradients"));
+                w.Line(Ref("x", "_batchX" + (l - 1)));
+                w.Line(Ref("s", "_batchS" + l));
                 GradientTiles(w, layer, Wide512);
             }
             w.Line();
@@ -99,9 +99,9 @@ internal sealed partial class DenseBatchEmitter
                 w.Line("// Layer " + l + "'s x̂" + Sup(l - 1) + " = (W" + Sup(l) + ")ᵀ·û" + Sup(l) + " per sample with Vector512 tiles (AVX-512: 32 registers, twice the lanes).");
                 using (OpenMethod(w, "private void InputSensitivityBatchLayer" + l + "Vector512(int count)"))
                 {
-                    w.Line(BatchRef("p", "_parameters"));
-                    w.Line(BatchRef("s", "_batchS" + l));
-                    w.Line(BatchRef("sIn", "_batchS" + (l - 1)));
+                    w.Line(Ref("p", "_parameters"));
+                    w.Line(Ref("s", "_batchS" + l));
+                    w.Line(Ref("sIn", "_batchS" + (l - 1)));
                     InputSensitivityTiles(w, layer, Wide512);
                 }
                 w.Line();

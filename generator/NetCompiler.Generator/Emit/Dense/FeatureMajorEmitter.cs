@@ -58,7 +58,7 @@ internal sealed class FeatureMajorEmitter : EmitterBase
         using (OpenMethod(w, "private void TransposeInputsFeatureMajor(" + readOnlySpan + " inputs, int count)"))
         {
             w.Line("ref " + T + " source = ref Interop::MemoryMarshal.GetReference(inputs);");
-            w.Line(BatchRef("xT", "_batchX0"));
+            w.Line(Ref("xT", "_batchX0"));
             w.Line("int b = 0;");
             if (T == "float" && whole > 0)
             {
@@ -169,9 +169,9 @@ internal sealed class FeatureMajorEmitter : EmitterBase
         using (OpenMethod(w, "private void ForwardFeatureMajorLayer" + l + (first ? "(" + readOnlySpan + " inputs, int count)" : "()")))
         {
             if (first) w.Line("TransposeInputsFeatureMajor(inputs, count);");
-            w.Line(BatchRef("p", "_parameters"));
-            w.Line(BatchRef("x", "_batchX" + (l - 1)));
-            w.Line(BatchRef("u", "_batchX" + l));
+            w.Line(Ref("p", "_parameters"));
+            w.Line(Ref("x", "_batchX" + (l - 1)));
+            w.Line(Ref("u", "_batchX" + l));
             bool columnLoop = block < MaxBatch;
             using (columnLoop ? w.Open("for (int c = 0; c < MaxBatch; c += " + block + ")") : w.Open())
             {
@@ -256,7 +256,7 @@ internal sealed class FeatureMajorEmitter : EmitterBase
             : "// outputs[b, i] = x" + Sup(l) + "[i, b] for the chunk's samples.");
         using (OpenMethod(w, "private void OutputsFeatureMajor(" + span + " outputs, int count)"))
         {
-            w.Line(BatchRef("x", "_batchX" + l));
+            w.Line(Ref("x", "_batchX" + l));
             if (SoftmaxOutput)
             {
                 using (w.Open("for (int c = 0; c < count; c += " + lanes + ")"))

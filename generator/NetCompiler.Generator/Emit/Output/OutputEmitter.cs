@@ -69,8 +69,8 @@ internal sealed class OutputEmitter : EmitterBase
     internal void SoftmaxBatch(SourceWriter w, LayerShape layer)
     {
         int l = layer.Number, m = layer.Outputs, padded = Element.Padded(m), last = padded - V, realInLast = m - last;
-        w.Line(BatchRef("xOut", "_batchX" + l));
-        w.Line(BatchRef("logPartition", "_batchLogPartition"));
+        w.Line(Ref("xOut", "_batchX" + l));
+        w.Line(Ref("logPartition", "_batchLogPartition"));
         w.Line("// x" + Sup(l) + " = softmax(u" + Sup(l) + ") per sample: subtract max(u) so that no exponent overflows.");
         using (w.Open("for (int b = 0; b < count; b++)"))
         {
@@ -101,9 +101,9 @@ internal sealed class OutputEmitter : EmitterBase
         using (OpenMethod(w, "private " + T + " BackwardBatchOutput(global::System.ReadOnlySpan<" + T + "> targets, int count)"))
         {
             w.Line("ref " + T + " d = ref Interop::MemoryMarshal.GetReference(targets);");
-            w.Line(BatchRef("x", "_batchX" + l));
-            w.Line(BatchRef("s", "_batchS" + l));
-            if (Model.Loss == LossFunction.CrossEntropy) w.Line(BatchRef("logPartition", "_batchLogPartition"));
+            w.Line(Ref("x", "_batchX" + l));
+            w.Line(Ref("s", "_batchS" + l));
+            if (Model.Loss == LossFunction.CrossEntropy) w.Line(Ref("logPartition", "_batchLogPartition"));
             w.Line(T + " loss = 0;");
             using (w.Open("for (int b = 0; b < count; b++)"))
             {
@@ -113,7 +113,7 @@ internal sealed class OutputEmitter : EmitterBase
                 if (Model.Loss == LossFunction.CrossEntropy)
                 {
                     w.Line(T + " logZ = " + At("logPartition", "b") + ", targetSum = 0, sampleLoss = 0;");
-                    w.Line(BatchRef("u", "_batchU" + l));
+                    w.Line(Ref("u", "_batchU" + l));
                     w.Line("ref " + T + " ub = ref " + UnsafeAdd + "(ref u, b * " + stride + ");");
                     using (w.Open("for (int i = 0; i < " + m + "; i++)"))
                     {
