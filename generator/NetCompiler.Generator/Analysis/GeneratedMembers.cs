@@ -42,7 +42,7 @@ internal static class GeneratedMembers
     {
         NetworkPlan plan = Planner.Plan(topology);
         bool trainable = plan.Trainable, graph = !plan.IsChain;
-        string t = topology.Precision == Precision.Double ? "double" : "float";
+        string t = Emit.ElementType.Of(topology.Precision).Name;
         string readOnlySpan = "global::System.ReadOnlySpan<" + t + ">", span = "global::System.Span<" + t + ">";
         IReadOnlyList<LayerShape> layers = topology.Layers;
         LayerShape output = layers[topology.OutputLayer - 1];

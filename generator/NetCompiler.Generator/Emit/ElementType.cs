@@ -22,6 +22,9 @@ internal sealed class ElementType
         Math = math;
     }
 
+    /// <summary>The element type of a network of <paramref name="precision"/>.</summary>
+    public static ElementType Of(Precision precision) => precision == Precision.Double ? Double : Single;
+
     /// <summary>"float" or "double".</summary>
     public string Name { get; }
 

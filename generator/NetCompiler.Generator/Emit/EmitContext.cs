@@ -12,7 +12,7 @@ internal sealed class EmitContext
         Options = options;
         Topology = topology;
         Plan = plan;
-        Element = model.Precision == Precision.Double ? ElementType.Double : ElementType.Single;
+        Element = ElementType.Of(model.Precision);
         Narrow256 = new Width(new VectorWidth(Element, wide: false), BatchSamples, BatchRows, BatchRows, BatchColumns, BatchSamples, BatchColumns);
         Wide512 = new Width(new VectorWidth(Element, wide: true), WideSamples, WideRows, WideGradientRows, WideGradientColumns, WideSensitivitySamples, WideSensitivityColumns);
         Network = new NetworkEmitter(this);
@@ -41,10 +41,10 @@ internal sealed class EmitContext
     public Width Wide512 { get; }
 
     /// <summary>
-    /// Whether a buffer starts at <c>AlignedStart(array)</c>, 64-byte aligned, rather than at element 0: every buffer of a
+    /// Whether the buffers start at <c>AlignedStart(array)</c>, 64-byte aligned, rather than at element 0: every buffer of a
     /// chain (θ, g, the activities, the sensitivities and the batch buffers); none of a graph's.
     /// </summary>
-    public bool IsAligned(string buffer) => Plan.IsChain;
+    public bool BuffersAligned => Plan.IsChain;
 
     public NetworkEmitter Network { get; }
     public ChainEmitter Chain { get; }

@@ -34,17 +34,17 @@ internal abstract partial class EmitterBase
     /// A Span over the whole buffer: <paramref name="count"/> elements from AlignedStart for an aligned buffer, else the
     /// array itself (so <paramref name="count"/> must be its length). For a prefix, use <see cref="ReadOnlyStart"/>.
     /// </summary>
-    protected string WholeSpan(string array, string count) => C.IsAligned(array)
+    protected string WholeSpan(string array, string count) => C.BuffersAligned
         ? "Interop::MemoryMarshal.CreateSpan(ref AlignedStart(" + array + "), " + count + ")"
         : array;
 
     /// <summary>A ReadOnlySpan over the first <paramref name="count"/> elements of <paramref name="array"/> (from AlignedStart for an aligned buffer).</summary>
-    protected string ReadOnlyStart(string array, string count) => C.IsAligned(array)
+    protected string ReadOnlyStart(string array, string count) => C.BuffersAligned
         ? "Interop::MemoryMarshal.CreateReadOnlySpan(ref AlignedStart(" + array + "), " + count + ")"
         : "new global::System.ReadOnlySpan<" + T + ">(" + array + ", 0, " + count + ")";
 
     /// <summary>The first element of <paramref name="array"/> as a ref expression (AlignedStart for an aligned buffer).</summary>
-    protected string StartOf(string array) => C.IsAligned(array)
+    protected string StartOf(string array) => C.BuffersAligned
         ? "AlignedStart(" + array + ")"
         : "Interop::MemoryMarshal.GetArrayDataReference(" + array + ")";
 

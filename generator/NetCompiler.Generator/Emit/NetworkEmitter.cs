@@ -103,7 +103,7 @@ internal sealed partial class NetworkEmitter : EmitterBase
         w.Line();
         using (w.Open("private static " + T + "[] InitialParameters()"))
         {
-            if (C.IsAligned("_parameters"))
+            if (C.BuffersAligned)
             {
                 w.Line("var parameters = AlignedBuffer(ParameterCount);");
                 w.Line("Nc::ParameterInitializer.Initialize<" + T + ">(Topology, Interop::MemoryMarshal.CreateSpan(ref AlignedStart(parameters), ParameterCount), 0);");

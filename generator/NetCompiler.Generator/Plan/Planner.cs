@@ -11,7 +11,8 @@ internal static class Planner
     /// <summary>The plan of <paramref name="topology"/>, which must be valid.</summary>
     public static NetworkPlan Plan(NetworkTopology topology)
     {
-        int v = topology.Precision == Precision.Double ? 4 : 8;
+        Emit.ElementType element = Emit.ElementType.Of(topology.Precision);
+        int v = element.Lanes;
         bool trainable = topology.Loss.HasValue;
         IReadOnlyList<LayerShape> layers = topology.Layers;
         var builders = layers.Select(layer => new Builder(layer)).ToArray();
@@ -19,7 +20,7 @@ internal static class Planner
                              layers.All(layer => layer.Activation != Activation.Softmax && layer.Outputs <= v && (layer.Inputs == v || IsNarrow(layer, v)));
 
         if (topology.IsDenseChain) PlanChain(topology, builders, v, registerChain);
-        else PlanGraph(topology, builders, v);
+        else PlanGraph(topology, builders, element);
 
         TrainStepKind trainStep = registerChain ? TrainStepKind.Register
             : topology.IsDenseChain && layers.All(layer => layer.Inputs >= v) ? TrainStepKind.Fused
@@ -118,7 +119,7 @@ internal static class Planner
                 b.Forward = ForwardKernel.Scalar;
                 b.ForwardUnrolled = inRegister || cost.TryUnrollScalarKernel(m, n);
             }
-            if (!inRegister) b.ActivationUnrolled = cost.TryUnrollElementwise(Padded(m, v) / v);
+            if (!inRegister) b.ActivationUnrolled = cost.TryUnrollElementwise(Vectors(m, v));
         }
     }
 
@@ -152,17 +153,18 @@ internal static class Planner
     }
 
     private static bool ChargeActivationBackward(CostModel cost, LayerShape layer, int v) =>
-        layer.Activation != Activation.Identity && cost.TryUnrollElementwise(Padded(layer.Outputs, v) / v);
+        layer.Activation != Activation.Identity && cost.TryUnrollElementwise(Vectors(layer.Outputs, v));
 
     /// <summary>A graph: each layer's forward and backward in methods of their own, each with the whole unroll budget.</summary>
-    private static void PlanGraph(NetworkTopology topology, Builder[] layers, int v)
+    private static void PlanGraph(NetworkTopology topology, Builder[] layers, Emit.ElementType element)
     {
+        int v = element.Lanes;
         bool trainable = topology.Loss.HasValue;
         foreach (Builder b in layers)
         {
             LayerShape layer = b.Layer;
             int l = layer.Number;
-            bool elementwise = new CostModel().TryUnrollElementwise(Padded(layer.Outputs, v) / v);
+            bool elementwise = new CostModel().TryUnrollElementwise(Vectors(layer.Outputs, v));
             b.ActivationUnrolled = elementwise;
             b.ActivationBackwardUnrolled = layer.Activation != Activation.Identity && elementwise;
             b.Buffers.Add("_x" + Number(l));
@@ -176,7 +178,7 @@ internal static class Planner
                     break;
                 case LayerKind.Conv1D:
                 case LayerKind.Conv2D:
-                    PlanConv(b, trainable, v);
+                    PlanConv(b, trainable, element);
                     break;
                 case LayerKind.AvgPool:
                 {
@@ -206,8 +208,9 @@ internal static class Planner
         }
     }
 
-    private static void PlanConv(Builder b, bool trainable, int v)
+    private static void PlanConv(Builder b, bool trainable, Emit.ElementType element)
     {
+        int v = element.Lanes;
         LayerShape layer = b.Layer;
         int l = layer.Number;
         if (IsDenseConv(layer))
@@ -229,7 +232,7 @@ internal static class Planner
         bool direct = g.OutHeight == 1 || g.PaddedWidth == g.OutWidth;
         if (b.Forward == ForwardKernel.ConvFlat)
             b.ConvFusesActivation = layer.Activation != Activation.Softmax &&
-                                    FlatWidths(flatLength, v).All(wide => HasVectorForm(layer.Activation, wide, v) || (!direct && g.OutWidth >= v));
+                                    FlatWidths(flatLength, v).All(wide => HasVectorForm(layer.Activation, wide, element) || (!direct && g.OutWidth >= v));
         if (g.PadWidth > 0)
         {
             b.Buffers.Add("_pad" + Number(l));
@@ -253,11 +256,8 @@ internal static class Planner
     public static int FlatLength(WindowGeometry g) => (g.OutHeight - 1) * g.PaddedWidth + g.OutWidth;
 
     /// <summary>Whether the activation table has a vector form of f at the width (none for sigmoid in Vector512, tanh in double Vector512, softmax).</summary>
-    private static bool HasVectorForm(Activation activation, bool wide, int v)
-    {
-        Emit.ElementType t = v == 4 ? Emit.ElementType.Double : Emit.ElementType.Single;
-        return Emit.ActivationCode.Of(activation).Forward(new Emit.VectorWidth(t, wide), t, "u") is not null;
-    }
+    private static bool HasVectorForm(Activation activation, bool wide, Emit.ElementType element) =>
+        Emit.ActivationCode.Of(activation).Forward(new Emit.VectorWidth(element, wide), element, "u") is not null;
 
     /// <summary>A convolution whose kernel covers its whole unpadded input with every kernel connected: a dense layer.</summary>
     private static bool IsDenseConv(LayerShape layer) => layer.Shape.Spatial == 1 && layer.Padding == 0 && !HasSparseTable(layer);
@@ -271,7 +271,8 @@ internal static class Planner
         return false;
     }
 
-    private static int Padded(int count, int v) => (count + v - 1) / v * v;
+    /// <summary>Vectors of <paramref name="v"/> lanes that hold <paramref name="count"/> elements.</summary>
+    private static int Vectors(int count, int v) => (count + v - 1) / v;
 
     private static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);
 
