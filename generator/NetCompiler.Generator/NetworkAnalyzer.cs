@@ -38,6 +38,8 @@ public sealed class NetworkAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.InvalidTopology,
         DiagnosticDescriptors.MemberCollision,
         DiagnosticDescriptors.InheritedMemberCollision,
+        DiagnosticDescriptors.ConstructorCollision,
+        DiagnosticDescriptors.ConstructorWithoutWeights,
         DiagnosticDescriptors.ClassNameCollision,
         DiagnosticDescriptors.TooManyParameters,
         DiagnosticDescriptors.LargeNetwork,

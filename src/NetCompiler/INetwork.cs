@@ -7,9 +7,11 @@ namespace NetCompiler;
 /// A network that runs forward passes: implemented by every generated class and by InterpretedNetwork{T}.
 /// </summary>
 /// <remarks>
-/// Threading: an instance owns the buffers its passes write (activations, and for a trainable network sensitivities
-/// and gradients), so it serves one thread at a time. Instances share no state: give each thread its own instance,
-/// with the same weights copied into each (through <see cref="Parameters"/> or SafeTensors.Load).
+/// Threading: an instance is a workspace over its <see cref="Weights"/>: it owns the buffers its passes write
+/// (activations, and for a trainable network sensitivities and gradients), so it serves one thread at a time. Any
+/// number of instances may run Forward concurrently over the same weights: give each thread its own instance
+/// (<see cref="CreateWorkspace"/>, or the class's constructor that takes NetworkWeights). Update, TrainStep or any
+/// write to weights that other threads are reading is the caller's to order.
 /// </remarks>
 /// <typeparam name="T">float or double.</typeparam>
 public interface IInferenceNetwork<T> where T : unmanaged, IFloatingPointIeee754<T>
@@ -29,10 +31,18 @@ public interface IInferenceNetwork<T> where T : unmanaged, IFloatingPointIeee754
     /// <summary>The length of <see cref="Parameters"/> and of INetwork{T}.Gradients.</summary>
     int ParameterCount { get; }
 
+    /// <summary>The weights θ this instance runs on, shared with every instance built on them.</summary>
+    NetworkWeights<T> Weights { get; }
+
+    /// <summary>A new instance of the same network on the same <see cref="Weights"/>, with its own activations (and sensitivities and gradients): one for another thread.</summary>
+    IInferenceNetwork<T> CreateWorkspace();
+
     /// <summary>
     /// All weights and biases in one buffer: layers in declaration order; for each, its weights (for a dense layer W
-    /// row-major [outputs, inputs]), then b, as <see cref="LayerShape"/> describes. Writes go straight to the network.
+    /// row-major [outputs, inputs]), then b, as <see cref="LayerShape"/> describes: <see cref="Weights"/> as a span.
+    /// Writes go straight to the weights, so every instance sharing them sees them.
     /// </summary>
+    /// <exception cref="InvalidOperationException">The weights are read-only (compiled-in weights of an inference-only network).</exception>
     Span<T> Parameters { get; }
 
     /// <summary>Deterministic Glorot (He for ReLU and LeakyReLU layers) uniform weights, zero biases and trainable-pooling coefficients of 1; see <see cref="ParameterInitializer"/>.</summary>
@@ -52,6 +62,9 @@ public interface IInferenceNetwork<T> where T : unmanaged, IFloatingPointIeee754
 /// <typeparam name="T">float or double.</typeparam>
 public interface INetwork<T> : IInferenceNetwork<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    /// <summary>A new instance of the same network on the same weights, with its own sensitivities and gradients: a data-parallel training worker, or one for another thread.</summary>
+    new INetwork<T> CreateWorkspace();
+
     /// <summary>∂L/∂θ accumulated by <see cref="Backward"/>, in the layout of <see cref="IInferenceNetwork{T}.Parameters"/>.</summary>
     Span<T> Gradients { get; }
 

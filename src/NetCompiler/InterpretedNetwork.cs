@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.InteropServices;
 using System.Numerics;
 using System.Numerics.Tensors;
 
@@ -35,7 +36,7 @@ public sealed class InterpretedNetwork<T> : INetwork<T> where T : unmanaged, IFl
     private readonly int[] _order;         // execution order (layer numbers)
     private readonly int[][] _sources;     // _sources[l]: the layers that layer l reads (0 = input), in From order
     private readonly int _output;          // the output layer's number
-    private readonly T[] _theta;           // θ: all parameters, in the topology's layout
+    private readonly NetworkWeights<T> _weights; // θ: all parameters, in the topology's layout, perhaps shared
     private readonly T[] _gradient;        // g = ∂L/∂θ, same layout, accumulated by Backward
     private readonly T[][] _x;             // x^l for l = 0..L (x^0 is a copy of the input)
     private readonly T[][] _u;             // u^l for l = 1..L (index 0 unused); the same array as x^l for MaxPool and Concat
@@ -48,11 +49,18 @@ public sealed class InterpretedNetwork<T> : INetwork<T> where T : unmanaged, IFl
     private T _softmaxLogSum;              // so that log x_i = u_i − max − logSum stays finite for cross-entropy
     private bool _forwardDone;
 
-    /// <summary>Creates a network for <paramref name="topology"/> with parameters from <see cref="InitializeParameters"/>(0).</summary>
+    /// <summary>Creates a network for <paramref name="topology"/> with weights of its own, from <see cref="InitializeParameters"/>(0).</summary>
     /// <exception cref="ArgumentNullException"><paramref name="topology"/> is null.</exception>
-    public InterpretedNetwork(NetworkTopology topology)
+    public InterpretedNetwork(NetworkTopology topology) : this(topology, new NetworkWeights<T>(topology))
+    {
+    }
+
+    /// <summary>Creates a network for <paramref name="topology"/> on shared <paramref name="weights"/> (a workspace: its own activations, sensitivities and gradients).</summary>
+    /// <exception cref="ArgumentException">The weights are for another network's layers, or read-only and <paramref name="topology"/> is trainable.</exception>
+    public InterpretedNetwork(NetworkTopology topology, NetworkWeights<T> weights)
     {
         ArgumentNullException.ThrowIfNull(topology);
+        _weights = NetworkWeights<T>.EnsureFits(weights, topology);
         Topology = topology;
         int layerCount = topology.Layers.Count;
         _layers = new LayerShape[layerCount];
@@ -61,7 +69,6 @@ public sealed class InterpretedNetwork<T> : INetwork<T> where T : unmanaged, IFl
         for (int k = 0; k < _order.Length; k++) _order[k] = topology.ExecutionOrder[k];
         _output = topology.OutputLayer;
 
-        _theta = new T[topology.ParameterCount];
         _gradient = new T[topology.ParameterCount];
         _sources = new int[layerCount + 1][];
         _x = new T[layerCount + 1][];
@@ -89,7 +96,11 @@ public sealed class InterpretedNetwork<T> : INetwork<T> where T : unmanaged, IFl
             _argmax[l] = layer.Kind == LayerKind.MaxPool ? new int[n] : Array.Empty<int>();
         }
         _leakySlope = T.CreateTruncating(NetworkTopology.LeakyReLUSlope);
-        InitializeParameters(0);
+    }
+
+    /// <summary>Creates a network for <paramref name="weights"/>' own topology on them.</summary>
+    public InterpretedNetwork(NetworkWeights<T> weights) : this((weights ?? throw new ArgumentNullException(nameof(weights))).Topology, weights)
+    {
     }
 
     /// <inheritdoc/>
@@ -105,16 +116,29 @@ public sealed class InterpretedNetwork<T> : INetwork<T> where T : unmanaged, IFl
     public int LayerCount => _layers.Length;
 
     /// <inheritdoc/>
-    public int ParameterCount => _theta.Length;
+    public int ParameterCount => _weights.ParameterCount;
 
     /// <inheritdoc/>
-    public Span<T> Parameters => _theta;
+    public NetworkWeights<T> Weights => _weights;
+
+    /// <summary>A new interpreted network of the same topology on the same weights.</summary>
+    public InterpretedNetwork<T> CreateWorkspace() => new(Topology, _weights);
+
+    IInferenceNetwork<T> IInferenceNetwork<T>.CreateWorkspace() => CreateWorkspace();
+
+    INetwork<T> INetwork<T>.CreateWorkspace() => CreateWorkspace();
+
+    /// <inheritdoc/>
+    public Span<T> Parameters => _weights.AsSpan();
+
+    // θ for the passes (Update writes it: a trainable network is never built on read-only weights).
+    private Span<T> Theta => MemoryMarshal.CreateSpan(ref _weights.GetPinnableReference(), _weights.ParameterCount);
 
     /// <inheritdoc/>
     public Span<T> Gradients => _gradient;
 
     /// <inheritdoc/>
-    public void InitializeParameters(int seed) => ParameterInitializer.Initialize<T>(Topology, _theta, seed);
+    public void InitializeParameters(int seed) => ParameterInitializer.Initialize<T>(Topology, Parameters, seed);
 
     /// <inheritdoc/>
     /// <remarks><paramref name="input"/> and <paramref name="output"/> may overlap: the input is copied first.</remarks>
@@ -140,7 +164,7 @@ public sealed class InterpretedNetwork<T> : INetwork<T> where T : unmanaged, IFl
     public void Update(T learningRate)
     {
         // θ ← θ − η·g, then g ← 0 for the next minibatch.
-        TensorPrimitives.MultiplyAdd<T>(_gradient, -learningRate, _theta, _theta);
+        TensorPrimitives.MultiplyAdd<T>(_gradient, -learningRate, Theta, Theta);
         Array.Clear(_gradient);
     }
 
@@ -242,11 +266,11 @@ public sealed class InterpretedNetwork<T> : INetwork<T> where T : unmanaged, IFl
         int l = layer.Number;
         int[] sources = _sources[l];
         Span<T> u = _u[l];
-        _theta.AsSpan(layer.BiasOffset, layer.BiasCount).CopyTo(u);
+        Theta.Slice(layer.BiasOffset, layer.BiasCount).CopyTo(u);
         for (int s = 0; s < sources.Length; s++)
         {
             ReadOnlySpan<T> x = _x[sources[s]];
-            ReadOnlySpan<T> W = _theta.AsSpan(layer.SourceWeightOffset(s), u.Length * x.Length);
+            ReadOnlySpan<T> W = Theta.Slice(layer.SourceWeightOffset(s), u.Length * x.Length);
             for (int i = 0; i < u.Length; i++)
                 u[i] = TensorPrimitives.Dot(W.Slice(i * x.Length, x.Length), x) + u[i];
         }
@@ -278,7 +302,7 @@ public sealed class InterpretedNetwork<T> : INetwork<T> where T : unmanaged, IFl
             if (sources[s] == 0) continue; // x̂^0 is not needed
 
             // x̂^β += (W^β)ᵀ·û, as Σ_i û_i·(row i of W^β) so that W is read row-major.
-            ReadOnlySpan<T> W = _theta.AsSpan(offset, uHat.Length * n);
+            ReadOnlySpan<T> W = Theta.Slice(offset, uHat.Length * n);
             Span<T> xHat = _xHat[sources[s]];
             for (int i = 0; i < uHat.Length; i++)
                 TensorPrimitives.MultiplyAdd(W.Slice(i * n, n), uHat[i], xHat, xHat);
@@ -300,12 +324,12 @@ public sealed class InterpretedNetwork<T> : INetwork<T> where T : unmanaged, IFl
         for (int o = 0; o < filters; o++)
         {
             Span<T> uo = u.Slice(o * outPlane, outPlane);
-            uo.Fill(_theta[layer.BiasOffset + o]);
+            uo.Fill(Theta[layer.BiasOffset + o]);
             for (int i = 0; i < g.Channels; i++)
             {
                 int kernel = layer.KernelOffset(o, i);
                 if (kernel < 0) continue; // not in the connection table
-                ReadOnlySpan<T> w = _theta.AsSpan(kernel, g.KernelVolume);
+                ReadOnlySpan<T> w = Theta.Slice(kernel, g.KernelVolume);
                 ReadOnlySpan<T> xi = input.Slice(i * inPlane, inPlane);
                 for (int y = 0; y < g.OutHeight; y++)
                     for (int x = 0; x < g.OutWidth; x++)
@@ -345,7 +369,7 @@ public sealed class InterpretedNetwork<T> : INetwork<T> where T : unmanaged, IFl
             {
                 int kernel = layer.KernelOffset(o, i);
                 if (kernel < 0) continue;
-                ReadOnlySpan<T> w = _theta.AsSpan(kernel, g.KernelVolume);
+                ReadOnlySpan<T> w = Theta.Slice(kernel, g.KernelVolume);
                 Span<T> gw = _gradient.AsSpan(kernel, g.KernelVolume);
                 ReadOnlySpan<T> xi = input.Slice(i * inPlane, inPlane);
                 Span<T> xHati = xHat.IsEmpty ? Span<T>.Empty : xHat.Slice(i * inPlane, inPlane);
@@ -403,8 +427,8 @@ public sealed class InterpretedNetwork<T> : INetwork<T> where T : unmanaged, IFl
         for (int c = 0; c < g.Channels; c++)
         {
             Span<T> uc = u.Slice(c * outPlane, outPlane);
-            TensorPrimitives.Multiply(uc, _theta[layer.WeightOffset + c], uc);
-            TensorPrimitives.Add(uc, _theta[layer.BiasOffset + c], uc);
+            TensorPrimitives.Multiply(uc, Theta[layer.WeightOffset + c], uc);
+            TensorPrimitives.Add(uc, Theta[layer.BiasOffset + c], uc);
         }
     }
 
@@ -423,7 +447,7 @@ public sealed class InterpretedNetwork<T> : INetwork<T> where T : unmanaged, IFl
             if (layer.Trainable)
             {
                 // u = c·mean + b: g_c += −Σ û·mean, g_b += −Σ û over the channel's map.
-                coefficient = _theta[layer.WeightOffset + c];
+                coefficient = Theta[layer.WeightOffset + c];
                 _gradient[layer.WeightOffset + c] -= TensorPrimitives.Dot(uc, _mean[l].AsSpan(c * outPlane, outPlane));
                 _gradient[layer.BiasOffset + c] -= TensorPrimitives.Sum(uc);
             }

@@ -45,6 +45,9 @@ public sealed class DivergenceTests : IDisposable
         public int LayerCount => inner.LayerCount;
         public int ParameterCount => inner.ParameterCount;
         public Span<float> Parameters => inner.Parameters;
+        public NetworkWeights<float> Weights => inner.Weights;
+        public INetwork<float> CreateWorkspace() => new NaNAfter(inner.CreateWorkspace(), calls, n);
+        IInferenceNetwork<float> IInferenceNetwork<float>.CreateWorkspace() => CreateWorkspace();
         public Span<float> Gradients => inner.Gradients;
         public void InitializeParameters(int seed) => inner.InitializeParameters(seed);
         public void Forward(ReadOnlySpan<float> input, Span<float> output) => inner.Forward(input, output);

@@ -212,6 +212,30 @@ public class DiagnosticTests
         "Network class 'Topology' has the name of a member NetCompiler generates, and a member cannot have the name of its class; rename the class");
 
     [Fact]
+    public Task NC0033_ConstructorCollision() => VerifyAsync(Head + $$"""
+        [Network, {{Trainable}}]
+        public partial class Net
+        {
+            public {|NC0033:Net|}() { }
+            public {|NC0033:Net|}(NetworkWeights<float> weights) { }
+            public Net(NetworkWeights<double> weights) : this() { } // another signature that chains is fine
+        }
+        """,
+        "Network 'Net' declares a constructor (), which NetCompiler generates (it sets the network's weights); remove it, or give it other parameters and start it with this() or this(weights)",
+        "Network 'Net' declares a constructor (NetworkWeights<float>), which NetCompiler generates (it sets the network's weights); remove it, or give it other parameters and start it with this() or this(weights)");
+
+    [Fact]
+    public Task NC0034_ConstructorWithoutWeights() => VerifyAsync(Head + $$"""
+        [Network, {{Trainable}}]
+        public partial class Net
+        {
+            public {|NC0034:Net|}(int width) { }
+            static Net() { } // a static constructor sets no instance state (chaining ones: docs/diagnostics.md's fixed example, built with the generator)
+        }
+        """,
+        "This constructor of network 'Net' must start with ': this()' or ': this(weights)': the generated constructors set the network's weights, which would otherwise be null");
+
+    [Fact]
     public Task NC0040_TooManyParameters() => VerifyAsync(Head + """
         [{|NC0040:Network|}, Input(100000), Dense(100000), Loss(LossFunction.SquaredError)]
         public partial class Net { }

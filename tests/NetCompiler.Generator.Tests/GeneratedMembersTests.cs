@@ -142,6 +142,8 @@ public class GeneratedMembersTests
                 PropertyDeclarationSyntax { ExplicitInterfaceSpecifier: null } property => new[] { property.Identifier.ValueText },
                 MethodDeclarationSyntax { ExplicitInterfaceSpecifier: null } method =>
                     new[] { method.Identifier.ValueText + "(" + string.Join(", ", method.ParameterList.Parameters.Select(p => Qualified(p.Type!))) + ")" },
+                ConstructorDeclarationSyntax constructor =>
+                    new[] { ".ctor(" + string.Join(", ", constructor.ParameterList.Parameters.Select(p => Qualified(p.Type!))) + ")" },
                 PropertyDeclarationSyntax or MethodDeclarationSyntax => new string[0], // explicit interface implementations
                 _ => new[] { "unexpected member kind: " + member.Kind() },
             })

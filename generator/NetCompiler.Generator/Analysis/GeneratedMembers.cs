@@ -51,9 +51,10 @@ internal static class GeneratedMembers
         var members = new List<Member>
         {
             new("InputSize"), new("OutputSize"), new("LayerCount"), new("ParameterCount"), new("Topology"),
-            new("Parameters"), new("_parameters"),
+            new("Parameters"), new("_weights"), new("Weights"),
+            new("CreateWorkspace", none),
+            new(Constructor, none), new(Constructor, ImmutableArray.Create(WeightsType(t))),
             new("InitializeParameters", ImmutableArray.Create("int")),
-            new("InitialParameters", none),
             new("Activities", ImmutableArray.Create("int")),
             new("Forward", ImmutableArray.Create(readOnlySpan, span)),
             new("ThrowLength", ImmutableArray.Create("string", "int", "int")),
@@ -121,6 +122,7 @@ internal static class GeneratedMembers
         members.Add(new Member("AlignedBuffer", count));
         members.Add(new Member("AlignedStart", ImmutableArray.Create(t + "[]")));
         members.Add(new Member("_batchX0"));
+        members.Add(new Member("AllocateBatchBuffers", none));
         members.Add(new Member("ForwardBatchCore", ImmutableArray.Create(readOnlySpan, "int")));
         if (plan.AnyBatchForwardVector512)
         {
@@ -136,6 +138,12 @@ internal static class GeneratedMembers
         if (trainable) members.Add(new Member("BackwardBatchOutput", ImmutableArray.Create(readOnlySpan, "int")));
         return members;
     }
+
+    /// <summary>The metadata name of a constructor: the generated class has two, () and (NetworkWeights&lt;T&gt;).</summary>
+    public const string Constructor = ".ctor";
+
+    /// <summary>NetworkWeights&lt;T&gt; in fully qualified display form.</summary>
+    public static string WeightsType(string t) => "global::NetCompiler.NetworkWeights<" + t + ">";
 
     private static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -272,6 +272,11 @@ internal static class NetworkRules
         foreach (ISymbol member in type.GetMembers())
         {
             cancellationToken.ThrowIfCancellationRequested();
+            if (member is IMethodSymbol { MethodKind: MethodKind.Constructor } constructor)
+            {
+                CheckConstructor(constructor, generated, report, cancellationToken);
+                continue;
+            }
             if (member.IsImplicitlyDeclared || !generated.TryGetValue(member.Name, out GeneratedMembers.Member? ours) || IsOverload(member, ours))
                 continue;
             Location? location = UserLocation(member, cancellationToken);
@@ -293,6 +298,28 @@ internal static class NetworkRules
             report(Diagnostic.Create(DiagnosticDescriptors.InheritedMemberCollision, BaseTypeLocation(network, baseType, cancellationToken) ?? classLocation,
                 type.Name, string.Join(", ", hidden.Select(n => "'" + n + "'")), baseType.Name));
         }
+    }
+
+    // The generated class has two constructors, () and (NetworkWeights<T>), which set θ. A user constructor with either
+    // signature collides (CS0111); any other must start with this(…) or θ would be null when the network runs.
+    private static void CheckConstructor(IMethodSymbol constructor, Dictionary<string, GeneratedMembers.Member> generated, Action<Diagnostic> report, CancellationToken cancellationToken)
+    {
+        if (constructor.IsImplicitlyDeclared) return;
+        Location? location = UserLocation(constructor, cancellationToken);
+        if (location is null) return;
+        string weights = generated.Values.First(m => m.Name == GeneratedMembers.Constructor && m.ParameterTypes.Length == 1).ParameterTypes[0];
+        string signature = string.Join(", ", constructor.Parameters.Select(p => p.Type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat)));
+        if (constructor.Parameters.All(p => p.RefKind == RefKind.None) && (signature.Length == 0 || signature == weights))
+        {
+            report(Diagnostic.Create(DiagnosticDescriptors.ConstructorCollision, location, constructor.ContainingType.Name,
+                "(" + signature.Replace("global::NetCompiler.", "") + ")"));
+            return;
+        }
+        foreach (SyntaxReference reference in constructor.DeclaringSyntaxReferences)
+            if (reference.GetSyntax(cancellationToken) is ConstructorDeclarationSyntax { Initializer: { } initializer }
+                && initializer.IsKind(SyntaxKind.ThisConstructorInitializer))
+                return;
+        report(Diagnostic.Create(DiagnosticDescriptors.ConstructorWithoutWeights, location, constructor.ContainingType.Name));
     }
 
     /// <summary>True when <paramref name="member"/> is a method that only overloads the generated method (other parameters).</summary>

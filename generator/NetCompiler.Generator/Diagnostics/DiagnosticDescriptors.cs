@@ -40,6 +40,8 @@ public static class DiagnosticDescriptors
     public const string MemberCollisionId = "NC0030";
     public const string InheritedMemberCollisionId = "NC0031";
     public const string ClassNameCollisionId = "NC0032";
+    public const string ConstructorCollisionId = "NC0033";
+    public const string ConstructorWithoutWeightsId = "NC0034";
 
     public const string TooManyParametersId = "NC0040";
     public const string LargeNetworkId = "NC0041";
@@ -189,6 +191,16 @@ public static class DiagnosticDescriptors
         "Network class has the name of a generated member",
         "Network class '{0}' has the name of a member NetCompiler generates, and a member cannot have the name of its class; rename the class",
         Naming, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0032");
+
+    public static readonly DiagnosticDescriptor ConstructorCollision = new(ConstructorCollisionId,
+        "Constructor has the signature of a generated constructor",
+        "Network '{0}' declares a constructor {1}, which NetCompiler generates (it sets the network's weights); remove it, or give it other parameters and start it with this() or this(weights)",
+        Naming, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0033");
+
+    public static readonly DiagnosticDescriptor ConstructorWithoutWeights = new(ConstructorWithoutWeightsId,
+        "Constructor must call a generated constructor",
+        "This constructor of network '{0}' must start with ': this()' or ': this(weights)': the generated constructors set the network's weights, which would otherwise be null",
+        Naming, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0034");
 
     public static readonly DiagnosticDescriptor TooManyParameters = new(TooManyParametersId,
         "Network has more parameters than one buffer holds",

@@ -39,9 +39,9 @@ internal sealed class ChainEmitter : EmitterBase, INetworkPath
         w.Line("    " + (Model.Loss.HasValue ? "Nc::LossFunction." + Model.Loss.Value : "null") + ",");
         w.Line("    Nc::Precision." + Model.Precision + ");");
         w.Line();
-        w.Line("// θ, initialised as InitializeParameters(0) would, whichever constructor the class has. θ and every buffer below start at");
-        w.Line("// AlignedStart of a pinned array, on a 64-byte boundary: a Vector512 load or store on them never straddles two cache lines.");
-        w.Line("private readonly " + T + "[] _parameters = InitialParameters();");
+        C.Network.WriteWeightsField(w);
+        w.Line("// Every buffer below starts at AlignedStart of a pinned array, on a 64-byte boundary, as θ does: a Vector512 load or");
+        w.Line("// store on them never straddles two cache lines.");
         if (Trainable) AlignedField(w, "_gradients", "ParameterCount");
         w.Line("// x⁰…x" + Sup(L) + ", padded to whole vectors of " + V + ".");
         AlignedField(w, "_x0", Element.Padded(Topology.InputSize).ToString(CultureInfo.InvariantCulture));
@@ -97,7 +97,7 @@ internal sealed class ChainEmitter : EmitterBase, INetworkPath
     /// </summary>
     internal void BackwardBody(SourceWriter w, bool fused)
     {
-        w.Line(Ref("p", "_parameters"));
+        w.Line(ThetaRef("p"));
         w.Line(Ref("g", "_gradients"));
         w.Line("ref " + T + " d = ref Interop::MemoryMarshal.GetReference(target);");
         for (int l = 0; l <= L; l++) w.Line(Ref("x" + l, "_x" + l));
@@ -144,25 +144,45 @@ internal sealed class ChainEmitter : EmitterBase, INetworkPath
     {
         w.Line("/// <summary>The samples the batched kernels hold at once; ForwardBatch, BackwardBatch and TrainStepBatch take larger batches in chunks of this many.</summary>");
         w.Line("public const int MaxBatch = " + MaxBatch + ";");
-        w.Line("// The batched x⁰…x" + Sup(L) + (Trainable ? " and û¹…û" + Sup(L) : "") + ": MaxBatch rows each, every row padded to whole vectors like the per-sample buffers.");
-        AlignedField(w, "_batchX0", "MaxBatch * " + Element.Padded(Topology.InputSize));
-        foreach (LayerShape layer in Layers)
-            AlignedField(w, "_batchX" + layer.Number, "MaxBatch * " + Element.Padded(layer.Outputs));
+        w.Line("// The batched x⁰…x" + Sup(L) + (Trainable ? " and û¹…û" + Sup(L) : "") + ": MaxBatch rows each, every row padded to whole vectors like the per-sample buffers;");
+        w.Line("// allocated by the first batched call (AllocateBatchBuffers), so an instance that only runs Forward never holds them.");
+        foreach ((string name, string _) in BatchBuffers())
+            w.Line("private " + T + "[] " + name + " = null!;");
+        w.Line();
+    }
+
+    /// <summary>
+    /// The batch buffers and their lengths: x⁰…x^L (and û¹…û^L for training) for MaxBatch samples, and for a softmax
+    /// output u^L and log Σ e^u per sample.
+    /// </summary>
+    private List<(string Name, string Length)> BatchBuffers()
+    {
+        var buffers = new List<(string, string)> { ("_batchX0", "MaxBatch * " + Element.Padded(Topology.InputSize)) };
+        foreach (LayerShape layer in Layers) buffers.Add(("_batchX" + layer.Number, "MaxBatch * " + Element.Padded(layer.Outputs)));
         if (Trainable)
-            foreach (LayerShape layer in Layers)
-                AlignedField(w, "_batchS" + layer.Number, "MaxBatch * " + Element.Padded(layer.Outputs));
+            foreach (LayerShape layer in Layers) buffers.Add(("_batchS" + layer.Number, "MaxBatch * " + Element.Padded(layer.Outputs)));
         if (SoftmaxOutput)
         {
-            w.Line("// u" + Sup(L) + " per sample and log Σ e^u (the softmax's shift plus the log of its normaliser), for the loss.");
-            AlignedField(w, "_batchU" + L, "MaxBatch * " + Element.Padded(Output.Outputs));
-            AlignedField(w, "_batchLogPartition", "MaxBatch");
+            buffers.Add(("_batchU" + L, "MaxBatch * " + Element.Padded(Output.Outputs)));
+            buffers.Add(("_batchLogPartition", "MaxBatch"));
         }
+        return buffers;
+    }
+
+    private void WriteAllocateBatchBuffers(SourceWriter w)
+    {
+        w.Line("/// <summary>Allocates the batch buffers, on the first ForwardBatch, BackwardBatch or TrainStepBatch of this instance.</summary>");
+        w.Line("[Compiler::MethodImpl(Compiler::MethodImplOptions.NoInlining)]");
+        using (w.Open("private void AllocateBatchBuffers()"))
+            foreach ((string name, string length) in BatchBuffers())
+                w.Line(name + " = AlignedBuffer(" + length + ");");
         w.Line();
     }
 
     public void WriteBatch(SourceWriter w)
     {
         C.Network.WriteBatchEntryPoints(w, blocked: true);
+        WriteAllocateBatchBuffers(w);
         int inStride = Element.Padded(Topology.InputSize);
         w.Line("// The chunk's inputs into padded rows of _batchX0 (the padding lanes stay 0), then each layer in turn.");
         using (OpenMethod(w, "private void ForwardBatchCore(global::System.ReadOnlySpan<" + T + "> inputs, int count)"))
@@ -229,7 +249,7 @@ internal sealed class ChainEmitter : EmitterBase, INetworkPath
     /// </summary>
     private void ForwardBody(SourceWriter w)
     {
-        w.Line(Ref("p", "_parameters"));
+        w.Line(ThetaRef("p"));
         w.Line(Ref("x0", "_x0"));
         if (SmallCopy(Topology.InputSize))
             w.Line(CopyBlock("x0", "Interop::MemoryMarshal.GetReference(input)", "InputSize") + " // a constant size: a few moves, no call");

@@ -239,4 +239,7 @@ internal abstract partial class EmitterBase
         Fold(index) == "0" ? buffer : "Compiler::Unsafe.Add(ref " + buffer + ", " + Fold(index) + ")";
 
     protected string Ref(string name, string array) => "ref " + T + " " + name + " = ref " + StartOf(array) + ";";
+
+    /// <summary>A ref local to θ[0]: the first element of the network's NetworkWeights, pinned and 64-byte aligned.</summary>
+    protected string ThetaRef(string name) => "ref " + T + " " + name + " = ref _weights.GetPinnableReference();";
 }

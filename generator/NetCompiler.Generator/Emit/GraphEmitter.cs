@@ -134,8 +134,7 @@ internal sealed class GraphEmitter : EmitterBase, INetworkPath
         w.Line("    Nc::Precision." + Model.Precision + ",");
         w.Line("    " + (Model.Output is null ? "null" : Literal(Model.Output)) + ");");
         w.Line();
-        w.Line("// θ, initialised as InitializeParameters(0) would, whichever constructor the class has.");
-        w.Line("private readonly " + T + "[] _parameters = InitialParameters();");
+        C.Network.WriteWeightsField(w);
         if (Trainable) w.Line("private readonly " + T + "[] _gradients = new " + T + "[ParameterCount];");
         w.Line("// x⁰…x" + Sup(L) + " (row-major [channels, height, width]), padded to whole vectors of " + V + ".");
         w.Line("private readonly " + T + "[] _x0 = new " + T + "[" + Element.Padded(Topology.InputSize) + "];");

@@ -30,6 +30,7 @@ internal sealed partial class NetworkEmitter
             }
             else if (blocked)
             {
+                w.Line(EnsureBatchBuffers);
                 using (w.Open("for (int start = 0; start < batch; start += MaxBatch)"))
                 {
                     w.Line("int count = global::System.Math.Min(MaxBatch, batch - start);");
@@ -68,6 +69,7 @@ internal sealed partial class NetworkEmitter
             w.Line(T + " loss = 0;");
             if (blocked)
             {
+                w.Line(EnsureBatchBuffers);
                 using (w.Open("for (int start = 0; start < batch; start += MaxBatch)"))
                 {
                     w.Line("int count = global::System.Math.Min(MaxBatch, batch - start);");
@@ -100,6 +102,9 @@ internal sealed partial class NetworkEmitter
         w.Line();
     }
 
+    /// <summary>The batch buffers exist from the first batched call on (ChainEmitter.WriteAllocateBatchBuffers).</summary>
+    private const string EnsureBatchBuffers = "if (_batchX0 is null) AllocateBatchBuffers();";
+
     internal static void WriteBatchHelpers(SourceWriter w)
     {
         w.Line("[global::System.Diagnostics.CodeAnalysis.DoesNotReturn]");
@@ -113,7 +118,7 @@ internal sealed partial class NetworkEmitter
         w.Line("/// <summary>The SGD step θ ← θ − η·g, then g ← 0 (ΔW ∝ û·xᵀ with the minus sign of R = −L folded into g).</summary>");
         using (OpenMethod(w, "public void Update(" + T + " learningRate)"))
         {
-            w.Line(Ref("p", "_parameters"));
+            w.Line(ThetaRef("p"));
             w.Line(Ref("g", "_gradients"));
             int whole = count / V * V;
             if (Plan.UpdateUnrolled)

@@ -29,8 +29,7 @@ internal sealed partial class NetworkEmitter : EmitterBase
 
         path.WriteDescription(w);
         w.Line("[global::System.CodeDom.Compiler.GeneratedCode(\"" + Analysis.GeneratedMembers.ToolName + "\", \"" + GeneratorVersion + "\")]");
-        string interfaceName = Trainable ? "INetwork" : "IInferenceNetwork";
-        using (w.Open("partial class " + Model.ClassName + " : global::NetCompiler." + interfaceName + "<" + T + ">"))
+        using (w.Open("partial class " + Model.ClassName + " : " + Interface(Trainable ? "INetwork" : "IInferenceNetwork")))
         {
             WriteClass(w, path);
         }
@@ -83,9 +82,10 @@ internal sealed partial class NetworkEmitter : EmitterBase
 
     private void WriteProperties(SourceWriter w)
     {
-        string iface = "global::NetCompiler.IInferenceNetwork<" + T + ">"; // global::, not the alias: explicit implementations are named by it in metadata
-        w.Line("/// <summary>θ: all weights and biases; see the layout above. Writes go straight to the network.</summary>");
-        w.Line("public global::System.Span<" + T + "> Parameters => " + WholeSpan("_parameters", "ParameterCount") + ";");
+        string iface = Interface("IInferenceNetwork");
+        WriteConstructors(w);
+        w.Line("/// <summary>θ: all weights and biases (Weights as a span); see the layout above. Writes reach every instance on these weights.</summary>");
+        w.Line("public global::System.Span<" + T + "> Parameters => _weights.AsSpan();");
         if (Trainable)
         {
             w.Line("/// <summary>∂L/∂θ accumulated by Backward since the last Update, in the layout of Parameters.</summary>");
@@ -98,23 +98,8 @@ internal sealed partial class NetworkEmitter : EmitterBase
         w.Line("int " + iface + ".ParameterCount => ParameterCount;");
         w.Line();
 
-        w.Line("/// <summary>Deterministic Glorot/He uniform weights and zero biases (NetCompiler.ParameterInitializer).</summary>");
+        w.Line("/// <summary>Deterministic Glorot/He uniform weights and zero biases (NetCompiler.ParameterInitializer), written to Weights.</summary>");
         w.Line("public void InitializeParameters(int seed) => Nc::ParameterInitializer.Initialize<" + T + ">(Topology, Parameters, seed);");
-        w.Line();
-        using (w.Open("private static " + T + "[] InitialParameters()"))
-        {
-            if (C.BuffersAligned)
-            {
-                w.Line("var parameters = AlignedBuffer(ParameterCount);");
-                w.Line("Nc::ParameterInitializer.Initialize<" + T + ">(Topology, Interop::MemoryMarshal.CreateSpan(ref AlignedStart(parameters), ParameterCount), 0);");
-            }
-            else
-            {
-                w.Line("var parameters = new " + T + "[ParameterCount];");
-                w.Line("Nc::ParameterInitializer.Initialize<" + T + ">(Topology, parameters, 0);");
-            }
-            w.Line("return parameters;");
-        }
         w.Line();
 
         w.Line("/// <summary>The activities x^l after the last forward pass: 0 is the input, " + L + " the output.</summary>");
@@ -137,6 +122,44 @@ internal sealed partial class NetworkEmitter : EmitterBase
             }
             w.Line();
         }
+    }
+
+    /// <summary>An interface of NetCompiler's, named by global:: rather than the alias: explicit implementations are named by it in metadata.</summary>
+    private string Interface(string name) => "global::NetCompiler." + name + "<" + T + ">";
+
+    /// <summary>The field holding θ: a NetworkWeights, which instances may share (each is then a workspace over it).</summary>
+    internal void WriteWeightsField(SourceWriter w)
+    {
+        w.Line("// θ: the weights, shared with every instance built on the same NetworkWeights (see the constructors). What follows");
+        w.Line("// is this instance's own: the buffers its passes write, so an instance serves one thread at a time.");
+        w.Line("private readonly Nc::NetworkWeights<" + T + "> _weights;");
+    }
+
+    /// <summary>A constructor with weights of its own, one on shared weights, the Weights property and CreateWorkspace.</summary>
+    private void WriteConstructors(SourceWriter w)
+    {
+        string weights = "Nc::NetworkWeights<" + T + ">", name = Model.ClassName;
+        w.Line("/// <summary>A network with weights of its own: Glorot/He uniform from seed 0, as InitializeParameters(0) gives.</summary>");
+        using (w.Open("public " + name + "() : this(new " + weights + "(Topology))")) { }
+        w.Line();
+        w.Line("/// <summary>");
+        w.Line("/// A network on shared <paramref name=\"weights\"/>: a workspace with its own activations" + (Trainable ? ", sensitivities and gradients" : "") + ".");
+        w.Line("/// Threading: an instance is for one thread at a time; any number of instances may run Forward concurrently over");
+        w.Line("/// the same weights. " + (Trainable ? "Update and TrainStep write the shared weights: ordering them with readers is the caller's." : "Writes to the weights while others read them are the caller's to order."));
+        w.Line("/// </summary>");
+        w.Line("/// <exception cref=\"global::System.ArgumentNullException\">weights is null.</exception>");
+        w.Line("/// <exception cref=\"global::System.ArgumentException\">The weights are for another network (the message names both topologies)" + (Trainable ? ", or read-only." : ".") + "</exception>");
+        using (w.Open("public " + name + "(" + weights + " weights)"))
+            w.Line("_weights = " + weights + ".EnsureFits(weights, Topology, nameof(weights));");
+        w.Line();
+        w.Line("/// <summary>The weights θ this instance runs on, shared with every instance built on them (new " + name + "(Weights), CreateWorkspace).</summary>");
+        w.Line("public " + weights + " Weights => _weights;");
+        w.Line();
+        w.Line("/// <summary>A new instance on the same Weights, with its own activations" + (Trainable ? ", sensitivities and gradients" : "") + ": one for another thread.</summary>");
+        w.Line("public " + name + " CreateWorkspace() => new " + name + "(_weights);");
+        w.Line(Interface("IInferenceNetwork") + " " + Interface("IInferenceNetwork") + ".CreateWorkspace() => CreateWorkspace();");
+        if (Trainable) w.Line(Interface("INetwork") + " " + Interface("INetwork") + ".CreateWorkspace() => CreateWorkspace();");
+        w.Line();
     }
 
     private void WriteHelpers(SourceWriter w)

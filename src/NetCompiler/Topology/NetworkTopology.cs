@@ -267,6 +267,31 @@ public sealed class NetworkTopology
     /// <summary>The size in bytes of one parameter: 4 for float, 8 for double.</summary>
     public static int ElementSize(Precision precision) => precision == Precision.Double ? 8 : 4;
 
+    /// <summary>
+    /// True when <paramref name="other"/> has the same input shape, layers (kind, sizes, f, stride, padding, connection
+    /// table, sources) and output layer, whatever the layer names, loss and precision: the weights of one are the
+    /// weights of the other (an inference-only class and a trainable one of the same layers share them).
+    /// </summary>
+    public bool HasSameLayers(NetworkTopology other)
+    {
+        if (other is null) throw new ArgumentNullException(nameof(other));
+        if (ReferenceEquals(this, other)) return true;
+        if (!InputShape.Equals(other.InputShape) || _layers.Length != other._layers.Length || OutputLayer != other.OutputLayer) return false;
+        for (int l = 0; l < _layers.Length; l++)
+        {
+            LayerShape a = _layers[l], b = other._layers[l];
+            if (a.Spec.ToString() != b.Spec.ToString() || a.Spec.Activation != b.Spec.Activation || a.Sources.Count != b.Sources.Count) return false;
+            for (int s = 0; s < a.Sources.Count; s++)
+                if (a.Sources[s] != b.Sources[s]) return false;
+            string[]? tableA = (a.Spec as ConvLayer)?.Connections, tableB = (b.Spec as ConvLayer)?.Connections;
+            if (tableA is not null && tableB is not null)
+                for (int o = 0; o < tableA.Length; o++)
+                    for (int i = 0; i < tableA[o].Length; i++)
+                        if (IsConnected(tableA[o][i]) != IsConnected(tableB[o][i])) return false;
+        }
+        return true;
+    }
+
     /// <summary>True for a connection-table character that marks a connection ('X', 'x' or '1').</summary>
     public static bool IsConnected(char entry) => entry == 'X' || entry == 'x' || entry == '1';
 

@@ -210,6 +210,8 @@ public class SafeTensorsTests
         public int LayerCount => inner.LayerCount;
         public int ParameterCount => inner.ParameterCount;
         public Span<T> Parameters => throw new InvalidOperationException("parameters unavailable");
+        public NetworkWeights<T> Weights => inner.Weights;
+        public IInferenceNetwork<T> CreateWorkspace() => new FailingNetwork<T>(inner.CreateWorkspace());
         public void InitializeParameters(int seed) => inner.InitializeParameters(seed);
         public void Forward(ReadOnlySpan<T> input, Span<T> output) => inner.Forward(input, output);
         public ReadOnlySpan<T> Activities(int layer) => inner.Activities(layer);

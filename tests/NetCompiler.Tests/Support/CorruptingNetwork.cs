@@ -16,6 +16,9 @@ public sealed class CorruptingNetwork<T>(INetwork<T> inner, int index, T error) 
     public int LayerCount => inner.LayerCount;
     public int ParameterCount => inner.ParameterCount;
     public Span<T> Parameters => inner.Parameters;
+    public NetworkWeights<T> Weights => inner.Weights;
+    public INetwork<T> CreateWorkspace() => new CorruptingNetwork<T>(inner.CreateWorkspace(), index, error);
+    IInferenceNetwork<T> IInferenceNetwork<T>.CreateWorkspace() => CreateWorkspace();
     public Span<T> Gradients => inner.Gradients;
     public void InitializeParameters(int seed) => inner.InitializeParameters(seed);
     public void Forward(ReadOnlySpan<T> input, Span<T> output) => inner.Forward(input, output);

@@ -20,7 +20,7 @@ internal sealed partial class ConvEmitter
         var g = layer.Window;
         int l = layer.Number, src = layer.Sources[0];
         bool scatter = PlanOf(layer).InputSensitivity == ConvInputSensitivity.Scatter;
-        w.Line(Ref("p", "_parameters"));
+        w.Line(ThetaRef("p"));
         w.Line(Ref("g", "_gradients"));
         if (layer.Padding == 0)
             w.Line(Ref("xp", "_x" + src) + " // no padding: the kernel read x" + Sup(src) + " directly");

@@ -61,7 +61,7 @@ internal sealed partial class ConvEmitter : EmitterBase, ILayerEmitter
         var g = layer.Window;
         int l = layer.Number;
         string target = Target(layer);
-        w.Line(Ref("p", "_parameters"));
+        w.Line(ThetaRef("p"));
         DeclareTarget(w, layer);
         PaddedSource(w, layer);
         if (kernel == ForwardKernel.ConvFlat) ConvForwardFlat(w, layer, g, target);
@@ -79,7 +79,7 @@ internal sealed partial class ConvEmitter : EmitterBase, ILayerEmitter
     {
         int l = layer.Number, src = layer.Sources[0], m = layer.Outputs, n = layer.SourceShapes[0].Size, lanes = 2 * V, tail = n % lanes;
         string target = Target(layer);
-        w.Line(Ref("p", "_parameters"));
+        w.Line(ThetaRef("p"));
         DeclareTarget(w, layer);
         w.Line(Ref("x", "_x" + src));
         w.Line("// u" + Sup(l) + "[o] = b[o] + Σ_j W[o, j]·x" + Sup(src) + "[j], j < " + n + ": " + lanes + " partial sums per row (one Vector512, or two Vector256 halves), then their total" +

@@ -13,7 +13,7 @@ internal sealed partial class DenseBatchEmitter
                (needInputSensitivity ? ", x̂" + Sup(l - 1) + " = (W" + Sup(l) + ")ᵀ·û" + Sup(l) + " per sample, then û" + Sup(l - 1) + " = f'·x̂" + Sup(l - 1) : "") + ".");
         using (OpenMethod(w, "private void BackwardBatchLayer" + l + "(int count)"))
         {
-            w.Line(Ref("p", "_parameters"));
+            w.Line(ThetaRef("p"));
             w.Line(Ref("g", "_gradients"));
             w.Line(Ref("x", "_batchX" + (l - 1)));
             w.Line(Ref("s", "_batchS" + l));
@@ -99,7 +99,7 @@ internal sealed partial class DenseBatchEmitter
                 w.Line("// Layer " + l + "'s x̂" + Sup(l - 1) + " = (W" + Sup(l) + ")ᵀ·û" + Sup(l) + " per sample with Vector512 tiles (AVX-512: 32 registers, twice the lanes).");
                 using (OpenMethod(w, "private void InputSensitivityBatchLayer" + l + "Vector512(int count)"))
                 {
-                    w.Line(Ref("p", "_parameters"));
+                    w.Line(ThetaRef("p"));
                     w.Line(Ref("s", "_batchS" + l));
                     w.Line(Ref("sIn", "_batchS" + (l - 1)));
                     InputSensitivityTiles(w, layer, Wide512);

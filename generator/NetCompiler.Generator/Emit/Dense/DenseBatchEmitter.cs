@@ -23,7 +23,7 @@ internal sealed partial class DenseBatchEmitter : EmitterBase
         w.Line("// Layer " + l + " over the chunk: u" + Sup(l) + " = W" + Sup(l) + "·x" + Sup(l - 1) + " + b" + Sup(l) + "  [" + n + " → " + m + "], x" + Sup(l) + " = " + FunctionText(layer.Activation, "u" + Sup(l)) + ".");
         using (OpenMethod(w, "private void ForwardBatchLayer" + l + "(int count)"))
         {
-            w.Line(Ref("p", "_parameters"));
+            w.Line(ThetaRef("p"));
             w.Line(Ref("x", "_batchX" + (l - 1)));
             w.Line(Ref("u", softmax ? "_batchU" + l : "_batchX" + l));
             LayerPlan plan = PlanOf(layer);
@@ -72,7 +72,7 @@ internal sealed partial class DenseBatchEmitter : EmitterBase
             w.Line("// runs over 16-lane partial sums instead of the per-sample kernel's 8, so it may differ from Forward in the last bits.");
             using (OpenMethod(w, "private void ForwardBatchLayer" + l + "Vector512(int count)"))
             {
-                w.Line(Ref("p", "_parameters"));
+                w.Line(ThetaRef("p"));
                 w.Line(Ref("x", "_batchX" + (l - 1)));
                 w.Line(Ref("u", softmax ? "_batchU" + l : "_batchX" + l));
                 ForwardTiles(w, layer, Wide512);

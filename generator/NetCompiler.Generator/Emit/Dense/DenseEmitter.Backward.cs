@@ -143,7 +143,7 @@ internal sealed partial class DenseEmitter
     internal void GraphDenseBackward(SourceWriter w, LayerShape layer)
     {
         int l = layer.Number;
-        w.Line(Ref("p", "_parameters"));
+        w.Line(ThetaRef("p"));
         w.Line(Ref("g", "_gradients"));
         foreach (int src in layer.Sources)
         {

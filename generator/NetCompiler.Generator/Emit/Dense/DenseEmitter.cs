@@ -172,7 +172,7 @@ internal sealed partial class DenseEmitter : EmitterBase, ILayerEmitter
     {
         int l = layer.Number, m = layer.Outputs;
         string target = Target(layer);
-        w.Line(Ref("p", "_parameters"));
+        w.Line(ThetaRef("p"));
         DeclareTarget(w, layer);
         foreach (int src in layer.Sources) w.Line(Ref("x" + src, "_x" + src));
         w.Line("// u" + Sup(l) + " = " + string.Join(" + ", layer.Sources.Select((src, s) => MathWeight(layer, s) + "·x" + Sup(src) + " [" + layer.SourceShapes[s].Size + "]")) + " + b" + Sup(l) + ", " +

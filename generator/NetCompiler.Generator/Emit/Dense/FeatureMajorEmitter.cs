@@ -169,7 +169,7 @@ internal sealed class FeatureMajorEmitter : EmitterBase
         using (OpenMethod(w, "private void ForwardFeatureMajorLayer" + l + (first ? "(" + readOnlySpan + " inputs, int count)" : "()")))
         {
             if (first) w.Line("TransposeInputsFeatureMajor(inputs, count);");
-            w.Line(Ref("p", "_parameters"));
+            w.Line(ThetaRef("p"));
             w.Line(Ref("x", "_batchX" + (l - 1)));
             w.Line(Ref("u", "_batchX" + l));
             bool columnLoop = block < MaxBatch;

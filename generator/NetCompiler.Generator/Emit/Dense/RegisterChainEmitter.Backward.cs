@@ -15,7 +15,7 @@ internal sealed partial class RegisterChainEmitter
         _activityInRegister = forwardInScope;
         if (!forwardInScope)
         {
-            w.Line(Ref("p", "_parameters"));
+            w.Line(ThetaRef("p"));
             for (int l = 0; l <= L; l++) w.Line(Ref("x" + l, "_x" + l));
         }
         w.Line(Ref("g", "_gradients"));

@@ -25,7 +25,7 @@ internal sealed partial class RegisterChainEmitter : EmitterBase
     internal void RegisterForward(SourceWriter w, bool toOutput)
     {
         _activityInRegister = true;
-        w.Line(Ref("p", "_parameters"));
+        w.Line(ThetaRef("p"));
         RegisterWeights(w, declare: false);
         w.Line(Ref("x0", "_x0"));
         w.Line("ref " + T + " input0 = ref Interop::MemoryMarshal.GetReference(input);");
@@ -46,7 +46,7 @@ internal sealed partial class RegisterChainEmitter : EmitterBase
     internal void RegisterForwardBatch(SourceWriter w)
     {
         w.Line("// Per sample, the forward pass in registers (as Forward, without the stores for Backward); θ loaded once.");
-        w.Line(Ref("p", "_parameters"));
+        w.Line(ThetaRef("p"));
         RegisterWeights(w, declare: true);
         w.Line("ref " + T + " inputs0 = ref Interop::MemoryMarshal.GetReference(inputs);");
         w.Line("ref " + T + " outputs0 = ref Interop::MemoryMarshal.GetReference(outputs);");

@@ -52,7 +52,7 @@ internal sealed class PoolEmitter : EmitterBase, ILayerEmitter
         int l = layer.Number, src = layer.Sources[0];
         bool keepMean = layer.Trainable && Trainable;
         string target = Target(layer), inverse = Element.Literal(1.0 / g.KernelVolume);
-        if (layer.Trainable) w.Line(Ref("p", "_parameters"));
+        if (layer.Trainable) w.Line(ThetaRef("p"));
         DeclareTarget(w, layer);
         w.Line(Ref("x" + src, "_x" + src));
         if (keepMean) w.Line(Ref("mean", "_mean" + l));
@@ -92,7 +92,7 @@ internal sealed class PoolEmitter : EmitterBase, ILayerEmitter
         string inverse = Element.Literal(1.0 / g.KernelVolume);
         if (layer.Trainable)
         {
-            w.Line(Ref("p", "_parameters"));
+            w.Line(ThetaRef("p"));
             w.Line(Ref("g", "_gradients"));
             w.Line(Ref("mean", "_mean" + l));
         }
