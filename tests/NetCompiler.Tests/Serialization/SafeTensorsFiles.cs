@@ -152,15 +152,29 @@ public static class SafeTensorsFiles
     }
 
     /// <summary>Writes a header text (padded with spaces to a multiple of 8 bytes) and a data buffer.</summary>
-    public static void WriteRawHeader(string path, string json, byte[] data)
+    public static void WriteRawHeader(string path, string json, byte[] data) => System.IO.File.WriteAllBytes(path, RawFile(json, data));
+
+    /// <summary>The bytes of a file of a header text (padded with spaces to a multiple of 8 bytes) and a data buffer.</summary>
+    public static byte[] RawFile(string json, byte[] data) => RawFile(Encoding.UTF8.GetBytes(json), data);
+
+    /// <inheritdoc cref="RawFile(string, byte[])"/>
+    public static byte[] RawFile(byte[] text, byte[] data)
     {
-        byte[] text = Encoding.UTF8.GetBytes(json);
         int padded = (text.Length + 7) / 8 * 8;
         var file = new byte[8 + padded + data.Length];
         BinaryPrimitives.WriteUInt64LittleEndian(file, (ulong)padded);
         text.CopyTo(file, 8);
         file.AsSpan(8 + text.Length, padded - text.Length).Fill((byte)' ');
         data.CopyTo(file, 8 + padded);
-        System.IO.File.WriteAllBytes(path, file);
+        return file;
     }
+
+    /// <summary>
+    /// Reads <paramref name="file"/> for a network of <paramref name="topology"/> with the shared reader the generator
+    /// uses, in the topology's precision, as doubles: θ, or null with the mismatches.
+    /// </summary>
+    internal static double[]? ReadShared(byte[] file, NetworkTopology topology, out List<SafeTensorsMismatch> mismatches, string path = "test.safetensors") =>
+        topology.Precision == Precision.Double
+            ? SafeTensorsFormat.ReadDouble(path, file, topology, out mismatches)
+            : SafeTensorsFormat.ReadSingle(path, file, topology, out mismatches) is float[] theta ? Array.ConvertAll(theta, v => (double)v) : null;
 }
