@@ -19,11 +19,13 @@ namespace NetCompiler.Tests.Serialization;
 /// </summary>
 public static class SafeTensorsFiles
 {
-    /// <summary>"mlp": 4-7-3 dense chain, unnamed layers; "lenet": LeNet-5 (C3 table, trainable pools); "graph": Conv1D, MaxPool and a three-source dense.</summary>
+    /// <summary>"mlp": 4-7-3 dense chain, unnamed layers; "lenet": LeNet-5 (C3 table, trainable pools); "lenet-small":
+    /// the same layers on 1×20×20 (3,650 parameters); "graph": Conv1D, MaxPool and a three-source dense.</summary>
     public static NetworkTopology Topology(string kind, Precision precision) => kind switch
     {
         "mlp" => TestNetworks.Parse("4-7-3 Tanh,Softmax CrossEntropy", precision),
         "lenet" => Graphs.LeNet5(LossFunction.CrossEntropy, precision),
+        "lenet-small" => new NetworkTopology(new TensorShape(1, 20, 20), Graphs.LeNet5Layers(kernel5: 3, c5: 12, f6: 8), LossFunction.CrossEntropy, precision),
         "graph" => new NetworkTopology(new TensorShape(2, 8),
         [
             new ConvLayer(1, 3, 3, Activation.Tanh) { Name = "c" },
