@@ -20,7 +20,8 @@ public sealed partial class NetworkGenerator
     {
         try
         {
-            return new ParseResult(ParseCore(context, cancellationToken), null);
+            NetworkModel? model = ParseCore(context, cancellationToken, out LocationInfo? weightsLocation);
+            return new ParseResult(model, null, weightsLocation);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -28,8 +29,9 @@ public sealed partial class NetworkGenerator
         }
     }
 
-    private static NetworkModel? ParseCore(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    private static NetworkModel? ParseCore(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken, out LocationInfo? weightsLocation)
     {
+        weightsLocation = null;
         if (context.TargetSymbol is not INamedTypeSymbol type) return null;
         Compilation compilation = context.SemanticModel.Compilation;
         NetworkAttributeTypes? types = NetworkAttributeTypes.Create(compilation);
@@ -40,6 +42,7 @@ public sealed partial class NetworkGenerator
         bool hasError = false;
         NetworkRules.Analyze(network, compilation, diagnostic => hasError |= diagnostic.Severity == DiagnosticSeverity.Error, cancellationToken);
         if (hasError) return null;
+        weightsLocation = LocationInfo.From(network.WeightsLocation);
 
         var containing = new List<string>();
         for (INamedTypeSymbol? outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
@@ -57,7 +60,8 @@ public sealed partial class NetworkGenerator
             network.InputShape!.ToArray().ToEquatableArray(),
             network.Layers.ConvertAll(ToModel).ToEquatableArray(),
             network.LossFunction,
-            network.Output);
+            network.Output,
+            network.Weights);
     }
 
     /// <summary>A layer as values, the inverse of <see cref="LayerModel.ToSpec"/>.</summary>

@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Immutable;
+using System.Linq;
 using Microsoft.CodeAnalysis;
 using NetCompiler.Generator.Analysis;
 using NetCompiler.Generator.Diagnostics;
@@ -24,6 +26,10 @@ public sealed partial class NetworkGenerator : IIncrementalGenerator
         public const string Models = nameof(Models);
         /// <summary>The project's options (MSBuild properties) for the generated code.</summary>
         public const string Options = nameof(Options);
+        /// <summary>Each model with the AdditionalFiles item its [Network(Weights = …)] names (paths only: nothing is read).</summary>
+        public const string WeightsFile = nameof(WeightsFile);
+        /// <summary>Each model with its weights read and checked (re-run only when the model or that file changed).</summary>
+        public const string Weights = nameof(Weights);
     }
 
     /// <inheritdoc/>
@@ -60,16 +66,49 @@ public sealed partial class NetworkGenerator : IIncrementalGenerator
             .Select(static (provider, _) => GeneratorOptions.From(provider.GlobalOptions))
             .WithTrackingName(TrackingNames.Options);
 
-        // Plan, then emit: a pure function of the model and the options, run only when one of them changed. The
-        // planner (Plan/Planner.cs) picks every layer's kernels; the emitters (Emit/) write what the plan names.
-        context.RegisterSourceOutput(models.Combine(options), static (context, input) =>
+        // [Network(Weights = …)]: find the file among the AdditionalFiles items (by path, reading nothing), then read
+        // and check it. An AdditionalText compares by reference and the host makes a new one only for a changed file,
+        // so an edit elsewhere, or to another network's file, leaves this step Cached and the file unread.
+        IncrementalValueProvider<(ImmutableArray<AdditionalText> Files, string? ProjectDirectory)> additionalFiles = context.AdditionalTextsProvider
+            .Collect()
+            .Combine(context.AnalyzerConfigOptionsProvider.Select(static (provider, _) =>
+                provider.GlobalOptions.TryGetValue("build_property.ProjectDir", out string? directory) ? directory : null));
+        IncrementalValuesProvider<NetworkInput> inputs = models
+            .Combine(additionalFiles)
+            .Select(static (input, _) => (Model: input.Left,
+                File: input.Left.Weights is { } path ? CompiledWeights.Find(path, input.Right.ProjectDirectory, input.Right.Files) : null))
+            .WithTrackingName(TrackingNames.WeightsFile)
+            .Select(static (source, cancellationToken) =>
+                new NetworkInput(source.Model, source.Model.Weights is null ? null : CompiledWeights.Read(source.Model, source.File, cancellationToken)))
+            .WithTrackingName(TrackingNames.Weights);
+
+        // A weights file that does not fit: one diagnostic per problem on the Weights argument, and no code.
+        IncrementalValueProvider<ImmutableArray<(string HintName, LocationInfo? Location)>> weightsLocations = results
+            .Where(static r => r.Model?.Weights is not null)
+            .Select(static (r, _) => (r.Model!.HintName, r.WeightsLocation))
+            .Collect();
+        context.RegisterSourceOutput(
+            inputs.Where(static i => i.Weights is { Problems.Count: > 0 }).Combine(weightsLocations),
+            static (context, input) =>
+            {
+                LocationInfo? where = null;
+                foreach ((string hintName, LocationInfo? location) in input.Right)
+                    if (hintName == input.Left.Model.HintName) where = location;
+                foreach (WeightsProblem problem in input.Left.Weights!.Problems)
+                    context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.WeightsDescriptor(problem.Id),
+                        where?.ToLocation() ?? Location.None, problem.Arguments.ToArray<object>()));
+            });
+
+        // Plan, then emit: a pure function of the model, its weights and the options, run only when one of them
+        // changed. The planner (Plan/Planner.cs) picks every layer's kernels; the emitters (Emit/) write what the plan names.
+        context.RegisterSourceOutput(inputs.Where(static i => i.Weights is not { Problems.Count: > 0 }).Combine(options), static (context, input) =>
         {
-            (NetworkModel model, GeneratorOptions options) = input;
+            ((NetworkModel model, CompiledWeights? weights), GeneratorOptions options) = input;
             try
             {
                 NetworkTopology topology = model.ToTopology();
                 Plan.NetworkPlan plan = Plan.Planner.Plan(topology);
-                context.AddSource(model.HintName, Emit.NetworkEmitter.Emit(model, topology, plan, options));
+                context.AddSource(model.HintName, Emit.NetworkEmitter.Emit(model, topology, plan, options, weights));
             }
             catch (Exception e) when (e is not OperationCanceledException || !context.CancellationToken.IsCancellationRequested)
             {

@@ -17,6 +17,16 @@ public sealed class NetworkAttribute : Attribute
 
     /// <summary>The name of the layer whose activities are the network's output; the last declared layer when null.</summary>
     public string? Output { get; set; }
+
+    /// <summary>
+    /// A safetensors file of trained weights to compile into the assembly, its path relative to the project directory
+    /// (for example "models/lenet.safetensors"); the project must list it as an AdditionalFiles item. The generator
+    /// reads and checks it at build time with SafeTensors.Load's rules (each problem is a build error on this argument)
+    /// and embeds θ: <c>new</c> then starts from these weights with no file read at run time. An inference-only network
+    /// shares them read-only across instances; a trainable one starts from its own copy. F32, F64, F16 and BF16
+    /// tensors are converted to the network's precision.
+    /// </summary>
+    public string? Weights { get; set; }
 }
 
 /// <summary>

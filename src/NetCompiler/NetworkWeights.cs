@@ -2,7 +2,6 @@
 // instance is then only a workspace (activations, sensitivities, gradients). θ lives 64-byte aligned in a pinned
 // array, as the generated kernels need (a Vector512 load at an unaligned address touches two cache lines).
 using System;
-using System.Buffers.Binary;
 using System.ComponentModel;
 using System.Numerics;
 using System.Runtime.CompilerServices;
@@ -61,28 +60,11 @@ public sealed class NetworkWeights<T> where T : unmanaged, IFloatingPointIeee754
     }
 
     /// <summary>
-    /// Read-only weights holding <paramref name="littleEndian"/>: ParameterCount values of T in little-endian byte
-    /// order, in the topology's parameter layout. Generated networks use it for the weights compiled into them.
+    /// Read-only weights holding a copy of <paramref name="values"/> (the topology's parameter layout): what a generated
+    /// inference-only network shares between its instances when weights are compiled into it.
     /// </summary>
-    /// <exception cref="ArgumentException"><paramref name="littleEndian"/> is not ParameterCount·sizeof(T) bytes long.</exception>
-    public static NetworkWeights<T> ReadOnlyFromBytes(NetworkTopology topology, ReadOnlySpan<byte> littleEndian)
-    {
-        ArgumentNullException.ThrowIfNull(topology);
-        int size = Unsafe.SizeOf<T>();
-        if (littleEndian.Length != (long)topology.ParameterCount * size)
-            throw new ArgumentException(
-                "Expected " + (long)topology.ParameterCount * size + " bytes (" + topology.ParameterCount + " values of " + typeof(T).Name
-                + "), got " + littleEndian.Length + ".", nameof(littleEndian));
-        var weights = new NetworkWeights<T>(topology, readOnly: true);
-        Span<T> values = weights.Values;
-        littleEndian.CopyTo(MemoryMarshal.AsBytes(values));
-        if (!BitConverter.IsLittleEndian)
-        {
-            if (size == 4) BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<T, int>(values), MemoryMarshal.Cast<T, int>(values));
-            else BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<T, long>(values), MemoryMarshal.Cast<T, long>(values));
-        }
-        return weights;
-    }
+    /// <exception cref="ArgumentException"><paramref name="values"/> does not have the topology's ParameterCount values.</exception>
+    public static NetworkWeights<T> CreateReadOnly(NetworkTopology topology, ReadOnlySpan<T> values) => new(topology, values, readOnly: true);
 
     /// <summary>The topology these weights are for.</summary>
     public NetworkTopology Topology { get; }

@@ -142,6 +142,7 @@ public class GeneratedMembersTests
                 PropertyDeclarationSyntax { ExplicitInterfaceSpecifier: null } property => new[] { property.Identifier.ValueText },
                 MethodDeclarationSyntax { ExplicitInterfaceSpecifier: null } method =>
                     new[] { method.Identifier.ValueText + "(" + string.Join(", ", method.ParameterList.Parameters.Select(p => Qualified(p.Type!))) + ")" },
+                ClassDeclarationSyntax nested => new[] { nested.Identifier.ValueText },
                 ConstructorDeclarationSyntax constructor =>
                     new[] { ".ctor(" + string.Join(", ", constructor.ParameterList.Parameters.Select(p => Qualified(p.Type!))) + ")" },
                 PropertyDeclarationSyntax or MethodDeclarationSyntax => new string[0], // explicit interface implementations
@@ -149,7 +150,7 @@ public class GeneratedMembersTests
             })
             .OrderBy(n => n, System.StringComparer.Ordinal)
             .ToArray();
-        string[] listed = GeneratedMembers.For(topology)
+        string[] listed = GeneratedMembers.For(topology, compiledWeights: declaration.Weights is not null)
             .Select(m => m.IsMethod ? m.Name + "(" + string.Join(", ", m.ParameterTypes) + ")" : m.Name)
             .OrderBy(n => n, System.StringComparer.Ordinal)
             .ToArray();

@@ -27,13 +27,34 @@ internal static class GeneratorDriver
             References,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, optimizationLevel: OptimizationLevel.Release, nullableContextOptions: NullableContextOptions.Enable));
 
-    /// <summary>A driver for the generator; <paramref name="properties"/> are MSBuild properties as the compiler sees them ("build_property.Name").</summary>
-    public static CSharpGeneratorDriver CreateDriver(IReadOnlyDictionary<string, string>? properties = null) =>
+    /// <summary>
+    /// A driver for the generator; <paramref name="properties"/> are MSBuild properties as the compiler sees them
+    /// ("build_property.Name"), <paramref name="additionalFiles"/> the project's AdditionalFiles items.
+    /// </summary>
+    public static CSharpGeneratorDriver CreateDriver(IReadOnlyDictionary<string, string>? properties = null, IEnumerable<AdditionalText>? additionalFiles = null) =>
         CSharpGeneratorDriver.Create(
             new[] { new generator::NetCompiler.Generator.NetworkGenerator().AsSourceGenerator() },
+            additionalTexts: additionalFiles,
             parseOptions: ParseOptions,
             optionsProvider: new ProjectProperties(properties ?? new Dictionary<string, string>()),
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
+
+    /// <summary><see cref="Run"/> with AdditionalFiles items and MSBuild properties.</summary>
+    public static (Compilation Output, IReadOnlyList<string> Generated, ImmutableArray<Diagnostic> Diagnostics) RunWithFiles(
+        IReadOnlyDictionary<string, string>? properties, IEnumerable<AdditionalText> additionalFiles, params string[] sources)
+    {
+        CSharpCompilation input = Compile(sources);
+        Microsoft.CodeAnalysis.GeneratorDriver driver = CreateDriver(properties, additionalFiles).RunGeneratorsAndUpdateCompilation(input, out Compilation output, out ImmutableArray<Diagnostic> generatorDiagnostics);
+        var generated = driver.GetRunResult().GeneratedTrees.Select(t => t.ToString()).ToList();
+        return (output, generated, generatorDiagnostics.AddRange(output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning)));
+    }
+
+    /// <summary>An AdditionalFiles item for a file on disk, as the compiler gives it: a path (its text is not what a binary file needs).</summary>
+    public sealed class FileItem(string path) : AdditionalText
+    {
+        public override string Path { get; } = path;
+        public override Microsoft.CodeAnalysis.Text.SourceText? GetText(System.Threading.CancellationToken cancellationToken = default) => null;
+    }
 
     /// <summary>Runs the generator; returns the output compilation, the generated sources and all diagnostics.</summary>
     public static (Compilation Output, IReadOnlyList<string> Generated, ImmutableArray<Diagnostic> Diagnostics) Run(params string[] sources) =>

@@ -38,7 +38,7 @@ internal static class GeneratedMembers
     /// fixed members of either path, and what the network's plan (<see cref="Planner"/>) says each layer owns and which
     /// of its kernels get methods. GeneratedMembersTests and RobustnessTests compare this list with emitted classes.
     /// </summary>
-    public static List<Member> For(NetworkTopology topology)
+    public static List<Member> For(NetworkTopology topology, bool compiledWeights = false)
     {
         NetworkPlan plan = Planner.Plan(topology);
         bool trainable = plan.Trainable, graph = !plan.IsChain;
@@ -62,6 +62,7 @@ internal static class GeneratedMembers
             new("ForwardBatch", ImmutableArray.Create(readOnlySpan, span, "int")),
             new("ThrowBatchLength", ImmutableArray.Create("string", "int", "int", "int")),
         };
+        if (compiledWeights) members.Add(new Member("CompiledWeights")); // the nested class holding [Network(Weights = …)]'s θ
         if (graph || plan.HasForwardCore) members.Add(new Member("ForwardCore", ImmutableArray.Create(readOnlySpan)));
         foreach (LayerShape layer in layers)
         {

@@ -58,6 +58,12 @@ internal sealed class NetworkDeclaration
     /// <summary>The name given by [Network(Output = …)], or null.</summary>
     public string? Output { get; private set; }
 
+    /// <summary>The weights file given by [Network(Weights = …)], or null.</summary>
+    public string? Weights { get; private set; }
+
+    /// <summary>Where the Weights argument's value is written, for the diagnostics about the file; null without one.</summary>
+    public Location? WeightsLocation { get; private set; }
+
     public LossFunction? LossFunction { get; private set; }
 
     /// <summary>Reads the [Network] class <paramref name="type"/>, or returns null when it has no [Network] attribute.</summary>
@@ -137,6 +143,12 @@ internal sealed class NetworkDeclaration
                 Precision = (Precision)precision;
             else if (named.Key == "Output" && named.Value.Kind == TypedConstantKind.Primitive && (named.Value.Value is string || named.Value.IsNull))
                 Output = named.Value.Value as string;
+            else if (named.Key == "Weights" && named.Value.Kind == TypedConstantKind.Primitive && (named.Value.Value is string || named.Value.IsNull))
+            {
+                Weights = named.Value.Value as string;
+                WeightsLocation = (Network.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax)?.ArgumentList?.Arguments
+                    .FirstOrDefault(a => a.NameEquals?.Name.Identifier.ValueText == "Weights")?.Expression.GetLocation();
+            }
             else
                 Malformed = true;
         }

@@ -263,7 +263,7 @@ internal static class NetworkRules
     {
         INamedTypeSymbol type = network.Type;
         var generated = new Dictionary<string, GeneratedMembers.Member>(StringComparer.Ordinal);
-        foreach (GeneratedMembers.Member member in GeneratedMembers.For(topology))
+        foreach (GeneratedMembers.Member member in GeneratedMembers.For(topology, compiledWeights: network.Weights is not null))
             generated[member.Name] = member;
 
         if (generated.ContainsKey(type.Name))

@@ -4,14 +4,14 @@ namespace NetCompiler.Generator.Diagnostics;
 
 /// <summary>
 /// Every diagnostic NetCompiler reports, with its ID as a constant (for code fixes, suppressions and tests). The
-/// analyzer (<see cref="NetworkAnalyzer"/>) reports all of them but <see cref="GeneratorFailure"/>, which only the
-/// generator reports. Each is documented, with a wrong and a fixed example, in docs/diagnostics.md under its ID; new
+/// analyzer (<see cref="NetworkAnalyzer"/>) reports all of them but <see cref="GeneratorFailure"/> and the NC008x
+/// diagnostics of a compiled-in weights file, which the generator reports (it is the one that reads the file). Each is documented, with a wrong and a fixed example, in docs/diagnostics.md under its ID; new
 /// ones go into AnalyzerReleases.Unshipped.md too.
 /// </summary>
 /// <remarks>
 /// ID ranges: NC0001–NC0009 the shape of the [Network] class; NC0010–NC0029 its attributes and topology;
 /// NC0030–NC0039 names that collide with generated members; NC0040–NC0049 size and cost; NC0050–NC0059 the graph
-/// (names, From, Output); NC0060–NC0069 shapes; NC0070–NC0079 convolution and pooling arguments; NC0900 the
+/// (names, From, Output); NC0060–NC0069 shapes; NC0070–NC0079 convolution and pooling arguments; NC0080–NC0089 compiled-in weights ([Network(Weights = …)]); NC0900 the
 /// generator itself. The topology diagnostics from NC0029 on carry the message of the runtime's own
 /// <see cref="NetworkTopology.Check"/>, so that build time and run time say the same thing.
 /// </remarks>
@@ -71,6 +71,15 @@ public static class DiagnosticDescriptors
     public const string ConnectionTableShapeId = "NC0074";
     public const string ConnectionTableEntryId = "NC0075";
     public const string ConnectionTableEmptyFilterId = "NC0076";
+
+    public const string WeightsNotAdditionalFileId = "NC0080";
+    public const string WeightsUnreadableId = "NC0081";
+    public const string WeightsMissingTensorId = "NC0082";
+    public const string WeightsUnexpectedTensorId = "NC0083";
+    public const string WeightsWrongShapeId = "NC0084";
+    public const string WeightsUnsupportedDTypeId = "NC0085";
+    public const string WeightsNonZeroAbsentKernelId = "NC0086";
+    public const string WeightsTooLargeId = "NC0087";
 
     public const string GeneratorFailureId = "NC0900";
 
@@ -327,6 +336,61 @@ public static class DiagnosticDescriptors
         "Filter reads no input channel",
         "{0}",
         Topology, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0076");
+
+    private const string Weights = "NetCompiler.Weights";
+
+    public static readonly DiagnosticDescriptor WeightsNotAdditionalFile = new(WeightsNotAdditionalFileId,
+        "Weights file is not an AdditionalFiles item",
+        "The weights file '{0}' is not an AdditionalFiles item of this project (paths are relative to the project directory); add <AdditionalFiles Include=\"{1}\" /> to an <ItemGroup> of the project file",
+        Weights, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0080");
+
+    public static readonly DiagnosticDescriptor WeightsUnreadable = new(WeightsUnreadableId,
+        "Weights file cannot be read",
+        "Cannot read the weights file '{0}': {1}",
+        Weights, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0081");
+
+    public static readonly DiagnosticDescriptor WeightsMissingTensor = new(WeightsMissingTensorId,
+        "Weights file lacks a tensor of the network",
+        "The weights file '{0}' does not fit the network: {1}",
+        Weights, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0082");
+
+    public static readonly DiagnosticDescriptor WeightsUnexpectedTensor = new(WeightsUnexpectedTensorId,
+        "Weights file has a tensor the network does not",
+        "The weights file '{0}' does not fit the network: {1}",
+        Weights, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0083");
+
+    public static readonly DiagnosticDescriptor WeightsWrongShape = new(WeightsWrongShapeId,
+        "Tensor in the weights file has the wrong shape",
+        "The weights file '{0}' does not fit the network: {1}",
+        Weights, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0084");
+
+    public static readonly DiagnosticDescriptor WeightsUnsupportedDType = new(WeightsUnsupportedDTypeId,
+        "Tensor in the weights file has an unsupported dtype",
+        "The weights file '{0}' does not fit the network: {1}",
+        Weights, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0085");
+
+    public static readonly DiagnosticDescriptor WeightsNonZeroAbsentKernel = new(WeightsNonZeroAbsentKernelId,
+        "Left-out kernel of a connection table holds weights",
+        "The weights file '{0}' does not fit the network: {1}",
+        Weights, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0086");
+
+    public static readonly DiagnosticDescriptor WeightsTooLarge = new(WeightsTooLargeId,
+        "Weights are too large to compile in",
+        "The weights of this network take {1} bytes, more than the {2} one network may compile into an assembly ('{0}'); load them at run time with SafeTensors.Load",
+        Weights, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0087");
+
+    /// <summary>The NC008x descriptors by ID: the generator reports them from the CompiledWeights problems.</summary>
+    public static DiagnosticDescriptor WeightsDescriptor(string id) => id switch
+    {
+        WeightsNotAdditionalFileId => WeightsNotAdditionalFile,
+        WeightsUnreadableId => WeightsUnreadable,
+        WeightsMissingTensorId => WeightsMissingTensor,
+        WeightsUnexpectedTensorId => WeightsUnexpectedTensor,
+        WeightsWrongShapeId => WeightsWrongShape,
+        WeightsUnsupportedDTypeId => WeightsUnsupportedDType,
+        WeightsNonZeroAbsentKernelId => WeightsNonZeroAbsentKernel,
+        _ => WeightsTooLarge,
+    };
 
     public static readonly DiagnosticDescriptor GeneratorFailure = new(GeneratorFailureId,
         "The NetCompiler generator failed",

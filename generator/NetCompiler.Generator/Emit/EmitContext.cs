@@ -6,9 +6,10 @@ namespace NetCompiler.Generator.Emit;
 
 internal sealed class EmitContext
 {
-    public EmitContext(NetworkModel model, NetworkTopology topology, NetworkPlan plan, GeneratorOptions options)
+    public EmitContext(NetworkModel model, NetworkTopology topology, NetworkPlan plan, GeneratorOptions options, CompiledWeights? weights = null)
     {
         Model = model;
+        CompiledWeights = weights;
         Options = options;
         Topology = topology;
         Plan = plan;
@@ -29,6 +30,8 @@ internal sealed class EmitContext
     }
 
     public NetworkModel Model { get; }
+    /// <summary>θ read from [Network(Weights = …)] at build time, or null: the network then starts from seed 0.</summary>
+    public CompiledWeights? CompiledWeights { get; }
     public GeneratorOptions Options { get; }
     public NetworkTopology Topology { get; }
     public NetworkPlan Plan { get; }

@@ -9,8 +9,8 @@ internal sealed partial class NetworkEmitter : EmitterBase
     public NetworkEmitter(EmitContext context) : base(context) { }
 
     /// <summary>Returns the C# source of the generated half of <paramref name="model"/>'s class, whose topology and plan are given.</summary>
-    public static string Emit(NetworkModel model, NetworkTopology topology, NetworkPlan plan, GeneratorOptions options) =>
-        new EmitContext(model, topology, plan, options).Network.Emit();
+    public static string Emit(NetworkModel model, NetworkTopology topology, NetworkPlan plan, GeneratorOptions options, CompiledWeights? weights = null) =>
+        new EmitContext(model, topology, plan, options, weights).Network.Emit();
 
     private string Emit()
     {
@@ -66,6 +66,7 @@ internal sealed partial class NetworkEmitter : EmitterBase
         }
         path.WriteBatch(w);
         WriteHelpers(w);
+        if (C.CompiledWeights is not null) WriteCompiledWeights(w);
         // θ and every buffer of a chain live 64-byte aligned in pinned arrays (ChainEmitter.AlignedField).
         if (Plan.IsChain) WriteAlignedBufferHelpers(w);
     }
@@ -77,6 +78,9 @@ internal sealed partial class NetworkEmitter : EmitterBase
     {
         w.Line("// Kernels, as planned:");
         foreach (string line in Plan.Describe()) w.Line("//   " + line);
+        if (C.CompiledWeights is { } weights)
+            w.Line("// Weights: compiled in from " + weights.Path + " (" + weights.DTypes + " in the file, " + T + " here), read at build time; "
+                + (Trainable ? "each new " + Model.ClassName + "() starts from its own copy." : "every new " + Model.ClassName + "() shares them read-only."));
     }
 
 
@@ -139,8 +143,21 @@ internal sealed partial class NetworkEmitter : EmitterBase
     private void WriteConstructors(SourceWriter w)
     {
         string weights = "Nc::NetworkWeights<" + T + ">", name = Model.ClassName;
-        w.Line("/// <summary>A network with weights of its own: Glorot/He uniform from seed 0, as InitializeParameters(0) gives.</summary>");
-        using (w.Open("public " + name + "() : this(new " + weights + "(Topology))")) { }
+        if (C.CompiledWeights is null)
+        {
+            w.Line("/// <summary>A network with weights of its own: Glorot/He uniform from seed 0, as InitializeParameters(0) gives.</summary>");
+            using (w.Open("public " + name + "() : this(new " + weights + "(Topology))")) { }
+        }
+        else if (Trainable)
+        {
+            w.Line("/// <summary>A network on its own copy of the weights compiled in from " + Xml(C.CompiledWeights.Path) + ", to fine-tune.</summary>");
+            using (w.Open("public " + name + "() : this(CompiledWeights.Shared.Clone())")) { }
+        }
+        else
+        {
+            w.Line("/// <summary>A network on the weights compiled in from " + Xml(C.CompiledWeights.Path) + ", read-only and shared by every instance.</summary>");
+            using (w.Open("public " + name + "() : this(CompiledWeights.Shared)")) { }
+        }
         w.Line();
         w.Line("/// <summary>");
         w.Line("/// A network on shared <paramref name=\"weights\"/>: a workspace with its own activations" + (Trainable ? ", sensitivities and gradients" : "") + ".");
@@ -160,6 +177,42 @@ internal sealed partial class NetworkEmitter : EmitterBase
         w.Line(Interface("IInferenceNetwork") + " " + Interface("IInferenceNetwork") + ".CreateWorkspace() => CreateWorkspace();");
         if (Trainable) w.Line(Interface("INetwork") + " " + Interface("INetwork") + ".CreateWorkspace() => CreateWorkspace();");
         w.Line();
+    }
+
+    /// <summary>
+    /// The weights of [Network(Weights = …)], read at build time: θ's IEEE-754 bits in one string literal (two UTF-16
+    /// code units per float, four per double, low half first), which the C# compiler stores as one token and the
+    /// runtime reads as T without parsing. Copied once, on first use, into 64-byte-aligned read-only NetworkWeights.
+    /// </summary>
+    private void WriteCompiledWeights(SourceWriter w)
+    {
+        CompiledWeights weights = C.CompiledWeights!;
+        int units = Element.Name == "double" ? 4 : 2;
+        w.Line();
+        w.Line("/// <summary>θ compiled in from " + Xml(weights.Path) + " (" + weights.DTypes + "): " + Topology.ParameterCount.ToString("N0", CultureInfo.InvariantCulture) + " values.</summary>");
+        using (w.Open("private static class CompiledWeights"))
+        {
+            w.Line("/// <summary>The weights, read-only; made on first use from Bits (a copy into 64-byte-aligned memory).</summary>");
+            w.Line("public static readonly Nc::NetworkWeights<" + T + "> Shared = Nc::NetworkWeights<" + T + ">.CreateReadOnly(Topology, Values());");
+            w.Line();
+            using (w.Open("private static global::System.ReadOnlySpan<" + T + "> Values()"))
+            {
+                w.Line("if (!global::System.BitConverter.IsLittleEndian)");
+                w.Line("    throw new global::System.PlatformNotSupportedException(\"The weights compiled into " + Model.ClassName + " are stored little-endian; load them with SafeTensors.Load on this machine.\");");
+                w.Line("return Interop::MemoryMarshal.Cast<char, " + T + ">(global::System.MemoryExtensions.AsSpan(Bits));");
+            }
+            w.Line();
+            w.Line("// θ[0], θ[1], …: " + units + " UTF-16 code units per value, the low half first.");
+            w.Line("private const string Bits =");
+            string literal = weights.Literal!;
+            int perLine = 6 * units * 1024; // 1,024 values a line: few enough pieces that folding the constant costs nothing measurable
+            for (int start = 0; start < literal.Length; start += perLine)
+            {
+                int length = Math.Min(perLine, literal.Length - start);
+                w.Line("    \"" + literal.Substring(start, length) + "\"" + (start + length < literal.Length ? " +" : ";"));
+            }
+            if (literal.Length == 0) w.Line("    \"\";");
+        }
     }
 
     private void WriteHelpers(SourceWriter w)

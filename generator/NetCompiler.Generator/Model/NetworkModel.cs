@@ -13,6 +13,7 @@ namespace NetCompiler.Generator.Model;
 /// <param name="Layers">The layers in declaration order.</param>
 /// <param name="Loss">The loss, or null for an inference-only network.</param>
 /// <param name="Output">The name of the output layer, or null for the last declared layer.</param>
+/// <param name="Weights">The weights file to compile in ([Network(Weights = …)], relative to the project directory), or null.</param>
 internal sealed record NetworkModel(
     string? Namespace,
     string ClassName,
@@ -22,7 +23,8 @@ internal sealed record NetworkModel(
     EquatableArray<int> InputShape,
     EquatableArray<LayerModel> Layers,
     LossFunction? Loss,
-    string? Output = null)
+    string? Output = null,
+    string? Weights = null)
 {
     /// <summary>n_0, the number of input values.</summary>
     public int InputSize
@@ -113,4 +115,16 @@ internal sealed record GeneratorFailure(string Network, string Error)
 /// The parser's result for one [Network] class: the model to emit, or none when the class has an error (which the
 /// analyzer reports) or the parser failed (<paramref name="Failure"/>).
 /// </summary>
-internal sealed record ParseResult(NetworkModel? Model, GeneratorFailure? Failure);
+internal sealed record ParseResult(NetworkModel? Model, GeneratorFailure? Failure, LocationInfo? WeightsLocation = null);
+
+/// <summary>
+/// A source location as values (file, span, line span), so that it can travel through the incremental pipeline without
+/// rooting a syntax tree; <see cref="ToLocation"/> makes the Location a diagnostic needs.
+/// </summary>
+internal sealed record LocationInfo(string FilePath, Microsoft.CodeAnalysis.Text.TextSpan Span, Microsoft.CodeAnalysis.Text.LinePositionSpan LineSpan)
+{
+    public static LocationInfo? From(Microsoft.CodeAnalysis.Location? location) =>
+        location?.SourceTree is null ? null : new LocationInfo(location.SourceTree.FilePath, location.SourceSpan, location.GetLineSpan().Span);
+
+    public Microsoft.CodeAnalysis.Location ToLocation() => Microsoft.CodeAnalysis.Location.Create(FilePath, Span, LineSpan);
+}
