@@ -154,6 +154,28 @@ public class GeneratedCodeTests
         }
     }
 
+    /// <summary>
+    /// Names in a dense chain: it is still compiled as a chain, line for line the code of the same chain unnamed, but
+    /// its Topology keeps each layer's Name and From (SafeTensors names the tensors by them).
+    /// </summary>
+    [Fact]
+    public void NamedChainKeepsItsNamesInTopologyAndItsChainCode()
+    {
+        static string[] Generate(string first, string second, string third) => GeneratorDriver.Run(
+            "using NetCompiler;\n[Network, Input(6), Dense(20, Activation.ReLU" + first + "), Dense(7, Activation.Tanh" + second + "), " +
+            "Dense(3, Activation.Softmax" + third + "), Loss(LossFunction.CrossEntropy)]\npublic partial class Net { }").Generated.Single().Split('\n');
+        string[] named = Generate(", Name = \"hidden1\"", ", From = new[] { \"hidden1\" }", ", Name = \"output\"");
+        string[] plain = Generate("", "", "");
+        Assert.Equal(plain.Length, named.Length);
+        string[] differing = named.Zip(plain).Where(pair => pair.First != pair.Second).Select(pair => pair.First.Trim()).ToArray();
+        Assert.Equal(new[]
+        {
+            "new Nc::DenseLayer(20, Nc::Activation.ReLU) { Name = \"hidden1\" },",
+            "new Nc::DenseLayer(7, Nc::Activation.Tanh) { From = new string[] { \"hidden1\" } },",
+            "new Nc::DenseLayer(3, Nc::Activation.Softmax) { Name = \"output\" },",
+        }, differing);
+    }
+
     [Fact]
     public void OutputIsDeterministic()
     {
