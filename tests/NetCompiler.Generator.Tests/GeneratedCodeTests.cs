@@ -176,6 +176,26 @@ public class GeneratedCodeTests
         }, differing);
     }
 
+    /// <summary>
+    /// A layer's name may hold any character. The generated comments show it, so a line break in it would end a
+    /// comment and turn the rest of the line into code, and '&lt;' or '&amp;' would break the XML of a doc comment:
+    /// there the name is escaped, while Topology keeps it as it is.
+    /// </summary>
+    [Theory]
+    [InlineData("[Network, Input(6), Dense(5, Activation.Tanh, Name = NAME), Dense(2, Activation.Softmax), Loss(LossFunction.CrossEntropy)]")]
+    [InlineData("[Network, Input(1, 4, 4), Conv2D(2, 3, Activation.Tanh, Padding = 1, Name = NAME), Dense(3, Activation.Softmax), Loss(LossFunction.CrossEntropy)]")]
+    public void NamesWithLineBreaksOrMarkupCannotBreakTheGeneratedComments(string network)
+    {
+        const string name = "\"two\\nlines\\r\\u2028 <b> & \\\"so\\\" on */\"";
+        var (_, generated, diagnostics) = GeneratorDriver.Run("using NetCompiler;\n" + network.Replace("NAME", name) + "\npublic partial class Net { }");
+        Assert.True(diagnostics.IsEmpty, string.Join(Environment.NewLine, diagnostics));
+        string code = Assert.Single(generated);
+        var withDocs = Microsoft.CodeAnalysis.CSharp.CSharpSyntaxTree.ParseText(code,
+            GeneratorDriver.ParseOptions.WithDocumentationMode(DocumentationMode.Diagnose));
+        Assert.Empty(withDocs.GetDiagnostics());
+        Assert.Contains("Name = " + name, code);
+    }
+
     [Fact]
     public void OutputIsDeterministic()
     {

@@ -10,7 +10,7 @@ internal sealed class ChainEmitter : EmitterBase, INetworkPath
     public void WriteDescription(SourceWriter w)
     {
         w.Line("// Network, as compiled:");
-        w.Line("//   " + Topology);
+        w.Line("//   " + OneLine(Topology.ToString()));
         w.Line("//   x⁰: input, " + Num(Topology.InputSize) + " values");
         foreach (LayerShape layer in Layers)
         {

@@ -71,7 +71,28 @@ internal abstract partial class EmitterBase
     /// <summary>Layers that compute u and then x = f(u); MaxPool and Concat write x directly (û = x̂).</summary>
     protected static bool HasU(LayerShape layer) => layer.Kind is not (LayerKind.MaxPool or LayerKind.Concat);
 
-    protected static string ShortName(LayerShape layer) => (layer.Name is null ? "" : layer.Name + ": ") + layer.Spec + " " + layer.Shape;
+    protected static string ShortName(LayerShape layer) => (layer.Name is null ? "" : OneLine(layer.Name) + ": ") + layer.Spec + " " + layer.Shape;
+
+    /// <summary>" 'h'" after "layer 3" in comments, or "" for an unnamed layer.</summary>
+    protected static string QuotedName(LayerShape layer) => layer.Name is null ? "" : " '" + OneLine(layer.Name) + "'";
+
+    /// <summary>
+    /// <paramref name="text"/> for a // comment: a layer's name may hold any character, and a line break in it would
+    /// end the comment and leave the rest as code. Control characters and the line and paragraph separators are
+    /// written as C# escapes ("\n", "\u2028"); every other character is kept.
+    /// </summary>
+    protected static string OneLine(string text)
+    {
+        var line = new System.Text.StringBuilder(text.Length);
+        foreach (char c in text)
+        {
+            if (!char.IsControl(c) && c != '\u2028' && c != '\u2029') line.Append(c);
+            else if (c == '\n') line.Append("\\n");
+            else if (c == '\r') line.Append("\\r");
+            else line.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
+        }
+        return line.ToString();
+    }
 
     /// <summary>The buffer a layer's kernel writes u (or x) into: x itself, computed in place, except under a softmax.</summary>
     protected string Target(LayerShape layer) => layer.Activation == Activation.Softmax ? "u" + layer.Number : "x" + layer.Number;

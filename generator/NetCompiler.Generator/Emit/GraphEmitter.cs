@@ -13,12 +13,12 @@ internal sealed class GraphEmitter : EmitterBase, INetworkPath
     public void WriteDescription(SourceWriter w)
     {
         w.Line("// Network, as compiled (layers in execution order):");
-        w.Line("//   " + Topology);
+        w.Line("//   " + OneLine(Topology.ToString()));
         w.Line("//   x⁰: input " + Topology.InputShape + ", " + Num(Topology.InputSize) + " values");
         foreach (int l in Topology.ExecutionOrder)
         {
             LayerShape layer = Layers[l - 1];
-            w.Line("//   layer " + l + (layer.Name is null ? "" : " '" + layer.Name + "'") + ": " + LayerFormula(layer));
+            w.Line("//   layer " + l + QuotedName(layer) + ": " + LayerFormula(layer));
             w.Line("//       x" + Sup(l) + " " + layer.Shape + ParameterText(layer));
         }
         WriteLossAndCost(w);
@@ -242,7 +242,7 @@ if (PlanOf(layer).Backward != BackwardKernel.None) w.Line("BackwardLayer" + laye
     private void WriteLayerForward(SourceWriter w, LayerShape layer)
     {
         int l = layer.Number;
-        w.Line("/// <summary>Layer " + l + (layer.Name is null ? "" : " '" + layer.Name + "'") + ", forward: " + Xml(LayerFormula(layer)) + ".</summary>");
+        w.Line("/// <summary>Layer " + l + Xml(QuotedName(layer)) + ", forward: " + Xml(LayerFormula(layer)) + ".</summary>");
         using (OpenMethod(w, "private void ForwardLayer" + l + "()"))
         {
             C.For(layer.Kind).WriteForward(w, layer);
@@ -255,7 +255,7 @@ if (PlanOf(layer).Backward != BackwardKernel.None) w.Line("BackwardLayer" + laye
     private void WriteLayerBackward(SourceWriter w, LayerShape layer)
     {
         int l = layer.Number;
-        w.Line("/// <summary>Layer " + l + (layer.Name is null ? "" : " '" + layer.Name + "'") + ", backward: " + Xml(BackwardText(layer)) + ".</summary>");
+        w.Line("/// <summary>Layer " + l + Xml(QuotedName(layer)) + ", backward: " + Xml(BackwardText(layer)) + ".</summary>");
         using (OpenMethod(w, "private void BackwardLayer" + l + "()"))
         {
             w.Line(Ref("s" + l, "_s" + l));
