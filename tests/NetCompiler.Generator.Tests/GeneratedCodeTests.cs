@@ -156,7 +156,8 @@ public class GeneratedCodeTests
 
     /// <summary>
     /// Names in a dense chain: it is still compiled as a chain, line for line the code of the same chain unnamed, but
-    /// its Topology keeps each layer's Name and From (SafeTensors names the tensors by them).
+    /// its Topology keeps each layer's Name and From (SafeTensors names the tensors by them), and the header names
+    /// the layers as a graph's does.
     /// </summary>
     [Fact]
     public void NamedChainKeepsItsNamesInTopologyAndItsChainCode()
@@ -170,6 +171,9 @@ public class GeneratedCodeTests
         string[] differing = named.Zip(plain).Where(pair => pair.First != pair.Second).Select(pair => pair.First.Trim()).ToArray();
         Assert.Equal(new[]
         {
+            "//   6 → hidden1: Dense(20, ReLU) → Dense(7, Tanh) → output: Dense(3, Softmax); CrossEntropy; 311 parameters",
+            "//   layer 1 'hidden1': u¹ = W¹·x⁰ + b¹, x¹ = max(0, u¹)    W¹ [20×6] at θ[0], b¹ at θ[120]",
+            "//   layer 3 'output': u³ = W³·x² + b³, x³ = softmax(u³)    W³ [3×7] at θ[287], b³ at θ[308]",
             "new Nc::DenseLayer(20, Nc::Activation.ReLU) { Name = \"hidden1\" },",
             "new Nc::DenseLayer(7, Nc::Activation.Tanh) { From = new string[] { \"hidden1\" } },",
             "new Nc::DenseLayer(3, Nc::Activation.Softmax) { Name = \"output\" },",

@@ -15,7 +15,7 @@ internal sealed class ChainEmitter : EmitterBase, INetworkPath
         foreach (LayerShape layer in Layers)
         {
             string l = Sup(layer.Number), prev = Sup(layer.Number - 1);
-            w.Line("//   layer " + layer.Number + ": u" + l + " = W" + l + "·x" + prev + " + b" + l + ", x" + l + " = " + FunctionText(layer.Activation, "u" + l) +
+            w.Line("//   layer " + layer.Number + QuotedName(layer) + ": u" + l + " = W" + l + "·x" + prev + " + b" + l + ", x" + l + " = " + FunctionText(layer.Activation, "u" + l) +
                    "    W" + l + " [" + layer.Outputs + "×" + layer.Inputs + "] at θ[" + layer.WeightOffset + "], b" + l + " at θ[" + layer.BiasOffset + "]");
         }
         WriteLossAndCost(w);
