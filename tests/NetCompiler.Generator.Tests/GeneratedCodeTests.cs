@@ -154,6 +154,52 @@ public class GeneratedCodeTests
         }
     }
 
+    /// <summary>
+    /// Names in a dense chain: it is still compiled as a chain, line for line the code of the same chain unnamed, but
+    /// its Topology keeps each layer's Name and From (SafeTensors names the tensors by them), and the header names
+    /// the layers as a graph's does.
+    /// </summary>
+    [Fact]
+    public void NamedChainKeepsItsNamesInTopologyAndItsChainCode()
+    {
+        static string[] Generate(string first, string second, string third) => GeneratorDriver.Run(
+            "using NetCompiler;\n[Network, Input(6), Dense(20, Activation.ReLU" + first + "), Dense(7, Activation.Tanh" + second + "), " +
+            "Dense(3, Activation.Softmax" + third + "), Loss(LossFunction.CrossEntropy)]\npublic partial class Net { }").Generated.Single().Split('\n');
+        string[] named = Generate(", Name = \"hidden1\"", ", From = new[] { \"hidden1\" }", ", Name = \"output\"");
+        string[] plain = Generate("", "", "");
+        Assert.Equal(plain.Length, named.Length);
+        string[] differing = named.Zip(plain).Where(pair => pair.First != pair.Second).Select(pair => pair.First.Trim()).ToArray();
+        Assert.Equal(new[]
+        {
+            "//   6 → hidden1: Dense(20, ReLU) → Dense(7, Tanh) → output: Dense(3, Softmax); CrossEntropy; 311 parameters",
+            "//   layer 1 'hidden1': u¹ = W¹·x⁰ + b¹, x¹ = max(0, u¹)    W¹ [20×6] at θ[0], b¹ at θ[120]",
+            "//   layer 3 'output': u³ = W³·x² + b³, x³ = softmax(u³)    W³ [3×7] at θ[287], b³ at θ[308]",
+            "new Nc::DenseLayer(20, Nc::Activation.ReLU) { Name = \"hidden1\" },",
+            "new Nc::DenseLayer(7, Nc::Activation.Tanh) { From = new string[] { \"hidden1\" } },",
+            "new Nc::DenseLayer(3, Nc::Activation.Softmax) { Name = \"output\" },",
+        }, differing);
+    }
+
+    /// <summary>
+    /// A layer's name may hold any character. The generated comments show it, so a line break in it would end a
+    /// comment and turn the rest of the line into code, and '&lt;' or '&amp;' would break the XML of a doc comment:
+    /// there the name is escaped, while Topology keeps it as it is.
+    /// </summary>
+    [Theory]
+    [InlineData("[Network, Input(6), Dense(5, Activation.Tanh, Name = NAME), Dense(2, Activation.Softmax), Loss(LossFunction.CrossEntropy)]")]
+    [InlineData("[Network, Input(1, 4, 4), Conv2D(2, 3, Activation.Tanh, Padding = 1, Name = NAME), Dense(3, Activation.Softmax), Loss(LossFunction.CrossEntropy)]")]
+    public void NamesWithLineBreaksOrMarkupCannotBreakTheGeneratedComments(string network)
+    {
+        const string name = "\"two\\nlines\\r\\u2028 <b> & \\\"so\\\" on */\"";
+        var (_, generated, diagnostics) = GeneratorDriver.Run("using NetCompiler;\n" + network.Replace("NAME", name) + "\npublic partial class Net { }");
+        Assert.True(diagnostics.IsEmpty, string.Join(Environment.NewLine, diagnostics));
+        string code = Assert.Single(generated);
+        var withDocs = Microsoft.CodeAnalysis.CSharp.CSharpSyntaxTree.ParseText(code,
+            GeneratorDriver.ParseOptions.WithDocumentationMode(DocumentationMode.Diagnose));
+        Assert.Empty(withDocs.GetDiagnostics());
+        Assert.Contains("Name = " + name, code);
+    }
+
     [Fact]
     public void OutputIsDeterministic()
     {

@@ -97,6 +97,16 @@ public class TopologyValidationTests
     }
 
     [Fact]
+    public void NamedChainDescribesItselfWithItsNames()
+    {
+        // As a graph names its layers ("h: Dense(120, Tanh) [120]"), without the shapes a chain's description leaves out.
+        var topology = new NetworkTopology(784, [new DenseLayer(128, Activation.ReLU) { Name = "hidden1" }, new DenseLayer(64, Activation.ReLU),
+                                                 new DenseLayer(10, Activation.Softmax) { Name = "output" }], LossFunction.CrossEntropy);
+        Assert.True(topology.IsDenseChain);
+        Assert.Equal("784 → hidden1: Dense(128, ReLU) → Dense(64, ReLU) → output: Dense(10, Softmax); CrossEntropy; 109,386 parameters", topology.ToString());
+    }
+
+    [Fact]
     public void CheckSaysWhatWhereAndHowBad()
     {
         var problems = NetworkTopology.Check(0, [new DenseLayer(4, Activation.Softmax), new DenseLayer(-2, (Activation)9)], (LossFunction)3, Precision.Single);

@@ -10,12 +10,12 @@ internal sealed class ChainEmitter : EmitterBase, INetworkPath
     public void WriteDescription(SourceWriter w)
     {
         w.Line("// Network, as compiled:");
-        w.Line("//   " + Topology);
+        w.Line("//   " + OneLine(Topology.ToString()));
         w.Line("//   x⁰: input, " + Num(Topology.InputSize) + " values");
         foreach (LayerShape layer in Layers)
         {
             string l = Sup(layer.Number), prev = Sup(layer.Number - 1);
-            w.Line("//   layer " + layer.Number + ": u" + l + " = W" + l + "·x" + prev + " + b" + l + ", x" + l + " = " + FunctionText(layer.Activation, "u" + l) +
+            w.Line("//   layer " + layer.Number + QuotedName(layer) + ": u" + l + " = W" + l + "·x" + prev + " + b" + l + ", x" + l + " = " + FunctionText(layer.Activation, "u" + l) +
                    "    W" + l + " [" + layer.Outputs + "×" + layer.Inputs + "] at θ[" + layer.WeightOffset + "], b" + l + " at θ[" + layer.BiasOffset + "]");
         }
         WriteLossAndCost(w);
@@ -28,16 +28,7 @@ internal sealed class ChainEmitter : EmitterBase, INetworkPath
         foreach (LayerShape layer in Layers)
             w.Line("private const int W" + layer.Number + " = " + layer.WeightOffset + ", B" + layer.Number + " = " + layer.BiasOffset + ";");
         w.Line();
-        w.Line("/// <summary>The runtime description of this network, for InterpretedNetwork and tools.</summary>");
-        w.Line("public static Nc::NetworkTopology Topology { get; } = new Nc::NetworkTopology(");
-        w.Line("    " + Topology.InputSize + ",");
-        w.Line("    new Nc::DenseLayer[]");
-        w.Line("    {");
-        foreach (LayerShape layer in Layers)
-            w.Line("        new Nc::DenseLayer(" + layer.Outputs + ", Nc::Activation." + layer.Activation + "),");
-        w.Line("    },");
-        w.Line("    " + (Model.Loss.HasValue ? "Nc::LossFunction." + Model.Loss.Value : "null") + ",");
-        w.Line("    Nc::Precision." + Model.Precision + ");");
+        WriteTopologyProperty(w);
         w.Line();
         C.Network.WriteWeightsField(w);
         w.Line("// Every buffer below starts at AlignedStart of a pinned array, on a 64-byte boundary, as θ does: a Vector512 load or");

@@ -71,7 +71,28 @@ internal abstract partial class EmitterBase
     /// <summary>Layers that compute u and then x = f(u); MaxPool and Concat write x directly (û = x̂).</summary>
     protected static bool HasU(LayerShape layer) => layer.Kind is not (LayerKind.MaxPool or LayerKind.Concat);
 
-    protected static string ShortName(LayerShape layer) => (layer.Name is null ? "" : layer.Name + ": ") + layer.Spec + " " + layer.Shape;
+    protected static string ShortName(LayerShape layer) => (layer.Name is null ? "" : OneLine(layer.Name) + ": ") + layer.Spec + " " + layer.Shape;
+
+    /// <summary>" 'h'" after "layer 3" in comments, or "" for an unnamed layer.</summary>
+    protected static string QuotedName(LayerShape layer) => layer.Name is null ? "" : " '" + OneLine(layer.Name) + "'";
+
+    /// <summary>
+    /// <paramref name="text"/> for a // comment: a layer's name may hold any character, and a line break in it would
+    /// end the comment and leave the rest as code. Control characters and the line and paragraph separators are
+    /// written as C# escapes ("\n", "\u2028"); every other character is kept.
+    /// </summary>
+    protected static string OneLine(string text)
+    {
+        var line = new System.Text.StringBuilder(text.Length);
+        foreach (char c in text)
+        {
+            if (!char.IsControl(c) && c != '\u2028' && c != '\u2029') line.Append(c);
+            else if (c == '\n') line.Append("\\n");
+            else if (c == '\r') line.Append("\\r");
+            else line.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
+        }
+        return line.ToString();
+    }
 
     /// <summary>The buffer a layer's kernel writes u (or x) into: x itself, computed in place, except under a softmax.</summary>
     protected string Target(LayerShape layer) => layer.Activation == Activation.Softmax ? "u" + layer.Number : "x" + layer.Number;
@@ -121,6 +142,60 @@ internal abstract partial class EmitterBase
         w.Line("public const int ParameterCount = " + Topology.ParameterCount + ";");
         w.Line();
     }
+
+    /// <summary>
+    /// The static Topology property: the network as declared, rebuilt at run time, every layer with its Name and From
+    /// (SafeTensors names a layer's tensors by its Name). A chain is written with the multilayer perceptron's
+    /// constructor (input size, dense layers), any other network with the graph's (input shape, layers, output).
+    /// </summary>
+    protected void WriteTopologyProperty(SourceWriter w)
+    {
+        bool chain = Plan.IsChain;
+        w.Line("/// <summary>The runtime description of this network, for InterpretedNetwork and tools.</summary>");
+        w.Line("public static Nc::NetworkTopology Topology { get; } = new Nc::NetworkTopology(");
+        w.Line(chain ? "    " + Topology.InputSize + "," : "    new Nc::TensorShape(" + string.Join(", ", Topology.InputShape.ToArray()) + "),");
+        w.Line(chain ? "    new Nc::DenseLayer[]" : "    new Nc::LayerSpec[]");
+        w.Line("    {");
+        foreach (LayerShape layer in Layers)
+            w.Line("        " + SpecExpression(layer.Spec) + ",");
+        w.Line("    },");
+        w.Line("    " + (Model.Loss.HasValue ? "Nc::LossFunction." + Model.Loss.Value : "null") + ",");
+        // A chain's output is its last layer, which is all [Network(Output = ...)] can name in a chain.
+        w.Line("    Nc::Precision." + Model.Precision + (chain ? ");" : ","));
+        if (!chain) w.Line("    " + (Model.Output is null ? "null" : Literal(Model.Output)) + ");");
+    }
+
+    /// <summary>C# that builds <paramref name="spec"/> at run time.</summary>
+    private static string SpecExpression(LayerSpec spec)
+    {
+        string activation = "Nc::Activation." + spec.Activation;
+        string text;
+        var init = new List<string>();
+        switch (spec)
+        {
+            case DenseLayer dense:
+                text = "new Nc::DenseLayer(" + dense.Units + ", " + activation + ")";
+                break;
+            case ConvLayer conv:
+                text = "new Nc::ConvLayer(" + (conv.Kind == LayerKind.Conv1D ? 1 : 2) + ", " + conv.Filters + ", " + conv.KernelSize + ", " + activation + ")";
+                if (conv.Stride != 1) init.Add("Stride = " + conv.Stride);
+                if (conv.Padding != 0) init.Add("Padding = " + conv.Padding);
+                if (conv.Connections is not null) init.Add("Connections = new string[] { " + string.Join(", ", conv.Connections.Select(Literal)) + " }");
+                break;
+            case PoolLayer pool:
+                text = "new Nc::PoolLayer(Nc::LayerKind." + pool.Kind + ", " + pool.Size + ", " + activation + ", " + (pool.Trainable ? "true" : "false") + ")";
+                if (pool.Stride != 0) init.Add("Stride = " + pool.Stride);
+                break;
+            default:
+                text = "new Nc::JoinLayer(Nc::LayerKind." + spec.Kind + ", new string[] { " + string.Join(", ", spec.From!.Select(Literal)) + " }, " + activation + ")";
+                break;
+        }
+        if (spec.Name is not null) init.Add("Name = " + Literal(spec.Name));
+        if (spec.From is not null && spec is not JoinLayer) init.Add("From = new string[] { " + string.Join(", ", spec.From.Select(Literal)) + " }");
+        return init.Count == 0 ? text : text + " { " + string.Join(", ", init) + " }";
+    }
+
+    private static string Literal(string text) => Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(text, quote: true);
 
     /// <summary>
     /// Opens Backward, on either path: its documentation (the <paramref name="summary"/> lines), then its checks of

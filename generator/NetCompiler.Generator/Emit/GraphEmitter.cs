@@ -1,6 +1,5 @@
 // A graph (several sources, convolution, pooling, joins): one ForwardLayer{l} and BackwardLayer{l} method per layer,
 // called in execution order, each written by the emitter of the layer's kind (ILayerEmitter).
-using Microsoft.CodeAnalysis.CSharp;
 
 namespace NetCompiler.Generator.Emit;
 
@@ -14,12 +13,12 @@ internal sealed class GraphEmitter : EmitterBase, INetworkPath
     public void WriteDescription(SourceWriter w)
     {
         w.Line("// Network, as compiled (layers in execution order):");
-        w.Line("//   " + Topology);
+        w.Line("//   " + OneLine(Topology.ToString()));
         w.Line("//   x⁰: input " + Topology.InputShape + ", " + Num(Topology.InputSize) + " values");
         foreach (int l in Topology.ExecutionOrder)
         {
             LayerShape layer = Layers[l - 1];
-            w.Line("//   layer " + l + (layer.Name is null ? "" : " '" + layer.Name + "'") + ": " + LayerFormula(layer));
+            w.Line("//   layer " + l + QuotedName(layer) + ": " + LayerFormula(layer));
             w.Line("//       x" + Sup(l) + " " + layer.Shape + ParameterText(layer));
         }
         WriteLossAndCost(w);
@@ -122,17 +121,7 @@ internal sealed class GraphEmitter : EmitterBase, INetworkPath
             w.Line("};");
         }
         w.Line();
-        w.Line("/// <summary>The runtime description of this network, for InterpretedNetwork and tools.</summary>");
-        w.Line("public static Nc::NetworkTopology Topology { get; } = new Nc::NetworkTopology(");
-        w.Line("    new Nc::TensorShape(" + string.Join(", ", Topology.InputShape.ToArray()) + "),");
-        w.Line("    new Nc::LayerSpec[]");
-        w.Line("    {");
-        foreach (LayerShape layer in Layers)
-            w.Line("        " + SpecExpression(layer.Spec) + ",");
-        w.Line("    },");
-        w.Line("    " + (Model.Loss.HasValue ? "Nc::LossFunction." + Model.Loss.Value : "null") + ",");
-        w.Line("    Nc::Precision." + Model.Precision + ",");
-        w.Line("    " + (Model.Output is null ? "null" : Literal(Model.Output)) + ");");
+        WriteTopologyProperty(w);
         w.Line();
         C.Network.WriteWeightsField(w);
         if (Trainable) w.Line("private readonly " + T + "[] _gradients = new " + T + "[ParameterCount];");
@@ -185,38 +174,6 @@ internal sealed class GraphEmitter : EmitterBase, INetworkPath
         if (Trainable) w.Line("private bool _hasForward; // Backward needs a forward pass to work from");
         w.Line();
     }
-
-    /// <summary>C# that builds <paramref name="spec"/> at run time.</summary>
-    private static string SpecExpression(LayerSpec spec)
-    {
-        string activation = "Nc::Activation." + spec.Activation;
-        string text;
-        var init = new List<string>();
-        switch (spec)
-        {
-            case DenseLayer dense:
-                text = "new Nc::DenseLayer(" + dense.Units + ", " + activation + ")";
-                break;
-            case ConvLayer conv:
-                text = "new Nc::ConvLayer(" + (conv.Kind == LayerKind.Conv1D ? 1 : 2) + ", " + conv.Filters + ", " + conv.KernelSize + ", " + activation + ")";
-                if (conv.Stride != 1) init.Add("Stride = " + conv.Stride);
-                if (conv.Padding != 0) init.Add("Padding = " + conv.Padding);
-                if (conv.Connections is not null) init.Add("Connections = new string[] { " + string.Join(", ", conv.Connections.Select(Literal)) + " }");
-                break;
-            case PoolLayer pool:
-                text = "new Nc::PoolLayer(Nc::LayerKind." + pool.Kind + ", " + pool.Size + ", " + activation + ", " + (pool.Trainable ? "true" : "false") + ")";
-                if (pool.Stride != 0) init.Add("Stride = " + pool.Stride);
-                break;
-            default:
-                text = "new Nc::JoinLayer(Nc::LayerKind." + spec.Kind + ", new string[] { " + string.Join(", ", spec.From!.Select(Literal)) + " }, " + activation + ")";
-                break;
-        }
-        if (spec.Name is not null) init.Add("Name = " + Literal(spec.Name));
-        if (spec.From is not null && spec is not JoinLayer) init.Add("From = new string[] { " + string.Join(", ", spec.From.Select(Literal)) + " }");
-        return init.Count == 0 ? text : text + " { " + string.Join(", ", init) + " }";
-    }
-
-    private static string Literal(string text) => SymbolDisplay.FormatLiteral(text, quote: true);
 
     // ---------------------------------------------------------------------------------------------------------------
     // Forward and Backward: the layers' methods in execution order.
@@ -285,7 +242,7 @@ if (PlanOf(layer).Backward != BackwardKernel.None) w.Line("BackwardLayer" + laye
     private void WriteLayerForward(SourceWriter w, LayerShape layer)
     {
         int l = layer.Number;
-        w.Line("/// <summary>Layer " + l + (layer.Name is null ? "" : " '" + layer.Name + "'") + ", forward: " + Xml(LayerFormula(layer)) + ".</summary>");
+        w.Line("/// <summary>Layer " + l + Xml(QuotedName(layer)) + ", forward: " + Xml(LayerFormula(layer)) + ".</summary>");
         using (OpenMethod(w, "private void ForwardLayer" + l + "()"))
         {
             C.For(layer.Kind).WriteForward(w, layer);
@@ -298,7 +255,7 @@ if (PlanOf(layer).Backward != BackwardKernel.None) w.Line("BackwardLayer" + laye
     private void WriteLayerBackward(SourceWriter w, LayerShape layer)
     {
         int l = layer.Number;
-        w.Line("/// <summary>Layer " + l + (layer.Name is null ? "" : " '" + layer.Name + "'") + ", backward: " + Xml(BackwardText(layer)) + ".</summary>");
+        w.Line("/// <summary>Layer " + l + Xml(QuotedName(layer)) + ", backward: " + Xml(BackwardText(layer)) + ".</summary>");
         using (OpenMethod(w, "private void BackwardLayer" + l + "()"))
         {
             w.Line(Ref("s" + l, "_s" + l));

@@ -299,8 +299,9 @@ public sealed class NetworkTopology
     public static bool IsDisconnected(char entry) => entry == '.' || entry == '0' || entry == '-' || entry == ' ';
 
     /// <summary>
-    /// A one-line description, for example "784 → Dense(128, ReLU) → Dense(10, Softmax); CrossEntropy; 101,770 parameters",
-    /// or for graphs "[1, 28, 28] → c1: Conv2D(…) [6, 28, 28] → …" in execution order with each layer's sources.
+    /// A one-line description, for example "784 → Dense(128, ReLU) → Dense(10, Softmax); CrossEntropy; 101,770 parameters"
+    /// (with names "784 → hidden: Dense(128, ReLU) → …"), or for graphs "[1, 28, 28] → c1: Conv2D(…) [6, 28, 28] → …"
+    /// in execution order with each layer's shape and sources. A named layer is "name: " and its layer in either form.
     /// </summary>
     public override string ToString()
     {
@@ -311,13 +312,10 @@ public sealed class NetworkTopology
         {
             LayerShape layer = _layers[l - 1];
             text.Append(" → ");
-            if (chain)
-            {
-                text.Append(layer.Spec);
-                continue;
-            }
             if (layer.Name is not null) text.Append(layer.Name).Append(": ");
-            text.Append(layer.Spec).Append(' ').Append(layer.Shape);
+            text.Append(layer.Spec);
+            if (chain) continue;
+            text.Append(' ').Append(layer.Shape);
             if (!(layer.Sources.Count == 1 && layer.Sources[0] == l - 1))
             {
                 text.Append(" from ");

@@ -12,7 +12,7 @@ namespace NetCompiler.Tests.Generated;
 public class GeneratedNetworkTests
 {
     /// <summary>Float: generated and interpreted sum in different orders, with FMA, and use different exp/tanh.</summary>
-    private const double SingleTolerance = 1e-5;
+    internal const double SingleTolerance = 1e-5;
     /// <summary>Double: only the summation order and the vector exp/tanh (≈1e-15) differ.</summary>
     private const double DoubleTolerance = 1e-12;
     private const int Samples = 3;
@@ -29,7 +29,7 @@ public class GeneratedNetworkTests
     public void DoubleMatchesInterpreted(string name) =>
         MatchesInterpreted(GeneratedNetworks.Double[name](), DoubleTolerance, name);
 
-    private static void MatchesInterpreted<T>(INetwork<T> generated, double tolerance, string name)
+    internal static void MatchesInterpreted<T>(INetwork<T> generated, double tolerance, string name)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         NetworkTopology topology = generated.Topology;

@@ -250,3 +250,15 @@ public partial class SineNetwork { }
 /// <summary>Inference only: no [Loss], so no Backward.</summary>
 [Network, Input(10), Dense(6, Activation.ReLU), Dense(2)]
 public partial class InferenceOnlyNetwork { }
+
+/// <summary>
+/// A chain with named layers and an unnamed one between them, read explicitly through From: still a chain (the chain
+/// kernels), with the names in Topology and in the tensors' names (hidden1.weight, layer2.weight, output.weight).
+/// </summary>
+[Network, Input(6), Dense(20, Activation.ReLU, Name = "hidden1"), Dense(7, Activation.Tanh, From = new[] { "hidden1" }),
+ Dense(3, Activation.Softmax, Name = "output"), Loss(LossFunction.CrossEntropy)]
+public partial class NamedChainNetwork { }
+
+/// <summary>A layer named "layer2" before the unnamed layer 2, whose tensors are named layer2.* too.</summary>
+[Network, Input(3), Dense(4, Activation.Tanh, Name = "layer2"), Dense(2)]
+public partial class CollidingNamesNetwork { }

@@ -37,6 +37,10 @@ public static class SafeTensorsFiles
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 
+    /// <summary>The tensors of <paramref name="topology"/> in file order, as "c1.weight[6,1,5,5] c1.bias[6] …".</summary>
+    public static string TensorList(NetworkTopology topology) =>
+        string.Join(" ", SafeTensors.TensorNames(topology).Select(t => t.Name + "[" + string.Join(",", t.Shape) + "]"));
+
     /// <summary>A network of <paramref name="kind"/> with seeded random weights, biases and pooling coefficients.</summary>
     public static InterpretedNetwork<T> Network<T>(string kind, int seed) where T : unmanaged, IFloatingPointIeee754<T>
     {

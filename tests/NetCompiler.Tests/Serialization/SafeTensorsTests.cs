@@ -18,26 +18,23 @@ namespace NetCompiler.Tests.Serialization;
 /// </summary>
 public class SafeTensorsTests
 {
-    private static string Names(NetworkTopology topology) =>
-        string.Join(" ", SafeTensors.TensorNames(topology).Select(t => t.Name + "[" + string.Join(",", t.Shape) + "]"));
-
     [Fact]
     public void Tensor_names_of_an_mlp_use_layer_numbers_and_PyTorch_shapes() =>
-        Assert.Equal("layer1.weight[7,4] layer1.bias[7] layer2.weight[3,7] layer2.bias[3]", Names(Topology("mlp", Precision.Single)));
+        Assert.Equal("layer1.weight[7,4] layer1.bias[7] layer2.weight[3,7] layer2.bias[3]", TensorList(Topology("mlp", Precision.Single)));
 
     [Fact]
     public void Tensor_names_of_LeNet5_give_full_conv_kernels_and_pool_coefficients() =>
         Assert.Equal(
             "c1.weight[6,1,5,5] c1.bias[6] s2.coefficient[6] s2.bias[6] c3.weight[16,6,5,5] c3.bias[16] s4.coefficient[16] s4.bias[16] "
             + "c5.weight[120,16,5,5] c5.bias[120] f6.weight[84,120] f6.bias[84] output.weight[10,84] output.bias[10]",
-            Names(Topology("lenet", Precision.Single)));
+            TensorList(Topology("lenet", Precision.Single)));
 
     [Fact]
     public void Tensor_names_of_a_graph_give_one_weight_per_source_and_skip_layers_without_parameters() =>
         Assert.Equal(
             "c.weight[3,2,3] c.bias[3] h.weight[4,9] h.bias[4] g.weight[5,16] g.bias[5] "
             + "out.weight.h[3,4] out.weight.g[3,5] out.weight.input[3,16] out.bias[3]",
-            Names(Topology("graph", Precision.Double)));
+            TensorList(Topology("graph", Precision.Double)));
 
     [Fact]
     public void Colliding_tensor_names_are_an_error()
