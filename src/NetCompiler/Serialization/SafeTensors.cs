@@ -34,14 +34,14 @@ public readonly record struct SafeTensorInfo(string Name, IReadOnlyList<int> Sha
 /// source] per source (source = the source layer's name, "layer{k}", or "input"); then "{name}.bias" [units].</item>
 /// <item>Conv1D / Conv2D: "{name}.weight" [filters, channels, k] / [filters, channels, k, k], then "{name}.bias"
 /// [filters]. With a connection table the full tensor is stored with zeros for the kernels the table leaves out (so
-/// that nn.Conv2d can load it); <see cref="Load{T}"/> rejects a file whose left-out kernels are not zero.</item>
+/// that nn.Conv2d can load it); Load rejects a file whose left-out kernels are not zero.</item>
 /// <item>Trainable AvgPool: "{name}.coefficient" [channels], "{name}.bias" [channels].</item>
 /// </list>
 /// <para><see cref="Save{T}"/> writes F32 for float networks and F64 for double, with the metadata "format" =
-/// "netcompiler" and "topology" = the topology's ToString(). <see cref="Load{T}"/> reads F32, F64, F16 and BF16
-/// tensors, mixed in one file if need be, into float and double networks alike; the other dtypes of the specification
-/// (integers, BOOL, 8-bit and smaller floats, C64) are rejected by name. The reading is the same code that checks a
-/// weights file compiled into a generated network at build time.</para>
+/// "netcompiler" and "topology" = the topology's ToString(). Load, into a network or as <see cref="NetworkWeights{T}"/>,
+/// reads F32, F64, F16 and BF16 tensors, mixed in one file if need be, for float and double networks alike; the other
+/// dtypes of the specification (integers, BOOL, 8-bit and smaller floats, C64) are rejected by name. The reading is
+/// the same code that checks a weights file compiled into a generated network at build time.</para>
 /// </remarks>
 public static class SafeTensors
 {
@@ -169,6 +169,22 @@ public static class SafeTensors
             throw new ArgumentException(
                 "The network has " + network.Parameters.Length + " parameters, its topology " + topology.ParameterCount + ".", nameof(network));
         Read<T>(path, topology).CopyTo(network.Parameters);
+    }
+
+    /// <summary>
+    /// Reads <paramref name="path"/> as new weights for <paramref name="topology"/>, with the checks and conversions of
+    /// <see cref="Load{T}(string, IInferenceNetwork{T})"/>: weights that any number of networks of that topology can
+    /// be built on.
+    /// </summary>
+    /// <exception cref="SafeTensorsException">The file is malformed or truncated, or does not hold exactly this
+    /// topology's tensors (the message lists every mismatch).</exception>
+    /// <exception cref="FileNotFoundException"><paramref name="path"/> does not exist.</exception>
+    public static NetworkWeights<T> Load<T>(string path, NetworkTopology topology) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(topology);
+        _ = DType<T>(); // float or double
+        return new NetworkWeights<T>(topology, Read<T>(path, topology));
     }
 
     /// <summary>The "__metadata__" pairs of <paramref name="path"/> (empty when there are none), after checking the header.</summary>

@@ -80,6 +80,47 @@ public class SafeTensorsTests
         Assert.Equal([Path.GetFileName(path)], Directory.GetFileSystemEntries(directory.Path).Select(Path.GetFileName));
     }
 
+    [Theory, MemberData(nameof(Kinds))]
+    public void Load_as_weights_gives_the_saved_parameters_in_either_precision(string kind)
+    {
+        using var directory = new TempDirectory();
+        string path = directory.File(kind + ".safetensors");
+        InterpretedNetwork<float> saved = Network<float>(kind, seed: 1);
+        SafeTensors.Save(path, saved);
+
+        NetworkWeights<float> weights = SafeTensors.Load<float>(path, saved.Topology);
+        Assert.Same(saved.Topology, weights.Topology);
+        Assert.False(weights.IsReadOnly);
+        Assert.Equal(saved.Parameters.ToArray(), weights.AsReadOnlySpan().ToArray());
+        float[] input = Enumerable.Range(0, saved.InputSize).Select(i => MathF.Sin(i + 0.5f)).ToArray();
+        var expected = new float[saved.OutputSize];
+        var actual = new float[saved.OutputSize];
+        saved.Forward(input, expected);
+        new InterpretedNetwork<float>(weights).Forward(input, actual);
+        Assert.Equal(expected, actual);
+
+        NetworkWeights<double> wide = SafeTensors.Load<double>(path, Topology(kind, Precision.Double));
+        Assert.Equal(saved.Parameters.ToArray().Select(v => (double)v), wide.AsReadOnlySpan().ToArray());
+    }
+
+    [Fact]
+    public void Load_as_weights_makes_the_checks_of_Load_into_a_network()
+    {
+        using var directory = new TempDirectory();
+        string path = directory.File("graph.safetensors");
+        SafeTensors.Save(path, Network<float>("graph", seed: 1));
+        NetworkTopology lenet = Topology("lenet", Precision.Single);
+        var intoWeights = Assert.Throws<SafeTensorsException>(() => SafeTensors.Load<float>(path, lenet));
+        var intoNetwork = Assert.Throws<SafeTensorsException>(() => SafeTensors.Load(path, new InterpretedNetwork<float>(lenet)));
+        Assert.StartsWith("the file does not match the network: missing tensor 'c1.weight' [6, 1, 5, 5]", intoWeights.Problem);
+        Assert.Equal(intoNetwork.Problem, intoWeights.Problem);
+
+        File.WriteAllBytes(path, File.ReadAllBytes(path)[..^1]);
+        Assert.Contains("truncated", Assert.Throws<SafeTensorsException>(() => SafeTensors.Load<double>(path, lenet)).Problem);
+        Assert.Throws<FileNotFoundException>(() => SafeTensors.Load<float>(directory.File("absent.safetensors"), lenet));
+        Assert.Throws<ArgumentNullException>(() => SafeTensors.Load<float>(path, (NetworkTopology)null!));
+    }
+
     [Fact]
     public void Header_bytes_follow_the_specification()
     {
