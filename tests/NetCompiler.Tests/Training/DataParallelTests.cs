@@ -81,6 +81,98 @@ public class DataParallelTests
         Assert.Equal(losses, result.Epochs.Select(e => e.TrainLoss));
     }
 
+    [Fact]
+    public void TheFactoryMakesOneNetworkAndTheWorkersReadItsWeights()
+    {
+        // Three workers, one factory call. θ written into Network after the trainer was made (as a Load would) is what
+        // every worker trains from: the result is the sequential one from those parameters.
+        int calls = 0;
+        Func<INetwork<float>> factory = () => { calls++; return new BlobsMlp(); };
+        var options = new TrainingOptions { Epochs = 2, BatchSize = 20, Seed = 7, Workers = 3 };
+        var trainer = new Trainer<float>(factory, Optimizer("sgd", BlobsMlp.ParameterCount), options);
+        Assert.Equal(1, calls);
+        trainer.Network.InitializeParameters(11);
+        trainer.Train(Blobs600);
+
+        Func<INetwork<float>> reference = () =>
+        {
+            var network = new BlobsMlp();
+            network.InitializeParameters(11);
+            return network;
+        };
+        (float[] theta, _) = Sequential(reference, Optimizer("sgd", BlobsMlp.ParameterCount), 3, 2, 20, seed: 7, Blobs600);
+        Assert.Equal(Bits(theta), Bits(trainer.Network.Parameters.ToArray()));
+    }
+
+    [Fact]
+    public void AfterADivergenceTheWorkersGoOnFromTheRestoredWeights()
+    {
+        // Adam's first step moves every weight by about γ, and γ = 1e39 is infinite in float: the step itself makes θ
+        // infinite, so the trainer puts θ back and resets Adam. The same trainer at γ = 0.002 must then train every
+        // worker from the restored θ: exactly the sequential result from the initial parameters with a new Adam.
+        Func<INetwork<float>> factory = Factory("interpreted blobs");
+        var adam = new Adam<float>(99, 1e39);
+        var options = new TrainingOptions { Epochs = 2, BatchSize = 20, Seed = 7, Workers = 2 };
+        var trainer = new Trainer<float>(factory, adam, options);
+        float[] initial = trainer.Network.Parameters.ToArray();
+        Assert.Throws<TrainingDivergedException>(() => trainer.Train(Blobs600));
+        Assert.Equal(Bits(initial), Bits(trainer.Network.Parameters.ToArray()));
+
+        adam.LearningRate = 0.002;
+        TrainingResult result = trainer.Train(Blobs600);
+
+        (float[] theta, double[] losses) = Sequential(factory, Optimizer("adam", 99), 2, 2, 20, seed: 7, Blobs600);
+        Assert.Equal(Bits(theta), Bits(trainer.Network.Parameters.ToArray()));
+        Assert.Equal(losses, result.Epochs.Select(e => e.TrainLoss));
+    }
+
+    [Fact]
+    public void WorkspacesThatAreNotNewOrNotOnTheSameWeightsAreRejected()
+    {
+        // Generated and interpreted networks always give proper workspaces; a hand-written INetwork might not.
+        NetworkTopology topology = TestNetworks.Parse("2-16-3 Tanh,Softmax CrossEntropy");
+        string Message(Func<OddWorkspaces, INetwork<float>?> createWorkspace, int workers = 2) =>
+            Assert.Throws<ArgumentException>(() => new Trainer<float>(
+                () => new OddWorkspaces(new InterpretedNetwork<float>(topology), createWorkspace),
+                new SgdMomentum<float>(topology.ParameterCount, 0.1), new TrainingOptions { Workers = workers })).Message;
+
+        Assert.StartsWith("OddWorkspaces.CreateWorkspace(), called for worker 1 of 0..1, returned null;", Message(_ => null));
+        Assert.Contains("worker 1 of 0..1, returned worker 0's network again", Message(network => network));
+        INetwork<float>? cached = null;
+        Assert.Contains("worker 2 of 0..2, returned worker 1's network again",
+            Message(network => cached ??= network.Inner.CreateWorkspace(), workers: 3));
+        Assert.Contains("returned another topology (2 → Dense(17, Tanh)",
+            Message(_ => new InterpretedNetwork<float>(TestNetworks.Parse("2-17-3 Tanh,Softmax CrossEntropy"))));
+        Assert.Contains("returned a network on other weights; the workers must share the trained network's Weights",
+            Message(network => new InterpretedNetwork<float>(network.Weights.Clone())));
+        // One worker asks for no workspace.
+        Assert.NotNull(new Trainer<float>(() => new OddWorkspaces(new InterpretedNetwork<float>(topology), _ => null),
+            new SgdMomentum<float>(topology.ParameterCount, 0.1)).Network);
+    }
+
+    /// <summary>An interpreted network whose CreateWorkspace is whatever the test says.</summary>
+    private sealed class OddWorkspaces(InterpretedNetwork<float> inner, Func<OddWorkspaces, INetwork<float>?> createWorkspace) : INetwork<float>
+    {
+        public InterpretedNetwork<float> Inner => inner;
+        public NetworkTopology Topology => inner.Topology;
+        public int InputSize => inner.InputSize;
+        public int OutputSize => inner.OutputSize;
+        public int LayerCount => inner.LayerCount;
+        public int ParameterCount => inner.ParameterCount;
+        public Span<float> Parameters => inner.Parameters;
+        public NetworkWeights<float> Weights => inner.Weights;
+        public INetwork<float> CreateWorkspace() => createWorkspace(this)!;
+        IInferenceNetwork<float> IInferenceNetwork<float>.CreateWorkspace() => CreateWorkspace();
+        public Span<float> Gradients => inner.Gradients;
+        public void InitializeParameters(int seed) => inner.InitializeParameters(seed);
+        public void Forward(ReadOnlySpan<float> input, Span<float> output) => inner.Forward(input, output);
+        public ReadOnlySpan<float> Activities(int layer) => inner.Activities(layer);
+        public ReadOnlySpan<float> Sensitivities(int layer) => inner.Sensitivities(layer);
+        public float Backward(ReadOnlySpan<float> target) => inner.Backward(target);
+        public void Update(float learningRate) => inner.Update(learningRate);
+        public float TrainStep(ReadOnlySpan<float> input, ReadOnlySpan<float> target, float learningRate) => inner.TrainStep(input, target, learningRate);
+    }
+
     /// <summary>
     /// Data-parallel minibatch training written out on one thread, as the trainer did it before its workers shared the
     /// weights: W networks from the factory; before every minibatch θ is copied from network 0 into the others; worker
