@@ -150,27 +150,10 @@ public class DataParallelTests
             new SgdMomentum<float>(topology.ParameterCount, 0.1)).Network);
     }
 
-    /// <summary>An interpreted network whose CreateWorkspace is whatever the test says.</summary>
-    private sealed class OddWorkspaces(InterpretedNetwork<float> inner, Func<OddWorkspaces, INetwork<float>?> createWorkspace) : INetwork<float>
+    /// <summary>A network whose CreateWorkspace is whatever the test says.</summary>
+    private sealed class OddWorkspaces(INetwork<float> inner, Func<OddWorkspaces, INetwork<float>?> createWorkspace) : DelegatingNetwork<float>(inner)
     {
-        public InterpretedNetwork<float> Inner => inner;
-        public NetworkTopology Topology => inner.Topology;
-        public int InputSize => inner.InputSize;
-        public int OutputSize => inner.OutputSize;
-        public int LayerCount => inner.LayerCount;
-        public int ParameterCount => inner.ParameterCount;
-        public Span<float> Parameters => inner.Parameters;
-        public NetworkWeights<float> Weights => inner.Weights;
-        public INetwork<float> CreateWorkspace() => createWorkspace(this)!;
-        IInferenceNetwork<float> IInferenceNetwork<float>.CreateWorkspace() => CreateWorkspace();
-        public Span<float> Gradients => inner.Gradients;
-        public void InitializeParameters(int seed) => inner.InitializeParameters(seed);
-        public void Forward(ReadOnlySpan<float> input, Span<float> output) => inner.Forward(input, output);
-        public ReadOnlySpan<float> Activities(int layer) => inner.Activities(layer);
-        public ReadOnlySpan<float> Sensitivities(int layer) => inner.Sensitivities(layer);
-        public float Backward(ReadOnlySpan<float> target) => inner.Backward(target);
-        public void Update(float learningRate) => inner.Update(learningRate);
-        public float TrainStep(ReadOnlySpan<float> input, ReadOnlySpan<float> target, float learningRate) => inner.TrainStep(input, target, learningRate);
+        public override INetwork<float> CreateWorkspace() => createWorkspace(this)!;
     }
 
     /// <summary>
