@@ -211,7 +211,7 @@ public static class FashionApp
     {
         Func<INetwork<float>> create = factory(options.Model, engine);
         int seed = options.Seed;
-        // Every worker's network starts from the same seed; the trainer trains the first and lends it to the others.
+        // The network starts from the seed; the trainer's other workers are workspaces on its weights.
         Func<INetwork<float>> initialized = () =>
         {
             INetwork<float> network = create();

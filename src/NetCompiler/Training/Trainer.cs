@@ -11,7 +11,7 @@ namespace NetCompiler.Training;
 
 /// <summary>
 /// Minibatch training of any <see cref="INetwork{T}"/> (generated or interpreted) with an <see cref="IOptimizer{T}"/>,
-/// optionally data-parallel over several networks of the same topology.
+/// optionally data-parallel over several workspaces of the network on its one set of weights.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -22,12 +22,14 @@ namespace NetCompiler.Training;
 /// mean-reduced loss, and the learning rate does not depend on B.
 /// </para>
 /// <para>
-/// With W workers every minibatch is split into W contiguous chunks. Worker k's network receives the current
-/// parameters and runs Forward/Backward over chunk k; the gradients are then summed in worker order into the first
-/// network's buffer (worker 0 trains the first network itself), and the optimizer takes one step on it. The result is
-/// deterministic for a given seed and worker count. Workers 1..W−1 are dedicated threads that live for one
-/// <see cref="Train"/> or <see cref="Evaluate"/> call; the calling thread is worker 0. After the first minibatch a
-/// step allocates nothing.
+/// With W workers every minibatch is split into W contiguous chunks. Worker 0 is <see cref="Network"/> itself and
+/// workers 1..W−1 are its workspaces (<see cref="INetwork{T}.CreateWorkspace"/>, made once by the constructor): they
+/// read the same <see cref="IInferenceNetwork{T}.Weights"/>, so no parameters are copied, and each keeps its own
+/// activations, sensitivities and gradients. Worker k runs Forward/Backward over chunk k; the gradients are then summed
+/// in worker order into <see cref="Network"/>'s buffer, and the optimizer takes one step on the weights while the
+/// workers wait. The result is deterministic for a given seed and worker count. Workers 1..W−1 run on dedicated
+/// threads that live for one <see cref="Train"/> or <see cref="Evaluate"/> call; the calling thread is worker 0. After
+/// the first minibatch a step allocates nothing.
 /// </para>
 /// <para>
 /// Divergence guard: before a step the minibatch's loss and gradient are checked, after it the parameters. On a NaN
@@ -42,7 +44,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private const int EvaluationBlock = 4096; // samples per evaluation round (cancellation and progress in between)
 
-    private readonly INetwork<T>[] _networks; // [0] is the trained network
+    private readonly INetwork<T>[] _networks; // [0] is the trained network, the others its workspaces (the same weights)
     private readonly T[][] _inputs, _targets, _outputs; // per worker
     private readonly T[] _lastGood;           // the parameters before the current step
     private double[] _sampleLoss = [];        // training: the loss of each sample of the minibatch
@@ -60,17 +62,18 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     /// <summary>Creates a trainer.</summary>
     /// <param name="networkFactory">
-    /// Creates one network per worker (called <see cref="TrainingOptions.Workers"/> times, in worker order); every call
-    /// must return a new network of the same topology. The first becomes <see cref="Network"/>, the network that is
-    /// trained, with the parameters it was created with (initialise them in the factory, for example with
-    /// <c>InitializeParameters(seed)</c>); the others only borrow its parameters for each minibatch.
+    /// Creates the network to train, once; it becomes <see cref="Network"/>, with the parameters it was created with
+    /// (initialise them in the factory, for example with <c>InitializeParameters(seed)</c>, or load them). The other
+    /// <see cref="TrainingOptions.Workers"/>−1 workers are its workspaces (<see cref="INetwork{T}.CreateWorkspace"/>):
+    /// they share its weights and have their own activations, sensitivities and gradients.
     /// </param>
     /// <param name="optimizer">The optimizer, for <see cref="Network"/>'s parameters; its learning rate is the base rate of the schedule.</param>
     /// <param name="options">Epochs, batch size, seed, workers…; null gives the defaults.</param>
     /// <exception cref="ArgumentNullException"><paramref name="networkFactory"/> or <paramref name="optimizer"/> is null.</exception>
     /// <exception cref="ArgumentException">
-    /// The factory returned null, the same instance twice, or networks of different topologies; the network has no loss
-    /// function; the optimizer was made for a different parameter count.
+    /// The factory returned null; the network has no loss function; the optimizer was made for a different parameter
+    /// count; the network's CreateWorkspace returned null, the network itself, another topology or a network on other
+    /// weights (possible only for a hand-written <see cref="INetwork{T}"/>).
     /// </exception>
     public Trainer(Func<INetwork<T>> networkFactory, IOptimizer<T> optimizer, TrainingOptions? options = null)
     {
@@ -80,27 +83,17 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         Optimizer = optimizer;
         int workers = Options.Workers;
 
-        _networks = new INetwork<T>[workers];
-        for (int k = 0; k < workers; k++)
-        {
-            INetwork<T> network = networkFactory()
-                ?? throw new ArgumentException(Invariant($"The network factory returned null (call {k + 1} of {workers}, one per worker)."), nameof(networkFactory));
-            for (int j = 0; j < k; j++)
-                if (ReferenceEquals(_networks[j], network))
-                    throw new ArgumentException(Invariant(
-                        $"The network factory returned the same instance for workers {j} and {k}; it must create a new network on every call (networks are not thread-safe)."),
-                        nameof(networkFactory));
-            if (k > 0) CheckSameTopology(_networks[0], network, k);
-            _networks[k] = network;
-        }
-
-        INetwork<T> main = _networks[0];
+        INetwork<T> main = networkFactory()
+            ?? throw new ArgumentException("The network factory returned null.", nameof(networkFactory));
         _loss = main.Topology.Loss
             ?? throw new ArgumentException(Invariant($"The network ({main.Topology}) has no loss function, so it cannot be trained; declare one (for example Loss(LossFunction.CrossEntropy))."),
                 nameof(networkFactory));
         if (optimizer.ParameterCount != main.ParameterCount)
             throw new ArgumentException(Invariant(
                 $"The optimizer was created for {optimizer.ParameterCount} parameters, but the network has {main.ParameterCount}."), nameof(optimizer));
+        _networks = new INetwork<T>[workers];
+        _networks[0] = main;
+        for (int k = 1; k < workers; k++) _networks[k] = Workspace(_networks, k);
 
         _inputs = new T[workers][];
         _targets = new T[workers][];
@@ -117,7 +110,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         _evaluateChunk = EvaluateChunk;
     }
 
-    /// <summary>The trained network (the factory's first).</summary>
+    /// <summary>The trained network (the factory's); the workers are workspaces on its weights.</summary>
     public INetwork<T> Network => _networks[0];
 
     /// <summary>The optimizer.</summary>
@@ -221,9 +214,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
                 // Forward/Backward over the minibatch, split among the workers.
                 _roundStart = batch * batchSize;
                 _roundCount = Math.Min(batchSize, count - _roundStart);
-                ReadOnlySpan<T> parameters = main.Parameters;
-                for (int k = 1; k < _networks.Length; k++) parameters.CopyTo(_networks[k].Parameters);
-                pool.Run(_trainChunk);
+                pool.Run(_trainChunk); // the workspaces read the weights the last step wrote (the barrier orders that)
 
                 // Reduce in a fixed order: the losses sample by sample, the gradients worker by worker.
                 int n = _roundCount;
@@ -249,7 +240,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
                 // The mean gradient, optionally clipped; keep the last good parameters; one step.
                 TensorPrimitives.Divide(gradients, T.CreateTruncating(n), gradients);
                 if (Options.GradientClipNorm is double clip) Clip(gradients, clip);
-                parameters.CopyTo(_lastGood);
+                main.Parameters.CopyTo(_lastGood);
                 Optimizer.Step(main.Parameters, gradients);
                 if (!TensorPrimitives.IsFiniteAll<T>(main.Parameters))
                     Diverge(epoch, batch, batches, meanLoss, rate, results, runStart, restore: true,
@@ -311,8 +302,6 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         _data = data;
         _evaluationLoss = new double[block];
         _evaluationPredicted = new int[block];
-        ReadOnlySpan<T> parameters = Network.Parameters;
-        for (int k = 1; k < _networks.Length; k++) parameters.CopyTo(_networks[k].Parameters);
 
         int[,]? confusion = classes > 0 ? new int[classes, classes] : null;
         double lossSum = 0;
@@ -476,13 +465,31 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
                 $"The {name} data set has {classes} classes, but the network has {network.OutputSize} outputs; classification needs one output per class (or one output for two classes)."), name);
     }
 
-    private static void CheckSameTopology(INetwork<T> first, INetwork<T> other, int worker)
+    /// <summary>
+    /// Worker <paramref name="k"/>'s network: a workspace of worker 0's, checked to be an instance of its own (no other
+    /// worker's) of the same topology on the same weights.
+    /// </summary>
+    private static INetwork<T> Workspace(INetwork<T>[] networks, int k)
     {
-        string a = first.Topology.ToString(), b = other.Topology.ToString();
-        if (a != b || first.ParameterCount != other.ParameterCount || first.InputSize != other.InputSize || first.OutputSize != other.OutputSize)
-            throw new ArgumentException(Invariant(
-                $"The network factory made different topologies for worker 0 ({a}; {first.InputSize} inputs, {first.OutputSize} outputs) and worker {worker} ({b}; {other.InputSize} inputs, {other.OutputSize} outputs); every worker needs the same one."),
+        INetwork<T> main = networks[0];
+        string type = main.GetType().Name;
+        if (type.IndexOf('`') is int tick and > 0) type = type[..tick];
+        string call = Invariant($"{type}.CreateWorkspace(), called for worker {k} of 0..{networks.Length - 1},");
+        INetwork<T> workspace = main.CreateWorkspace()
+            ?? throw new ArgumentException(call + " returned null; it must return a new instance on the same weights.", "networkFactory");
+        for (int j = 0; j < k; j++)
+            if (ReferenceEquals(workspace, networks[j]))
+                throw new ArgumentException(call + Invariant(
+                    $" returned worker {j}'s network again; every worker needs an instance of its own (an instance serves one thread at a time)."),
+                    "networkFactory");
+        string a = main.Topology.ToString(), b = workspace.Topology.ToString();
+        if (a != b || main.ParameterCount != workspace.ParameterCount || main.InputSize != workspace.InputSize || main.OutputSize != workspace.OutputSize)
+            throw new ArgumentException(call + Invariant(
+                $" returned another topology ({b}; {workspace.InputSize} inputs, {workspace.OutputSize} outputs) than the network's ({a}; {main.InputSize} inputs, {main.OutputSize} outputs)."),
                 "networkFactory");
+        if (!ReferenceEquals(workspace.Weights, main.Weights))
+            throw new ArgumentException(call + " returned a network on other weights; the workers must share the trained network's Weights.", "networkFactory");
+        return workspace;
     }
 
     private void Enter()

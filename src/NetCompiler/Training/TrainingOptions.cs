@@ -51,10 +51,11 @@ public sealed class TrainingOptions
     public bool Shuffle { get; init; } = true;
 
     /// <summary>
-    /// The number of data-parallel workers, ≥ 1 (default 1), each with its own network from the factory. Every
-    /// minibatch is split into this many contiguous chunks; results are deterministic for a given seed and worker
-    /// count (the per-worker gradients are summed in worker order), but differ in the last bits between worker
-    /// counts because floating-point addition is not associative. More workers than cores only adds overhead.
+    /// The number of data-parallel workers, ≥ 1 (default 1): the trained network and Workers−1 workspaces on its
+    /// weights (CreateWorkspace), each with its own activations and gradients. Every minibatch is split into this
+    /// many contiguous chunks; results are deterministic for a given seed and worker count (the per-worker gradients
+    /// are summed in worker order), but differ in the last bits between worker counts because floating-point addition
+    /// is not associative. More workers than cores only adds overhead.
     /// </summary>
     public int Workers
     {
