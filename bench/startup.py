@@ -6,7 +6,11 @@ methods, ReadyToRun, NativeAOT at .NET's default instruction set and at NetCompi
 process RUNS times per build, interleaving builds so that a noisy minute hits all of them, and prints markdown tables:
 median over the runs, with the range. Standard library only.
 
-    python3 bench/startup.py [--runs 7] [--out DIR]
+With --weights it measures instead what an app pays to get its trained network (issue 15): samples/Embedded's LeNet-5
+with its weights compiled in against the same network read from its safetensors file at run time, in the JIT
+(default) and NativeAOT builds: Main to the end of the first Forward, and the whole process (start to exit).
+
+    python3 bench/startup.py [--runs 7] [--out DIR] [--weights]
 """
 import argparse
 import os
@@ -15,6 +19,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROJECT = os.path.join(ROOT, "bench", "NetCompiler.Startup", "NetCompiler.Startup.csproj")
@@ -68,6 +73,32 @@ def run(executable, network):
     return float(fields[1]), float(fields[2]), float(fields[3]), fields[4], fields[5]
 
 
+def weights_table(executables, runs):
+    """Compiled-in weights against SafeTensors.Load, per build: fresh processes, modes and builds interleaved."""
+    modes = [("compiled in (`new EmbeddedLeNet5()`)", "weights-embedded"),
+             ("read at run time (`SafeTensors.Load`, then `new EmbeddedLeNet5(weights)`)", "weights-file")]
+    results = {(name, mode): ([], []) for name, _ in executables for _, mode in modes}
+    for r in range(runs):
+        print(f"round {r + 1} of {runs}", file=sys.stderr, flush=True)
+        for name, executable in executables:
+            for _, mode in modes:
+                start = time.perf_counter()
+                done = subprocess.run([executable, mode], capture_output=True, text=True, timeout=120)
+                wall = (time.perf_counter() - start) * 1e3
+                if done.returncode != 0:
+                    sys.exit(f"{executable} {mode} failed:\n{done.stdout}\n{done.stderr}")
+                results[(name, mode)][0].append(float(done.stdout.split()[1]) / 1e3)
+                results[(name, mode)][1].append(wall)
+    print(f"{runs} fresh processes per cell: median (min–max), in ms. samples/Embedded's LeNet-5 (61,706 weights, "
+          "a 248,696-byte file).\n")
+    print("| build | weights | Main → end of first Forward | process start → exit |")
+    print("|---|---|---|---|")
+    for name, _ in executables:
+        for label, mode in modes:
+            main, wall = results[(name, mode)]
+            print(f"| {name} | {label} | {cell(main, 1)} | {cell(wall, 1)} |")
+
+
 def cell(values, digits):
     median = statistics.median(values)
     return f"{median:.{digits}f} ({min(values):.{digits}f}–{max(values):.{digits}f})"
@@ -77,8 +108,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=7, help="fresh processes per build and network")
     parser.add_argument("--out", default=None, help="where to publish the builds (default: a temporary folder)")
+    parser.add_argument("--weights", action="store_true", help="compiled-in weights against SafeTensors.Load instead")
     options = parser.parse_args()
     out = options.out or tempfile.mkdtemp(prefix="netcompiler-startup-")
+
+    if options.weights:
+        chosen = [b for b in builds() if b[0].startswith(("JIT (default", "NativeAOT, x86-64-v3"))]
+        executables = [(name, publish(name, args, os.path.join(out, f"weights{i}"))) for i, (name, args) in enumerate(chosen)]
+        weights_table(executables, options.runs)
+        return
 
     executables = [(name, publish(name, args, os.path.join(out, str(i)))) for i, (name, args) in enumerate(builds())]
     results = {(name, network): [] for name, _ in executables for network in NETWORKS}

@@ -2,15 +2,21 @@
 // (which includes compiling it, unless it was compiled ahead of time), the mean of calls 2-100 (back to back), and the
 // steady state (the median of 21 blocks of calls after two seconds of calls). Prints one line:
 //   network first_us calls2to100_us steady_us vector256 vector512
+// With "weights-embedded" or "weights-file" it times instead what an app pays to get its trained network: Main to the
+// end of the first Forward of samples/Embedded's LeNet-5, its weights compiled in (new EmbeddedLeNet5()) or read from
+// lenet.safetensors beside the executable (SafeTensors.Load, then new EmbeddedLeNet5(weights)). Prints one line:
+//   mode main_to_first_forward_us
 // bench/startup.sh runs it in every build (JIT with and without AggressiveOptimization, ReadyToRun, NativeAOT) and
 // tabulates the runs.
 using System;
 using System.Diagnostics;
 using System.Globalization;
+using System.IO;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using NetCompiler;
 using NetCompiler.Samples;
+using NetCompiler.Serialization;
 
 namespace NetCompiler.Startup;
 
@@ -21,6 +27,22 @@ public partial class Tiny { }
 /// <summary>784-128-10, MLP-S.</summary>
 [Network, Input(784), Dense(128, Activation.ReLU), Dense(10, Activation.Softmax)]
 public partial class MlpS { }
+
+/// <summary>samples/Embedded's inference-only LeNet-5 with its trained weights compiled in (the weights-* modes).</summary>
+[Network(Weights = "../../samples/Embedded/models/lenet.safetensors")]
+[Input(1, 28, 28)]
+[Conv2D(6, 5, Activation.Tanh, Padding = 2, Name = "C1")]
+[AvgPool(2, Trainable = true, Activation = Activation.Tanh, Name = "S2")]
+[Conv2D(16, 5, Activation.Tanh, Name = "C3", Connections = new[]
+{
+    "XXX...", ".XXX..", "..XXX.", "...XXX", "X...XX", "XX...X", "XXXX..", ".XXXX.",
+    "..XXXX", "X..XXX", "XX..XX", "XXX..X", "XX.XX.", ".XX.XX", "X.XX.X", "XXXXXX",
+})]
+[AvgPool(2, Trainable = true, Activation = Activation.Tanh, Name = "S4")]
+[Conv2D(120, 5, Activation.Tanh, Name = "C5")]
+[Dense(84, Activation.Tanh, Name = "F6")]
+[Dense(10, Activation.Softmax, Name = "output")]
+public partial class EmbeddedLeNet5 { }
 
 /// <summary>Calls one network's Forward directly: a struct type argument gets its own compiled Measure, so the call is not an interface dispatch (whose stub is built on the second call).</summary>
 internal interface IForward
@@ -55,6 +77,8 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        long main = Stopwatch.GetTimestamp();
+        if (args is ["weights-embedded" or "weights-file"]) return FirstForward(args[0], main);
         string network = args.Length == 1 ? args[0] : "";
         (double First, double Calls2To100, double Steady) times;
         switch (network)
@@ -63,11 +87,27 @@ public static class Program
             case "784-128-10": times = Measure(new MlpSForward(new MlpS())); break;
             case "LeNet-5": times = Measure(new LeNet5Forward(new LeNet5())); break;
             default:
-                Console.Error.WriteLine("usage: NetCompiler.Startup 2-8-1|784-128-10|LeNet-5");
+                Console.Error.WriteLine("usage: NetCompiler.Startup 2-8-1|784-128-10|LeNet-5|weights-embedded|weights-file");
                 return 2;
         }
         Console.WriteLine(string.Join(" ", network, F(times.First), F(times.Calls2To100), F(times.Steady),
             Vector256.IsHardwareAccelerated, Vector512.IsHardwareAccelerated));
+        return 0;
+    }
+
+    /// <summary>Main to the end of the first Forward, with the weights compiled in or read from the file.</summary>
+    private static int FirstForward(string mode, long main)
+    {
+        EmbeddedLeNet5 network = mode == "weights-embedded"
+            ? new EmbeddedLeNet5()
+            : new EmbeddedLeNet5(SafeTensors.Load<float>(Path.Combine(AppContext.BaseDirectory, "lenet.safetensors"), EmbeddedLeNet5.Topology));
+        var input = new float[EmbeddedLeNet5.InputSize];
+        var output = new float[EmbeddedLeNet5.OutputSize];
+        for (int i = 0; i < input.Length; i++) input[i] = (i % 17) / 17f;
+        network.Forward(input, output);
+        long end = Stopwatch.GetTimestamp();
+        if (!float.IsFinite(output[0])) throw new InvalidOperationException("Forward gave " + output[0]);
+        Console.WriteLine(mode + " " + F(Microseconds(end - main)));
         return 0;
     }
 
