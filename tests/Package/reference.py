@@ -4,6 +4,10 @@
   reference.py weights FILE      writes FILE: the README example's Classifier (4-16-3, ReLU, softmax) with fixed
                                  pseudo-random weights, in safetensors as PyTorch's safetensors.torch.save_file writes
                                  it (F32, nn.Linear's [out, in] layout, "format": "pt" metadata, header padded to 8)
+    options after FILE, for the build tests of compiled-in weights (run.sh, step 6), any number of each:
+      --shape NAME D0,D1,...     tensor NAME with that shape instead (values from the same generator), as a file for
+                                 another network holds it: NC0084 (wrong shape), e.g. --shape layer1.weight 8,4
+      --without NAME             without tensor NAME: NC0082 (a tensor missing), e.g. --without layer2.bias
   reference.py check OUTPUT...   compares the scores an app printed (the README example prints them on one line,
                                  separated by spaces) with this script's own forward pass of the same weights and
                                  input, within 1e-5 (absolute and relative); prints the worst difference
@@ -37,8 +41,19 @@ def parameters():
     return tensors
 
 
-def write_weights(path):
+def write_weights(path, options):
     tensors = parameters()
+    while options:
+        option, name, options = options[0], options[1], options[2:]
+        if option == "--without":
+            del tensors[name]
+        elif option == "--shape":
+            shape = [int(d) for d in options[0].split(",")]
+            options = options[1:]
+            values = tensors[name][1]
+            tensors[name] = (shape, [values[i % len(values)] for i in range(math.prod(shape))])
+        else:
+            sys.exit(__doc__)
     header, data, offset = {"__metadata__": {"format": "pt"}}, b"", 0
     for name, (shape, values) in tensors.items():
         blob = struct.pack("<%df" % len(values), *values)
@@ -81,8 +96,11 @@ def check(printed):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "weights":
-        write_weights(sys.argv[2])
+    if len(sys.argv) >= 3 and sys.argv[1] == "weights":
+        try:
+            write_weights(sys.argv[2], sys.argv[3:])
+        except (IndexError, KeyError, ValueError) as e:
+            sys.exit(f"{e!r}\n{__doc__}")
     elif len(sys.argv) >= 2 and sys.argv[1] == "check":
         check(sys.argv[2:])
     else:

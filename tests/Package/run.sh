@@ -9,7 +9,12 @@
 #  4. the same app on the README's ProjectReference lines (the XML block after "package-test: project-references"),
 #     with the repository beside it as ../NetCompiler: build, run, publish with -p:PublishAot=true, run;
 #  5. the build diagnostics: NC0100 (no generator), NC0101 (an instruction set without AVX2), NC0102 (a bad option
-#     value), and the instruction set chosen for a .NET 8 app (ILC 8 spells it x86-x64-v3).
+#     value), and the instruction set chosen for a .NET 8 app (ILC 8 spells it x86-x64-v3);
+#  6. weights compiled in (README: "Weights compiled in"): the README's example with [Network(Weights =
+#     "models/classifier.safetensors")] instead of SafeTensors.Load, the file an AdditionalFiles item, in an app on the
+#     package; build with warnings as errors, run with no weights file beside it and compare the scores; publish it with
+#     -p:PublishAot=true and run the native binary the same way; then files that do not fit fail the build with the
+#     error for each: no AdditionalFiles item (NC0080), a tensor missing (NC0082), a tensor of another shape (NC0084).
 # Prints one line per check, then "package test: N passed, N failed, N skipped". A check that cannot run here (no
 # linker for NativeAOT, no AVX2 to run an x86-64-v3 binary) is skipped with its reason, never passed.
 set -uo pipefail
@@ -29,16 +34,30 @@ skip() { skipped=$((skipped + 1)); echo "SKIP  $1"; }
 step() { local name=$1; shift; if "$@" >"$log" 2>&1; then pass "$name"; return 0; else fail "$name"; return 1; fi; }
 # block MARKER: the fenced code block that follows the line "<!-- package-test: MARKER -->" in the README.
 block() { awk -v marker="<!-- package-test: $1 -->" '$0 == marker { found = 1; next } found && /^```/ { if (inside) exit; inside = 1; next } inside { print }' "$repo/README.md"; }
-# run_app NAME EXECUTABLE: ships the weights beside the app (it reads classifier.safetensors from its working folder),
-# runs it there and checks its scores.
-run_app() {
+# check_app NAME EXECUTABLE: runs the app in its own folder and checks the scores it prints.
+check_app() {
     local name=$1 executable=$2
-    cp "$work/classifier.safetensors" "$(dirname "$executable")/"
     if (cd "$(dirname "$executable")" && "$executable" >"$log" 2>&1) && python3 "$reference" check $(tail -n 1 "$log") >>"$log" 2>&1; then
         pass "$name: $(tail -n 1 "$log")"
     else
         fail "$name"
     fi
+}
+# run_app NAME EXECUTABLE: ships the weights beside the app (it reads classifier.safetensors from its working folder),
+# runs it there and checks its scores.
+run_app() { cp "$work/classifier.safetensors" "$(dirname "$2")/"; check_app "$1" "$2"; }
+# run_embedded NAME EXECUTABLE: an app with the weights compiled in; there must be no weights file in its folder.
+run_embedded() {
+    local files
+    files=$(find "$(dirname "$2")" -maxdepth 1 -name '*.safetensors')
+    if [ -n "$files" ]; then echo "$files" >"$log"; fail "$1: a weights file is in its folder"; else check_app "$1" "$2"; fi
+}
+# build_fails NAME PATTERN: the app of step 6 (restored there) must fail to build with "Program.cs(l,c): error PATTERN",
+# the diagnostic on its Weights argument.
+build_fails() {
+    if dotnet build "$embedded" -c Release --no-restore >"$log" 2>&1; then fail "$1: the build succeeded"
+    elif grep -q "Program\.cs([0-9,]*): error $2" "$log"; then pass "$1: $(grep -m 1 -o "error $2.*" "$log" | sed 's/ \[[^]]*\]$//; s/ (https:[^)]*)$//')"
+    else fail "$1: the build failed without $2"; fi
 }
 
 linker=""
@@ -162,6 +181,39 @@ XML
 if dotnet msbuild -restore "$net8" -t:_NetCompilerInstructionSet -p:PublishAot=true -p:RuntimeIdentifier=linux-x64 >"$log" 2>&1 \
         && grep -q "IlcInstructionSet=x86-x64-v3" "$log"; then pass "a .NET 8 app gets ILC 8's spelling, x86-x64-v3"
 else fail "a .NET 8 app does not get x86-x64-v3"; fi
+
+# 6. Weights compiled in: the README's example with its weights read at build time instead of by SafeTensors.Load, in
+#    an app with App's project file (the package reference) and the weights file as an AdditionalFiles item.
+embedded="$work/Embedded"
+weights='models/classifier.safetensors'
+mkdir -p "$embedded/models"
+cp "$work/classifier.safetensors" "$embedded/$weights"
+sed "s#^</Project>#  <ItemGroup>\n    <AdditionalFiles Include=\"$weights\" />\n  </ItemGroup>\n</Project>#" "$app/App.csproj" >"$embedded/Embedded.csproj"
+block program | grep -v 'SafeTensors\.Load(' | sed "s#^\[Network,#[Network(Weights = \"$weights\"),#" >"$embedded/Program.cs"
+if ! grep -q '^\[Network(Weights = ' "$embedded/Program.cs" || ! grep -q '<AdditionalFiles ' "$embedded/Embedded.csproj"; then
+    { cat "$embedded/Embedded.csproj" "$embedded/Program.cs"; } >"$log"
+    fail "compiled-in weights: the README example or App.csproj has changed shape (no '[Network,' line, or no '</Project>')"
+else
+    step "compiled-in weights: the README example with [Network(Weights = \"$weights\")] builds with warnings as errors" \
+        dotnet build "$embedded" -c Release -warnaserror \
+        && run_embedded "it runs with no weights file" "$embedded/bin/Release/net10.0/Embedded"
+    if [ -n "$aot_reason" ]; then
+        skip "NativeAOT publish with compiled-in weights: $aot_reason"
+    elif step "compiled-in weights: dotnet publish -r $rid -p:PublishAot=true with warnings as errors" \
+            dotnet publish "$embedded" -c Release -r "$rid" -p:PublishAot=true -warnaserror -o "$work/embedded-aot"; then
+        if [ "$avx2" = yes ] || [ "$rid" != linux-x64 ]; then run_embedded "the native binary runs with no weights file" "$work/embedded-aot/Embedded"
+        else skip "the native binary is built for x86-64-v3, and this CPU has no AVX2"; fi
+    fi
+    # Files that do not fit: each a build error on the Weights argument (no restore: the build above restored).
+    cp "$embedded/Embedded.csproj" "$work/Embedded.csproj"
+    grep -v '<AdditionalFiles ' "$work/Embedded.csproj" >"$embedded/Embedded.csproj"
+    build_fails "NC0080: the weights file without its AdditionalFiles item" "NC0080"
+    cp "$work/Embedded.csproj" "$embedded/Embedded.csproj"
+    python3 "$reference" weights "$embedded/$weights" --shape layer1.weight 8,4
+    build_fails "NC0084: a weights file with layer1.weight [8, 4], not [16, 4]" "NC0084.*layer1\.weight"
+    python3 "$reference" weights "$embedded/$weights" --without layer2.bias
+    build_fails "NC0082: a weights file without layer2.bias" "NC0082.*layer2\.bias"
+fi
 
 echo "package test: $passed passed, $failed failed, $skipped skipped ($((SECONDS - start)) s)"
 [ "$failed" -eq 0 ]
