@@ -89,7 +89,7 @@ def weights_table(executables, runs):
                     sys.exit(f"{executable} {mode} failed:\n{done.stdout}\n{done.stderr}")
                 results[(name, mode)][0].append(float(done.stdout.split()[1]) / 1e3)
                 results[(name, mode)][1].append(wall)
-    print(f"{runs} fresh processes per cell: median (min–max), in ms. samples/Embedded's LeNet-5 (61,706 weights, "
+    print(f"{runs} fresh processes per cell: median (min–max), in ms. samples/Embedded's LeNet-5 (60,850 weights, "
           "a 248,696-byte file).\n")
     print("| build | weights | Main → end of first Forward | process start → exit |")
     print("|---|---|---|---|")
