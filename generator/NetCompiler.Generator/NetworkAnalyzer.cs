@@ -40,6 +40,7 @@ public sealed class NetworkAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.InheritedMemberCollision,
         DiagnosticDescriptors.ConstructorCollision,
         DiagnosticDescriptors.ConstructorWithoutWeights,
+        DiagnosticDescriptors.OnnxWithDeclaredLayers,
         DiagnosticDescriptors.ClassNameCollision,
         DiagnosticDescriptors.TooManyParameters,
         DiagnosticDescriptors.LargeNetwork,

@@ -42,7 +42,7 @@ public sealed partial class NetworkGenerator
         bool hasError = false;
         NetworkRules.Analyze(network, compilation, diagnostic => hasError |= diagnostic.Severity == DiagnosticSeverity.Error, cancellationToken);
         if (hasError) return null;
-        weightsLocation = LocationInfo.From(network.WeightsLocation);
+        weightsLocation = LocationInfo.From(network.WeightsLocation ?? network.OnnxLocation);
 
         var containing = new List<string>();
         for (INamedTypeSymbol? outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
@@ -57,25 +57,12 @@ public sealed partial class NetworkGenerator
             containing.ToEquatableArray(),
             hintName,
             network.Precision,
-            network.InputShape!.ToArray().ToEquatableArray(),
-            network.Layers.ConvertAll(ToModel).ToEquatableArray(),
+            (network.InputShape?.ToArray() ?? new int[0]).ToEquatableArray(), // an ONNX network's comes from the model
+            network.Layers.ConvertAll(LayerModel.Of).ToEquatableArray(),
             network.LossFunction,
             network.Output,
-            network.Weights);
-    }
-
-    /// <summary>A layer as values, the inverse of <see cref="LayerModel.ToSpec"/>.</summary>
-    private static LayerModel ToModel(LayerSpec layer)
-    {
-        EquatableArray<string>? from = layer.From?.ToEquatableArray();
-        return layer switch
-        {
-            DenseLayer dense => new LayerModel(LayerKind.Dense, dense.Units, dense.Activation, Name: dense.Name, From: from),
-            ConvLayer conv => new LayerModel(conv.Kind, conv.Filters, conv.Activation, conv.KernelSize, conv.Stride, conv.Padding,
-                Name: conv.Name, From: from, Connections: conv.Connections?.ToEquatableArray()),
-            PoolLayer pool => new LayerModel(pool.Kind, 0, pool.Activation, pool.Size, pool.Stride, Trainable: pool.Trainable, Name: pool.Name, From: from),
-            _ => new LayerModel(layer.Kind, 0, layer.Activation, Name: layer.Name, From: from),
-        };
+            network.Weights,
+            network.Onnx);
     }
 
     /// <summary>The keyword(s) that declare <paramref name="type"/>, for the generated partial declaration around the network.</summary>

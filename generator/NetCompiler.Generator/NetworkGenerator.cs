@@ -26,9 +26,9 @@ public sealed partial class NetworkGenerator : IIncrementalGenerator
         public const string Models = nameof(Models);
         /// <summary>The project's options (MSBuild properties) for the generated code.</summary>
         public const string Options = nameof(Options);
-        /// <summary>Each model with the AdditionalFiles item its [Network(Weights = …)] names (paths only: nothing is read).</summary>
+        /// <summary>Each model with the AdditionalFiles item its [Network(Weights = …)] or [Network(Onnx = …)] names (paths only: nothing is read).</summary>
         public const string WeightsFile = nameof(WeightsFile);
-        /// <summary>Each model with its weights read and checked (re-run only when the model or that file changed).</summary>
+        /// <summary>Each model with its weights read and checked, or its ONNX model imported (re-run only when the model or that file changed).</summary>
         public const string Weights = nameof(Weights);
     }
 
@@ -66,8 +66,8 @@ public sealed partial class NetworkGenerator : IIncrementalGenerator
             .Select(static (provider, _) => GeneratorOptions.From(provider.GlobalOptions))
             .WithTrackingName(TrackingNames.Options);
 
-        // [Network(Weights = …)]: find the file among the AdditionalFiles items (by path, reading nothing), then read
-        // and check it. An AdditionalText compares by reference and the host makes a new one only for a changed file,
+        // [Network(Weights = …)] or [Network(Onnx = …)]: find the file among the AdditionalFiles items (by path, reading
+        // nothing), then read and check it (an ONNX model is imported: CompiledOnnx gives the model its layers). An AdditionalText compares by reference and the host makes a new one only for a changed file,
         // so an edit elsewhere, or to another network's file, leaves this step Cached and the file unread.
         IncrementalValueProvider<(ImmutableArray<AdditionalText> Files, string? ProjectDirectory)> additionalFiles = context.AdditionalTextsProvider
             .Collect()
@@ -76,15 +76,16 @@ public sealed partial class NetworkGenerator : IIncrementalGenerator
         IncrementalValuesProvider<NetworkInput> inputs = models
             .Combine(additionalFiles)
             .Select(static (input, _) => (Model: input.Left,
-                File: input.Left.Weights is { } path ? CompiledWeights.Find(path, input.Right.ProjectDirectory, input.Right.Files) : null))
+                File: (input.Left.Weights ?? input.Left.Onnx) is { } path ? CompiledWeights.Find(path, input.Right.ProjectDirectory, input.Right.Files) : null))
             .WithTrackingName(TrackingNames.WeightsFile)
             .Select(static (source, cancellationToken) =>
-                new NetworkInput(source.Model, source.Model.Weights is null ? null : CompiledWeights.Read(source.Model, source.File, cancellationToken)))
+                source.Model.Onnx is not null ? CompiledOnnx.Read(source.Model, source.File, cancellationToken)
+                : new NetworkInput(source.Model, source.Model.Weights is null ? null : CompiledWeights.Read(source.Model, source.File, cancellationToken)))
             .WithTrackingName(TrackingNames.Weights);
 
         // A weights file that does not fit: one diagnostic per problem on the Weights argument, and no code.
         IncrementalValueProvider<ImmutableArray<(string HintName, LocationInfo? Location)>> weightsLocations = results
-            .Where(static r => r.Model?.Weights is not null)
+            .Where(static r => r.Model?.Weights is not null || r.Model?.Onnx is not null)
             .Select(static (r, _) => (r.Model!.HintName, r.WeightsLocation))
             .Collect();
         context.RegisterSourceOutput(

@@ -27,6 +27,18 @@ public sealed class NetworkAttribute : Attribute
     /// tensors are converted to the network's precision.
     /// </summary>
     public string? Weights { get; set; }
+
+    /// <summary>
+    /// An ONNX model to compile, its path relative to the project directory (for example "models/classifier.onnx"); the
+    /// project must list it as an AdditionalFiles item. The class then declares no [Input] and no layers: the generator
+    /// reads the model at build time, maps its graph to the layers these attributes describe (the generated file's
+    /// header shows them as attributes), compiles its initializers in as the weights and emits the same code. Add
+    /// <see cref="Precision"/> or a [Loss] to choose the precision or make the network trainable; with
+    /// [Loss(LossFunction.CrossEntropy)] a model that ends in logits gets a softmax output, so Forward returns
+    /// probabilities and training minimises PyTorch's nn.CrossEntropyLoss on the logits. Every operator, attribute or
+    /// structure that does not map is a build error on this argument (NC0090–NC0098).
+    /// </summary>
+    public string? Onnx { get; set; }
 }
 
 /// <summary>

@@ -64,6 +64,12 @@ internal sealed class NetworkDeclaration
     /// <summary>Where the Weights argument's value is written, for the diagnostics about the file; null without one.</summary>
     public Location? WeightsLocation { get; private set; }
 
+    /// <summary>The ONNX model given by [Network(Onnx = …)], or null.</summary>
+    public string? Onnx { get; private set; }
+
+    /// <summary>Where the Onnx argument's value is written, for the diagnostics about the model; null without one.</summary>
+    public Location? OnnxLocation { get; private set; }
+
     public LossFunction? LossFunction { get; private set; }
 
     /// <summary>Reads the [Network] class <paramref name="type"/>, or returns null when it has no [Network] attribute.</summary>
@@ -146,13 +152,22 @@ internal sealed class NetworkDeclaration
             else if (named.Key == "Weights" && named.Value.Kind == TypedConstantKind.Primitive && (named.Value.Value is string || named.Value.IsNull))
             {
                 Weights = named.Value.Value as string;
-                WeightsLocation = (Network.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax)?.ArgumentList?.Arguments
-                    .FirstOrDefault(a => a.NameEquals?.Name.Identifier.ValueText == "Weights")?.Expression.GetLocation();
+                WeightsLocation = ArgumentLocation("Weights", cancellationToken);
+            }
+            else if (named.Key == "Onnx" && named.Value.Kind == TypedConstantKind.Primitive && (named.Value.Value is string || named.Value.IsNull))
+            {
+                Onnx = named.Value.Value as string;
+                OnnxLocation = ArgumentLocation("Onnx", cancellationToken);
             }
             else
                 Malformed = true;
         }
     }
+
+    /// <summary>Where the value of the [Network] argument <paramref name="name"/> is written, or null.</summary>
+    public Location? ArgumentLocation(string name, CancellationToken cancellationToken) =>
+        (Network.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax)?.ArgumentList?.Arguments
+            .FirstOrDefault(a => a.NameEquals?.Name.Identifier.ValueText == name)?.Expression.GetLocation();
 
     /// <summary>
     /// What one layer attribute declares, or null when its arguments do not have the expected form (a compile error the

@@ -37,6 +37,16 @@ internal static class NetworkRules
         CheckShape(network, classLocation, Report, cancellationToken);
         CheckSplit(network, Report, cancellationToken);
 
+        if (network.Onnx is not null)
+        {
+            // The input, layers and weights come from the model, which the generator reads and checks (NC0090–NC0098 on
+            // the Onnx argument); here only what the attributes themselves say can be checked.
+            CheckOnnxDeclaration(network, Report, cancellationToken);
+            if (!hasError && network.LossFunction is null)
+                report(Diagnostic.Create(DiagnosticDescriptors.InferenceOnly, networkLocation, name));
+            return;
+        }
+
         List<TopologyProblem> problems = NetworkTopology.Check(network.InputShape, network.Layers, network.LossFunction, network.Precision, network.Output);
         foreach (TopologyProblem problem in problems)
         {
@@ -54,6 +64,21 @@ internal static class NetworkRules
             report(Diagnostic.Create(DiagnosticDescriptors.InferenceOnly, networkLocation, name));
         report(Diagnostic.Create(DiagnosticDescriptors.NetworkCost, networkLocation, name,
             Num(topology.ParameterCount), Num(topology.MultiplyAdds), Num((long)topology.ParameterCount * NetworkTopology.ElementSize(network.Precision))));
+    }
+
+    /// <summary>[Network(Onnx = …)] takes the input, layers and weights from the model: each attribute or argument that declares them too is an error.</summary>
+    private static void CheckOnnxDeclaration(NetworkDeclaration network, Action<Diagnostic> report, CancellationToken cancellationToken)
+    {
+        string name = network.Type.Name, model = network.Onnx!;
+        void Conflict(Location? location, string what) =>
+            report(Diagnostic.Create(DiagnosticDescriptors.OnnxWithDeclaredLayers, location ?? Location.None, name, model, what));
+        if (network.Input is not null)
+            Conflict(network.Input.ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation(), "[Input]");
+        for (int i = 0; i < network.LayerAttributes.Count; i++)
+            Conflict(network.LayerAttributes[i].ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation(),
+                "[" + NetworkAttributeTypes.ShortName(network.LayerKinds[i]) + "]");
+        if (network.Weights is not null) Conflict(network.WeightsLocation, "Weights = …");
+        if (network.Output is not null) Conflict(network.ArgumentLocation("Output", cancellationToken), "Output = …");
     }
 
     /// <summary>[Input], the layer attributes ([Dense], [Conv2D], [Add], …) and [Loss] on a class without [Network] do nothing: say so on each.</summary>

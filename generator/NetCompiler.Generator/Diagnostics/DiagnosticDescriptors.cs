@@ -81,6 +81,16 @@ public static class DiagnosticDescriptors
     public const string WeightsNonZeroAbsentKernelId = "NC0086";
     public const string WeightsTooLargeId = "NC0087";
 
+    public const string OnnxNotAdditionalFileId = "NC0090";
+    public const string OnnxInvalidId = "NC0091";
+    public const string OnnxUnsupportedOperatorId = "NC0092";
+    public const string OnnxUnsupportedAttributeId = "NC0093";
+    public const string OnnxDynamicDimensionId = "NC0094";
+    public const string OnnxUnsupportedOpsetId = "NC0095";
+    public const string OnnxUnrepresentableId = "NC0096";
+    public const string OnnxWithDeclaredLayersId = "NC0097";
+    public const string OnnxTooLargeId = "NC0098";
+
     public const string GeneratorFailureId = "NC0900";
 
     /// <summary>
@@ -379,9 +389,17 @@ public static class DiagnosticDescriptors
         "The weights of this network take {1} bytes, more than the {2} one network may compile into an assembly ('{0}'); load them at run time with SafeTensors.Load",
         Weights, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0087");
 
-    /// <summary>The NC008x descriptors by ID: the generator reports them from the CompiledWeights problems.</summary>
+    /// <summary>The NC008x and NC009x descriptors by ID: the generator reports them from the CompiledWeights problems.</summary>
     public static DiagnosticDescriptor WeightsDescriptor(string id) => id switch
     {
+        OnnxNotAdditionalFileId => OnnxNotAdditionalFile,
+        OnnxInvalidId => OnnxInvalid,
+        OnnxUnsupportedOperatorId => OnnxUnsupportedOperator,
+        OnnxUnsupportedAttributeId => OnnxUnsupportedAttribute,
+        OnnxDynamicDimensionId => OnnxDynamicDimension,
+        OnnxUnsupportedOpsetId => OnnxUnsupportedOpset,
+        OnnxUnrepresentableId => OnnxUnrepresentable,
+        OnnxTooLargeId => OnnxTooLarge,
         WeightsNotAdditionalFileId => WeightsNotAdditionalFile,
         WeightsUnreadableId => WeightsUnreadable,
         WeightsMissingTensorId => WeightsMissingTensor,
@@ -391,6 +409,53 @@ public static class DiagnosticDescriptors
         WeightsNonZeroAbsentKernelId => WeightsNonZeroAbsentKernel,
         _ => WeightsTooLarge,
     };
+
+    private const string Onnx = "NetCompiler.Onnx";
+
+    public static readonly DiagnosticDescriptor OnnxNotAdditionalFile = new(OnnxNotAdditionalFileId,
+        "ONNX model is not an AdditionalFiles item",
+        "The ONNX model '{0}' is not an AdditionalFiles item of this project (paths are relative to the project directory); add <AdditionalFiles Include=\"{1}\" /> to an <ItemGroup> of the project file",
+        Onnx, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0090");
+
+    public static readonly DiagnosticDescriptor OnnxInvalid = new(OnnxInvalidId,
+        "File is not a valid ONNX model",
+        "'{0}' is not a valid ONNX model: {1}",
+        Onnx, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0091");
+
+    public static readonly DiagnosticDescriptor OnnxUnsupportedOperator = new(OnnxUnsupportedOperatorId,
+        "ONNX operator is not supported",
+        "The ONNX model '{0}' cannot be compiled: {1}",
+        Onnx, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0092");
+
+    public static readonly DiagnosticDescriptor OnnxUnsupportedAttribute = new(OnnxUnsupportedAttributeId,
+        "ONNX attribute value is not supported",
+        "The ONNX model '{0}' cannot be compiled: {1}",
+        Onnx, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0093");
+
+    public static readonly DiagnosticDescriptor OnnxDynamicDimension = new(OnnxDynamicDimensionId,
+        "ONNX model has a dynamic dimension other than the batch",
+        "The ONNX model '{0}' cannot be compiled: {1}",
+        Onnx, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0094");
+
+    public static readonly DiagnosticDescriptor OnnxUnsupportedOpset = new(OnnxUnsupportedOpsetId,
+        "ONNX opset is outside the supported range",
+        "The ONNX model '{0}' cannot be compiled: {1}",
+        Onnx, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0095");
+
+    public static readonly DiagnosticDescriptor OnnxUnrepresentable = new(OnnxUnrepresentableId,
+        "ONNX graph has no NetCompiler equivalent",
+        "The ONNX model '{0}' cannot be compiled: {1}",
+        Onnx, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0096");
+
+    public static readonly DiagnosticDescriptor OnnxWithDeclaredLayers = new(OnnxWithDeclaredLayersId,
+        "A network imported from ONNX declares its own input, layers or weights",
+        "'{0}' takes its input, layers and weights from the ONNX model '{1}': remove {2}",
+        Usage, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0097");
+
+    public static readonly DiagnosticDescriptor OnnxTooLarge = new(OnnxTooLargeId,
+        "ONNX model's weights are too large to compile in",
+        "The weights of the ONNX model '{0}' take {1} bytes, more than the {2} one network may compile into an assembly; load the model at run time with OnnxModel.Load",
+        Onnx, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0098");
 
     public static readonly DiagnosticDescriptor GeneratorFailure = new(GeneratorFailureId,
         "The NetCompiler generator failed",

@@ -71,22 +71,8 @@ internal sealed record CompiledWeights(string Path, string? Literal, string DTyp
             problems.Add(Problem(DiagnosticDescriptors.WeightsNotAdditionalFileId, path, path.Replace('\\', '/')));
             return new CompiledWeights(path, null, "", problems.ToEquatableArray());
         }
-        byte[] bytes;
-        try
-        {
-            // An AdditionalText gives text, and a safetensors file is binary: the item names the file and its bytes
-            // are read from its path (the item still makes the build re-run the generator when the file changes).
-#pragma warning disable RS1035 // File IO: the only way to read a binary additional file
-            var info = new FileInfo(file.Path);
-            if (info.Length > MaxFileBytes)
-                return Fail(path, "it is " + info.Length.ToString("N0", CultureInfo.InvariantCulture) + " bytes, larger than any network's weights NetCompiler compiles in");
-            bytes = File.ReadAllBytes(file.Path);
-#pragma warning restore RS1035
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException or System.Security.SecurityException)
-        {
-            return Fail(path, e.Message);
-        }
+        byte[]? bytes = ReadFile(file, out string? error);
+        if (bytes is null) return Fail(path, error!);
         cancellationToken.ThrowIfCancellationRequested();
 
         NetworkTopology topology = model.ToTopology();
@@ -130,6 +116,33 @@ internal sealed record CompiledWeights(string Path, string? Literal, string DTyp
             new(path, null, "", new[] { Problem(DiagnosticDescriptors.WeightsUnreadableId, path, reason) }.ToEquatableArray());
     }
 
+    /// <summary>
+    /// The bytes of a binary AdditionalFiles item, or null and why not. An AdditionalText gives text, and a weights file
+    /// or ONNX model is binary: the item names the file and its bytes are read from its path (the item still makes the
+    /// build re-run the generator when the file changes).
+    /// </summary>
+    public static byte[]? ReadFile(AdditionalText file, out string? error)
+    {
+        error = null;
+        try
+        {
+#pragma warning disable RS1035 // File IO: the only way to read a binary additional file
+            var info = new FileInfo(file.Path);
+            if (info.Length > MaxFileBytes)
+            {
+                error = "it is " + info.Length.ToString("N0", CultureInfo.InvariantCulture) + " bytes, larger than any network's weights NetCompiler compiles in";
+                return null;
+            }
+            return File.ReadAllBytes(file.Path);
+#pragma warning restore RS1035
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException or System.Security.SecurityException)
+        {
+            error = e.Message;
+            return null;
+        }
+    }
+
     /// <summary>The dtypes the file's tensors are stored in, for the generated header ("F32", "F64 and F16").</summary>
     private static string DTypesOf(byte[] file, string path)
     {
@@ -164,7 +177,7 @@ internal sealed record CompiledWeights(string Path, string? Literal, string DTyp
 
     // θ's bits as \uXXXX escapes: the C# compiler stores one string literal as one token, however long (a 235,146-value
     // array initializer added 23 s to a build, this literal nothing measurable: bench/RESULTS.md, "Compiled-in weights").
-    private static string Escaped(float[] values)
+    public static string Escaped(float[] values)
     {
         var text = new StringBuilder(values.Length * 12);
         foreach (float value in values)
@@ -176,7 +189,7 @@ internal sealed record CompiledWeights(string Path, string? Literal, string DTyp
         return text.ToString();
     }
 
-    private static string Escaped(double[] values)
+    public static string Escaped(double[] values)
     {
         var text = new StringBuilder(values.Length * 24);
         foreach (double value in values)

@@ -14,6 +14,11 @@ namespace NetCompiler.Generator.Model;
 /// <param name="Loss">The loss, or null for an inference-only network.</param>
 /// <param name="Output">The name of the output layer, or null for the last declared layer.</param>
 /// <param name="Weights">The weights file to compile in ([Network(Weights = …)], relative to the project directory), or null.</param>
+/// <param name="Onnx">
+/// The ONNX model to compile ([Network(Onnx = …)]), or null. The parser's model of such a network has no input shape
+/// and no layers; the import (<see cref="CompiledOnnx"/>) fills them, and <paramref name="Imported"/> with them.
+/// </param>
+/// <param name="Imported">The imported network as the equivalent attribute declaration, one attribute per line, for the header.</param>
 internal sealed record NetworkModel(
     string? Namespace,
     string ClassName,
@@ -24,7 +29,9 @@ internal sealed record NetworkModel(
     EquatableArray<LayerModel> Layers,
     LossFunction? Loss,
     string? Output = null,
-    string? Weights = null)
+    string? Weights = null,
+    string? Onnx = null,
+    EquatableArray<string>? Imported = null)
 {
     /// <summary>n_0, the number of input values.</summary>
     public int InputSize
@@ -67,6 +74,20 @@ internal sealed record LayerModel(
 {
     /// <summary>A dense layer of a chain (the multilayer perceptron's only kind).</summary>
     public LayerModel(int units, Activation activation) : this(LayerKind.Dense, units, activation) { }
+
+    /// <summary>A layer as values, the inverse of <see cref="LayerModel.ToSpec"/>.</summary>
+    public static LayerModel Of(LayerSpec layer)
+    {
+        EquatableArray<string>? from = layer.From?.ToEquatableArray();
+        return layer switch
+        {
+            DenseLayer dense => new LayerModel(LayerKind.Dense, dense.Units, dense.Activation, Name: dense.Name, From: from),
+            ConvLayer conv => new LayerModel(conv.Kind, conv.Filters, conv.Activation, conv.KernelSize, conv.Stride, conv.Padding,
+                Name: conv.Name, From: from, Connections: conv.Connections?.ToEquatableArray()),
+            PoolLayer pool => new LayerModel(pool.Kind, 0, pool.Activation, pool.Size, pool.Stride, Trainable: pool.Trainable, Name: pool.Name, From: from),
+            _ => new LayerModel(layer.Kind, 0, layer.Activation, Name: layer.Name, From: from),
+        };
+    }
 
     /// <summary>The runtime description of this layer.</summary>
     public LayerSpec ToSpec()
@@ -115,6 +136,7 @@ internal sealed record GeneratorFailure(string Network, string Error)
 /// The parser's result for one [Network] class: the model to emit, or none when the class has an error (which the
 /// analyzer reports) or the parser failed (<paramref name="Failure"/>).
 /// </summary>
+/// <param name="WeightsLocation">Where the Weights or Onnx argument's value is written: the diagnostics about the file point there.</param>
 internal sealed record ParseResult(NetworkModel? Model, GeneratorFailure? Failure, LocationInfo? WeightsLocation = null);
 
 /// <summary>

@@ -1,0 +1,78 @@
+// [Network(Onnx = "…")]: the model found among the project's AdditionalFiles, imported at build time by the runtime's
+// own importer (OnnxImporter, shared source, as OnnxModel.Load runs it) into the layers the attributes would declare
+// and θ, then checked by the same topology rules as declared layers. What comes out is an ordinary model with
+// compiled-in weights, so planning and emitting are unchanged. A problem becomes a diagnostic on the Onnx argument.
+using System.Collections.Generic;
+using System.Globalization;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using NetCompiler.Generator.Diagnostics;
+using NetCompiler.Onnx;
+
+namespace NetCompiler.Generator.Model;
+
+internal static class CompiledOnnx
+{
+    /// <summary>
+    /// Imports <paramref name="file"/> for <paramref name="model"/> (whose Onnx names it): the model with the imported
+    /// input, layers and output, and θ as compiled-in weights; or the problems. Never throws but for cancellation.
+    /// </summary>
+    public static NetworkInput Read(NetworkModel model, AdditionalText? file, CancellationToken cancellationToken)
+    {
+        string path = model.Onnx!;
+        if (file is null)
+            return Failed(model, path, Problem(DiagnosticDescriptors.OnnxNotAdditionalFileId, path, path.Replace('\\', '/')));
+        byte[]? bytes = CompiledWeights.ReadFile(file, out string? error);
+        if (bytes is null) return Failed(model, path, Problem(DiagnosticDescriptors.OnnxInvalidId, path, error!));
+        cancellationToken.ThrowIfCancellationRequested();
+
+        OnnxImport import = OnnxImporter.Import(path, bytes, model.Loss);
+        var problems = new List<WeightsProblem>();
+        foreach (OnnxProblem problem in import.Problems)
+            problems.Add(Problem(IdOf(problem.Kind), path, problem.Message));
+        if (problems.Count > 0 || import.InputShape is null || import.Theta is null) return Failed(model, path, problems.ToArray());
+
+        // Imported layers obey the rules declared ones do; a model that maps to layers NetCompiler cannot build (a
+        // kernel larger than its input, say) is reported with the rule's own message.
+        foreach (TopologyProblem problem in NetworkTopology.Check(import.InputShape, import.Layers, model.Loss, model.Precision, import.Output))
+            if (problem.Severity == TopologySeverity.Error)
+                problems.Add(Problem(DiagnosticDescriptors.OnnxUnrepresentableId, path, "the imported network breaks a rule of NetCompiler's: " + problem.Message));
+        if (problems.Count > 0) return Failed(model, path, problems.ToArray());
+
+        NetworkModel imported = model with
+        {
+            InputShape = import.InputShape.ToArray().ToEquatableArray(),
+            Layers = import.Layers.ConvertAll(LayerModel.Of).ToEquatableArray(),
+            Output = import.Output,
+            Imported = import.Declaration.Split('\n').ToEquatableArray(),
+        };
+        long bytesOfTheta = (long)import.Theta.Length * (model.Precision == Precision.Double ? 8 : 4);
+        if (bytesOfTheta > CompiledWeights.MaxBytes)
+            return Failed(model, path, Problem(DiagnosticDescriptors.OnnxTooLargeId, path,
+                bytesOfTheta.ToString("N0", CultureInfo.InvariantCulture), CompiledWeights.MaxBytes.ToString("N0", CultureInfo.InvariantCulture)));
+        string literal = model.Precision == Precision.Double ? CompiledWeights.Escaped(import.Theta) : CompiledWeights.Escaped(ToSingle(import.Theta));
+        return new NetworkInput(imported, new CompiledWeights(path, literal, "ONNX initializers", default));
+    }
+
+    private static float[] ToSingle(double[] values)
+    {
+        var result = new float[values.Length];
+        for (int i = 0; i < values.Length; i++) result[i] = (float)values[i];
+        return result;
+    }
+
+    private static string IdOf(OnnxProblemKind kind) => kind switch
+    {
+        OnnxProblemKind.NotAModel => DiagnosticDescriptors.OnnxInvalidId,
+        OnnxProblemKind.UnsupportedOpset => DiagnosticDescriptors.OnnxUnsupportedOpsetId,
+        OnnxProblemKind.UnsupportedOperator => DiagnosticDescriptors.OnnxUnsupportedOperatorId,
+        OnnxProblemKind.UnsupportedAttribute => DiagnosticDescriptors.OnnxUnsupportedAttributeId,
+        OnnxProblemKind.DynamicDimension => DiagnosticDescriptors.OnnxDynamicDimensionId,
+        _ => DiagnosticDescriptors.OnnxUnrepresentableId,
+    };
+
+    private static NetworkInput Failed(NetworkModel model, string path, params WeightsProblem[] problems) =>
+        new(model, new CompiledWeights(path, null, "", problems.ToEquatableArray()));
+
+    private static WeightsProblem Problem(string id, params string[] arguments) => new(id, arguments.ToEquatableArray());
+}
