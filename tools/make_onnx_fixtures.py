@@ -218,7 +218,10 @@ class LeNetLogits(nn.Module):
 class Conv1dStridePad(nn.Module):
     def __init__(self):
         super().__init__()
-        self.conv1 = nn.Conv1d(3, 8, 5, stride=2, padding=2)  # [3, 32] -> [8, 16]
+        # [3, 31] -> [8, 16]: 31 + 2·2 − 5 = 30 is a multiple of the stride, so the windows tile the padded input
+        # exactly, as NetCompiler requires. On [3, 32] PyTorch would drop the last padded value (it floors) and
+        # NetCompiler rejects the topology ("windows ... do not tile the input"), so that model cannot import.
+        self.conv1 = nn.Conv1d(3, 8, 5, stride=2, padding=2)
         self.conv2 = nn.Conv1d(8, 4, 3, padding=1)  # -> [4, 16]
         self.fc = nn.Linear(4 * 16, 6)
 
@@ -359,11 +362,12 @@ MODELS = [
         parameter_count=6 * 25 + 6 + 16 * 6 * 25 + 16 + 400 * 120 + 120 + 120 * 84 + 84 + 84 * 10 + 10,
     ),
     dict(
-        name="conv1d_stride_pad", module=Conv1dStridePad, seed=1603, shape=[3, 32], opset=17, dynamic_batch=False,
+        name="conv1d_stride_pad", module=Conv1dStridePad, seed=1603, shape=[3, 31], opset=17, dynamic_batch=False,
         description="Conv1d(3,8,5,stride=2,padding=2) -> Tanh -> Conv1d(8,4,3,padding=1) -> Sigmoid -> Flatten ->"
-                    " Linear(64,6) on [3,32], exported at opset 17 with a fixed batch of 1.",
+                    " Linear(64,6) on [3,31] (31 + 2*2 - 5 is even: the stride-2 windows tile the padded input exactly), exported at"
+                    " opset 17 with a fixed batch of 1.",
         declaration=[
-            "[Input(3, 32)]",
+            "[Input(3, 31)]",
             "[Conv1D(8, 5, Activation.Tanh, Stride = 2, Padding = 2, Name = \"conv1\")]",
             "[Conv1D(4, 3, Activation.Sigmoid, Padding = 1, Name = \"conv2\")]",
             "[Dense(6, Name = \"fc\")]",
