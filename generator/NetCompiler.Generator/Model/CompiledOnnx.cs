@@ -44,7 +44,7 @@ internal static class CompiledOnnx
             InputShape = import.InputShape.ToArray().ToEquatableArray(),
             Layers = import.Layers.ConvertAll(LayerModel.Of).ToEquatableArray(),
             Output = import.Output,
-            Imported = import.Declaration.Split('\n').ToEquatableArray(),
+            Imported = Declaration(model, import.Declaration).ToEquatableArray(),
         };
         long bytesOfTheta = (long)import.Theta.Length * (model.Precision == Precision.Double ? 8 : 4);
         if (bytesOfTheta > CompiledWeights.MaxBytes)
@@ -52,6 +52,17 @@ internal static class CompiledOnnx
                 bytesOfTheta.ToString("N0", CultureInfo.InvariantCulture), CompiledWeights.MaxBytes.ToString("N0", CultureInfo.InvariantCulture)));
         string literal = model.Precision == Precision.Double ? CompiledWeights.Escaped(import.Theta) : CompiledWeights.Escaped(ToSingle(import.Theta));
         return new NetworkInput(imported, new CompiledWeights(path, literal, "ONNX initializers", default));
+    }
+
+    /// <summary>The class as a user would declare it with attributes: [Network], the imported lines, [Loss], the class.</summary>
+    private static List<string> Declaration(NetworkModel model, string imported)
+    {
+        var lines = new List<string> { model.Precision == Precision.Double ? "[Network(Precision = Precision.Double)]" : "[Network]" };
+        foreach (string line in imported.Split('\n'))
+            if (line.Trim().Length > 0) lines.Add(line.TrimEnd('\r'));
+        if (model.Loss is { } loss) lines.Add("[Loss(LossFunction." + loss + ")]");
+        lines.Add("partial class " + model.ClassName + " { }");
+        return lines;
     }
 
     private static float[] ToSingle(double[] values)
