@@ -154,6 +154,20 @@ public sealed class CompiledOnnxTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void PyTorchsModelWithGeluAndEluFailsTheBuildNamingEachNode()
+    {
+        // tools/make_onnx_fixtures.py's unsupported_op: nn.GELU exports as Div, Erf, Add, Mul; nn.ELU as Elu.
+        File.Copy(Path.Combine(RepositoryRoot(), "tests", "NetCompiler.Tests", "Fixtures", "onnx", "unsupported_op.onnx"), PathOf());
+        string source = Source();
+        var (_, generated, diagnostics) = GeneratorDriver.RunWithFiles(Properties, [Item()], source);
+        Assert.Empty(generated);
+        output.WriteLine(string.Join("\n", diagnostics.Select(d => d.Id + ": " + d.GetMessage())));
+        Assert.All(diagnostics, d => { Assert.Equal("NC0092", d.Id); AssertOnTheArgument(d, source); });
+        Assert.Contains(diagnostics, d => d.GetMessage().Contains(", Erf)", StringComparison.Ordinal));
+        Assert.Contains(diagnostics, d => d.GetMessage().Contains(", Elu)", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void AnAttributeValueWithNoLayerIsNC0093()
     {
         var writer = Graph("N", "4");
@@ -348,6 +362,9 @@ public sealed class CompiledOnnxTests(ITestOutputHelper output) : IDisposable
         int end = source.IndexOf('"', start + 1) + 1;
         Assert.Equal(source.Substring(start, end - start), source.Substring(diagnostic.Location.SourceSpan.Start, diagnostic.Location.SourceSpan.Length));
     }
+
+    private static string RepositoryRoot([System.Runtime.CompilerServices.CallerFilePath] string path = "") =>
+        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(path)!, "..", ".."));
 
     private static Assembly Load(Compilation compiled)
     {

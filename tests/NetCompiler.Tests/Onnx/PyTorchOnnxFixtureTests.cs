@@ -137,6 +137,25 @@ public class PyTorchOnnxFixtureTests(ITestOutputHelper output)
         CheckOutputs(fixture, network, fixture.OutputsFloat64, "PyTorch float64");
     }
 
+    /// <summary>The same files compiled by the generator ([Network(Onnx = …)], ImportedNetworks.cs): the same outputs.</summary>
+    [Theory]
+    [MemberData(nameof(ImportableNames))]
+    public void Generated_import_matches_PyTorch(string name)
+    {
+        OnnxFixture fixture = OnnxFixtures.Load(name);
+        IInferenceNetwork<float> network = ImportedNetworks.Single[name]();
+        Assert.True(network.Topology.HasSameLayers(OnnxModel.Load<float>(fixture.OnnxPath).Topology), network.Topology.ToString());
+        CheckOutputs(fixture, network, fixture.Outputs, "PyTorch float32");
+    }
+
+    [Theory]
+    [MemberData(nameof(ImportableNames))]
+    public void Generated_double_import_matches_PyTorch_in_float64(string name)
+    {
+        OnnxFixture fixture = OnnxFixtures.Load(name);
+        CheckOutputs(fixture, ImportedNetworks.Double[name](), fixture.OutputsFloat64, "PyTorch float64");
+    }
+
     [Fact]
     public void Unsupported_operators_fail_the_import_and_each_is_named()
     {
@@ -152,12 +171,17 @@ public class PyTorchOnnxFixtureTests(ITestOutputHelper output)
         }
     }
 
-    [Fact]
-    public void Fine_tuning_with_cross_entropy_follows_PyTorch_and_lowers_the_loss()
+    public static TheoryData<string> Engines => new() { "interpreted", "generated" };
+
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public void Fine_tuning_with_cross_entropy_follows_PyTorch_and_lowers_the_loss(string engine)
     {
         OnnxFixture fixture = OnnxFixtures.Load(OnnxFixtures.FineTuningName);
         FineTuningFixture tuning = fixture.FineTuning!;
-        var network = new InterpretedNetwork<float>(OnnxModel.Load<float>(fixture.OnnxPath, LossFunction.CrossEntropy));
+        INetwork<float> network = engine == "generated"
+            ? new TunableLeNet()
+            : new InterpretedNetwork<float>(OnnxModel.Load<float>(fixture.OnnxPath, LossFunction.CrossEntropy));
         Assert.Equal(LossFunction.CrossEntropy, network.Topology.Loss);
         Assert.Equal(Activation.Softmax, network.Topology.Layers[^1].Activation); // the logits layer gets Softmax: Forward gives probabilities
 
@@ -190,7 +214,7 @@ public class PyTorchOnnxFixtureTests(ITestOutputHelper output)
     }
 
     /// <summary>Forward on every sample of the fixture, against <paramref name="expected"/>; reports the worst difference either way.</summary>
-    private void CheckOutputs<T>(OnnxFixture fixture, InterpretedNetwork<T> network, double[][] expected, string reference)
+    private void CheckOutputs<T>(OnnxFixture fixture, IInferenceNetwork<T> network, double[][] expected, string reference)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Assert.Equal(fixture.InputSize, network.InputSize);
@@ -224,7 +248,7 @@ public class PyTorchOnnxFixtureTests(ITestOutputHelper output)
     }
 
     /// <summary>−log x[label] of every sample, from Forward's softmax probabilities.</summary>
-    private static double[] Losses(InterpretedNetwork<float> network, FineTuningFixture tuning)
+    private static double[] Losses(IInferenceNetwork<float> network, FineTuningFixture tuning)
     {
         var probabilities = new float[network.OutputSize];
         var losses = new double[tuning.Inputs.Length];
