@@ -24,7 +24,8 @@ value is exactly a double, so nothing is lost), no time stamp or path is written
 
 Conventions of the JSON files:
   * "inputs": per sample the values of one input, batch dimension left out, row-major (PyTorch's order). The inputs
-    are multiples of 1/256 (pixels) or 1/64, exactly float32 and short to write.
+    are multiples of 1/256 (pixels) or 1/64, exactly float32 and short to write; the last is the pattern
+    x_i = (i mod 17) / 16 that the README's ONNX example feeds its model.
   * "outputs": PyTorch's float32 outputs of the module for them (module(x) on a batch of one, eval mode), the values
     the importer's float network must reproduce within 1e-5; "outputs_float64": the same module with the same
     (float32) parameters run in float64, to tell rounding from a mistake.
@@ -461,6 +462,15 @@ def sample_inputs(generator, shape, count):
     return (torch.randint(0, 256, size, generator=generator).float() - 128) / 64
 
 
+def pattern_input(shape):
+    """x_i = (i mod 17) / 16, row-major: the stand-in image of the README's "From PyTorch to your app" example, which
+    the package test (tests/Package/run.sh) runs on lenet_logits.onnx and compares with this sample's outputs."""
+    count = 1
+    for d in shape:
+        count *= d
+    return (torch.arange(count) % 17).float().div(16).reshape([1] + shape)
+
+
 def export(model, spec, path):
     example = torch.zeros([1] + spec["shape"])
     kwargs = {}
@@ -526,6 +536,7 @@ def make(spec):
 
     generator = torch.Generator().manual_seed(spec["seed"] + 1000)
     inputs = sample_inputs(generator, spec["shape"], SAMPLES)
+    inputs = torch.cat([inputs, pattern_input(spec["shape"])])
     with torch.no_grad():
         outputs = torch.cat([model(x.unsqueeze(0)) for x in inputs])
         reference = model.double()
