@@ -11,6 +11,10 @@
   reference.py check OUTPUT...   compares the scores an app printed (the README example prints them on one line,
                                  separated by spaces) with this script's own forward pass of the same weights and
                                  input, within 1e-5 (absolute and relative); prints the worst difference
+  reference.py check-fixture JSON OUTPUT...
+                                 compares them instead with PyTorch's outputs recorded in an ONNX fixture's JSON
+                                 (tests/NetCompiler.Tests/Fixtures/onnx) for its last input, the (i mod 17)/16 pattern
+                                 the README's ONNX example feeds (run.sh, step 7)
 
 The forward pass here is written from the lecture's equations (u = W·x + b, x = f(u)) in double precision; it shares
 no code with NetCompiler.
@@ -95,6 +99,22 @@ def check(printed):
     sys.exit(0 if worst <= TOLERANCE else 1)
 
 
+def check_fixture(fixture, printed):
+    """The scores against PyTorch's outputs for the fixture's last input, the README's (i mod 17)/16 pattern."""
+    with open(fixture) as f:
+        expected = json.load(f)["outputs"][-1]
+    try:
+        actual = [float(v) for v in printed]
+    except ValueError:
+        sys.exit(f"the app printed {' '.join(printed)!r}, not {len(expected)} numbers")
+    if len(actual) != len(expected):
+        sys.exit(f"the app printed {len(actual)} scores, expected {len(expected)}: {actual}")
+    worst = max(abs(a - e) / (1 + abs(e)) for a, e in zip(actual, expected))
+    verdict = "within" if worst <= TOLERANCE else "NOT within"
+    print(f"scores against PyTorch's: worst difference {worst:.2e}, {verdict} {TOLERANCE:g}")
+    sys.exit(0 if worst <= TOLERANCE else 1)
+
+
 if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "weights":
         try:
@@ -103,5 +123,7 @@ if __name__ == "__main__":
             sys.exit(f"{e!r}\n{__doc__}")
     elif len(sys.argv) >= 2 and sys.argv[1] == "check":
         check(sys.argv[2:])
+    elif len(sys.argv) >= 3 and sys.argv[1] == "check-fixture":
+        check_fixture(sys.argv[2], sys.argv[3:])
     else:
         sys.exit(__doc__)

@@ -14,7 +14,10 @@
 #     "models/classifier.safetensors")] instead of SafeTensors.Load, the file an AdditionalFiles item, in an app on the
 #     package; build with warnings as errors, run with no weights file beside it and compare the scores; publish it with
 #     -p:PublishAot=true and run the native binary the same way; then files that do not fit fail the build with the
-#     error for each: no AdditionalFiles item (NC0080), a tensor missing (NC0082), a tensor of another shape (NC0084).
+#     error for each: no AdditionalFiles item (NC0080), a tensor missing (NC0082), a tensor of another shape (NC0084);
+#  7. from PyTorch (README: "From PyTorch to your app"): the README's project lines and program with
+#     [Network(Onnx = "models/classifier.onnx")] on a model PyTorch exported (a committed fixture), from the package;
+#     build, run, publish with -p:PublishAot=true, run, and compare the scores with PyTorch's own.
 # Prints one line per check, then "package test: N passed, N failed, N skipped". A check that cannot run here (no
 # linker for NativeAOT, no AVX2 to run an x86-64-v3 binary) is skipped with its reason, never passed.
 set -uo pipefail
@@ -96,7 +99,39 @@ if step "pack on a clean tree: dotnet pack src/NetCompiler/NetCompiler.csproj -c
     if [ -z "$missing" ]; then pass "package $version holds the runtime, generator, code fixes, build logic, README, licence, symbols"
     else fail "package $version lacks:$missing"; fi
 else
-    echo "package test: $passed passed, $failed failed, $skipped skipped ($((SECONDS - start)) s)"
+    # 7. From PyTorch: the README's ONNX example (its project lines and program) on a LeNet-like CNN that PyTorch exported
+#    (tools/make_onnx_fixtures.py's lenet_logits.onnx, committed: no PyTorch needed here), from the package; the
+#    scores are checked against PyTorch's own outputs for the same input, recorded in the fixture's JSON.
+fixture="$repo/tests/NetCompiler.Tests/Fixtures/onnx/lenet_logits"
+onnx="$work/FromPyTorch"
+mkdir -p "$onnx/models"
+cp "$fixture.onnx" "$onnx/models/classifier.onnx"
+{ sed '/^<\/Project>/d' "$app/App.csproj"; block onnx-project | sed 's/^/  /'; echo '</Project>'; } >"$onnx/FromPyTorch.csproj"
+block onnx-program >"$onnx/Program.cs"
+# check_onnx NAME EXECUTABLE: runs the app in its folder, with no model beside it, and checks its scores against PyTorch's.
+check_onnx() {
+    if [ -n "$(find "$(dirname "$2")" -maxdepth 1 -name '*.onnx')" ]; then fail "$1: a model file is in its folder"
+    elif (cd "$(dirname "$2")" && "$2" >"$log" 2>&1) && python3 "$reference" check-fixture "$fixture.json" $(tail -n 1 "$log") >>"$log" 2>&1; then
+        pass "$1: $(tail -n 1 "$log")"
+    else fail "$1"; fi
+}
+if ! grep -q 'Onnx = ' "$onnx/Program.cs" || ! grep -q '<AdditionalFiles ' "$onnx/FromPyTorch.csproj"; then
+    { cat "$onnx/FromPyTorch.csproj" "$onnx/Program.cs"; } >"$log"
+    fail "from PyTorch: the README's onnx-project or onnx-program block is missing"
+else
+    step "from PyTorch: the README's ONNX example builds with warnings as errors" \
+        dotnet build "$onnx" -c Release -warnaserror \
+        && check_onnx "it runs" "$onnx/bin/Release/net10.0/FromPyTorch"
+    if [ -n "$aot_reason" ]; then
+        skip "NativeAOT publish of the ONNX example: $aot_reason"
+    elif step "from PyTorch: dotnet publish -r $rid -p:PublishAot=true with warnings as errors" \
+            dotnet publish "$onnx" -c Release -r "$rid" -p:PublishAot=true -warnaserror -o "$work/onnx-aot"; then
+        if [ "$avx2" = yes ] || [ "$rid" != linux-x64 ]; then check_onnx "the native binary runs" "$work/onnx-aot/FromPyTorch"
+        else skip "the native binary is built for x86-64-v3, and this CPU has no AVX2"; fi
+    fi
+fi
+
+echo "package test: $passed passed, $failed failed, $skipped skipped ($((SECONDS - start)) s)"
     exit 1
 fi
 # A package of the same version restored before would be used instead of this one.
@@ -213,6 +248,38 @@ else
     build_fails "NC0084: a weights file with layer1.weight [8, 4], not [16, 4]" "NC0084.*layer1\.weight"
     python3 "$reference" weights "$embedded/$weights" --without layer2.bias
     build_fails "NC0082: a weights file without layer2.bias" "NC0082.*layer2\.bias"
+fi
+
+# 7. From PyTorch: the README's ONNX example (its project lines and program) on a LeNet-like CNN that PyTorch exported
+#    (tools/make_onnx_fixtures.py's lenet_logits.onnx, committed: no PyTorch needed here), from the package; the
+#    scores are checked against PyTorch's own outputs for the same input, recorded in the fixture's JSON.
+fixture="$repo/tests/NetCompiler.Tests/Fixtures/onnx/lenet_logits"
+onnx="$work/FromPyTorch"
+mkdir -p "$onnx/models"
+cp "$fixture.onnx" "$onnx/models/classifier.onnx"
+{ sed '/^<\/Project>/d' "$app/App.csproj"; block onnx-project | sed 's/^/  /'; echo '</Project>'; } >"$onnx/FromPyTorch.csproj"
+block onnx-program >"$onnx/Program.cs"
+# check_onnx NAME EXECUTABLE: runs the app in its folder, with no model beside it, and checks its scores against PyTorch's.
+check_onnx() {
+    if [ -n "$(find "$(dirname "$2")" -maxdepth 1 -name '*.onnx')" ]; then fail "$1: a model file is in its folder"
+    elif (cd "$(dirname "$2")" && "$2" >"$log" 2>&1) && python3 "$reference" check-fixture "$fixture.json" $(tail -n 1 "$log") >>"$log" 2>&1; then
+        pass "$1: $(tail -n 1 "$log")"
+    else fail "$1"; fi
+}
+if ! grep -q 'Onnx = ' "$onnx/Program.cs" || ! grep -q '<AdditionalFiles ' "$onnx/FromPyTorch.csproj"; then
+    { cat "$onnx/FromPyTorch.csproj" "$onnx/Program.cs"; } >"$log"
+    fail "from PyTorch: the README's onnx-project or onnx-program block is missing"
+else
+    step "from PyTorch: the README's ONNX example builds with warnings as errors" \
+        dotnet build "$onnx" -c Release -warnaserror \
+        && check_onnx "it runs" "$onnx/bin/Release/net10.0/FromPyTorch"
+    if [ -n "$aot_reason" ]; then
+        skip "NativeAOT publish of the ONNX example: $aot_reason"
+    elif step "from PyTorch: dotnet publish -r $rid -p:PublishAot=true with warnings as errors" \
+            dotnet publish "$onnx" -c Release -r "$rid" -p:PublishAot=true -warnaserror -o "$work/onnx-aot"; then
+        if [ "$avx2" = yes ] || [ "$rid" != linux-x64 ]; then check_onnx "the native binary runs" "$work/onnx-aot/FromPyTorch"
+        else skip "the native binary is built for x86-64-v3, and this CPU has no AVX2"; fi
+    fi
 fi
 
 echo "package test: $passed passed, $failed failed, $skipped skipped ($((SECONDS - start)) s)"
