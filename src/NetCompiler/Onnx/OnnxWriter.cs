@@ -185,8 +185,15 @@ internal sealed class OnnxWriter
     // -----------------------------------------------------------------------------------------------------------------
     // Building a graph (NodeProto, TensorProto, AttributeProto, ValueInfoProto: field numbers as in OnnxProto.cs).
 
-    /// <summary>A NodeProto: input = 1, output = 2, name = 3, op_type = 4, attribute = 5.</summary>
-    public void Node(string opType, string name, string[] inputs, string[] outputs, params ProtoWriter[] attributes)
+    /// <summary>Adds a node of the default domain (<see cref="NodeProto"/>).</summary>
+    public void Node(string opType, string name, string[] inputs, string[] outputs, params ProtoWriter[] attributes) =>
+        Add(NodeProto(opType, name, inputs, outputs, "", attributes));
+
+    /// <summary>GraphProto.node (1).</summary>
+    public void Add(ProtoWriter node) => _graph.Message(1, node);
+
+    /// <summary>A NodeProto: input = 1, output = 2, name = 3, op_type = 4, attribute = 5, domain = 7.</summary>
+    public static ProtoWriter NodeProto(string opType, string name, string[] inputs, string[] outputs, string domain, params ProtoWriter[] attributes)
     {
         var node = new ProtoWriter();
         foreach (string input in inputs) node.String(1, input);
@@ -194,7 +201,8 @@ internal sealed class OnnxWriter
         if (name.Length > 0) node.String(3, name);
         node.String(4, opType);
         foreach (ProtoWriter attribute in attributes) node.Message(5, attribute);
-        _graph.Message(1, node);
+        if (domain.Length > 0) node.String(7, domain);
+        return node;
     }
 
     /// <summary>GraphProto.initializer (5).</summary>
