@@ -6,6 +6,7 @@ using NetCompiler.Onnx;
 using Xunit;
 using Xunit.Abstractions;
 using static NetCompiler.Tests.Onnx.HandBuilt;
+using static NetCompiler.Tests.Support.Bytes;
 
 namespace NetCompiler.Tests.Onnx;
 
@@ -139,7 +140,7 @@ public sealed class OnnxFuzzTests(ITestOutputHelper output)
                 int at = random.Next(model.Length + 1);
                 byte[] insert = new byte[1 + random.Next(16)];
                 random.NextBytes(insert);
-                return (Splice(model, at, 0, insert), insert.Length + " random bytes inserted at " + at);
+                return (Replace(model, at, 0, insert), insert.Length + " random bytes inserted at " + at);
             }
             case 3:
             {
@@ -152,7 +153,7 @@ public sealed class OnnxFuzzTests(ITestOutputHelper output)
                     1 => random.Next(2) == 0 ? 0xFFFFFFFFUL : ulong.MaxValue,
                     _ => (ulong)random.Next(1 << 20),
                 };
-                return (Splice(model, field.Length, field.Value - field.Length, Varint(value)), "length of the field at " + field.Tag + " set to " + value);
+                return (Replace(model, field.Length, field.Value - field.Length, Varint(value)), "length of the field at " + field.Tag + " set to " + value);
             }
             case 4:
             {
@@ -306,14 +307,5 @@ public sealed class OnnxFuzzTests(ITestOutputHelper output)
         }
         bytes.Add((byte)value);
         return bytes.ToArray();
-    }
-
-    private static byte[] Splice(byte[] bytes, int at, int remove, byte[] insert)
-    {
-        var result = new byte[bytes.Length - remove + insert.Length];
-        bytes.AsSpan(0, at).CopyTo(result);
-        insert.CopyTo(result, at);
-        bytes.AsSpan(at + remove).CopyTo(result.AsSpan(at + insert.Length));
-        return result;
     }
 }
