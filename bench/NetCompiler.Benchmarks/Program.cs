@@ -1,6 +1,7 @@
 // The engines side by side on the same weights and inputs, in BenchmarkDotNet classes (MemoryDiagnoser):
 //   generated (the baseline), InterpretedNetwork<float>, a naive scalar C# implementation (Naive.cs) and ONNX Runtime
-//   1.31.1 with one intra-op thread (the model written in setup from the same weights: OnnxModel.cs says how).
+//   1.31.1 with one intra-op thread (the model written in setup from the same weights by the library's exporter,
+//   NetCompiler.Onnx.OnnxModel.ToBytes).
 // Every engine's outputs are compared with the generated network's once in setup (and, for training, the outputs after
 // one train step), so a wrong engine cannot look fast.
 //
@@ -33,6 +34,7 @@ using Microsoft.ML.OnnxRuntime;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Running;
 using NetCompiler;
+using NetCompiler.Onnx;
 
 namespace NetCompiler.Benchmarks;
 
@@ -105,7 +107,7 @@ public sealed class Engines : IDisposable
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
         })
-            Onnx = new InferenceSession(OnnxModel.Build(Generated.Topology, _theta), options);
+            Onnx = new InferenceSession(OnnxModel.ToBytes(new NetworkWeights<float>(Generated.Topology, _theta)), options);
 
         Input = new float[Generated.InputSize];
         for (int i = 0; i < Input.Length; i++) Input[i] = (float)random.NextDouble();

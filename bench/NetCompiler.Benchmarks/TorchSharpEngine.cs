@@ -77,7 +77,7 @@ public sealed class TorchSharpNetwork : IDisposable
                 case LayerKind.Conv2D:
                 {
                     int filters = layer.Shape.Channels, channels = shape.Channels, k = layer.KernelSize;
-                    Add(OnnxModel.FullKernels(layer, channels, theta), filters, channels, k, k); // absent kernels are 0
+                    Add(FullKernels(layer, channels, theta), filters, channels, k, k); // absent kernels are 0
                     Add(theta.Slice(layer.BiasOffset, layer.BiasCount).ToArray(), filters);
                     break;
                 }
@@ -106,6 +106,20 @@ public sealed class TorchSharpNetwork : IDisposable
     }
 
     private void Add(float[] values, params long[] shape) => _parameters.Add(torch.tensor(values, shape).requires_grad_(true));
+
+    /// <summary>A Conv2D layer's weights as PyTorch's full [filters, channels, k, k]: a connection table's absent kernels are zeros.</summary>
+    private static float[] FullKernels(LayerShape layer, int channels, ReadOnlySpan<float> theta)
+    {
+        int filters = layer.Shape.Channels, k = layer.KernelSize;
+        var w = new float[filters * channels * k * k];
+        for (int o = 0; o < filters; o++)
+            for (int i = 0; i < channels; i++)
+            {
+                int at = layer.KernelOffset(o, i);
+                if (at >= 0) theta.Slice(at, k * k).CopyTo(w.AsSpan((o * channels + i) * k * k, k * k));
+            }
+        return w;
+    }
 
     /// <summary>The output layer's u (before its softmax) for a batch; the other activations applied.</summary>
     private Tensor Logits(Tensor x)

@@ -111,9 +111,6 @@ internal sealed partial class OnnxImporter
         List<Layer> layers = Reachable(output);
         ApplyLoss(output);
         Name(layers);
-        foreach (Layer layer in layers)
-            if (layer.Activation == Activation.Softmax && layer != output)
-                Report(OnnxProblemKind.Unrepresentable, layer, "applies Softmax to a layer that is not the network's output; NetCompiler has Softmax only on the output layer");
         BuildSpecs(layers, output);
         _result.Declaration = Declaration(layers, output);
         if (_result.Problems.Count == 0) _result.Theta = Theta(layers);
@@ -144,8 +141,8 @@ internal sealed partial class OnnxImporter
         foreach (TensorProto tensor in model.Graph.Initializers)
             if (tensor.DataLocation == TensorProto.ExternalLocation) external.Add("'" + tensor.Name + "'");
         if (external.Count > 0)
-            return NotAModel("its initializer" + (external.Count > 1 ? "s " : " ") + string.Join(", ", external.ToArray())
-                + " store their data in an external file, which is not supported: save the model with its weights inside it");
+            return NotAModel((external.Count == 1 ? "its initializer " + external[0] + " stores its data" : "its initializers " + string.Join(", ", external.ToArray()) + " store their data")
+                + " in an external file, which is not supported: save the model with its weights inside it");
         return model;
     }
 
@@ -479,9 +476,4 @@ internal sealed partial class OnnxImporter
 
     /// <summary>A problem about the model as a whole.</summary>
     private void Problem(OnnxProblemKind kind, string message) => _result.Problems.Add(new OnnxProblem(kind, message));
-
-    /// <summary>A problem about the node that made <paramref name="layer"/>.</summary>
-    private void Report(OnnxProblemKind kind, Layer layer, string message) =>
-        _result.Problems.Add(new OnnxProblem(kind, OnnxProblem.DescribeNode(layer.NodeIndex, layer.NodeName, layer.OpType) + " " + message,
-            layer.NodeIndex, layer.NodeName, layer.OpType));
 }

@@ -20,7 +20,9 @@ namespace NetCompiler.Onnx;
 /// <para>Export (<see cref="Save{T}(NetworkWeights{T}, string)"/>) writes any network (IR version 8, opset 13) with
 /// input <see cref="InputName"/> [N, …] (symbolic batch N) and output <see cref="OutputName"/> [N, output size], in
 /// float or double as the network. Export then import gives the same layers, names and output, and bit-identical
-/// weights; a graph declared out of execution order comes back in execution order.</para>
+/// weights, with three exceptions that compute the same function: layers declared without a name come back named
+/// "layer{l}" (their safetensors names), a graph declared out of execution order comes back in execution order, and an
+/// Add join whose only reader is another Add comes back as one join of all their sources.</para>
 /// </remarks>
 public static class OnnxModel
 {

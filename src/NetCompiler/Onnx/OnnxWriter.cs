@@ -185,8 +185,15 @@ internal sealed class OnnxWriter
     // -----------------------------------------------------------------------------------------------------------------
     // Building a graph (NodeProto, TensorProto, AttributeProto, ValueInfoProto: field numbers as in OnnxProto.cs).
 
-    /// <summary>A NodeProto: input = 1, output = 2, name = 3, op_type = 4, attribute = 5.</summary>
-    public void Node(string opType, string name, string[] inputs, string[] outputs, params ProtoWriter[] attributes)
+    /// <summary>Adds a node of the default domain (<see cref="NodeProto"/>).</summary>
+    public void Node(string opType, string name, string[] inputs, string[] outputs, params ProtoWriter[] attributes) =>
+        Add(NodeProto(opType, name, inputs, outputs, "", attributes));
+
+    /// <summary>GraphProto.node (1).</summary>
+    public void Add(ProtoWriter node) => _graph.Message(1, node);
+
+    /// <summary>A NodeProto: input = 1, output = 2, name = 3, op_type = 4, attribute = 5, domain = 7.</summary>
+    public static ProtoWriter NodeProto(string opType, string name, string[] inputs, string[] outputs, string domain, params ProtoWriter[] attributes)
     {
         var node = new ProtoWriter();
         foreach (string input in inputs) node.String(1, input);
@@ -194,7 +201,8 @@ internal sealed class OnnxWriter
         if (name.Length > 0) node.String(3, name);
         node.String(4, opType);
         foreach (ProtoWriter attribute in attributes) node.Message(5, attribute);
-        _graph.Message(1, node);
+        if (domain.Length > 0) node.String(7, domain);
+        return node;
     }
 
     /// <summary>GraphProto.initializer (5).</summary>
@@ -264,49 +272,28 @@ internal sealed class OnnxWriter
     }
 
     /// <summary>AttributeProto: name = 1, i = 3, type = 20 (INT).</summary>
-    public static ProtoWriter Int(string name, long value)
-    {
-        ProtoWriter attribute = Attribute(name, AttributeProto.IntType);
-        attribute.Varint(3, value);
-        return attribute;
-    }
+    public static ProtoWriter Int(string name, long value) => Attribute(name, AttributeProto.IntType, a => a.Varint(3, value));
 
     /// <summary>AttributeProto: name = 1, ints = 8, type = 20 (INTS).</summary>
-    public static ProtoWriter Ints(string name, params long[] values)
+    public static ProtoWriter Ints(string name, params long[] values) => Attribute(name, AttributeProto.IntsType, a =>
     {
-        ProtoWriter attribute = Attribute(name, AttributeProto.IntsType);
-        foreach (long v in values) attribute.Varint(8, v);
-        return attribute;
-    }
+        foreach (long v in values) a.Varint(8, v);
+    });
 
     /// <summary>AttributeProto: name = 1, f = 2, type = 20 (FLOAT).</summary>
-    public static ProtoWriter Float(string name, float value)
-    {
-        ProtoWriter attribute = Attribute(name, AttributeProto.FloatType);
-        attribute.Float(2, value);
-        return attribute;
-    }
+    public static ProtoWriter Float(string name, float value) => Attribute(name, AttributeProto.FloatType, a => a.Float(2, value));
 
     /// <summary>AttributeProto: name = 1, s = 4, type = 20 (STRING).</summary>
-    public static ProtoWriter Text(string name, string value)
-    {
-        ProtoWriter attribute = Attribute(name, AttributeProto.StringType);
-        attribute.String(4, value);
-        return attribute;
-    }
+    public static ProtoWriter Text(string name, string value) => Attribute(name, AttributeProto.StringType, a => a.String(4, value));
 
     /// <summary>AttributeProto: name = 1, t = 5, type = 20 (TENSOR): a Constant node's value.</summary>
-    public static ProtoWriter TensorValue(string name, ProtoWriter tensor)
-    {
-        ProtoWriter attribute = Attribute(name, AttributeProto.TensorType);
-        attribute.Message(5, tensor);
-        return attribute;
-    }
+    public static ProtoWriter TensorValue(string name, ProtoWriter tensor) => Attribute(name, AttributeProto.TensorType, a => a.Message(5, tensor));
 
-    private static ProtoWriter Attribute(string name, int type)
+    private static ProtoWriter Attribute(string name, int type, Action<ProtoWriter> value)
     {
         var attribute = new ProtoWriter();
         attribute.String(1, name);
+        value(attribute);
         attribute.Varint(20, type);
         return attribute;
     }

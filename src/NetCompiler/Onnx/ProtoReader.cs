@@ -148,68 +148,36 @@ internal sealed class ProtoReader
     }
 
     /// <summary>A repeated int64 field: one varint, or a packed run of them.</summary>
-    public void ReadInt64s(WireType wireType, List<long> values)
-    {
-        if (wireType == WireType.Varint)
-        {
-            values.Add(ReadInt64());
-            return;
-        }
-        Expect(wireType, WireType.LengthDelimited, "packed varints");
-        ProtoReader packed = ReadPacked();
-        while (packed._position < packed._end) values.Add(packed.ReadInt64());
-    }
+    public void ReadInt64s(WireType wireType, List<long> values) => ReadRepeated(wireType, WireType.Varint, values, r => r.ReadInt64());
 
     /// <summary>A repeated int32 field: one varint, or a packed run of them.</summary>
-    public void ReadInt32s(WireType wireType, List<int> values)
-    {
-        if (wireType == WireType.Varint)
-        {
-            values.Add(ReadInt32());
-            return;
-        }
-        Expect(wireType, WireType.LengthDelimited, "packed varints");
-        ProtoReader packed = ReadPacked();
-        while (packed._position < packed._end) values.Add(packed.ReadInt32());
-    }
+    public void ReadInt32s(WireType wireType, List<int> values) => ReadRepeated(wireType, WireType.Varint, values, r => r.ReadInt32());
 
     /// <summary>A repeated float field: one fixed32, or a packed run of them.</summary>
-    public void ReadFloats(WireType wireType, List<float> values)
-    {
-        if (wireType == WireType.Fixed32)
-        {
-            values.Add(ReadFloat());
-            return;
-        }
-        Expect(wireType, WireType.LengthDelimited, "packed floats");
-        ProtoReader packed = ReadPacked();
-        while (packed._position < packed._end) values.Add(packed.ReadFloat());
-    }
+    public void ReadFloats(WireType wireType, List<float> values) => ReadRepeated(wireType, WireType.Fixed32, values, r => r.ReadFloat());
 
     /// <summary>A repeated double field: one fixed64, or a packed run of them.</summary>
-    public void ReadDoubles(WireType wireType, List<double> values)
+    public void ReadDoubles(WireType wireType, List<double> values) => ReadRepeated(wireType, WireType.Fixed64, values, r => r.ReadDouble());
+
+    /// <summary>A repeated field of scalars: one value of wire type <paramref name="single"/>, or a packed run of them (a length-delimited field).</summary>
+    private void ReadRepeated<T>(WireType wireType, WireType single, List<T> values, Func<ProtoReader, T> read)
     {
-        if (wireType == WireType.Fixed64)
+        if (wireType == single)
         {
-            values.Add(ReadDouble());
+            values.Add(read(this));
             return;
         }
-        Expect(wireType, WireType.LengthDelimited, "packed doubles");
-        ProtoReader packed = ReadPacked();
-        while (packed._position < packed._end) values.Add(packed.ReadDouble());
+        Expect(wireType, WireType.LengthDelimited, "a value of wire type " + (int)single + " or a packed run of them");
+        ByteRange range = ReadBytes();
+        var packed = new ProtoReader(_bytes, range.Start, range.Start + range.Length, _depth);
+        while (packed._position < packed._end) values.Add(read(packed));
     }
 
     /// <summary>Checks that a known field has the wire type its declaration gives it.</summary>
-    public void Expect(WireType actual, WireType expected, string what)
+    private void Expect(WireType actual, WireType expected, string what)
     {
         if (actual != expected)
             throw new OnnxFormatException("expected " + what + " (wire type " + (int)expected + "), found wire type " + (int)actual, _position);
-    }
-
-    private ProtoReader ReadPacked()
-    {
-        ByteRange range = ReadBytes();
-        return new ProtoReader(_bytes, range.Start, range.Start + range.Length, _depth);
     }
 
     private ReadOnlySpan<byte> Take(int count)

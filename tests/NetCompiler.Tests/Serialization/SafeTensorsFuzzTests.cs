@@ -11,6 +11,7 @@ using NetCompiler.Serialization;
 using Xunit;
 using Xunit.Abstractions;
 using static NetCompiler.Tests.Serialization.SafeTensorsFiles;
+using static NetCompiler.Tests.Support.Bytes;
 
 namespace NetCompiler.Tests.Serialization;
 
@@ -238,16 +239,6 @@ public sealed class SafeTensorsFuzzTests(ITestOutputHelper output) : IDisposable
             }
         }
         return (file, string.Join("; ", what));
-    }
-
-    /// <summary>A copy of <paramref name="file"/> with <paramref name="count"/> bytes at <paramref name="at"/> replaced by <paramref name="bytes"/>.</summary>
-    private static byte[] Replace(byte[] file, int at, int count, byte[] bytes)
-    {
-        var result = new byte[file.Length - count + bytes.Length];
-        file.AsSpan(0, at).CopyTo(result);
-        bytes.CopyTo(result, at);
-        file.AsSpan(at + count).CopyTo(result.AsSpan(at + bytes.Length));
-        return result;
     }
 
     private static byte[] WithHeaderLength(byte[] file, ulong length)
