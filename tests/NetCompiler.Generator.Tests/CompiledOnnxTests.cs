@@ -80,7 +80,7 @@ public sealed class CompiledOnnxTests(ITestOutputHelper output) : IDisposable
             //   partial class Net { }
             """.ReplaceLineEndings("\n"), code.ReplaceLineEndings("\n").TrimStart('\uFEFF'));
 
-        var network = (IInferenceNetwork<float>)Activator.CreateInstance(Load(compiled).GetType("Demo.Net")!)!;
+        var network = (IInferenceNetwork<float>)Activator.CreateInstance(FileDiagnostics.Load(compiled).GetType("Demo.Net")!)!;
         Assert.True(network.Topology.HasSameLayers(ConvTopology));
         Assert.Equal(weights.AsReadOnlySpan().ToArray(), network.Weights.AsReadOnlySpan().ToArray()); // bit for bit
         Assert.True(network.Weights.IsReadOnly);
@@ -103,7 +103,7 @@ public sealed class CompiledOnnxTests(ITestOutputHelper output) : IDisposable
         Assert.Empty(diagnostics);
         Assert.Contains("//   [Loss(LossFunction.CrossEntropy)]", generated.Single());
 
-        var network = (INetwork<float>)Activator.CreateInstance(Load(compiled).GetType("Demo.Net")!)!;
+        var network = (INetwork<float>)Activator.CreateInstance(FileDiagnostics.Load(compiled).GetType("Demo.Net")!)!;
         Assert.Equal(Activation.Softmax, network.Topology.Layers[^1].Activation);
         Assert.False(network.Weights.IsReadOnly); // a trainable network fine-tunes its own copy
         float[] input = [0.5f, -1, 0.25f, 2], target = [0, 1, 0];
@@ -119,7 +119,7 @@ public sealed class CompiledOnnxTests(ITestOutputHelper output) : IDisposable
         string source = Source();
         var (_, generated, diagnostics) = GeneratorDriver.RunWithFiles(Properties, [], source);
         Assert.Equal("The ONNX model 'models/m.onnx' is not an AdditionalFiles item of this project (paths are relative to the project directory); add <AdditionalFiles Include=\"models/m.onnx\" /> to an <ItemGroup> of the project file",
-            AssertOneOnTheArgument(diagnostics, source, "NC0090").GetMessage());
+            FileDiagnostics.AssertOneOnTheArgument(diagnostics, source, "NC0090", "Onnx").GetMessage());
         Assert.Empty(generated);
     }
 
@@ -129,7 +129,7 @@ public sealed class CompiledOnnxTests(ITestOutputHelper output) : IDisposable
         File.WriteAllText(PathOf(), "not a model");
         string source = Source();
         var (_, generated, diagnostics) = GeneratorDriver.RunWithFiles(Properties, [Item()], source);
-        Assert.StartsWith("'models/m.onnx' is not a valid ONNX model: ", AssertOneOnTheArgument(diagnostics, source, "NC0091").GetMessage());
+        Assert.StartsWith("'models/m.onnx' is not a valid ONNX model: ", FileDiagnostics.AssertOneOnTheArgument(diagnostics, source, "NC0091", "Onnx").GetMessage());
         Assert.Empty(generated);
     }
 
@@ -146,7 +146,7 @@ public sealed class CompiledOnnxTests(ITestOutputHelper output) : IDisposable
         var (_, generated, diagnostics) = GeneratorDriver.RunWithFiles(Properties, [Item()], source);
         Assert.Empty(generated);
         Assert.Equal(2, diagnostics.Length);
-        Assert.All(diagnostics, d => { Assert.Equal("NC0092", d.Id); AssertOnTheArgument(d, source); });
+        Assert.All(diagnostics, d => { Assert.Equal("NC0092", d.Id); FileDiagnostics.AssertOnTheArgument(d, source, "Onnx"); });
         string messages = string.Join("\n", diagnostics.Select(d => d.GetMessage()));
         output.WriteLine(messages);
         Assert.Contains("node 1 ('/act/Erf', Erf)", messages);
@@ -162,7 +162,7 @@ public sealed class CompiledOnnxTests(ITestOutputHelper output) : IDisposable
         var (_, generated, diagnostics) = GeneratorDriver.RunWithFiles(Properties, [Item()], source);
         Assert.Empty(generated);
         output.WriteLine(string.Join("\n", diagnostics.Select(d => d.Id + ": " + d.GetMessage())));
-        Assert.All(diagnostics, d => { Assert.Equal("NC0092", d.Id); AssertOnTheArgument(d, source); });
+        Assert.All(diagnostics, d => { Assert.Equal("NC0092", d.Id); FileDiagnostics.AssertOnTheArgument(d, source, "Onnx"); });
         Assert.Contains(diagnostics, d => d.GetMessage().Contains(", Erf)", StringComparison.Ordinal));
         Assert.Contains(diagnostics, d => d.GetMessage().Contains(", Elu)", StringComparison.Ordinal));
     }
@@ -176,7 +176,7 @@ public sealed class CompiledOnnxTests(ITestOutputHelper output) : IDisposable
         File.WriteAllBytes(PathOf(), Model(writer, "y"));
         string source = Source();
         var (_, _, diagnostics) = GeneratorDriver.RunWithFiles(Properties, [Item()], source);
-        string message = AssertOneOnTheArgument(diagnostics, source, "NC0093").GetMessage();
+        string message = FileDiagnostics.AssertOneOnTheArgument(diagnostics, source, "NC0093", "Onnx").GetMessage();
         output.WriteLine(message);
         Assert.Contains("/act/LeakyRelu", message);
         Assert.Contains("0.2", message);
@@ -190,7 +190,7 @@ public sealed class CompiledOnnxTests(ITestOutputHelper output) : IDisposable
         File.WriteAllBytes(PathOf(), Model(writer, "y"));
         string source = Source();
         var (_, _, diagnostics) = GeneratorDriver.RunWithFiles(Properties, [Item()], source);
-        Assert.Contains("features", AssertOneOnTheArgument(diagnostics, source, "NC0094").GetMessage());
+        Assert.Contains("features", FileDiagnostics.AssertOneOnTheArgument(diagnostics, source, "NC0094", "Onnx").GetMessage());
     }
 
     [Fact]
@@ -201,7 +201,7 @@ public sealed class CompiledOnnxTests(ITestOutputHelper output) : IDisposable
         File.WriteAllBytes(PathOf(), Model(writer, "y", opset: 19));
         string source = Source();
         var (_, _, diagnostics) = GeneratorDriver.RunWithFiles(Properties, [Item()], source);
-        Assert.Contains("19", AssertOneOnTheArgument(diagnostics, source, "NC0095").GetMessage());
+        Assert.Contains("19", FileDiagnostics.AssertOneOnTheArgument(diagnostics, source, "NC0095", "Onnx").GetMessage());
     }
 
     [Fact]
@@ -213,7 +213,7 @@ public sealed class CompiledOnnxTests(ITestOutputHelper output) : IDisposable
         File.WriteAllBytes(PathOf(), Model(writer, "y"));
         string source = Source();
         var (_, generated, diagnostics) = GeneratorDriver.RunWithFiles(Properties, [Item()], source);
-        output.WriteLine(AssertOneOnTheArgument(diagnostics, source, "NC0096").GetMessage());
+        output.WriteLine(FileDiagnostics.AssertOneOnTheArgument(diagnostics, source, "NC0096", "Onnx").GetMessage());
         Assert.Empty(generated);
     }
 
@@ -230,7 +230,7 @@ public sealed class CompiledOnnxTests(ITestOutputHelper output) : IDisposable
         File.WriteAllBytes(PathOf(), Model(writer, "y"));
         string source = Source();
         var (_, _, diagnostics) = GeneratorDriver.RunWithFiles(Properties, [Item()], source);
-        string message = AssertOneOnTheArgument(diagnostics, source, "NC0096").GetMessage();
+        string message = FileDiagnostics.AssertOneOnTheArgument(diagnostics, source, "NC0096", "Onnx").GetMessage();
         output.WriteLine(message);
         Assert.Contains("tile", message);
     }
@@ -242,7 +242,7 @@ public sealed class CompiledOnnxTests(ITestOutputHelper output) : IDisposable
         string source = Source();
         var (_, generated, diagnostics) = GeneratorDriver.RunWithFiles(Properties, [Item()], source);
         Assert.Equal("The weights of the ONNX model 'models/m.onnx' take 8,408,400 bytes, more than the 8,388,608 one network may compile into an assembly; load the model at run time with OnnxModel.Load",
-            AssertOneOnTheArgument(diagnostics, source, "NC0098").GetMessage());
+            FileDiagnostics.AssertOneOnTheArgument(diagnostics, source, "NC0098", "Onnx").GetMessage());
         Assert.Empty(generated);
     }
 
@@ -346,33 +346,8 @@ public sealed class CompiledOnnxTests(ITestOutputHelper output) : IDisposable
         return writer.ToModel(opset: opset);
     }
 
-    private static Diagnostic AssertOneOnTheArgument(IEnumerable<Diagnostic> diagnostics, string source, string id)
-    {
-        Diagnostic diagnostic = Assert.Single(diagnostics);
-        Assert.Equal(id, diagnostic.Id);
-        Assert.Equal(DiagnosticSeverity.Error, diagnostic.Severity);
-        AssertOnTheArgument(diagnostic, source);
-        return diagnostic;
-    }
-
-    /// <summary>The diagnostic underlines exactly the Onnx argument's string literal.</summary>
-    private static void AssertOnTheArgument(Diagnostic diagnostic, string source)
-    {
-        int start = source.IndexOf("Onnx = \"", StringComparison.Ordinal) + "Onnx = ".Length;
-        int end = source.IndexOf('"', start + 1) + 1;
-        Assert.Equal(source.Substring(start, end - start), source.Substring(diagnostic.Location.SourceSpan.Start, diagnostic.Location.SourceSpan.Length));
-    }
-
     private static string RepositoryRoot([System.Runtime.CompilerServices.CallerFilePath] string path = "") =>
         Path.GetFullPath(Path.Combine(Path.GetDirectoryName(path)!, "..", ".."));
-
-    private static Assembly Load(Compilation compiled)
-    {
-        using var stream = new MemoryStream();
-        var emit = compiled.Emit(stream);
-        Assert.True(emit.Success, string.Join(Environment.NewLine, emit.Diagnostics));
-        return Assembly.Load(stream.ToArray());
-    }
 }
 
 /// <summary>Seeded initializers for hand-written graphs.</summary>

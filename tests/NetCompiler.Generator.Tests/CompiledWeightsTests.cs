@@ -61,7 +61,7 @@ public sealed class CompiledWeightsTests : IDisposable
         Assert.Empty(diagnostics);
         Assert.Contains("// Weights: compiled in from models/w.safetensors (F32 in the file, float here), read at build time; every new Net() shares them read-only.", generated.Single());
 
-        var network = (IInferenceNetwork<float>)Activator.CreateInstance(Load(output).GetType("Demo.Net")!)!;
+        var network = (IInferenceNetwork<float>)Activator.CreateInstance(FileDiagnostics.Load(output).GetType("Demo.Net")!)!;
         Assert.Equal(theta, network.Weights.AsReadOnlySpan().ToArray());
         Assert.True(network.Weights.IsReadOnly);
         var second = (IInferenceNetwork<float>)Activator.CreateInstance(network.GetType())!;
@@ -77,7 +77,7 @@ public sealed class CompiledWeightsTests : IDisposable
         string source = Source(Mlp, loss: ", Loss(LossFunction.CrossEntropy)").Replace("[Network(", "[Network(Precision = Precision.Double, ");
         (Compilation output, _, var diagnostics) = GeneratorDriver.RunWithFiles(Properties, [Item()], source);
         Assert.Empty(diagnostics);
-        Type type = Load(output).GetType("Demo.Net")!;
+        Type type = FileDiagnostics.Load(output).GetType("Demo.Net")!;
         var first = (INetwork<double>)Activator.CreateInstance(type)!;
         var second = (INetwork<double>)Activator.CreateInstance(type)!;
         Assert.Equal(theta.Select(v => (double)v), first.Parameters.ToArray());
@@ -92,7 +92,7 @@ public sealed class CompiledWeightsTests : IDisposable
         float[] theta = SaveWeights(ConvTopology, seed: 9);
         (Compilation output, _, var diagnostics) = GeneratorDriver.RunWithFiles(Properties, [Item()], Source(Conv));
         Assert.Empty(diagnostics);
-        var network = (IInferenceNetwork<float>)Activator.CreateInstance(Load(output).GetType("Demo.Net")!)!;
+        var network = (IInferenceNetwork<float>)Activator.CreateInstance(FileDiagnostics.Load(output).GetType("Demo.Net")!)!;
         Assert.Equal(theta, network.Weights.AsReadOnlySpan().ToArray());
     }
 
@@ -102,7 +102,7 @@ public sealed class CompiledWeightsTests : IDisposable
         SaveWeights(MlpTopology, seed: 1);
         string source = Source(Mlp);
         var (_, generated, diagnostics) = GeneratorDriver.RunWithFiles(Properties, [], source);
-        Diagnostic diagnostic = AssertOneOnTheArgument(diagnostics, source, "NC0080");
+        Diagnostic diagnostic = FileDiagnostics.AssertOneOnTheArgument(diagnostics, source, "NC0080", "Weights");
         Assert.Equal("The weights file 'models/w.safetensors' is not an AdditionalFiles item of this project (paths are relative to the project directory); add <AdditionalFiles Include=\"models/w.safetensors\" /> to an <ItemGroup> of the project file",
             diagnostic.GetMessage());
         Assert.Empty(generated);
@@ -117,12 +117,12 @@ public sealed class CompiledWeightsTests : IDisposable
         string source = Source(Mlp);
         var (_, generated, diagnostics) = GeneratorDriver.RunWithFiles(Properties, [Item()], source);
         Assert.Equal("Cannot read the weights file 'models/w.safetensors': the file is truncated: 3 bytes, shorter than the 8-byte header length.",
-            AssertOneOnTheArgument(diagnostics, source, "NC0081").GetMessage());
+            FileDiagnostics.AssertOneOnTheArgument(diagnostics, source, "NC0081", "Weights").GetMessage());
         Assert.Empty(generated);
 
         File.Delete(path); // listed, but gone
         (_, _, diagnostics) = GeneratorDriver.RunWithFiles(Properties, [Item()], source);
-        Assert.Contains("Could not find file", AssertOneOnTheArgument(diagnostics, source, "NC0081").GetMessage());
+        Assert.Contains("Could not find file", FileDiagnostics.AssertOneOnTheArgument(diagnostics, source, "NC0081", "Weights").GetMessage());
     }
 
     [Fact]
@@ -144,7 +144,7 @@ public sealed class CompiledWeightsTests : IDisposable
             "NC0084: The weights file 'models/w.safetensors' does not fit the network: tensor 'layer2.bias' has shape [2], expected [5]",
             "NC0084: The weights file 'models/w.safetensors' does not fit the network: tensor 'layer2.weight' has shape [2, 4], expected [5, 4]",
         ], messages);
-        foreach (Diagnostic diagnostic in diagnostics) AssertOnTheArgument(diagnostic, source);
+        foreach (Diagnostic diagnostic in diagnostics) FileDiagnostics.AssertOnTheArgument(diagnostic, source, "Weights");
     }
 
     [Fact]
@@ -156,7 +156,7 @@ public sealed class CompiledWeightsTests : IDisposable
         string source = Source(Mlp);
         var (_, _, diagnostics) = GeneratorDriver.RunWithFiles(Properties, [Item()], source);
         Assert.Equal("The weights file 'models/w.safetensors' does not fit the network: tensor 'hidden.weight' has dtype I32, which NetCompiler does not load (it reads F32, F64, F16 and BF16)",
-            AssertOneOnTheArgument(diagnostics, source, "NC0085").GetMessage());
+            FileDiagnostics.AssertOneOnTheArgument(diagnostics, source, "NC0085", "Weights").GetMessage());
     }
 
     [Fact]
@@ -171,7 +171,7 @@ public sealed class CompiledWeightsTests : IDisposable
         string source = Source(Conv);
         var (_, _, diagnostics) = GeneratorDriver.RunWithFiles(Properties, [Item()], source);
         Assert.Equal("The weights file 'models/w.safetensors' does not fit the network: tensor 'c.weight': the kernel of filter 0, channel 1 is left out by the connection table of 'c' but holds non-zero values (for example 0.5)",
-            AssertOneOnTheArgument(diagnostics, source, "NC0086").GetMessage());
+            FileDiagnostics.AssertOneOnTheArgument(diagnostics, source, "NC0086", "Weights").GetMessage());
     }
 
     [Fact]
@@ -181,7 +181,7 @@ public sealed class CompiledWeightsTests : IDisposable
         string source = Source("Input(1), Dense(2100000)");
         var (_, generated, diagnostics) = GeneratorDriver.RunWithFiles(Properties, [Item()], source);
         Assert.Equal("The weights of this network take 16,800,000 bytes, more than the 8,388,608 one network may compile into an assembly ('models/w.safetensors'); load them at run time with SafeTensors.Load",
-            AssertOneOnTheArgument(diagnostics, source, "NC0087").GetMessage());
+            FileDiagnostics.AssertOneOnTheArgument(diagnostics, source, "NC0087", "Weights").GetMessage());
         Assert.Empty(generated);
     }
 
@@ -191,7 +191,7 @@ public sealed class CompiledWeightsTests : IDisposable
         float[] theta = SaveWeights(MlpTopology, seed: 3);
         (Compilation output, _, var diagnostics) = GeneratorDriver.RunWithFiles(null, [Item(), new GeneratorDriver.FileItem(Path.Combine(_project, "other.txt"))], Source(Mlp));
         Assert.Empty(diagnostics);
-        var network = (IInferenceNetwork<float>)Activator.CreateInstance(Load(output).GetType("Demo.Net")!)!;
+        var network = (IInferenceNetwork<float>)Activator.CreateInstance(FileDiagnostics.Load(output).GetType("Demo.Net")!)!;
         Assert.Equal(theta, network.Weights.AsReadOnlySpan().ToArray());
     }
 
@@ -228,30 +228,6 @@ public sealed class CompiledWeightsTests : IDisposable
         Assert.Contains(result.GeneratedSources, s => s.HintName == "Demo.B.g.cs");
     }
 
-    private static Diagnostic AssertOneOnTheArgument(IEnumerable<Diagnostic> diagnostics, string source, string id)
-    {
-        Diagnostic diagnostic = Assert.Single(diagnostics);
-        Assert.Equal(id, diagnostic.Id);
-        Assert.Equal(DiagnosticSeverity.Error, diagnostic.Severity);
-        AssertOnTheArgument(diagnostic, source);
-        return diagnostic;
-    }
-
-    /// <summary>The diagnostic underlines exactly the Weights argument's string literal.</summary>
-    private static void AssertOnTheArgument(Diagnostic diagnostic, string source)
-    {
-        int start = source.IndexOf("Weights = \"", StringComparison.Ordinal) + "Weights = ".Length;
-        int end = source.IndexOf('"', start + 1) + 1;
-        Assert.Equal(source.Substring(start, end - start), source.Substring(diagnostic.Location.SourceSpan.Start, diagnostic.Location.SourceSpan.Length));
-    }
-
-    private static Assembly Load(Compilation output)
-    {
-        using var stream = new MemoryStream();
-        var emit = output.Emit(stream);
-        Assert.True(emit.Success, string.Join(Environment.NewLine, emit.Diagnostics));
-        return Assembly.Load(stream.ToArray());
-    }
 
     /// <summary>A safetensors file with these tensors (values zero unless given), written by hand to make files SafeTensors.Save would not.</summary>
     private static void WriteFile(string path, params (string Name, string DType, int[] Shape, float[]? Values)[] tensors)

@@ -37,10 +37,13 @@ skip() { skipped=$((skipped + 1)); echo "SKIP  $1"; }
 step() { local name=$1; shift; if "$@" >"$log" 2>&1; then pass "$name"; return 0; else fail "$name"; return 1; fi; }
 # block MARKER: the fenced code block that follows the line "<!-- package-test: MARKER -->" in the README.
 block() { awk -v marker="<!-- package-test: $1 -->" '$0 == marker { found = 1; next } found && /^```/ { if (inside) exit; inside = 1; next } inside { print }' "$repo/README.md"; }
-# check_app NAME EXECUTABLE: runs the app in its own folder and checks the scores it prints.
+# check_app NAME EXECUTABLE [REFERENCE-MODE ARGS...]: runs the app in its own folder and checks the scores it prints
+# with reference.py (mode "check" unless another is given).
 check_app() {
     local name=$1 executable=$2
-    if (cd "$(dirname "$executable")" && "$executable" >"$log" 2>&1) && python3 "$reference" check $(tail -n 1 "$log") >>"$log" 2>&1; then
+    shift 2
+    [ $# -eq 0 ] && set -- check
+    if (cd "$(dirname "$executable")" && "$executable" >"$log" 2>&1) && python3 "$reference" "$@" $(tail -n 1 "$log") >>"$log" 2>&1; then
         pass "$name: $(tail -n 1 "$log")"
     else
         fail "$name"
@@ -49,12 +52,15 @@ check_app() {
 # run_app NAME EXECUTABLE: ships the weights beside the app (it reads classifier.safetensors from its working folder),
 # runs it there and checks its scores.
 run_app() { cp "$work/classifier.safetensors" "$(dirname "$2")/"; check_app "$1" "$2"; }
-# run_embedded NAME EXECUTABLE: an app with the weights compiled in; there must be no weights file in its folder.
-run_embedded() {
+# run_alone NAME EXECUTABLE PATTERN [REFERENCE-MODE ARGS...]: check_app for an app with its weights compiled in; no
+# file matching PATTERN may be in its folder.
+run_alone() {
     local files
-    files=$(find "$(dirname "$2")" -maxdepth 1 -name '*.safetensors')
-    if [ -n "$files" ]; then echo "$files" >"$log"; fail "$1: a weights file is in its folder"; else check_app "$1" "$2"; fi
+    files=$(find "$(dirname "$2")" -maxdepth 1 -name "$3")
+    if [ -n "$files" ]; then echo "$files" >"$log"; fail "$1: $files is in its folder"; else check_app "$1" "$2" "${@:4}"; fi
 }
+# run_embedded NAME EXECUTABLE: an app with the weights compiled in; there must be no weights file in its folder.
+run_embedded() { run_alone "$1" "$2" '*.safetensors'; }
 # build_fails NAME PATTERN: the app of step 6 (restored there) must fail to build with "Program.cs(l,c): error PATTERN",
 # the diagnostic on its Weights argument.
 build_fails() {
@@ -99,39 +105,7 @@ if step "pack on a clean tree: dotnet pack src/NetCompiler/NetCompiler.csproj -c
     if [ -z "$missing" ]; then pass "package $version holds the runtime, generator, code fixes, build logic, README, licence, symbols"
     else fail "package $version lacks:$missing"; fi
 else
-    # 7. From PyTorch: the README's ONNX example (its project lines and program) on a LeNet-like CNN that PyTorch exported
-#    (tools/make_onnx_fixtures.py's lenet_logits.onnx, committed: no PyTorch needed here), from the package; the
-#    scores are checked against PyTorch's own outputs for the same input, recorded in the fixture's JSON.
-fixture="$repo/tests/NetCompiler.Tests/Fixtures/onnx/lenet_logits"
-onnx="$work/FromPyTorch"
-mkdir -p "$onnx/models"
-cp "$fixture.onnx" "$onnx/models/classifier.onnx"
-{ sed '/^<\/Project>/d' "$app/App.csproj"; block onnx-project | sed 's/^/  /'; echo '</Project>'; } >"$onnx/FromPyTorch.csproj"
-block onnx-program >"$onnx/Program.cs"
-# check_onnx NAME EXECUTABLE: runs the app in its folder, with no model beside it, and checks its scores against PyTorch's.
-check_onnx() {
-    if [ -n "$(find "$(dirname "$2")" -maxdepth 1 -name '*.onnx')" ]; then fail "$1: a model file is in its folder"
-    elif (cd "$(dirname "$2")" && "$2" >"$log" 2>&1) && python3 "$reference" check-fixture "$fixture.json" $(tail -n 1 "$log") >>"$log" 2>&1; then
-        pass "$1: $(tail -n 1 "$log")"
-    else fail "$1"; fi
-}
-if ! grep -q 'Onnx = ' "$onnx/Program.cs" || ! grep -q '<AdditionalFiles ' "$onnx/FromPyTorch.csproj"; then
-    { cat "$onnx/FromPyTorch.csproj" "$onnx/Program.cs"; } >"$log"
-    fail "from PyTorch: the README's onnx-project or onnx-program block is missing"
-else
-    step "from PyTorch: the README's ONNX example builds with warnings as errors" \
-        dotnet build "$onnx" -c Release -warnaserror \
-        && check_onnx "it runs" "$onnx/bin/Release/net10.0/FromPyTorch"
-    if [ -n "$aot_reason" ]; then
-        skip "NativeAOT publish of the ONNX example: $aot_reason"
-    elif step "from PyTorch: dotnet publish -r $rid -p:PublishAot=true with warnings as errors" \
-            dotnet publish "$onnx" -c Release -r "$rid" -p:PublishAot=true -warnaserror -o "$work/onnx-aot"; then
-        if [ "$avx2" = yes ] || [ "$rid" != linux-x64 ]; then check_onnx "the native binary runs" "$work/onnx-aot/FromPyTorch"
-        else skip "the native binary is built for x86-64-v3, and this CPU has no AVX2"; fi
-    fi
-fi
-
-echo "package test: $passed passed, $failed failed, $skipped skipped ($((SECONDS - start)) s)"
+    echo "package test: $passed passed, $failed failed, $skipped skipped ($((SECONDS - start)) s)"
     exit 1
 fi
 # A package of the same version restored before would be used instead of this one.
@@ -260,12 +234,7 @@ cp "$fixture.onnx" "$onnx/models/classifier.onnx"
 { sed '/^<\/Project>/d' "$app/App.csproj"; block onnx-project | sed 's/^/  /'; echo '</Project>'; } >"$onnx/FromPyTorch.csproj"
 block onnx-program >"$onnx/Program.cs"
 # check_onnx NAME EXECUTABLE: runs the app in its folder, with no model beside it, and checks its scores against PyTorch's.
-check_onnx() {
-    if [ -n "$(find "$(dirname "$2")" -maxdepth 1 -name '*.onnx')" ]; then fail "$1: a model file is in its folder"
-    elif (cd "$(dirname "$2")" && "$2" >"$log" 2>&1) && python3 "$reference" check-fixture "$fixture.json" $(tail -n 1 "$log") >>"$log" 2>&1; then
-        pass "$1: $(tail -n 1 "$log")"
-    else fail "$1"; fi
-}
+check_onnx() { run_alone "$1" "$2" '*.onnx' check-fixture "$fixture.json"; }
 if ! grep -q 'Onnx = ' "$onnx/Program.cs" || ! grep -q '<AdditionalFiles ' "$onnx/FromPyTorch.csproj"; then
     { cat "$onnx/FromPyTorch.csproj" "$onnx/Program.cs"; } >"$log"
     fail "from PyTorch: the README's onnx-project or onnx-program block is missing"
