@@ -2,7 +2,8 @@
 // compiled in at build time is read by the same code as OnnxModel.Load at run time.
 // A minimal reader of the protobuf wire format, enough for the ~10 messages of onnx.proto NetCompiler reads. Why not
 // Google.Protobuf: inside the compiler it would be a dependency loaded next to other analyzers that may ship another
-// version of it (an analyzer load conflict), and it would add to the package, for a format this small. Every length is
+// version of it (an analyzer load conflict), and it would add to the package, for a format this small (the sizes are in
+// bench/RESULTS.md, "Imported from PyTorch": Google.Protobuf's assembly is 8× all of the import). Every length is
 // checked against the bytes that remain before anything is allocated or read, and nesting is limited, so any input
 // ends in a result or an OnnxFormatException, quickly.
 // Keep it netstandard2.0-clean: no records, init accessors or generic math.
