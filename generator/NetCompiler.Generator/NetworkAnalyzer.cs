@@ -99,8 +99,33 @@ public sealed class NetworkAnalyzer : DiagnosticAnalyzer
         NetworkRules.Analyze(network, context.Compilation, diagnostic =>
         {
             if (diagnostic.Id != DiagnosticDescriptors.ContainingTypeNotPartialId) context.ReportDiagnostic(diagnostic);
-        }, context.CancellationToken);
+        }, context.CancellationToken, declaration => ImportedTopology(declaration, context.Options, context.CancellationToken));
     }
+
+    /// <summary>
+    /// The topology of a [Network(Onnx = …)] class's model, for the member and constructor rules, or null when the
+    /// model cannot be imported (the generator reports why: NC0090–NC0098). One import per model file and loss: the
+    /// host gives a new AdditionalText only for a changed file.
+    /// </summary>
+    private static NetworkTopology? ImportedTopology(NetworkDeclaration network, AnalyzerOptions options, System.Threading.CancellationToken cancellationToken)
+    {
+        options.AnalyzerConfigOptionsProvider.GlobalOptions.TryGetValue("build_property.ProjectDir", out string? projectDirectory);
+        AdditionalText? file = Model.CompiledWeights.Find(network.Onnx!, projectDirectory, options.AdditionalFiles);
+        if (file is null) return null;
+        var imports = Imports.GetValue(file, static _ => new System.Collections.Concurrent.ConcurrentDictionary<string, NetworkTopology?>());
+        return imports.GetOrAdd(network.LossFunction + "/" + network.Precision, _ =>
+        {
+            byte[]? bytes = Model.CompiledWeights.ReadFile(file, out string? _);
+            if (bytes is null) return null;
+            Onnx.OnnxImport import = Onnx.OnnxImporter.Import(file.Path, bytes, network.LossFunction, cancellationToken);
+            if (import.Theta is null || import.InputShape is null) return null;
+            bool valid = NetworkTopology.Check(import.InputShape, import.Layers, network.LossFunction, network.Precision, import.Output)
+                .TrueForAll(p => p.Severity != TopologySeverity.Error);
+            return valid ? new NetworkTopology(import.InputShape, import.Layers, network.LossFunction, network.Precision, import.Output) : null;
+        });
+    }
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<AdditionalText, System.Collections.Concurrent.ConcurrentDictionary<string, NetworkTopology?>> Imports = new();
 
     /// <summary>
     /// NC0002 on <paramref name="type"/> when it encloses a [Network] class but is not partial. Reported from the

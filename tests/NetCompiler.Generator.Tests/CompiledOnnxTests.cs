@@ -8,6 +8,7 @@ using System.Linq;
 using System.Reflection;
 using System.Threading.Tasks;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
 using NetCompiler.Onnx;
 using Xunit;
 using Xunit.Abstractions;
@@ -80,6 +81,7 @@ public sealed class CompiledOnnxTests(ITestOutputHelper output) : IDisposable
             //   partial class Net { }
             """.ReplaceLineEndings("\n"), code.ReplaceLineEndings("\n").TrimStart('\uFEFF'));
 
+        AssertTheHeaderDeclaresTheSameNetwork(code, compiled);
         var network = (IInferenceNetwork<float>)Activator.CreateInstance(FileDiagnostics.Load(compiled).GetType("Demo.Net")!)!;
         Assert.True(network.Topology.HasSameLayers(ConvTopology));
         Assert.Equal(weights.AsReadOnlySpan().ToArray(), network.Weights.AsReadOnlySpan().ToArray()); // bit for bit
@@ -101,7 +103,8 @@ public sealed class CompiledOnnxTests(ITestOutputHelper output) : IDisposable
         string source = Source(extra: ", Loss(LossFunction.CrossEntropy)");
         (Compilation compiled, IReadOnlyList<string> generated, var diagnostics) = GeneratorDriver.RunWithFiles(Properties, [Item()], source);
         Assert.Empty(diagnostics);
-        Assert.Contains("//   [Loss(LossFunction.CrossEntropy)]", generated.Single());
+        Assert.Single(generated.Single().Split('\n'), line => line.Contains("[Loss(", StringComparison.Ordinal));
+        AssertTheHeaderDeclaresTheSameNetwork(generated.Single(), compiled);
 
         var network = (INetwork<float>)Activator.CreateInstance(FileDiagnostics.Load(compiled).GetType("Demo.Net")!)!;
         Assert.Equal(Activation.Softmax, network.Topology.Layers[^1].Activation);
@@ -265,6 +268,40 @@ public sealed class CompiledOnnxTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task TheAnalyzerChecksTheUsersMembersAgainstTheImportedNetwork()
+    {
+        // The model gives the layers, so the analyzer imports it to know what will be generated: a constructor that
+        // does not chain to this(…) would leave the weights null (NC0034), a member named like a generated one collides.
+        Export(ConvTopology, seed: 1);
+        string source = Source().Replace("public partial class Net { }",
+            "public partial class Net { public Net(int seed) { } public int InputSize => 0; }");
+        var analyzers = System.Collections.Immutable.ImmutableArray.Create<Microsoft.CodeAnalysis.Diagnostics.DiagnosticAnalyzer>(new generator::NetCompiler.Generator.NetworkAnalyzer());
+        var options = new Microsoft.CodeAnalysis.Diagnostics.AnalyzerOptions([Item()], new GeneratorDriver.ProjectProperties(Properties));
+        var diagnostics = await GeneratorDriver.Compile(source).WithAnalyzers(analyzers, options).GetAnalyzerDiagnosticsAsync();
+        string[] ids = diagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning).Select(d => d.Id).OrderBy(id => id, StringComparer.Ordinal).ToArray();
+        Assert.Equal(["NC0030", "NC0034"], ids);
+
+        // Without the model (not an AdditionalFiles item) the analyzer cannot know the members; the generator says why.
+        var none = await GeneratorDriver.Compile(source).WithAnalyzers(analyzers,
+            new Microsoft.CodeAnalysis.Diagnostics.AnalyzerOptions([], new GeneratorDriver.ProjectProperties(Properties))).GetAnalyzerDiagnosticsAsync();
+        Assert.DoesNotContain(none, d => d.Severity >= DiagnosticSeverity.Warning);
+    }
+
+    [Fact]
+    public void AModelWithThousandsOfUnsupportedNodesGivesAHundredDiagnosticsAndACount()
+    {
+        var writer = Graph("N", "4");
+        Gemm(writer, "x", "h0", "fc1", 4, 4);
+        for (int i = 0; i < 250; i++) writer.Node("Erf", "/e" + i, ["h" + i], ["h" + (i + 1)]);
+        Gemm(writer, "h250", "y", "fc2", 4, 3);
+        File.WriteAllBytes(PathOf(), Model(writer, "y"));
+        string source = Source();
+        var (_, _, diagnostics) = GeneratorDriver.RunWithFiles(Properties, [Item()], source);
+        Assert.Equal(101, diagnostics.Length);
+        Assert.Contains("and 150 more problems like those above", diagnostics[^1].GetMessage());
+    }
+
+    [Fact]
     public void AnUnrelatedEditReimportsNothingAndAChangedModelOnlyItsNetwork()
     {
         Export(ConvTopology, seed: 4, "models/a.onnx");
@@ -323,6 +360,24 @@ public sealed class CompiledOnnxTests(ITestOutputHelper output) : IDisposable
         }
         output.WriteLine($"slowest run {slowest:F3} s; diagnostics: {string.Join(", ", ids.Select(p => p.Key + " ×" + p.Value))}");
         Assert.True(slowest < 1, $"the slowest run took {slowest:F3} s");
+    }
+
+    /// <summary>
+    /// The declaration in the generated header, pasted into a file of its own (the README invites it), compiles with no
+    /// diagnostic and declares the network that was imported: the same layers, names, loss and precision.
+    /// </summary>
+    private static void AssertTheHeaderDeclaresTheSameNetwork(string generated, Compilation imported)
+    {
+        string[] lines = generated.Replace("\r\n", "\n").Split('\n');
+        int first = Array.FindIndex(lines, l => l.StartsWith("// The model imports as this declaration", StringComparison.Ordinal)) + 1;
+        string declaration = string.Join("\n", lines.Skip(first).TakeWhile(l => l.StartsWith("//   ", StringComparison.Ordinal)).Select(l => l[5..]));
+        string source = "using NetCompiler;\nnamespace Pasted;\n" + declaration + "\n";
+        var (compiled, _, diagnostics) = GeneratorDriver.Run(source);
+        Assert.True(diagnostics.IsEmpty, source + "\n" + string.Join("\n", diagnostics));
+        var pasted = (IInferenceNetwork<float>)Activator.CreateInstance(FileDiagnostics.Load(compiled).GetType("Pasted.Net")!, [])!;
+        var original = (IInferenceNetwork<float>)Activator.CreateInstance(FileDiagnostics.Load(imported).GetType("Demo.Net")!)!;
+        Assert.Equal(original.Topology.ToString(), pasted.Topology.ToString());
+        Assert.Equal(original.Topology.Loss, pasted.Topology.Loss);
     }
 
     // A graph with input "x" of these dims, and Gemm nodes with seeded weights, as PyTorch's nn.Linear exports them.

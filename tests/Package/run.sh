@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The package as a user meets it (issue 13), from this checkout:
 #  1. pack src/NetCompiler into a temporary folder feed (nothing needs to be built first) and check what it holds;
-#  2. `dotnet new console` outside the repository, `dotnet add package NetCompiler --source FEED --prerelease`, the
+#  2. `dotnet new console` outside the repository, the README's install lines (a nuget.config with FEED and nuget.org,
+#     `dotnet add package NetCompiler --prerelease`, restored into an empty package cache), the
 #     README's example (the C# block after "package-test: program") as Program.cs and trained weights written by
 #     reference.py; build with warnings as errors, run, and compare the scores with reference.py's own forward pass;
 #  3. publish it with -p:PublishAot=true on the command line (warnings as errors, so no IL2xxx/IL3xxx trim or AOT
@@ -116,8 +117,11 @@ rm -rf "${cache%/}/netcompiler/$version"
 app="$work/App"
 mkdir -p "$app"
 step "dotnet new console" dotnet new console -o "$app" -n App
-step "dotnet add package NetCompiler --source FEED --prerelease" \
-    bash -c "cd '$app' && dotnet add package NetCompiler --source '$work/feed' --prerelease"
+# The README's install lines (the block after "package-test: install"), FEED for ~/nuget-local, with an empty package
+# cache: the package's own dependencies must restore too (from nuget.org, which the nuget.config keeps).
+block install | sed "s#~/nuget-local#$work/feed#g" >"$work/install.sh"
+step "the README's install lines (dotnet new nugetconfig, add source FEED, add package) with an empty package cache" \
+    bash -c "cd '$app' && NUGET_PACKAGES='$work/empty-cache' bash -e '$work/install.sh'"
 block program >"$app/Program.cs"
 step "the README example builds with warnings as errors" dotnet build "$app" -c Release -warnaserror \
     && run_app "it runs" "$app/bin/Release/net10.0/App"

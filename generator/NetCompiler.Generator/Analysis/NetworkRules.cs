@@ -17,8 +17,13 @@ namespace NetCompiler.Generator.Analysis;
 /// </summary>
 internal static class NetworkRules
 {
-    /// <summary>Applies every rule to <paramref name="network"/>.</summary>
-    public static void Analyze(NetworkDeclaration network, Compilation compilation, Action<Diagnostic> report, CancellationToken cancellationToken)
+    /// <summary>
+    /// Applies every rule to <paramref name="network"/>. For a network imported from ONNX,
+    /// <paramref name="importedTopology"/> gives the model's topology (or null when it cannot be imported: the generator
+    /// reports why), so that the user's members are checked against what will be generated.
+    /// </summary>
+    public static void Analyze(NetworkDeclaration network, Compilation compilation, Action<Diagnostic> report, CancellationToken cancellationToken,
+        Func<NetworkDeclaration, NetworkTopology?>? importedTopology = null)
     {
         // A malformed attribute is already a compiler error; anything added here would be noise about a guess.
         if (network.Malformed) return;
@@ -42,6 +47,8 @@ internal static class NetworkRules
             // The input, layers and weights come from the model, which the generator reads and checks (NC0090–NC0098 on
             // the Onnx argument); here only what the attributes themselves say can be checked.
             CheckOnnxDeclaration(network, Report, cancellationToken);
+            if (!hasError && importedTopology?.Invoke(network) is { } imported)
+                CheckCollisions(network, imported, compilation, classLocation, Report, cancellationToken);
             if (!hasError && network.LossFunction is null)
                 report(Diagnostic.Create(DiagnosticDescriptors.InferenceOnly, networkLocation, name));
             return;
@@ -288,7 +295,7 @@ internal static class NetworkRules
     {
         INamedTypeSymbol type = network.Type;
         var generated = new Dictionary<string, GeneratedMembers.Member>(StringComparer.Ordinal);
-        foreach (GeneratedMembers.Member member in GeneratedMembers.For(topology, compiledWeights: network.Weights is not null))
+        foreach (GeneratedMembers.Member member in GeneratedMembers.For(topology, compiledWeights: network.Weights is not null || network.Onnx is not null))
             generated[member.Name] = member;
 
         if (generated.ContainsKey(type.Name))

@@ -2,6 +2,7 @@
 // own importer (OnnxImporter, shared source, as OnnxModel.Load runs it) into the layers the attributes would declare
 // and θ, then checked by the same topology rules as declared layers. What comes out is an ordinary model with
 // compiled-in weights, so planning and emitting are unchanged. A problem becomes a diagnostic on the Onnx argument.
+using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Threading;
@@ -13,6 +14,9 @@ namespace NetCompiler.Generator.Model;
 
 internal static class CompiledOnnx
 {
+    /// <summary>The most problems reported one by one; the rest are counted in one more diagnostic.</summary>
+    public const int MaxDiagnostics = 100;
+
     /// <summary>
     /// Imports <paramref name="file"/> for <paramref name="model"/> (whose Onnx names it): the model with the imported
     /// input, layers and output, and θ as compiled-in weights; or the problems. Never throws but for cancellation.
@@ -26,10 +30,19 @@ internal static class CompiledOnnx
         if (bytes is null) return Failed(model, path, Problem(DiagnosticDescriptors.OnnxInvalidId, path, error!));
         cancellationToken.ThrowIfCancellationRequested();
 
-        OnnxImport import = OnnxImporter.Import(path, bytes, model.Loss);
+        OnnxImport import = OnnxImporter.Import(path, bytes, model.Loss, cancellationToken);
         var problems = new List<WeightsProblem>();
         foreach (OnnxProblem problem in import.Problems)
+        {
+            if (problems.Count == MaxDiagnostics)
+            {
+                // A model of thousands of unsupported nodes is one mistake, not thousands of errors to scroll past.
+                problems.Add(Problem(IdOf(problem.Kind), path, "and " + (import.Problems.Count - MaxDiagnostics).ToString("N0", CultureInfo.InvariantCulture)
+                    + " more problems like those above (OnnxModel.Load lists them all)"));
+                break;
+            }
             problems.Add(Problem(IdOf(problem.Kind), path, problem.Message));
+        }
         if (problems.Count > 0 || import.InputShape is null || import.Theta is null) return Failed(model, path, problems.ToArray());
 
         // Imported layers obey the rules declared ones do; a model that maps to layers NetCompiler cannot build (a
@@ -54,13 +67,21 @@ internal static class CompiledOnnx
         return new NetworkInput(imported, new CompiledWeights(path, literal, "ONNX initializers", default));
     }
 
-    /// <summary>The class as a user would declare it with attributes: [Network], the imported lines, [Loss], the class.</summary>
+    /// <summary>
+    /// The class as a user would declare it with attributes: the importer's lines ([Network], [Input], the layers, the
+    /// [Loss] it was given), the class's own Precision added to [Network], and the class itself.
+    /// </summary>
     private static List<string> Declaration(NetworkModel model, string imported)
     {
-        var lines = new List<string> { model.Precision == Precision.Double ? "[Network(Precision = Precision.Double)]" : "[Network]" };
+        var lines = new List<string>();
         foreach (string line in imported.Split('\n'))
-            if (line.Trim().Length > 0) lines.Add(line.TrimEnd('\r'));
-        if (model.Loss is { } loss) lines.Add("[Loss(LossFunction." + loss + ")]");
+        {
+            if (line.Trim().Length == 0) continue;
+            string text = line.TrimEnd('\r');
+            if (model.Precision == Precision.Double && text.StartsWith("[Network", StringComparison.Ordinal))
+                text = text == "[Network]" ? "[Network(Precision = Precision.Double)]" : text.Replace("[Network(", "[Network(Precision = Precision.Double, ");
+            lines.Add(text);
+        }
         lines.Add("partial class " + model.ClassName + " { }");
         return lines;
     }

@@ -19,6 +19,16 @@ internal sealed partial class OnnxImporter
     /// <summary>The largest kernel, stride or padding read (a bound that keeps every size computation in range).</summary>
     private const long MaxWindow = 1 << 20;
 
+    /// <summary>What PyTorch module an unsupported operator usually comes from, and what to export instead.</summary>
+    private static string Hint(string opType) => opType switch
+    {
+        "Erf" => " (PyTorch writes nn.GELU as Div, Erf, Add and Mul; use ReLU, LeakyReLU, Tanh or Sigmoid)",
+        "Shape" or "Gather" => " (PyTorch writes x.view(x.size(0), -1) with a dynamic batch as Shape and Gather; use torch.flatten(x, 1))",
+        "ReduceMean" or "Pow" or "Sqrt" => " (PyTorch writes nn.LayerNorm as ReduceMean, Sub, Pow, Sqrt and Div; NetCompiler has no layer normalisation)",
+        "Elu" or "Selu" or "Gelu" or "HardSigmoid" or "HardSwish" or "Mish" or "Softplus" => " (use ReLU, LeakyReLU, Tanh or Sigmoid)",
+        _ => "",
+    };
+
     private void ImportNode()
     {
         NodeProto node = _node;
@@ -30,7 +40,7 @@ internal sealed partial class OnnxImporter
         }
         if (!IsSupported(node.OpType))
         {
-            ReportNode(OnnxProblemKind.UnsupportedOperator, "is an operator NetCompiler does not import");
+            ReportNode(OnnxProblemKind.UnsupportedOperator, "is an operator NetCompiler does not import" + Hint(node.OpType));
             PoisonOutputs();
             return;
         }
@@ -98,7 +108,8 @@ internal sealed partial class OnnxImporter
             case "Sigmoid": Activate(Activation.Sigmoid); break;
             case "Softmax": Softmax(); break;
             case "BatchNormalization": BatchNormalization(); break;
-            default: Concat(); break;
+            case "Concat": Concat(); break;
+            default: throw new InvalidOperationException("IsSupported names " + _node.OpType + ", which Apply has no case for");
         }
     }
 
@@ -243,8 +254,11 @@ internal sealed partial class OnnxImporter
         if (weight.Dims.Count != 2 || weight.Dims[transB ? 1 : 0] != inputs)
             throw Fail(OnnxProblemKind.Unrepresentable, "multiplies " + inputs + " features by a weight of shape " + TensorProto.DimsText(weight.Dims)
                 + (transB ? " (transposed)" : "") + "; they do not line up");
+        long unitsDim = weight.Dims[transB ? 0 : 1];
+        if (unitsDim < 1 || unitsDim > int.MaxValue)
+            throw Fail(OnnxProblemKind.Unrepresentable, "has a weight of shape " + TensorProto.DimsText(weight.Dims) + ", which makes " + unitsDim + " outputs");
         double[] b = Values(weight, "weight");
-        int units = (int)weight.Dims[transB ? 0 : 1];
+        int units = (int)unitsDim;
         var w = new double[b.Length];
         for (int o = 0; o < units; o++)
             for (int i = 0; i < inputs; i++)
@@ -420,6 +434,8 @@ internal sealed partial class OnnxImporter
         int channels = x.Dims[0];
         if (weight.Dims[1] != channels)
             throw Fail(OnnxProblemKind.Unrepresentable, "has a weight for " + weight.Dims[1] + " input channels but reads " + channels);
+        if (weight.Dims[0] < 1 || weight.Dims[0] > int.MaxValue)
+            throw Fail(OnnxProblemKind.Unrepresentable, "has a weight of shape " + TensorProto.DimsText(weight.Dims) + ", which makes " + weight.Dims[0] + " filters");
         double[] w = Values(weight, "weight");
         int filters = (int)weight.Dims[0];
         if (bias is not null && (bias.Dims.Count != 1 || bias.Dims[0] != filters))
@@ -653,7 +669,7 @@ internal sealed partial class OnnxImporter
         for (int o = 1; o < _node.Outputs.Count; o++)
             if (_node.Outputs[o].Length > 0 && Uses(_node.Outputs[o]) > 0)
                 throw Fail(OnnxProblemKind.Unrepresentable, "uses BatchNormalization's running statistics (its training form)");
-        if (x.Dims.Length == 0) throw Fail(OnnxProblemKind.Unrepresentable, "normalises a value with no channels");
+        if (x.Dims.Length == 0 || x.Dims[0] < 1) throw Fail(OnnxProblemKind.Unrepresentable, "normalises a value with no channels");
         int channels = x.Dims[0];
         double[] gamma = Channels(1, "scale", channels), beta = Channels(2, "bias", channels);
         double[] mean = Channels(3, "mean", channels), variance = Channels(4, "variance", channels);
@@ -965,8 +981,11 @@ internal sealed partial class OnnxImporter
     private static int Size(int[] dims)
     {
         long size = 1;
-        foreach (int d in dims) size *= d;
-        if (size > int.MaxValue) throw Fail(OnnxProblemKind.Unrepresentable, "makes a value of " + size + " elements, too many");
+        foreach (int d in dims)
+        {
+            size *= d; // each d is an int and size stays ≤ int.MaxValue below, so this cannot overflow a long
+            if (size > int.MaxValue || d < 0) throw Fail(OnnxProblemKind.Unrepresentable, "makes a value of more than " + int.MaxValue + " elements, too many");
+        }
         return (int)size;
     }
 

@@ -236,6 +236,14 @@ internal sealed partial class OnnxImporter
                 }
                 else dims[d - 1] = (int)dim.Value;
             }
+            long size = 1;
+            foreach (int d in dims) size = Math.Min(size * d, (long)int.MaxValue + 1); // each d ≤ int.MaxValue: no overflow
+            if (ok && size > NetworkTopology.MaxParameterCount)
+            {
+                Problem(OnnxProblemKind.Unrepresentable, what + " has " + (size > int.MaxValue ? "more than " + int.MaxValue : size.ToString(CultureInfo.InvariantCulture))
+                    + " values per sample; NetCompiler's buffers hold at most " + NetworkTopology.MaxParameterCount.ToString(CultureInfo.InvariantCulture));
+                ok = false;
+            }
             if (ok) _result.InputShape = new TensorShape(dims);
         }
         _values[x.Name] = ok ? Value.OfInput(_result.InputShape!.ToArray()) : Value.Poisoned;
@@ -310,12 +318,15 @@ internal sealed partial class OnnxImporter
     private static void Name(List<Layer> layers)
     {
         var used = new HashSet<string>(StringComparer.Ordinal) { NetworkTopology.InputName };
+        var nextSuffix = new Dictionary<string, int>(StringComparer.Ordinal); // per candidate: linear, however many share it
         foreach (Layer layer in layers)
         {
             string candidate = WeightPrefix(layer.WeightName) ?? NodeScope(layer.NodeName)
                 ?? layer.OpType.ToLowerInvariant() + layer.NodeIndex.ToString(CultureInfo.InvariantCulture);
             string name = candidate;
-            for (int k = 2; !used.Add(name); k++) name = candidate + "_" + k.ToString(CultureInfo.InvariantCulture);
+            int k = nextSuffix.TryGetValue(candidate, out int next) ? next : 2;
+            while (!used.Add(name)) name = candidate + "_" + (k++).ToString(CultureInfo.InvariantCulture);
+            nextSuffix[candidate] = k;
             layer.Name = name;
         }
     }
@@ -406,7 +417,7 @@ internal sealed partial class OnnxImporter
     private string Declaration(List<Layer> layers, Layer output)
     {
         var text = new StringBuilder();
-        if (_result.Output is not null) text.Append("[Network(Output = ").Append(Literal(_result.Output)).Append(")]\n");
+        text.Append(_result.Output is null ? "[Network]\n" : "[Network(Output = " + Literal(_result.Output) + ")]\n");
         text.Append("[Input(").Append(string.Join(", ", Array.ConvertAll(_result.InputShape!.ToArray(), Num))).Append(")]\n");
         for (int l = 0; l < layers.Count; l++)
         {

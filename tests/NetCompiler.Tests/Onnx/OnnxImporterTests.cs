@@ -49,7 +49,7 @@ public sealed class OnnxImporterTests(ITestOutputHelper output)
         Assert.Empty(import.Problems);
         Assert.Equal(["fc: Dense(3, ReLU)"], Layers(import));
         Assert.Equal(Enumerable.Range(0, 12).Select(j => w[(j % 4) * 3 + j / 4]).Concat(b), import.Theta);
-        Assert.Equal("[Input(4)]\n[Dense(3, Activation.ReLU, Name = \"fc\")]\n", import.Declaration);
+        Assert.Equal("[Network]\n[Input(4)]\n[Dense(3, Activation.ReLU, Name = \"fc\")]\n", import.Declaration);
     }
 
     [Fact]
@@ -241,6 +241,7 @@ public sealed class OnnxImporterTests(ITestOutputHelper output)
             output.WriteLine(import.Declaration);
             Assert.Equal(
                 """
+                [Network]
                 [Input(1, 28, 28)]
                 [Conv2D(6, 5, Activation.Tanh, Padding = 2, Name = "C1")]
                 [AvgPool(2, Trainable = true, Activation = Activation.Tanh, Name = "S2")]

@@ -36,7 +36,7 @@ public sealed class OnnxProblemTests
         g.Add(OnnxWriter.NodeProto("FusedGemm", "/fused", ["x"], ["z"], "com.microsoft"));
         OnnxImport import = g.Import("y");
         AssertProblems(import,
-            (OnnxProblemKind.UnsupportedOperator, "node 1 ('/Erf', Erf) is an operator NetCompiler does not import"),
+            (OnnxProblemKind.UnsupportedOperator, "node 1 ('/Erf', Erf) is an operator NetCompiler does not import (PyTorch writes nn.GELU as Div, Erf, Add and Mul; use ReLU, LeakyReLU, Tanh or Sigmoid)"),
             (OnnxProblemKind.UnsupportedOperator, "node 2 ('/LogSoftmax', LogSoftmax) is an operator NetCompiler does not import"),
             (OnnxProblemKind.UnsupportedOperator, "node 3 ('/fused', FusedGemm) is an operator of the domain 'com.microsoft'; NetCompiler imports operators of the default ONNX domain only"));
         Assert.Equal([1, 2, 3], import.Problems.Select(p => p.NodeIndex));
@@ -169,7 +169,7 @@ public sealed class OnnxProblemTests
             var exception = Assert.Throws<OnnxException>(() => OnnxModel.Load<float>(path));
             Assert.Equal(2, exception.Problems.Count);
             Assert.Equal(
-                $"Cannot import '{path}': 2 problems:{Environment.NewLine}  1. node 1 ('/Erf', Erf) is an operator NetCompiler does not import."
+                $"Cannot import '{path}': 2 problems:{Environment.NewLine}  1. node 1 ('/Erf', Erf) is an operator NetCompiler does not import (PyTorch writes nn.GELU as Div, Erf, Add and Mul; use ReLU, LeakyReLU, Tanh or Sigmoid)."
                 + $"{Environment.NewLine}  2. node 2 ('/Celu', Celu) is an operator NetCompiler does not import.", exception.Message);
         }
         finally
