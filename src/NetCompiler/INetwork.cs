@@ -72,6 +72,10 @@ public interface INetwork<T> : IInferenceNetwork<T> where T : unmanaged, IFloati
     /// After a forward pass: computes the loss L and adds ∂L/∂θ to Gradients, so a minibatch is
     /// B Forward/Backward pairs and one <see cref="Update"/>. Returns L.
     /// </summary>
+    /// <param name="target">
+    /// The desired output d, <see cref="IInferenceNetwork{T}.OutputSize"/> values: for cross-entropy a distribution over
+    /// the classes, usually one-hot (1 at the class, 0 elsewhere), not a class index as PyTorch's nn.CrossEntropyLoss takes.
+    /// </param>
     /// <exception cref="ArgumentException"><paramref name="target"/> does not have <see cref="IInferenceNetwork{T}.OutputSize"/> values.</exception>
     /// <exception cref="InvalidOperationException">No forward pass has run yet.</exception>
     T Backward(ReadOnlySpan<T> target);
@@ -80,6 +84,9 @@ public interface INetwork<T> : IInferenceNetwork<T> where T : unmanaged, IFloati
     void Update(T learningRate);
 
     /// <summary>Forward, Backward and Update in one call; returns the loss of this sample before the update.</summary>
+    /// <param name="input">The sample x⁰.</param>
+    /// <param name="target">The desired output d: for cross-entropy usually one-hot (see <see cref="Backward"/>).</param>
+    /// <param name="learningRate">η of the SGD step.</param>
     T TrainStep(ReadOnlySpan<T> input, ReadOnlySpan<T> target, T learningRate);
 
     /// <summary>

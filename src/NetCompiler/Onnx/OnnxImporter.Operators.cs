@@ -697,7 +697,8 @@ internal sealed partial class OnnxImporter
         }
         if (x.Dims.Length < 2 || !SameDims(x.Dims, ShapeOf(x)))
             throw Fail(OnnxProblemKind.Unrepresentable, "normalises " + DimsText(x.Dims) + " after " + (layer is null ? "the input" : layer.Describe())
-                + ", which it cannot be folded into; NetCompiler folds BatchNormalization into the Gemm, MatMul or Conv before it when nothing else reads that, or makes it a per-channel affine layer on [channels, …] maps");
+                + ", which it cannot be folded into; NetCompiler folds BatchNormalization into the Gemm, MatMul or Conv before it when nothing else reads that, or makes it a per-channel affine layer on [channels, …] maps"
+                + (layer is null ? " (for a BatchNorm1d on the input features: normalise the inputs in the app, or fold it into the first Linear before export)" : ""));
         Layer affine = NewLayer(LayerKind.AvgPool, x.Dims, x);
         affine.PoolSize = 1;
         affine.Trainable = true;

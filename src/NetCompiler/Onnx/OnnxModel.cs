@@ -76,7 +76,8 @@ public static class OnnxModel
 
     /// <summary>
     /// The ONNX model of <paramref name="weights"/>' network: a serialized ModelProto that ONNX Runtime runs (within
-    /// float rounding of Forward) and <see cref="Load{T}"/> reads back exactly. The layers' operators are PyTorch's
+    /// float rounding of Forward; ONNX Runtime's CPU kernels run double Gemm and activations but not double Conv or
+    /// pooling) and <see cref="Load{T}"/> reads back exactly. The layers' operators are PyTorch's
     /// (Gemm, Conv, AveragePool, MaxPool, Add, Concat, Relu, LeakyRelu, Tanh, Sigmoid, Softmax); initializers are named
     /// as in the network's safetensors file; a connection table is a full convolution whose absent kernels are zeros,
     /// with the table in the model's metadata.
