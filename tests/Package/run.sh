@@ -70,6 +70,20 @@ build_fails() {
     else fail "$1: the build failed without $2"; fi
 }
 
+# aot_run LABEL PROJECT OUT EXECUTABLE CHECK: publishes PROJECT with -p:PublishAot=true (warnings as errors) into OUT,
+# then runs CHECK "the native binary runs" OUT/EXECUTABLE; skipped, with the reason, without a linker or where the
+# binary (x86-64-v3) cannot run.
+aot_run() {
+    local label=$1 project=$2 out=$3 executable=$4 check=$5
+    if [ -n "$aot_reason" ]; then
+        skip "NativeAOT publish ($label): $aot_reason"
+    elif step "$label: dotnet publish -r $rid -p:PublishAot=true with warnings as errors" \
+            dotnet publish "$project" -c Release -r "$rid" -p:PublishAot=true -warnaserror -o "$out"; then
+        if [ "$avx2" = yes ] || [ "$rid" != linux-x64 ]; then "$check" "the native binary runs" "$out/$executable"
+        else skip "the native binary is built for x86-64-v3, and this CPU has no AVX2"; fi
+    fi
+}
+
 linker=""
 for tool in clang gcc; do command -v "$tool" >/dev/null 2>&1 && { linker=$tool; break; }; done
 avx2=no
@@ -158,13 +172,7 @@ mkdir -p "$contrib"
 cp "$app/Program.cs" "$contrib/"
 step "the README's ProjectReference lines build with warnings as errors" dotnet build "$contrib" -c Release -warnaserror \
     && run_app "it runs" "$contrib/bin/Release/net10.0/Contributor"
-if [ -n "$aot_reason" ]; then
-    skip "NativeAOT publish with project references: $aot_reason"
-elif step "with project references: dotnet publish -r $rid -p:PublishAot=true with warnings as errors" \
-        dotnet publish "$contrib" -c Release -r "$rid" -p:PublishAot=true -warnaserror -o "$work/contrib-aot"; then
-    if [ "$avx2" = yes ] || [ "$rid" != linux-x64 ]; then run_app "the native binary runs" "$work/contrib-aot/Contributor"
-    else skip "the native binary is built for x86-64-v3, and this CPU has no AVX2"; fi
-fi
+aot_run "with project references" "$contrib" "$work/contrib-aot" Contributor run_app
 
 # 5. Build diagnostics.
 if dotnet build "$contrib" -c Release -p:NetCompilerAggressiveOptimization=sometimes >"$log" 2>&1; then
@@ -210,13 +218,7 @@ else
     step "compiled-in weights: the README example with [Network(Weights = \"$weights\")] builds with warnings as errors" \
         dotnet build "$embedded" -c Release -warnaserror \
         && run_embedded "it runs with no weights file" "$embedded/bin/Release/net10.0/Embedded"
-    if [ -n "$aot_reason" ]; then
-        skip "NativeAOT publish with compiled-in weights: $aot_reason"
-    elif step "compiled-in weights: dotnet publish -r $rid -p:PublishAot=true with warnings as errors" \
-            dotnet publish "$embedded" -c Release -r "$rid" -p:PublishAot=true -warnaserror -o "$work/embedded-aot"; then
-        if [ "$avx2" = yes ] || [ "$rid" != linux-x64 ]; then run_embedded "the native binary runs with no weights file" "$work/embedded-aot/Embedded"
-        else skip "the native binary is built for x86-64-v3, and this CPU has no AVX2"; fi
-    fi
+    aot_run "compiled-in weights" "$embedded" "$work/embedded-aot" Embedded run_embedded
     # Files that do not fit: each a build error on the Weights argument (no restore: the build above restored).
     cp "$embedded/Embedded.csproj" "$work/Embedded.csproj"
     grep -v '<AdditionalFiles ' "$work/Embedded.csproj" >"$embedded/Embedded.csproj"
@@ -246,13 +248,7 @@ else
     step "from PyTorch: the README's ONNX example builds with warnings as errors" \
         dotnet build "$onnx" -c Release -warnaserror \
         && check_onnx "it runs" "$onnx/bin/Release/net10.0/FromPyTorch"
-    if [ -n "$aot_reason" ]; then
-        skip "NativeAOT publish of the ONNX example: $aot_reason"
-    elif step "from PyTorch: dotnet publish -r $rid -p:PublishAot=true with warnings as errors" \
-            dotnet publish "$onnx" -c Release -r "$rid" -p:PublishAot=true -warnaserror -o "$work/onnx-aot"; then
-        if [ "$avx2" = yes ] || [ "$rid" != linux-x64 ]; then check_onnx "the native binary runs" "$work/onnx-aot/FromPyTorch"
-        else skip "the native binary is built for x86-64-v3, and this CPU has no AVX2"; fi
-    fi
+    aot_run "from PyTorch" "$onnx" "$work/onnx-aot" FromPyTorch check_onnx
 fi
 
 echo "package test: $passed passed, $failed failed, $skipped skipped ($((SECONDS - start)) s)"

@@ -21,11 +21,7 @@ public static class OnnxFixtures
     /// <summary>The fixture with the fine-tuning batch.</summary>
     public const string FineTuningName = "lenet_logits";
 
-    private static readonly JsonSerializerOptions Options = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-    };
+    private static JsonSerializerOptions Options => Support.PyTorchFixtures.Options;
 
     /// <summary>The folder the test project copies the fixtures to.</summary>
     public static string Directory => Path.Combine(AppContext.BaseDirectory, "Fixtures", "onnx");

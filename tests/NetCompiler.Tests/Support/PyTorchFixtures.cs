@@ -21,7 +21,8 @@ public static class PyTorchFixtures
     /// <summary>The prefix of the graph fixtures' files (<see cref="GraphFixture"/>); every other .json file but <see cref="OptimizersFile"/> is a multilayer-perceptron fixture.</summary>
     public const string GraphPrefix = "graph-";
 
-    private static readonly JsonSerializerOptions Options = new()
+    /// <summary>The fixtures' JSON: snake_case names, and an unknown field fails the load (the ONNX fixtures read it too).</summary>
+    internal static readonly JsonSerializerOptions Options = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
