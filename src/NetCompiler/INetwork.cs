@@ -54,6 +54,15 @@ public interface IInferenceNetwork<T> where T : unmanaged, IFloatingPointIeee754
 
     /// <summary>The activities x^l of layer <paramref name="layer"/> after the last forward pass (0 gives the input x^0, L the output).</summary>
     ReadOnlySpan<T> Activities(int layer);
+
+    /// <summary>
+    /// Forward over <paramref name="batch"/> samples: <paramref name="inputs"/> is [batch, InputSize] row-major and
+    /// <paramref name="outputs"/> receives [batch, OutputSize], each row as Forward gives it (within float rounding: a
+    /// generated chain runs blocked kernels that sum in another order). Allocates nothing after the first call.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is negative.</exception>
+    /// <exception cref="ArgumentException">A span is not batch × its size long.</exception>
+    void ForwardBatch(ReadOnlySpan<T> inputs, Span<T> outputs, int batch);
 }
 
 /// <summary>
@@ -82,6 +91,20 @@ public interface INetwork<T> : IInferenceNetwork<T> where T : unmanaged, IFloati
 
     /// <summary>The SGD step θ ← θ − η·g, then g ← 0.</summary>
     void Update(T learningRate);
+
+    /// <summary>
+    /// Forward and Backward over <paramref name="batch"/> samples ([batch, InputSize] inputs, [batch, OutputSize]
+    /// targets): adds the summed ∂L/∂θ to Gradients as batch Forward/Backward pairs would, and returns the summed loss.
+    /// For a mean step, follow with Update(learningRate / batch).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is negative.</exception>
+    /// <exception cref="ArgumentException">A span is not batch × its size long.</exception>
+    T BackwardBatch(ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets, int batch);
+
+    /// <summary>BackwardBatch, then Update(learningRate): one SGD step with the summed gradient; returns the summed loss before the update.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is negative.</exception>
+    /// <exception cref="ArgumentException">A span is not batch × its size long.</exception>
+    T TrainStepBatch(ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets, int batch, T learningRate);
 
     /// <summary>Forward, Backward and Update in one call; returns the loss of this sample before the update.</summary>
     /// <param name="input">The sample x⁰.</param>

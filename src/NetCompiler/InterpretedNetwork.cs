@@ -169,6 +169,46 @@ public sealed class InterpretedNetwork<T> : INetwork<T> where T : unmanaged, IFl
     }
 
     /// <inheritdoc/>
+    /// <remarks>The interpreter runs the per-sample path for each row; activities afterwards are the last sample's.</remarks>
+    public void ForwardBatch(ReadOnlySpan<T> inputs, Span<T> outputs, int batch)
+    {
+        CheckBatch(batch, inputs.Length, InputSize, nameof(inputs));
+        CheckBatch(batch, outputs.Length, OutputSize, nameof(outputs));
+        for (int b = 0; b < batch; b++) Forward(inputs.Slice(b * InputSize, InputSize), outputs.Slice(b * OutputSize, OutputSize));
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>The interpreter runs the per-sample path for each row; activities and sensitivities afterwards are the last sample's.</remarks>
+    public T BackwardBatch(ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets, int batch)
+    {
+        LossFunction loss = RequireLoss();
+        CheckBatch(batch, inputs.Length, InputSize, nameof(inputs));
+        CheckBatch(batch, targets.Length, OutputSize, nameof(targets));
+        T sum = T.Zero;
+        for (int b = 0; b < batch; b++)
+        {
+            ForwardCore(inputs.Slice(b * InputSize, InputSize));
+            sum += BackwardCore(loss, targets.Slice(b * OutputSize, OutputSize));
+        }
+        return sum;
+    }
+
+    /// <inheritdoc/>
+    public T TrainStepBatch(ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets, int batch, T learningRate)
+    {
+        T loss = BackwardBatch(inputs, targets, batch);
+        Update(learningRate);
+        return loss;
+    }
+
+    private static void CheckBatch(int batch, int length, int size, string name)
+    {
+        if (batch < 0) throw new ArgumentOutOfRangeException(nameof(batch), batch, "The batch size cannot be negative.");
+        if ((long)batch * size != length)
+            throw new ArgumentException($"Expected {name} of length batch × {size} = {(long)batch * size}, got {length}.", name);
+    }
+
+    /// <inheritdoc/>
     public T TrainStep(ReadOnlySpan<T> input, ReadOnlySpan<T> target, T learningRate)
     {
         // Validate everything first so that a bad argument leaves the network untouched.

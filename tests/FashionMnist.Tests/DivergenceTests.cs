@@ -61,5 +61,15 @@ public sealed class DivergenceTests : IDisposable
             float loss = inner.Backward(target);
             return Interlocked.Increment(ref calls.Value) >= n ? float.NaN : loss;
         }
+
+        public void ForwardBatch(ReadOnlySpan<float> inputs, Span<float> outputs, int batch) => inner.ForwardBatch(inputs, outputs, batch);
+        public float TrainStepBatch(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batch, float learningRate) => throw new NotSupportedException();
+
+        /// <summary>Counts each sample of the batch as one Backward.</summary>
+        public float BackwardBatch(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batch)
+        {
+            float loss = inner.BackwardBatch(inputs, targets, batch);
+            return Interlocked.Add(ref calls.Value, batch) >= n ? float.NaN : loss;
+        }
     }
 }

@@ -89,20 +89,6 @@ public partial class DenseConvDouble { }
 [Loss(LossFunction.CrossEntropy)]
 public partial class LeNet5Double { }
 
-/// <summary>The generated batched entry points, which INetwork&lt;T&gt; does not carry.</summary>
-public interface IBatched<T>
-{
-    void ForwardBatch(ReadOnlySpan<T> inputs, Span<T> outputs, int batch);
-    T BackwardBatch(ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets, int batch);
-    T TrainStepBatch(ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets, int batch, T learningRate);
-}
-
-public partial class Mlp784 : IBatched<float> { }
-public partial class Mlp784Double : IBatched<double> { }
-public partial class UnrolledStack : IBatched<float> { }
-public partial class Narrow : IBatched<float> { }
-public partial class LeNet5 : IBatched<float> { }
-public partial class IssueExample : IBatched<float> { }
 
 public static class Program
 {
@@ -174,7 +160,7 @@ public static class Program
     /// that fills a chunk and leaves a remainder; prints one line per quantity: "batch {network} {what} {worst} {τ}",
     /// worst as NumericAssert in the test project measures it (|a − e| / (|e| + 16·u·max|e|/τ)), for the test to check.
     /// </summary>
-    private static void CompareBatch<TNet, T>(TNet batched, TNet single, double tolerance) where TNet : INetwork<T>, IBatched<T> where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    private static void CompareBatch<TNet, T>(TNet batched, TNet single, double tolerance) where TNet : INetwork<T> where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         const int batch = 67;
         batched.InitializeParameters(3);
@@ -262,7 +248,7 @@ public static class Program
     }
 
     /// <summary>The batched entry points with a batch that fills a chunk and leaves a remainder (both kernels of each tile loop).</summary>
-    private static void ExerciseBatch<TNet, T>(TNet network, T eta) where TNet : INetwork<T>, IBatched<T> where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    private static void ExerciseBatch<TNet, T>(TNet network, T eta) where TNet : INetwork<T> where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         const int batch = 67;
         var inputs = new T[batch * network.InputSize];

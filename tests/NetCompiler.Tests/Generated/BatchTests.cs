@@ -5,41 +5,6 @@ using Xunit;
 
 namespace NetCompiler.Tests.Generated;
 
-/// <summary>The generated batched entry points (not on INetwork&lt;T&gt;), for testing them through one generic path.</summary>
-public interface IBatchedNetwork<T> : INetwork<T> where T : unmanaged, IFloatingPointIeee754<T>
-{
-    void ForwardBatch(ReadOnlySpan<T> inputs, Span<T> outputs, int batch);
-    T BackwardBatch(ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets, int batch);
-    T TrainStepBatch(ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets, int batch, T learningRate);
-}
-
-public partial class Net_784_128_10_ReLU_Softmax_CrossEntropy : IBatchedNetwork<float> { }
-public partial class Net_784_128_10_ReLU_Softmax_CrossEntropy_Double : IBatchedNetwork<double> { }
-public partial class Net_40_100_17_Sigmoid_LeakyReLU_SquaredError : IBatchedNetwork<float> { }
-public partial class Net_40_100_17_Sigmoid_LeakyReLU_SquaredError_Double : IBatchedNetwork<double> { }
-public partial class Net_9_17_33_7_LeakyReLU_Tanh_Identity_SquaredError : IBatchedNetwork<float> { }
-public partial class Net_9_17_33_7_LeakyReLU_Tanh_Identity_SquaredError_Double : IBatchedNetwork<double> { }
-public partial class Net_33_9_7_3_Sigmoid_LeakyReLU_Softmax_SquaredError : IBatchedNetwork<float> { }
-public partial class Net_33_9_7_3_Sigmoid_LeakyReLU_Softmax_SquaredError_Double : IBatchedNetwork<double> { }
-public partial class Net_2_8_1_Tanh_Tanh_SquaredError : IBatchedNetwork<float> { }
-public partial class Net_2_8_1_Tanh_Tanh_SquaredError_Double : IBatchedNetwork<double> { }
-public partial class Net_8_8_8_Tanh_Tanh_SquaredError : IBatchedNetwork<float> { }
-public partial class Net_8_8_8_Tanh_Tanh_SquaredError_Double : IBatchedNetwork<double> { }
-public partial class Net_2_4_4_Tanh_Sigmoid_SquaredError : IBatchedNetwork<float> { }
-public partial class Net_2_4_4_Tanh_Sigmoid_SquaredError_Double : IBatchedNetwork<double> { }
-public partial class Net_8_2_8_1_Sigmoid_Tanh_Identity_SquaredError : IBatchedNetwork<float> { }
-public partial class Net_8_2_8_1_Sigmoid_Tanh_Identity_SquaredError_Double : IBatchedNetwork<double> { }
-public partial class Net_1_8_4_LeakyReLU_Identity_SquaredError : IBatchedNetwork<float> { }
-public partial class Net_1_8_4_LeakyReLU_Identity_SquaredError_Double : IBatchedNetwork<double> { }
-public partial class Net_12_16_8_4_ReLU_ReLU_Softmax_CrossEntropy : IBatchedNetwork<float> { }
-public partial class Net_12_16_8_4_ReLU_ReLU_Softmax_CrossEntropy_Double : IBatchedNetwork<double> { }
-public partial class Net_2_4_1_Tanh_Sigmoid_SquaredError : IBatchedNetwork<float> { }
-public partial class Net_2_4_1_Tanh_Sigmoid_SquaredError_Double : IBatchedNetwork<double> { }
-public partial class Net_20_9_10_ReLU_Softmax_CrossEntropy : IBatchedNetwork<float> { }
-public partial class Net_20_9_10_ReLU_Softmax_CrossEntropy_Double : IBatchedNetwork<double> { }
-public partial class Conv2DOddNet : IBatchedNetwork<float> { }
-public partial class Conv2DOddNetDouble : IBatchedNetwork<double> { }
-
 /// <summary>
 /// ForwardBatch, BackwardBatch and TrainStepBatch equal the per-sample path (outputs, summed loss, summed gradients,
 /// parameters after the step) for batch sizes around the tiles (4 samples; 6 in the Vector512 u = W·x), the chunk
@@ -61,7 +26,7 @@ public class BatchTests
         nameof(Net_8_2_8_1_Sigmoid_Tanh_Identity_SquaredError), nameof(Net_1_8_4_LeakyReLU_Identity_SquaredError),
     };
 
-    private static IBatchedNetwork<float> MakeSingle(string name) => name switch
+    private static INetwork<float> MakeSingle(string name) => name switch
     {
         nameof(Net_784_128_10_ReLU_Softmax_CrossEntropy) => new Net_784_128_10_ReLU_Softmax_CrossEntropy(),
         nameof(Net_40_100_17_Sigmoid_LeakyReLU_SquaredError) => new Net_40_100_17_Sigmoid_LeakyReLU_SquaredError(),
@@ -79,7 +44,7 @@ public class BatchTests
         _ => throw new ArgumentException(name),
     };
 
-    private static IBatchedNetwork<double> MakeDouble(string name) => name switch
+    private static INetwork<double> MakeDouble(string name) => name switch
     {
         nameof(Net_784_128_10_ReLU_Softmax_CrossEntropy) => new Net_784_128_10_ReLU_Softmax_CrossEntropy_Double(),
         nameof(Net_40_100_17_Sigmoid_LeakyReLU_SquaredError) => new Net_40_100_17_Sigmoid_LeakyReLU_SquaredError_Double(),
@@ -103,11 +68,11 @@ public class BatchTests
     [Theory, MemberData(nameof(SingleNetworks))]
     public void DoubleBatchedEqualsPerSample(string name) => Compare(() => MakeDouble(name), 1e-12);
 
-    private static void Compare<T>(Func<IBatchedNetwork<T>> make, double tolerance) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void Compare<T>(Func<INetwork<T>> make, double tolerance) where T : unmanaged, IFloatingPointIeee754<T>
     {
         foreach (int batch in Batches)
         {
-            IBatchedNetwork<T> batched = make(), single = make();
+            INetwork<T> batched = make(), single = make();
             batched.InitializeParameters(batch);
             single.InitializeParameters(batch);
             int nIn = batched.InputSize, nOut = batched.OutputSize;
@@ -172,7 +137,7 @@ public class BatchTests
     [Theory, MemberData(nameof(SingleNetworks))]
     public void BatchedCallsAllocateNothing(string name)
     {
-        IBatchedNetwork<float> network = MakeSingle(name);
+        INetwork<float> network = MakeSingle(name);
         const int batch = 130;
         var inputs = new float[batch * network.InputSize];
         var outputs = new float[batch * network.OutputSize];

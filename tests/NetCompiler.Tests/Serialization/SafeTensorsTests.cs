@@ -253,5 +253,6 @@ public class SafeTensorsTests
         public void InitializeParameters(int seed) => inner.InitializeParameters(seed);
         public void Forward(ReadOnlySpan<T> input, Span<T> output) => inner.Forward(input, output);
         public ReadOnlySpan<T> Activities(int layer) => inner.Activities(layer);
+        public void ForwardBatch(ReadOnlySpan<T> inputs, Span<T> outputs, int batch) => inner.ForwardBatch(inputs, outputs, batch);
     }
 }
