@@ -101,6 +101,15 @@ public interface INetwork<T> : IInferenceNetwork<T> where T : unmanaged, IFloati
     /// <exception cref="ArgumentException">A span is not batch × its size long.</exception>
     T BackwardBatch(ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets, int batch);
 
+    /// <summary>
+    /// <see cref="BackwardBatch(ReadOnlySpan{T}, ReadOnlySpan{T}, int)"/>, also writing the forward pass's outputs
+    /// ([batch, OutputSize], as ForwardBatch gives them) to <paramref name="outputs"/> unless it is empty: what a trainer
+    /// needs to count correct predictions without a second forward pass.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is negative.</exception>
+    /// <exception cref="ArgumentException">A span is not batch × its size long.</exception>
+    T BackwardBatch(ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets, int batch, Span<T> outputs);
+
     /// <summary>BackwardBatch, then Update(learningRate): one SGD step with the summed gradient; returns the summed loss before the update.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is negative.</exception>
     /// <exception cref="ArgumentException">A span is not batch × its size long.</exception>

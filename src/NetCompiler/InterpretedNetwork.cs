@@ -179,15 +179,20 @@ public sealed class InterpretedNetwork<T> : INetwork<T> where T : unmanaged, IFl
 
     /// <inheritdoc/>
     /// <remarks>The interpreter runs the per-sample path for each row; activities and sensitivities afterwards are the last sample's.</remarks>
-    public T BackwardBatch(ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets, int batch)
+    public T BackwardBatch(ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets, int batch) => BackwardBatch(inputs, targets, batch, default);
+
+    /// <inheritdoc/>
+    public T BackwardBatch(ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets, int batch, Span<T> outputs)
     {
         LossFunction loss = RequireLoss();
         CheckBatch(batch, inputs.Length, InputSize, nameof(inputs));
         CheckBatch(batch, targets.Length, OutputSize, nameof(targets));
+        if (!outputs.IsEmpty) CheckBatch(batch, outputs.Length, OutputSize, nameof(outputs));
         T sum = T.Zero;
         for (int b = 0; b < batch; b++)
         {
             ForwardCore(inputs.Slice(b * InputSize, InputSize));
+            if (!outputs.IsEmpty) _x[_output].CopyTo(outputs.Slice(b * OutputSize, OutputSize));
             sum += BackwardCore(loss, targets.Slice(b * OutputSize, OutputSize));
         }
         return sum;

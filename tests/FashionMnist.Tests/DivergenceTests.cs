@@ -66,9 +66,11 @@ public sealed class DivergenceTests : IDisposable
         public float TrainStepBatch(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batch, float learningRate) => throw new NotSupportedException();
 
         /// <summary>Counts each sample of the batch as one Backward.</summary>
-        public float BackwardBatch(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batch)
+        public float BackwardBatch(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batch) => BackwardBatch(inputs, targets, batch, default);
+
+        public float BackwardBatch(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batch, Span<float> outputs)
         {
-            float loss = inner.BackwardBatch(inputs, targets, batch);
+            float loss = inner.BackwardBatch(inputs, targets, batch, outputs);
             return Interlocked.Add(ref calls.Value, batch) >= n ? float.NaN : loss;
         }
     }

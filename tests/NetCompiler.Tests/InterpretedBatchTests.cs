@@ -43,6 +43,10 @@ public class InterpretedBatchTests
             single.Forward(inputs.AsSpan(b * topology.InputSize, topology.InputSize), expected.AsSpan(b * topology.OutputSize, topology.OutputSize));
         Assert.Equal(expected, outputs);
 
+        var passOutputs = new double[outputs.Length];
+        Assert.Equal(batched.BackwardBatch(inputs, targets, batch), batched.BackwardBatch(inputs, targets, batch, passOutputs));
+        Assert.Equal(expected, passOutputs);
+        batched.Gradients.Clear();
         double loss = batched.TrainStepBatch(inputs, targets, batch, 0.1);
         double sum = 0;
         for (int b = 0; b < batch; b++)

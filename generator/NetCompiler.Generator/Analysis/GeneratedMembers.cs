@@ -114,6 +114,7 @@ internal static class GeneratedMembers
             members.Add(new Member("Update", ImmutableArray.Create(t)));
             members.Add(new Member("TrainStep", ImmutableArray.Create(readOnlySpan, readOnlySpan, t)));
             members.Add(new Member("BackwardBatch", ImmutableArray.Create(readOnlySpan, readOnlySpan, "int")));
+            members.Add(new Member("BackwardBatch", ImmutableArray.Create(readOnlySpan, readOnlySpan, "int", span)));
             members.Add(new Member("TrainStepBatch", ImmutableArray.Create(readOnlySpan, readOnlySpan, "int", t)));
         }
         if (graph) return members;

@@ -36,12 +36,7 @@ internal sealed partial class NetworkEmitter
                     w.Line("int count = global::System.Math.Min(MaxBatch, batch - start);");
                     C.FeatureMajor.WriteFeatureMajorDispatch(w);
                     w.Line("ForwardBatchCore(inputs.Slice(start * InputSize, count * InputSize), count);");
-                    int outStride = Element.Padded(Output.Outputs);
-                    if (outStride == Output.Outputs)
-                        w.Line(ReadOnlyStart("_batchX" + Output.Number, "count * OutputSize") + ".CopyTo(outputs.Slice(start * OutputSize));");
-                    else
-                        using (w.Open("for (int b = 0; b < count; b++)"))
-                            w.Line(ReadOnlyStart("_batchX" + Output.Number, "MaxBatch * " + outStride) + ".Slice(b * " + outStride + ", OutputSize).CopyTo(outputs.Slice((start + b) * OutputSize, OutputSize));");
+                    WriteCopyBatchOutputs(w);
                 }
             }
             else
@@ -62,10 +57,17 @@ internal sealed partial class NetworkEmitter
         w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">batch is negative.</exception>");
         w.Line("/// <exception cref=\"global::System.ArgumentException\">inputs is not batch × " + Topology.InputSize + " long or targets not batch × " + Topology.OutputSize + ".</exception>");
         using (OpenMethod(w, "public " + T + " BackwardBatch(" + readOnlySpan + " inputs, " + readOnlySpan + " targets, int batch)"))
+            w.Line("return BackwardBatch(inputs, targets, batch, default);");
+        w.Line();
+        w.Line("/// <summary>BackwardBatch, also writing the forward pass's outputs ([batch, OutputSize], as ForwardBatch gives them) to <paramref name=\"outputs\"/> unless it is empty.</summary>");
+        w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">batch is negative.</exception>");
+        w.Line("/// <exception cref=\"global::System.ArgumentException\">inputs is not batch × " + Topology.InputSize + " long, targets or a non-empty outputs not batch × " + Topology.OutputSize + ".</exception>");
+        using (OpenMethod(w, "public " + T + " BackwardBatch(" + readOnlySpan + " inputs, " + readOnlySpan + " targets, int batch, " + span + " outputs)"))
         {
             w.Line("if (batch < 0) throw new global::System.ArgumentOutOfRangeException(nameof(batch), batch, \"The batch size cannot be negative.\");");
             w.Line("if ((long)batch * InputSize != inputs.Length) ThrowBatchLength(nameof(inputs), batch, InputSize, inputs.Length);");
             w.Line("if ((long)batch * OutputSize != targets.Length) ThrowBatchLength(nameof(targets), batch, OutputSize, targets.Length);");
+            w.Line("if (!outputs.IsEmpty && (long)batch * OutputSize != outputs.Length) ThrowBatchLength(nameof(outputs), batch, OutputSize, outputs.Length);");
             w.Line(T + " loss = 0;");
             if (blocked)
             {
@@ -74,6 +76,7 @@ internal sealed partial class NetworkEmitter
                 {
                     w.Line("int count = global::System.Math.Min(MaxBatch, batch - start);");
                     w.Line("ForwardBatchCore(inputs.Slice(start * InputSize, count * InputSize), count);");
+                    using (w.Open("if (!outputs.IsEmpty)")) WriteCopyBatchOutputs(w);
                     w.Line("loss += BackwardBatchOutput(targets.Slice(start * OutputSize, count * OutputSize), count);");
                     for (int l = L; l >= 1; l--) w.Line("BackwardBatchLayer" + l + "(count);");
                 }
@@ -83,6 +86,7 @@ internal sealed partial class NetworkEmitter
                 using (w.Open("for (int b = 0; b < batch; b++)"))
                 {
                     w.Line("ForwardCore(inputs.Slice(b * InputSize, InputSize));");
+                    w.Line("if (!outputs.IsEmpty) Activities(" + L + ").CopyTo(outputs.Slice(b * OutputSize, OutputSize));");
                     w.Line("loss += Backward(targets.Slice(b * OutputSize, OutputSize));");
                 }
             }
@@ -100,6 +104,17 @@ internal sealed partial class NetworkEmitter
             w.Line("return loss;");
         }
         w.Line();
+    }
+
+    /// <summary>Copies the chunk of count samples from start in _batchX of the output layer to outputs (its rows padded to whole vectors there).</summary>
+    private void WriteCopyBatchOutputs(SourceWriter w)
+    {
+        int outStride = Element.Padded(Output.Outputs);
+        if (outStride == Output.Outputs)
+            w.Line(ReadOnlyStart("_batchX" + Output.Number, "count * OutputSize") + ".CopyTo(outputs.Slice(start * OutputSize));");
+        else
+            using (w.Open("for (int b = 0; b < count; b++)"))
+                w.Line(ReadOnlyStart("_batchX" + Output.Number, "MaxBatch * " + outStride) + ".Slice(b * " + outStride + ", OutputSize).CopyTo(outputs.Slice((start + b) * OutputSize, OutputSize));");
     }
 
     /// <summary>The batch buffers exist from the first batched call on (ChainEmitter.WriteAllocateBatchBuffers).</summary>

@@ -25,7 +25,8 @@ namespace NetCompiler.Training;
 /// With W workers every minibatch is split into W contiguous chunks. Worker 0 is <see cref="Network"/> itself and
 /// workers 1..W−1 are its workspaces (<see cref="INetwork{T}.CreateWorkspace"/>, made once by the constructor): they
 /// read the same <see cref="IInferenceNetwork{T}.Weights"/>, so no parameters are copied, and each keeps its own
-/// activations, sensitivities and gradients. Worker k runs Forward/Backward over chunk k; the gradients are then summed
+/// activations, sensitivities and gradients. Worker k runs chunk k through BackwardBatch (a generated chain's blocked
+/// kernels; a graph's per-sample path); the gradients are then summed
 /// in worker order into <see cref="Network"/>'s buffer, and the optimizer takes one step on the weights while the
 /// workers wait. The result is deterministic for a given seed and worker count. Workers 1..W−1 run on dedicated
 /// threads that live for one <see cref="Train"/> or <see cref="Evaluate"/> call; the calling thread is worker 0. After
@@ -47,7 +48,8 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
     private readonly INetwork<T>[] _networks; // [0] is the trained network, the others its workspaces (the same weights)
     private readonly T[][] _inputs, _targets, _outputs; // per worker
     private readonly T[] _lastGood;           // the parameters before the current step
-    private double[] _sampleLoss = [];        // training: the loss of each sample of the minibatch
+    private T[][] _chunkInputs, _chunkTargets, _chunkOutputs; // training: per worker, its chunk's rows for BackwardBatch
+    private readonly double[] _chunkLoss;     // training: the summed loss of each worker's chunk of the minibatch
     private readonly int[] _correct;          // training: correct predictions per worker in the minibatch
     private readonly LossFunction _loss;
     private readonly Action<int> _trainChunk, _evaluateChunk;
@@ -105,6 +107,10 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
             _outputs[k] = new T[main.OutputSize];
         }
         _lastGood = new T[main.ParameterCount];
+        _chunkInputs = new T[workers][];
+        _chunkTargets = new T[workers][];
+        _chunkOutputs = new T[workers][];
+        _chunkLoss = new double[workers];
         _correct = new int[workers];
         _trainChunk = TrainChunk;
         _evaluateChunk = EvaluateChunk;
@@ -190,7 +196,15 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         var results = new List<EpochResult>(epochs);
         long runStart = Stopwatch.GetTimestamp();
         _order = new int[count];
-        if (_sampleLoss.Length < Math.Min(batchSize, count)) _sampleLoss = new double[Math.Min(batchSize, count)];
+        // Each worker's chunk of a minibatch as rows, for BackwardBatch (allocated once per size of chunk).
+        int chunk = (Math.Min(batchSize, count) + _networks.Length - 1) / _networks.Length;
+        for (int k = 0; k < _networks.Length; k++)
+        {
+            if (_chunkInputs[k] is { } rows && rows.Length >= chunk * main.InputSize) continue;
+            _chunkInputs[k] = new T[chunk * main.InputSize];
+            _chunkTargets[k] = new T[chunk * main.OutputSize];
+            _chunkOutputs[k] = new T[chunk * main.OutputSize];
+        }
         _data = train;
 
         for (int epoch = 0; epoch < epochs; epoch++)
@@ -216,10 +230,10 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
                 _roundCount = Math.Min(batchSize, count - _roundStart);
                 pool.Run(_trainChunk); // the workspaces read the weights the last step wrote (the barrier orders that)
 
-                // Reduce in a fixed order: the losses sample by sample, the gradients worker by worker.
+                // Reduce in a fixed order: the losses and the gradients worker by worker.
                 int n = _roundCount;
                 double batchLoss = 0;
-                for (int j = 0; j < n; j++) batchLoss += _sampleLoss[j];
+                for (int k = 0; k < _chunkLoss.Length; k++) batchLoss += _chunkLoss[k];
                 Span<T> gradients = main.Gradients;
                 for (int k = 1; k < _networks.Length; k++)
                 {
@@ -349,23 +363,26 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
     // ---------------------------------------------------------------------------------------------------------------
     // Worker bodies (run on worker k's thread; k = 0 is the calling thread).
 
+    /// <summary>Worker k's chunk of the minibatch as rows, through the network's batched path (BackwardBatch).</summary>
     private void TrainChunk(int k)
     {
         IDataset<T> data = _data!;
         INetwork<T> network = _networks[k];
-        Span<T> input = _inputs[k], target = _targets[k], output = _outputs[k];
         (int from, int to) = Chunk(_roundCount, k, _networks.Length);
-        bool labeled = data.Classes > 0;
-        int correct = 0;
-        for (int j = from; j < to; j++)
+        int n = to - from, inputSize = network.InputSize, outputSize = network.OutputSize;
+        Span<T> inputs = _chunkInputs[k].AsSpan(0, n * inputSize), targets = _chunkTargets[k].AsSpan(0, n * outputSize);
+        Span<T> outputs = _chunkOutputs[k].AsSpan(0, n * outputSize);
+        for (int j = 0; j < n; j++)
         {
-            int index = _order[_roundStart + j];
-            data.GetInput(index, input);
-            data.GetTarget(index, target);
-            network.Forward(input, output);
-            _sampleLoss[j] = double.CreateTruncating(network.Backward(target));
-            if (labeled && Predict(output) == data.Label(index)) correct++;
+            int index = _order[_roundStart + from + j];
+            data.GetInput(index, inputs.Slice(j * inputSize, inputSize));
+            data.GetTarget(index, targets.Slice(j * outputSize, outputSize));
         }
+        _chunkLoss[k] = n == 0 ? 0 : double.CreateTruncating(network.BackwardBatch(inputs, targets, n, outputs));
+        int correct = 0;
+        if (data.Classes > 0)
+            for (int j = 0; j < n; j++)
+                if (Predict(outputs.Slice(j * outputSize, outputSize)) == data.Label(_order[_roundStart + from + j])) correct++;
         _correct[k] = correct;
     }
 

@@ -96,11 +96,13 @@ public class BatchTests
                 AssertClose<T>(row, outputs.AsSpan(b * nOut, nOut), tolerance, "outputs" + at);
             }
 
-            // Summed loss and gradients, then the parameters after the update.
-            T loss = batched.BackwardBatch(inputs, targets, batch), expectedLoss = T.Zero;
+            // Summed loss and gradients (with the outputs of the same pass), then the parameters after the update.
+            var passOutputs = new T[batch * nOut];
+            T loss = batched.BackwardBatch(inputs, targets, batch, passOutputs), expectedLoss = T.Zero;
             for (int b = 0; b < batch; b++)
             {
                 single.Forward(inputs.AsSpan(b * nIn, nIn), row);
+                AssertClose<T>(row, passOutputs.AsSpan(b * nOut, nOut), tolerance, "BackwardBatch's outputs" + at);
                 expectedLoss += single.Backward(targets.AsSpan(b * nOut, nOut));
             }
             AssertClose<T>(new[] { expectedLoss }, new[] { loss }, tolerance, "loss" + at);
