@@ -8,23 +8,9 @@ using TrainedLeNet5 = NetCompiler.Samples.LeNet5;
 
 namespace NetCompiler.Tests.Generated;
 
-// The Fashion-MNIST job's LeNet-5 (samples/Shared/LeNet5.cs, compiled into this project) without its loss, and the
-// job's 784-256-128-10 MLP with and without: the networks whose bytes per instance issue 15 reports.
-
-[Network]
-[Input(1, 28, 28)]
-[Conv2D(6, 5, Activation.Tanh, Padding = 2, Name = "C1")]
-[AvgPool(2, Trainable = true, Activation = Activation.Tanh, Name = "S2")]
-[Conv2D(16, 5, Activation.Tanh, Name = "C3", Connections = new[]
-{
-    "XXX...", ".XXX..", "..XXX.", "...XXX", "X...XX", "XX...X", "XXXX..", ".XXXX.",
-    "..XXXX", "X..XXX", "XX..XX", "XXX..X", "XX.XX.", ".XX.XX", "X.XX.X", "XXXXXX",
-})]
-[AvgPool(2, Trainable = true, Activation = Activation.Tanh, Name = "S4")]
-[Conv2D(120, 5, Activation.Tanh, Name = "C5")]
-[Dense(84, Activation.Tanh, Name = "F6")]
-[Dense(10, Activation.Softmax, Name = "output")]
-public partial class ServedLeNet5 { }
+// The Fashion-MNIST job's LeNet-5 (samples/Shared/LeNet5.cs, compiled into this project), without its loss as
+// CompiledWeightsTests declares it (CompiledLeNet5: its compiled-in weights are not touched by new X(weights)), and
+// the job's 784-256-128-10 MLP with and without: the networks whose bytes per instance issue 15 reports.
 
 [Network, Input(784), Dense(256, Activation.ReLU), Dense(128, Activation.ReLU), Dense(10, Activation.Softmax), Loss(LossFunction.CrossEntropy)]
 public partial class Mlp784x256x128 { }
@@ -90,7 +76,7 @@ public class WeightsTests(ITestOutputHelper output)
     {
         var trained = new TrainedLeNet5();
         trained.InitializeParameters(9);
-        var served = new ServedLeNet5(trained.Weights);
+        var served = new CompiledLeNet5(trained.Weights);
         float[] input = Inputs(784, 2);
         float[] a = new float[10], b = new float[10];
         trained.Forward(input, a);
@@ -176,7 +162,7 @@ public class WeightsTests(ITestOutputHelper output)
     [Fact]
     public void AnInstanceOnSharedWeightsHoldsOnlyItsWorkspace()
     {
-        (long inferenceLeNet, long lenetActivations) = Measure(w => new ServedLeNet5(w), new NetworkWeights<float>(ServedLeNet5.Topology), ServedLeNet5.Topology);
+        (long inferenceLeNet, long lenetActivations) = Measure(w => new CompiledLeNet5(w), new NetworkWeights<float>(CompiledLeNet5.Topology), CompiledLeNet5.Topology);
         (long trainableLeNet, _) = Measure(w => new TrainedLeNet5(w), new NetworkWeights<float>(TrainedLeNet5.Topology), TrainedLeNet5.Topology);
         (long inferenceMlp, long mlpActivations) = Measure(w => new ServedMlp784x256x128(w), new NetworkWeights<float>(ServedMlp784x256x128.Topology), ServedMlp784x256x128.Topology);
         (long trainableMlp, _) = Measure(w => new Mlp784x256x128(w), new NetworkWeights<float>(Mlp784x256x128.Topology), Mlp784x256x128.Topology);
