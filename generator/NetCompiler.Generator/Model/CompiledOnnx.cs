@@ -2,7 +2,6 @@
 // own importer (OnnxImporter, shared source, as OnnxModel.Load runs it) into the layers the attributes would declare
 // and θ, then checked by the same topology rules as declared layers. What comes out is an ordinary model with
 // compiled-in weights, so planning and emitting are unchanged. A problem becomes a diagnostic on the Onnx argument.
-using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Threading;
@@ -30,7 +29,7 @@ internal static class CompiledOnnx
         if (bytes is null) return Failed(model, path, Problem(DiagnosticDescriptors.OnnxInvalidId, path, error!));
         cancellationToken.ThrowIfCancellationRequested();
 
-        OnnxImport import = OnnxImporter.Import(path, bytes, model.Loss, cancellationToken);
+        OnnxImport import = OnnxImporter.Import(path, bytes, model.Loss, model.Precision, cancellationToken);
         var problems = new List<WeightsProblem>();
         foreach (OnnxProblem problem in import.Problems)
         {
@@ -43,14 +42,9 @@ internal static class CompiledOnnx
             }
             problems.Add(Problem(IdOf(problem.Kind), path, problem.Message));
         }
+        // The importer has checked the layers with NetworkTopology's rules for this loss and precision (a layer that breaks
+        // one, a kernel larger than its input say, is an Unrepresentable problem with the rule's own message).
         if (problems.Count > 0 || import.InputShape is null || import.Theta is null) return Failed(model, path, problems.ToArray());
-
-        // Imported layers obey the rules declared ones do; a model that maps to layers NetCompiler cannot build (a
-        // kernel larger than its input, say) is reported with the rule's own message.
-        foreach (TopologyProblem problem in NetworkTopology.Check(import.InputShape, import.Layers, model.Loss, model.Precision, import.Output))
-            if (problem.Severity == TopologySeverity.Error)
-                problems.Add(Problem(DiagnosticDescriptors.OnnxUnrepresentableId, path, "the imported network breaks a rule of NetCompiler's: " + problem.Message));
-        if (problems.Count > 0) return Failed(model, path, problems.ToArray());
 
         NetworkModel imported = model with
         {
@@ -67,21 +61,12 @@ internal static class CompiledOnnx
         return new NetworkInput(imported, new CompiledWeights(path, literal, "ONNX initializers", default));
     }
 
-    /// <summary>
-    /// The class as a user would declare it with attributes: the importer's lines ([Network], [Input], the layers, the
-    /// [Loss] it was given), the class's own Precision added to [Network], and the class itself.
-    /// </summary>
+    /// <summary>The class as a user would declare it with attributes: the importer's lines ([Network], [Input], the layers, [Loss]) and the class.</summary>
     private static List<string> Declaration(NetworkModel model, string imported)
     {
         var lines = new List<string>();
         foreach (string line in imported.Split('\n'))
-        {
-            if (line.Trim().Length == 0) continue;
-            string text = line.TrimEnd('\r');
-            if (model.Precision == Precision.Double && text.StartsWith("[Network", StringComparison.Ordinal))
-                text = text == "[Network]" ? "[Network(Precision = Precision.Double)]" : text.Replace("[Network(", "[Network(Precision = Precision.Double, ");
-            lines.Add(text);
-        }
+            if (line.Trim().Length > 0) lines.Add(line.TrimEnd('\r'));
         lines.Add("partial class " + model.ClassName + " { }");
         return lines;
     }

@@ -52,6 +52,7 @@ internal sealed partial class OnnxImporter
 
     private readonly OnnxImport _result = new();
     private readonly LossFunction? _loss;
+    private readonly Precision _precision;
     private readonly Dictionary<string, Value> _values = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _uses = new(StringComparer.Ordinal);
     private readonly List<Layer> _layers = new();
@@ -62,15 +63,20 @@ internal sealed partial class OnnxImporter
     private NodeProto _node = new();
     private int _index;
 
-    private OnnxImporter(LossFunction? loss) => _loss = loss;
+    private OnnxImporter(LossFunction? loss, Precision precision)
+    {
+        _loss = loss;
+        _precision = precision;
+    }
 
     /// <summary>
     /// Imports <paramref name="bytes"/>, the contents of <paramref name="path"/> (named in no message: the caller adds
-    /// it), as a network trained with <paramref name="loss"/> (null: inference only). Never throws but for cancellation.
+    /// it), as a network of <paramref name="precision"/> trained with <paramref name="loss"/> (null: inference only),
+    /// checked with NetworkTopology's rules for that network. Never throws but for cancellation.
     /// </summary>
-    public static OnnxImport Import(string path, byte[] bytes, LossFunction? loss, CancellationToken cancellationToken = default)
+    public static OnnxImport Import(string path, byte[] bytes, LossFunction? loss, Precision precision = Precision.Single, CancellationToken cancellationToken = default)
     {
-        var importer = new OnnxImporter(loss);
+        var importer = new OnnxImporter(loss, precision);
         try
         {
             importer.Run(bytes ?? new byte[0], cancellationToken);
@@ -371,7 +377,7 @@ internal sealed partial class OnnxImporter
             _result.Layers.Add(spec);
         }
         _result.Output = output == layers[layers.Count - 1] ? null : output.Name;
-        foreach (string error in NetworkTopology.Validate(_result.InputShape!, _result.Layers, _loss, Precision.Single, _result.Output))
+        foreach (string error in NetworkTopology.Validate(_result.InputShape!, _result.Layers, _loss, _precision, _result.Output))
             Problem(OnnxProblemKind.Unrepresentable, "the imported network is not valid: " + error);
     }
 
@@ -381,7 +387,7 @@ internal sealed partial class OnnxImporter
     /// <summary>θ in the topology's layout, from the layers' tensors in PyTorch's layouts, placed by SafeTensorsFormat.Plan.</summary>
     private double[]? Theta(List<Layer> layers)
     {
-        var topology = new NetworkTopology(_result.InputShape!, _result.Layers, _loss, Precision.Single, _result.Output);
+        var topology = new NetworkTopology(_result.InputShape!, _result.Layers, _loss, _precision, _result.Output);
         List<SafeTensorsFormat.TensorPlan> plan;
         try
         {
@@ -417,7 +423,10 @@ internal sealed partial class OnnxImporter
     private string Declaration(List<Layer> layers, Layer output)
     {
         var text = new StringBuilder();
-        text.Append(_result.Output is null ? "[Network]\n" : "[Network(Output = " + Literal(_result.Output) + ")]\n");
+        var network = new List<string>();
+        if (_precision == Precision.Double) network.Add("Precision = Precision.Double");
+        if (_result.Output is not null) network.Add("Output = " + Literal(_result.Output));
+        text.Append(network.Count == 0 ? "[Network]\n" : "[Network(" + string.Join(", ", network) + ")]\n");
         text.Append("[Input(").Append(string.Join(", ", Array.ConvertAll(_result.InputShape!.ToArray(), Num))).Append(")]\n");
         for (int l = 0; l < layers.Count; l++)
         {

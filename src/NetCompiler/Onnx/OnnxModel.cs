@@ -46,7 +46,7 @@ public static class OnnxModel
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         Precision precision = PrecisionOf<T>();
-        OnnxImport import = OnnxImporter.Import(path, File.ReadAllBytes(path), loss);
+        OnnxImport import = OnnxImporter.Import(path, File.ReadAllBytes(path), loss, precision);
         if (import.Theta is null || import.InputShape is null)
             throw new OnnxException(path, import.Problems.ConvertAll(p => p.Message));
         var topology = new NetworkTopology(import.InputShape, import.Layers, loss, precision, import.Output);
