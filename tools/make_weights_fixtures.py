@@ -34,7 +34,8 @@ import struct
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
+
+from torch_lenet_check import LeNet5  # samples/Shared/LeNet5.cs as a PyTorch module (tools/ is this script's folder)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT_DIR = os.path.join(ROOT, "tests", "NetCompiler.Tests", "Fixtures", "weights")
@@ -96,36 +97,6 @@ def write_json(file_name, content):
         f.write("\n")
 
 
-class Subsampling(nn.Module):
-    """LeNet's trainable subsampling: x = tanh(c·average + b) per map (samples/Shared/LeNet5.cs's S2 and S4)."""
-
-    def __init__(self, maps):
-        super().__init__()
-        self.coefficient = nn.Parameter(torch.ones(maps))
-        self.bias = nn.Parameter(torch.zeros(maps))
-
-    def forward(self, x):
-        return torch.tanh(self.coefficient.view(1, -1, 1, 1) * F.avg_pool2d(x, 2) + self.bias.view(1, -1, 1, 1))
-
-
-class LeNet5(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.C1 = nn.Conv2d(1, 6, 5, padding=2)
-        self.S2 = Subsampling(6)
-        self.C3 = nn.Conv2d(6, 16, 5)
-        self.S4 = Subsampling(16)
-        self.C5 = nn.Conv2d(16, 120, 5)
-        self.F6 = nn.Linear(120, 84)
-        self.output = nn.Linear(84, 10)
-
-    def forward(self, x):
-        x = self.S2(torch.tanh(self.C1(x)))
-        x = self.S4(torch.tanh(self.C3(x)))
-        x = torch.tanh(self.C5(x)).flatten(1)
-        return torch.softmax(self.output(torch.tanh(self.F6(x))), dim=1)
-
-
 def lenet5():
     torch.manual_seed(1501)
     model = LeNet5()  # float32, nn's default initialisation
@@ -145,7 +116,7 @@ def lenet5():
     inputs = torch.rand(INPUTS, 1, 28, 28, dtype=torch.float64)  # pixels in [0, 1], as Fashion-MNIST's scaled
     inputs = inputs.float().double()  # exactly floats, so a float network reads the same input
     with torch.no_grad():
-        outputs = reference(inputs)
+        outputs = torch.softmax(reference(inputs), dim=1)  # the module gives u of the output layer; x = softmax(u)
     write_json("lenet5-f32.json", {
         "generated_by": GENERATED_BY,
         "weights": "lenet5-f32.safetensors",
