@@ -76,8 +76,9 @@ public class GeneratedMembersTests
          Dense(5, Activation.Tanh, Name = "h", From = new[] { "c" }),
          Loss(LossFunction.CrossEntropy)]
         """, "_u1 -_u3 _softmaxSum ForwardLayer1 BackwardLayer1 BackwardLayer2 BackwardLayer3 W2")]
-    // Rows narrower than a vector (8 floats, 4 doubles) and strides above 1 scatter x̂, through the padded copy's x̂
-    // when there is padding; wide enough rows at stride 1 gather it from û with a border.
+    // Strides above 1 scatter x̂, through the padded copy's x̂ when there is padding; at stride 1 x̂ is gathered from û
+    // with a border over planes flattened at its row stride (staged in _xHatFlat), and û goes to _uHatFlat for g_w
+    // unless its rows are already at the source's stride.
     [InlineData("""
         [Network, Input(3, 7, 7),
          Conv2D(4, 3, Activation.ReLU, Padding = 1),
@@ -85,7 +86,7 @@ public class GeneratedMembersTests
          Conv2D(2, 3, Activation.ReLU, Stride = 2, Padding = 1),
          Conv2D(2, 3, Activation.ReLU),
          Loss(LossFunction.SquaredError)]
-        """, "_pad1 -_padHat1 _pad2 _padHat2 -_uHatPad2 _pad3 _padHat3 -_uHatPad3 -_pad4 -_padHat4 -_uHatPad4")]
+        """, "_pad1 -_padHat1 _pad2 -_padHat2 _uHatPad2 _xHatFlat2 _uHatFlat2 _pad3 _padHat3 -_uHatPad3 -_pad4 -_padHat4 _uHatPad4 _xHatFlat4 -_uHatFlat4")]
     [InlineData("""
         [Network(Precision = Precision.Double), Input(3, 7, 7),
          Conv2D(4, 3, Activation.ReLU, Padding = 1),

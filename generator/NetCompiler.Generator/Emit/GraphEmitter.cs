@@ -166,6 +166,18 @@ internal sealed class GraphEmitter : EmitterBase, INetworkPath
                 w.Line("// Layer " + l + ": û" + Sup(l) + " with a zero border of k − 1, [" + g.OutChannels + (g.TwoD ? ", " + height : "") + ", " + width + "], for x̂" + Sup(layer.Sources[0]) + " as a correlation with the flipped filter.");
                 w.Line("private readonly " + T + "[] _uHatPad" + l + " = new " + T + "[" + g.OutChannels * height * width + "];");
             }
+            if (PlanOf(layer).Owns("_uHatFlat" + l))
+            {
+                var g = layer.Window;
+                w.Line("// Layer " + l + ": û" + Sup(l) + "[o] at x" + Sup(layer.Sources[0]) + "'s row stride " + g.PaddedWidth + ", zeros between rows (" + Planner.FlatLength(g) + " positions), for g_w (see BackwardLayer" + l + ").");
+                w.Line("private readonly " + T + "[] _uHatFlat" + l + " = new " + T + "[" + Planner.FlatLength(g) + "];");
+            }
+            if (PlanOf(layer).Owns("_xHatFlat" + l))
+            {
+                var g = layer.Window;
+                w.Line("// Layer " + l + ": x̂" + Sup(layer.Sources[0]) + "[i] at the row stride of û" + Sup(l) + "'s bordered copy (" + Planner.GatherLength(g) + " positions; see BackwardLayer" + l + ").");
+                w.Line("private readonly " + T + "[] _xHatFlat" + l + " = new " + T + "[" + Planner.GatherLength(g) + "];");
+            }
             if (PlanOf(layer).Owns("_argmax" + l))
                 w.Line("private readonly int[] _argmax" + l + " = new int[" + layer.Outputs + "]; // layer " + l + ": where in x" + Sup(layer.Sources[0]) + " each window's (first) maximum is");
             if (PlanOf(layer).Owns("_mean" + l))

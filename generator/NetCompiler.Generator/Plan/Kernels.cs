@@ -57,8 +57,8 @@ internal enum BackwardKernel
     Scalar,
     /// <summary>A dense layer in a graph (or a convolution that is one): per source, column blocks or scalars; x̂ added.</summary>
     GraphDense,
-    /// <summary>A convolution at stride 1 with rows of at least a vector: vector dot products along rows per tap.</summary>
-    ConvRows,
+    /// <summary>A convolution at stride 1 with a vector of outputs: each tap's g_w a dot product over the plane flattened at the source's row stride.</summary>
+    ConvFlat,
     /// <summary>A convolution one output position at a time.</summary>
     ConvScalar,
     /// <summary>Average pooling, 2-wide windows at stride 2, a vector of outputs at a time.</summary>
@@ -80,7 +80,7 @@ internal enum ConvInputSensitivity
 {
     /// <summary>Not needed: the source is the input, the network is not trainable, or the convolution is a dense layer.</summary>
     None,
-    /// <summary>û correlated with the flipped filter, each x̂ vector summed in registers (stride 1, source rows of a vector or more).</summary>
+    /// <summary>û correlated with the flipped filter over x̂'s plane flattened at the bordered û's row stride (stride 1, a vector of positions).</summary>
     Gather,
     /// <summary>w·û scattered into x̂ tap by tap (through the padded copy's x̂ when there is padding).</summary>
     Scatter,

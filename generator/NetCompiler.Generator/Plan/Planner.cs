@@ -223,10 +223,10 @@ internal static class Planner
         WindowGeometry g = layer.Window;
         int flatLength = FlatLength(g);
         b.Forward = g.Stride == 1 && flatLength >= v ? ForwardKernel.ConvFlat : ForwardKernel.ConvScalar;
-        b.Backward = g.Stride == 1 && g.OutWidth >= v ? BackwardKernel.ConvRows : BackwardKernel.ConvScalar;
+        b.Backward = g.Stride == 1 && flatLength >= v ? BackwardKernel.ConvFlat : BackwardKernel.ConvScalar;
         bool sends = trainable && layer.Sources[0] != 0;
         b.InputSensitivity = !sends ? ConvInputSensitivity.None
-            : g.Stride == 1 && g.Width >= v ? ConvInputSensitivity.Gather
+            : g.Stride == 1 && GatherLength(g) >= v ? ConvInputSensitivity.Gather
             : ConvInputSensitivity.Scatter;
         // The flat plane is u[o] itself for one output row (Conv1D) or rows as wide as the padded source's.
         bool direct = g.OutHeight == 1 || g.PaddedWidth == g.OutWidth;
@@ -239,8 +239,19 @@ internal static class Planner
             if (b.InputSensitivity == ConvInputSensitivity.Scatter) b.Buffers.Add("_padHat" + Number(l));
         }
         if (b.Forward == ForwardKernel.ConvFlat && !direct) b.Buffers.Add("_flat" + Number(l));
-        if (b.InputSensitivity == ConvInputSensitivity.Gather) b.Buffers.Add("_uHatPad" + Number(l));
+        if (trainable && b.Backward == BackwardKernel.ConvFlat && !direct) b.Buffers.Add("_uHatFlat" + Number(l));
+        if (b.InputSensitivity == ConvInputSensitivity.Gather)
+        {
+            b.Buffers.Add("_uHatPad" + Number(l));
+            b.Buffers.Add("_xHatFlat" + Number(l));
+        }
     }
+
+    /// <summary>
+    /// The length of a source plane flattened at the row stride of û's copy with a border of k − 1 (the gather's x̂
+    /// staging): H − 1 rows of that stride and one of W.
+    /// </summary>
+    public static int GatherLength(WindowGeometry g) => (g.Height - 1) * (g.OutWidth + 2 * (g.KernelWidth - 1)) + g.Width;
 
     /// <summary>The widths the flat kernel is written for: Vector512 (wide) if a plane holds one, and Vector256.</summary>
     public static IEnumerable<bool> FlatWidths(int flatLength, int v)

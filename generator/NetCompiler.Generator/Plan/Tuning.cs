@@ -65,6 +65,12 @@ internal static class Tuning
     /// <summary>Accumulators of the flat convolution kernel, Vector512 and Vector256: a dozen or more independent FMA chains (register count).</summary>
     public const int FlatAccumulators512 = 16, FlatAccumulators256 = 8;
 
+    /// <summary>
+    /// Accumulators of one pass of the flat weight-gradient kernel, Vector512 and Vector256 (two a tap in the
+    /// fallback): every tap of the kernel at once when they fit (5×5 in the 32 registers of AVX-512), else a kernel row.
+    /// </summary>
+    public const int GradientAccumulators512 = 25, GradientAccumulators256 = 10;
+
     /// <summary>Convolution kernel widths up to this are written out (one accumulator or broadcast per tap).</summary>
     public const int KernelUnrollLimit = 8;
 

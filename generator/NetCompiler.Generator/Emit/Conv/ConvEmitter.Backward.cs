@@ -1,5 +1,6 @@
 // Convolutions, backward: g_w sums û·x over every position a shared weight was used at, g_b over the map, and x̂
-// as û correlated with the flipped filter (gathered in registers) or scattered tap by tap.
+// as û correlated with the flipped filter (gathered in registers) or scattered tap by tap. At stride 1 both are
+// flat kernels: planes flattened at a row stride, so narrow rows waste no lanes and a pass keeps many accumulators.
 
 namespace NetCompiler.Generator.Emit;
 
@@ -43,9 +44,11 @@ internal sealed partial class ConvEmitter
             w.Line("// g_b[o] += −Σ_y,x û[o, y, x]: the bias is shared by every position of map o.");
             SumRange(w, "biasSum", "s" + l, Lin(0, (o, g.OutPlane)), g.OutPlane);
             w.Line(At("g", "B" + l + " + " + o) + " -= biasSum;");
+            bool flat = PlanOf(layer).Backward == BackwardKernel.ConvFlat;
+            if (flat) FlatSensitivity(w, layer, g, o);
             ChannelLoop(w, layer, o, gradient: true, i =>
             {
-                if (PlanOf(layer).Backward == BackwardKernel.ConvRows) ConvKernelBackwardVector(w, layer, g, o, i, scatter);
+                if (flat) ConvKernelGradientFlat(w, g, i);
                 else ConvKernelBackwardScalar(w, layer, g, o, i, scatter);
             });
         });
@@ -61,14 +64,16 @@ internal sealed partial class ConvEmitter
 
     /// <summary>
     /// x̂[i, y, x] += Σ_o Σ_ky,kx w[o, i, ky, kx]·û[o, y + p − ky, x + p − kx]: û correlated with the flipped filter,
-    /// û read from its copy with a zero border of k − 1 so that no position needs a bounds test. For each source row,
-    /// up to <see cref="ConvChunk"/> vectors of x̂ are summed in registers over every filter that reads channel i.
+    /// read from its copy with a zero border of k − 1 so that no position needs a bounds test. The flat form of the
+    /// forward kernel (ConvEmitter.Flat.cs) with the roles of x and û swapped: x̂[i] is computed over its plane
+    /// flattened at the bordered copy's row stride, so one pass keeps up to 16 independent accumulators while the taps
+    /// of every filter that reads channel i stream past; the rows are then added into x̂ from the staging buffer.
     /// </summary>
     private void ConvInputSensitivityGather(SourceWriter w, LayerShape layer, WindowGeometry g)
     {
         int l = layer.Number, src = layer.Sources[0];
         (int padHeight, int padWidth) = UHatPadSize(g);
-        int padPlane = padHeight * padWidth, kh = g.KernelHeight - 1, kw = g.KernelWidth - 1;
+        int padPlane = padHeight * padWidth, kh = g.KernelHeight - 1, kw = g.KernelWidth - 1, n = Planner.GatherLength(g);
         string shift = g.PadWidth == 0 ? "" : " + " + g.PadWidth;
         w.Line("// x̂" + Sup(src) + "[i, " + (g.TwoD ? "y, " : "") + "x] += Σ_o Σ_" + (g.TwoD ? "ky,kx" : "k") + " w[o, i, " + (g.TwoD ? "ky, kx" : "k") + "]·û[o, " +
                (g.TwoD ? "y" + shift + " − ky, " : "") + "x" + shift + " − k" + (g.TwoD ? "x" : "") + "]: û correlated with the flipped filter.");
@@ -78,118 +83,164 @@ internal sealed partial class ConvEmitter
         Loop(w, "o", g.OutChannels, o => Loop(w, "y", g.OutHeight, y =>
             w.Line(CopyBlock(At("uHatPad", Lin(kh * padWidth + kw, (o, padPlane), (y, padWidth))),
                              At("uHatRows", Lin(0, (o, g.OutPlane), (y, g.OutWidth))), g.OutWidth.ToString(CultureInfo.InvariantCulture)) + " // a row: a constant size, no call")));
+        w.Line("// x̂[i] over its plane flattened at the copy's row stride " + padWidth + ": q = y·" + padWidth + " + x, and tap (ky, kx) reads the copy at q + " +
+               "(" + (g.PadHeight + kh) + " − ky)·" + padWidth + " + " + (g.PadWidth + kw) + " − kx for consecutive q (" + n + " positions, of which x ≥ " + g.Width + " are dropped).");
         w.Line(Ref("xHat", "_s" + src));
-        List<(int Start, bool Tail)> vectors = RowVectors(g.Width);
-        int tail = g.Width % V;
-        Loop(w, "i", g.Channels, i => Loop(w, "y", g.Height, y =>
+        w.Line(Ref("flat", "_xHatFlat" + l) + " // x̂[i] at row stride " + padWidth);
+        // The lowest tap (ky, kx) = (k − 1, k − 1) reads the copy at q + p·PW + p: every offset below is non-negative.
+        int corner = g.PadHeight * padWidth + g.PadWidth;
+        ByFlatWidth(w, n, vec =>
         {
-            w.Line("ref " + T + " xHatRow = ref " + At("xHat", Lin(0, (i, g.InPlane), (y, g.Width))) + ";");
-            ForEachChunk(w, vectors, chunk =>
+            FlatPasses passes = FlatPasses.Of(n, vec, FlatAccumulators(vec, V));
+            w.Line("// " + passes.Describe(n, vec) + ".");
+            Loop(w, "i", g.Channels, i =>
             {
-                w.Line(VectorType + " " + string.Join(", ", chunk.Select((_, k) => "acc" + k + " = " + VectorType + ".Zero")) + ";");
-                FilterLoop(w, layer, i, o =>
+                passes.Write(w, n: n, pass: start =>
                 {
-                    Loop(w, "ky", g.KernelHeight, ky =>
+                    w.Line(vec.Type + " " + string.Join(", ", passes.Offsets.Select((_, k) => "acc" + k + " = " + vec.Type + ".Zero")) + ";");
+                    FilterLoop(w, layer, i, o =>
                     {
-                        // Row y + p − ky of û is row y + p + (k − 1) − ky of the bordered copy; column x + p − kx is
-                        // x + (k − 1 − kx) counted from column p, so every offset below is non-negative.
-                        w.Line("ref " + T + " uRow = ref " + At("uHatPad", Lin((g.PadHeight + kh) * padWidth + g.PadWidth, (o, padPlane), (y, padWidth), (ky, -padWidth))) + ";");
-                        w.Line("ref " + T + " wk = ref " + At("w", Lin(0, (ky, g.KernelWidth))) + ";");
-                        KernelTaps(w, g.KernelWidth, kx =>
+                        w.Line("ref " + T + " uPlane = ref " + At("uHatPad", Lin(corner, (o, padPlane)) + (start == "0" ? "" : " + " + start)) + ";");
+                        Loop(w, "ky", g.KernelHeight, ky =>
                         {
-                            w.Line(VectorType + " " + TapName(kx) + " = " + Broadcast(At("wk", kx.ToString())) + ";");
-                            for (int k = 0; k < chunk.Count; k++)
-                                w.Line("acc" + k + " = " + Fma(TapName(kx), LoadAt("uRow", Lin(kw, (chunk[k], 1), (kx, -1))), "acc" + k) + ";");
+                            w.Line("ref " + T + " uk = ref " + At("uPlane", Lin(kh * padWidth, (ky, -padWidth))) + ";");
+                            w.Line("ref " + T + " wk = ref " + At("w", Lin(0, (ky, g.KernelWidth))) + ";");
+                            KernelTaps(w, g.KernelWidth, kx =>
+                            {
+                                w.Line(vec.Type + " " + TapName(kx) + " = " + vec.Broadcast(At("wk", kx.ToString())) + ";");
+                                for (int k = 0; k < passes.Offsets.Count; k++)
+                                    w.Line("acc" + k + " = " + vec.Fma(TapName(kx), vec.Load("uk", Lin(passes.Offsets[k] + kw, (kx, -1))), "acc" + k) + ";");
+                            });
                         });
                     });
+                    w.Line("ref " + T + " flatStart = ref " + At("flat", start) + ";");
+                    for (int k = 0; k < passes.Offsets.Count; k++)
+                        w.Line(vec.Store("acc" + k, "flatStart", passes.Offsets[k].ToString(CultureInfo.InvariantCulture)));
                 });
-                for (int k = 0; k < chunk.Count; k++)
+                w.Line("// x̂[i, y, ·] += the first " + g.Width + " of row y of the staging buffer.");
+                Loop(w, "y", g.Height, y =>
                 {
-                    bool isTail = tail != 0 && chunk[k].Variable is null && chunk[k].Offset == g.Width - V;
-                    string at = chunk[k].ToString();
-                    w.Line(StoreAt(LoadAt("xHatRow", at) + " + " + (isTail ? "(acc" + k + " & " + Element.MaskLast(tail) + ")" : "acc" + k), "xHatRow", at) +
-                           (isTail ? " // overlaps the vector before it: those lanes add 0" : ""));
-                }
+                    w.Line("ref " + T + " xHatRow = ref " + At("xHat", Lin(0, (i, g.InPlane), (y, g.Width))) + ";");
+                    w.Line("ref " + T + " flatRow = ref " + At("flat", Lin(0, (y, padWidth))) + ";");
+                    AddRowMasked(w, "xHatRow", "flatRow", g.Width);
+                });
             });
-        }));
+        });
+    }
+
+    /// <summary>row[0…n) += source[0…n): whole vectors, the last one overlapping with the overlapped lanes of source zeroed; scalars below a vector.</summary>
+    private void AddRowMasked(SourceWriter w, string row, string source, int n)
+    {
+        if (n < V)
+        {
+            for (int x = 0; x < n; x++)
+            {
+                string at = x.ToString(CultureInfo.InvariantCulture);
+                w.Line(At(row, at) + " += " + At(source, at) + ";");
+            }
+            return;
+        }
+        int tail = n % V;
+        foreach ((int start, bool isTail) in RowVectors(n))
+        {
+            string at = start.ToString(CultureInfo.InvariantCulture), add = LoadAt(source, at);
+            w.Line(StoreAt(LoadAt(row, at) + " + " + (isTail ? "(" + add + " & " + Element.MaskLast(tail) + ")" : add), row, at) +
+                   (isTail ? " // overlaps the vector before it: those lanes add 0" : ""));
+        }
     }
 
     /// <summary>
-    /// Kernel w[o, i] at stride 1, vectorised along rows: its gradient, one vector dot product per tap and row
-    /// (−Σ_x û[o, y, x]·xp[i, y + ky, x + kx], the taps of a kernel row in registers), then x̂ as one axpy per tap
-    /// and row: xp̂[i, y + ky, x + kx…] += w[o, i, ky, kx]·û[o, y, x…], û correlated with the flipped filter.
+    /// Kernel w[o, i] at stride 1: g_w[o, i, ky, kx] −= Σ_q ûf[q]·xp[i, q + ky·PW + kx], dot products over the
+    /// output plane flattened at the source's row stride PW (ûf: û[o] at that stride with zeros between rows, so
+    /// the positions between rows add nothing). Each chunk of ûf feeds every tap in registers (all of them at once
+    /// when they fit: 25 Vector512 accumulators for 5×5; else a kernel row at a time); then one lane sum per tap.
+    /// A chunk is one Vector512 or, in the fallback, the same 16 lanes as two Vector256 halves, so that both widths
+    /// add in the same order and agree bit for bit (as ConvDenseForward does).
     /// </summary>
-    private void ConvKernelBackwardVector(SourceWriter w, LayerShape layer, WindowGeometry g, Index o, Index i, bool send)
+    private void ConvKernelGradientFlat(SourceWriter w, WindowGeometry g, Index i)
     {
-        int l = layer.Number, tail = g.OutWidth % V;
-        List<(int Start, bool Tail)> vectors = RowVectors(g.OutWidth);
-        string Masked(string load, bool isTail) => isTail ? load + " & " + Element.MaskLast(tail) : load;
+        int n = Planner.FlatLength(g), lanes = n >= 2 * V ? 2 * V : V, tail = n % lanes;
         w.Line("ref " + T + " xPlane = ref " + At("xp", Lin(0, (i, g.PaddedPlane))) + ";");
-        w.Line("// g_w[o, i, ky, kx] += −Σ_y,x û[o, y, x]·xp[i, y + ky, x + kx]: a shared weight's gradient sums over every position it was used at." +
-               (tail != 0 ? " The row's last vector of û is masked where it overlaps the one before it." : ""));
-        // Rows and kernel rows of one are written out, so the two parts below get blocks of their own for their locals.
-        bool scoped = g.KernelHeight == 1 || g.OutHeight == 1;
-        Scope(w, scoped, () => Loop(w, "ky", g.KernelHeight, ky =>
+        w.Line("// g_w[o, i, ky, kx] −= Σ_q ûf[q]·xp[i, q + ky·" + g.PaddedWidth + " + kx], q < " + n + ": a shared weight's gradient sums over every position it was used at" +
+               (tail != 0 ? "; the last chunk of ûf overlaps the one before it, its overlapped lanes zeroed." : "."));
+        ByFlatWidth(w, n, vec =>
         {
-            bool allTaps = g.KernelWidth <= KernelUnrollLimit;
-            Action<List<Index>> body = taps =>
+            // The vectors of a chunk: (suffix of the accumulator, offset in the chunk, mask of the last chunk).
+            var parts = new List<(string Suffix, int Offset, string Mask)>();
+            if (vec.Wide) parts.Add(("", 0, Element.Mask(vec.Class, lanes, tail, last: true)));
+            else if (lanes == V) parts.Add(("", 0, Element.MaskLast(tail)));
+            else
             {
-                w.Line(VectorType + " " + string.Join(", ", taps.Select((_, k) => "dot" + k + " = " + VectorType + ".Zero")) + ";");
-                Loop(w, "y", g.OutHeight, y =>
-                {
-                    w.Line("ref " + T + " uRow = ref " + At("s" + l, Lin(0, (o, g.OutPlane), (y, g.OutWidth))) + ";");
-                    w.Line("ref " + T + " xRow = ref " + At("xPlane", Lin(0, (y, g.PaddedWidth), (ky, g.PaddedWidth))) + ";");
-                    RowLoop(w, vectors, (start, isTail) =>
-                    {
-                        w.Line(VectorType + " uHat = " + Masked(LoadAt("uRow", start.ToString()), isTail) + ";");
-                        for (int k = 0; k < taps.Count; k++)
-                            w.Line("dot" + k + " = " + Fma("uHat", LoadAt("xRow", Lin(0, (start, 1), (taps[k], 1))), "dot" + k) + ";");
-                    });
-                });
-                for (int k = 0; k < taps.Count; k++)
-                    w.Line(At("gw", Lin(0, (ky, g.KernelWidth), (taps[k], 1))) + " -= " + Sum("dot" + k) + ";");
-            };
-            if (allTaps) body(Enumerable.Range(0, g.KernelWidth).Select(k => (Index)k).ToList());
-            else using (w.Open("for (int kx = 0; kx < " + g.KernelWidth + "; kx++)")) body(new List<Index> { new("kx", 0) });
-        }));
-        if (!send) return;
-        w.Line("// x̂p[i, y + ky, x + kx] += w[o, i, ky, kx]·û[o, y, x]: û correlated with the flipped filter, one axpy per tap and row.");
-        w.Line("ref " + T + " hatPlane = ref " + At("xpHat", Lin(0, (i, g.PaddedPlane))) + ";");
-        Scope(w, scoped, () => Loop(w, "y", g.OutHeight, y =>
-        {
-            w.Line("ref " + T + " uRow = ref " + At("s" + l, Lin(0, (o, g.OutPlane), (y, g.OutWidth))) + ";");
-            ForEachChunk(w, vectors, chunk =>
+                parts.Add(("Low", 0, tail > V ? Element.MaskLast(tail - V) : Element.MaskFirst(0)));
+                parts.Add(("High", V, tail >= V ? Element.MaskLast(V) : Element.MaskLast(tail)));
+            }
+            bool allTaps = g.KernelVolume * parts.Count <= (vec.Wide ? GradientAccumulators512 : GradientAccumulators256);
+            // The taps of one pass over q: all of them, a kernel row written out, or one tap in a loop over kx.
+            Action<List<(Index Ky, Index Kx)>> pass = taps =>
             {
-                for (int k = 0; k < chunk.Count; k++)
+                w.Line(vec.Type + " " + string.Join(", ", taps.SelectMany((_, k) => parts.Select(part => "dot" + k + part.Suffix + " = " + vec.Type + ".Zero"))) + ";");
+                void Body(Index q, bool isTail)
                 {
-                    bool isTail = tail != 0 && chunk[k].Variable is null && chunk[k].Offset == g.OutWidth - V;
-                    w.Line(VectorType + " uHat" + k + " = " + Masked(LoadAt("uRow", chunk[k].ToString()), isTail) + ";");
+                    foreach (var part in parts)
+                        w.Line(vec.Type + " uHat" + part.Suffix + " = " + vec.Load("uFlat", Lin(part.Offset, (q, 1))) + (isTail ? " & " + part.Mask : "") + ";");
+                    for (int k = 0; k < taps.Count; k++)
+                        foreach (var part in parts)
+                            w.Line("dot" + k + part.Suffix + " = " + vec.Fma("uHat" + part.Suffix, vec.Load("xPlane", Lin(part.Offset, (q, 1), (taps[k].Ky, g.PaddedWidth), (taps[k].Kx, 1))), "dot" + k + part.Suffix) + ";");
                 }
+                int whole = n / lanes;
+                Range(w, "q", 0, whole * lanes, lanes, CostModel.UnrollRow(whole), q => Body(q, false), scopeEach: true);
+                if (tail != 0)
+                    using (w.Open()) Body(n - lanes, true);
+                for (int k = 0; k < taps.Count; k++)
+                {
+                    string total = vec.Wide ? "Simd::Vector512.GetLower(dot" + k + ") + Simd::Vector512.GetUpper(dot" + k + ")"
+                        : string.Join(" + ", parts.Select(part => "dot" + k + part.Suffix));
+                    w.Line(At("gw", Lin(0, (taps[k].Ky, g.KernelWidth), (taps[k].Kx, 1))) + " -= " + Sum(total) + ";");
+                }
+            };
+            if (allTaps)
+                using (w.Open())
+                    pass(Enumerable.Range(0, g.KernelVolume).Select(t => ((Index)(t / g.KernelWidth), (Index)(t % g.KernelWidth))).ToList());
+            else
                 Loop(w, "ky", g.KernelHeight, ky =>
                 {
-                    w.Line("ref " + T + " hatRow = ref " + At("hatPlane", Lin(0, (y, g.PaddedWidth), (ky, g.PaddedWidth))) + ";");
-                    w.Line("ref " + T + " wk = ref " + At("w", Lin(0, (ky, g.KernelWidth))) + ";");
-                    KernelTaps(w, g.KernelWidth, kx =>
-                    {
-                        w.Line(VectorType + " " + TapName(kx) + " = " + Broadcast(At("wk", kx.ToString())) + ";");
-                        for (int k = 0; k < chunk.Count; k++)
-                        {
-                            string at = Lin(0, (chunk[k], 1), (kx, 1));
-                            w.Line(StoreAt(Fma(TapName(kx), "uHat" + k, LoadAt("hatRow", at)), "hatRow", at));
-                        }
-                    });
+                    if (g.KernelWidth <= KernelUnrollLimit)
+                        using (w.Open()) pass(Enumerable.Range(0, g.KernelWidth).Select(kx => (ky, (Index)kx)).ToList());
+                    else
+                        using (w.Open("for (int kx = 0; kx < " + g.KernelWidth + "; kx++)")) pass(new List<(Index, Index)> { (ky, new Index("kx", 0)) });
                 });
-            });
-        }));
+        });
     }
 
-    /// <summary>The vectors of a row, one at a time: a loop over the whole vectors when there are many, then the overlapping last one.</summary>
-    private void RowLoop(SourceWriter w, List<(int Start, bool Tail)> vectors, Action<Index, bool> body)
+    /// <summary>
+    /// Binds <c>uFlat</c> to û[o] at the source's row stride: û[o] itself when its rows are that wide (or it is one
+    /// row), else its rows copied into _uHatFlat{l}, whose positions between rows are never written and stay 0.
+    /// </summary>
+    private void FlatSensitivity(SourceWriter w, LayerShape layer, WindowGeometry g, Index o)
     {
-        int whole = vectors.Count(v => !v.Tail);
-        Range(w, "v", 0, whole * V, V, CostModel.UnrollRow(whole), v => body(v, false), scopeEach: true);
-        foreach ((int start, bool isTail) in vectors.Where(v => v.Tail))
-            using (w.Open()) body(start, isTail);
+        int l = layer.Number;
+        string plane = Lin(0, (o, g.OutPlane));
+        if (!PlanOf(layer).Owns("_uHatFlat" + l))
+        {
+            w.Line("ref " + T + " uFlat = ref " + At("s" + l, plane) + "; // û[o]: its rows are already at the source's row stride");
+            return;
+        }
+        w.Line(Ref("uFlat", "_uHatFlat" + l) + " // ûf = û[o] at the source's row stride " + g.PaddedWidth + ", zeros between rows");
+        Loop(w, "y", g.OutHeight, y =>
+            w.Line(CopyBlock(At("uFlat", Lin(0, (y, g.PaddedWidth))), At("s" + l, Lin(0, (o, g.OutPlane), (y, g.OutWidth))), g.OutWidth.ToString(CultureInfo.InvariantCulture)) + " // a row: a constant size, no call"));
+    }
+
+    /// <summary>Writes <paramref name="body"/> for Vector512 (when a plane of <paramref name="n"/> holds one and the hardware has it) and for Vector256.</summary>
+    private void ByFlatWidth(SourceWriter w, int n, Action<VectorWidth> body)
+    {
+        List<VectorWidth> widths = Planner.FlatWidths(n, V).Select(wide => new VectorWidth(Element, wide)).ToList();
+        if (widths.Count == 1)
+        {
+            body(widths[0]);
+            return;
+        }
+        using (w.Open("if (Simd::Vector512.IsHardwareAccelerated)")) body(widths[0]);
+        using (w.Open("else")) body(widths[1]);
     }
 
     /// <summary>Kernel w[o, i] one output position at a time (stride above 1, or narrow rows).</summary>

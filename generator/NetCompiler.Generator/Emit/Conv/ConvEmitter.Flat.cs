@@ -42,17 +42,11 @@ internal sealed partial class ConvEmitter
 
     private void ConvForwardFlatKernel(SourceWriter w, LayerShape layer, WindowGeometry g, string target, VectorWidth vec, bool direct, bool fused)
     {
-        int l = layer.Number, n = Planner.FlatLength(g), lanes = vec.Lanes;
-        int vectors = (n + lanes - 1) / lanes, passes = (vectors + FlatAccumulators(vec, V) - 1) / FlatAccumulators(vec, V);
-        int perPass = (vectors + passes - 1) / passes, span = perPass * lanes;
-        // One pass: the vectors at 0, L, 2L, … with the last one overlapping the one before it (it stores the same values).
-        // Several: each pass a run of perPass vectors from min(pass·span, n − span), the last run overlapping the one before it.
-        List<int> offsets = passes == 1
-            ? Enumerable.Range(0, perPass).Select(k => k == perPass - 1 ? n - lanes : k * lanes).ToList()
-            : Enumerable.Range(0, perPass).Select(k => k * lanes).ToList();
+        int l = layer.Number, n = Planner.FlatLength(g);
+        FlatPasses passes = FlatPasses.Of(n, vec, FlatAccumulators(vec, V));
+        List<int> offsets = passes.Offsets;
         string? inRegisters = fused ? RegisterActivation(layer.Activation, vec, "acc") : null;
-        w.Line("// " + vectors + " vector" + (vectors == 1 ? "" : "s") + " of " + lanes + " per plane" + (n % lanes != 0 ? " (the last overlaps the one before it)" : "") +
-               (passes == 1 ? ", all in registers at once" : ", " + passes + " passes of " + perPass + " accumulators (the last pass overlaps the one before it)") +
+        w.Line("// " + passes.Describe(n, vec) +
                (inRegisters is not null && layer.Activation != Activation.Identity ? "; x = " + FunctionText(layer.Activation, "u") + " is applied to the accumulators before they are stored." : "."));
         Loop(w, "o", g.OutChannels, o =>
         {
@@ -82,16 +76,56 @@ internal sealed partial class ConvEmitter
                 for (int k = 0; k < offsets.Count; k++)
                     w.Line(vec.Store(inRegisters is null ? "acc" + k : RegisterActivation(layer.Activation, vec, "acc" + k)!, "uStart", offsets[k].ToString(CultureInfo.InvariantCulture)));
             };
-            if (passes == 1)
-                using (w.Open()) pass("0");
-            else
-                using (w.Open("for (int pass = 0; pass < " + passes + "; pass++)"))
-                {
-                    w.Line("int start = global::System.Math.Min(pass * " + span + ", " + (n - span) + ");");
-                    pass("start");
-                }
+            passes.Write(w, pass, n);
             if (!direct) FlatRowsToTarget(w, layer, g, target, o, fused && inRegisters is null);
         });
+    }
+
+    /// <summary>
+    /// How a flat kernel covers n positions with vectors of L lanes and at most A accumulators: one pass holds the
+    /// vectors at 0, L, 2L, … (the last overlapping the one before it, storing the same values); several passes each
+    /// hold a run of the same number of vectors from min(pass·span, n − span), the last run overlapping the one before.
+    /// </summary>
+    private sealed class FlatPasses
+    {
+        private FlatPasses(int vectors, int passes, int perPass, int lanes, List<int> offsets) =>
+            (Vectors, Passes, PerPass, Span, Offsets) = (vectors, passes, perPass, perPass * lanes, offsets);
+
+        public int Vectors { get; }
+        public int Passes { get; }
+        public int PerPass { get; }
+        public int Span { get; }
+        /// <summary>Each accumulator's offset from the pass's start.</summary>
+        public List<int> Offsets { get; }
+
+        public static FlatPasses Of(int n, VectorWidth vec, int accumulators)
+        {
+            int lanes = vec.Lanes, vectors = (n + lanes - 1) / lanes, passes = (vectors + accumulators - 1) / accumulators;
+            int perPass = (vectors + passes - 1) / passes;
+            List<int> offsets = passes == 1
+                ? Enumerable.Range(0, perPass).Select(k => k == perPass - 1 ? n - lanes : k * lanes).ToList()
+                : Enumerable.Range(0, perPass).Select(k => k * lanes).ToList();
+            return new FlatPasses(vectors, passes, perPass, lanes, offsets);
+        }
+
+        public string Describe(int n, VectorWidth vec) =>
+            Vectors + " vector" + (Vectors == 1 ? "" : "s") + " of " + vec.Lanes + " per plane" + (n % vec.Lanes != 0 ? " (the last overlaps the one before it)" : "") +
+            (Passes == 1 ? ", all in registers at once" : ", " + Passes + " passes of " + PerPass + " accumulators (the last pass overlaps the one before it)");
+
+        /// <summary>Writes the passes: <paramref name="pass"/> gets the start position's expression, "0" or "start".</summary>
+        public void Write(SourceWriter w, Action<string> pass, int n)
+        {
+            if (Passes == 1)
+            {
+                using (w.Open()) pass("0");
+                return;
+            }
+            using (w.Open("for (int pass = 0; pass < " + Passes + "; pass++)"))
+            {
+                w.Line("int start = global::System.Math.Min(pass * " + Span + ", " + (n - Span) + ");");
+                pass("start");
+            }
+        }
     }
 
     /// <summary>u[o, y, 0…OW) = flat[y·PW…y·PW + OW), and x = f(u) on the way when <paramref name="fused"/>.</summary>
