@@ -13,6 +13,9 @@ public enum ModelKind
 
     /// <summary>A 784-256-128-10 ReLU MLP with softmax and cross-entropy.</summary>
     Mlp,
+
+    /// <summary>A small CNN: two 3×3 ReLU convolutions (32 and 64 maps) with 2×2 max pooling, softmax and cross-entropy.</summary>
+    Cnn,
 }
 
 /// <summary>The optimizers the app offers.</summary>
@@ -55,8 +58,8 @@ public sealed class AppOptions
 
         Usage: dotnet run -c Release --project samples/FashionMnist -- [options]
 
-          --model lenet|mlp            LeNet-5 (default) or a 784-256-128-10 ReLU MLP
-          --epochs N                   passes over the 60,000 training images (default: lenet 15, mlp 12; 1 with --compare)
+          --model lenet|mlp|cnn        LeNet-5 (default), a 784-256-128-10 ReLU MLP, or a small ReLU CNN with max pooling
+          --epochs N                   passes over the 60,000 training images (default: lenet 15, mlp 12, cnn 12; 1 with --compare)
           --batch N                    minibatch size (default 32)
           --optimizer sgd|adam         SGD with momentum 0.9 (default), or Adam
           --lr X                       initial learning rate (default: sgd 0.05, adam 0.002), cosine-decayed per step to 2%
@@ -109,11 +112,11 @@ public sealed class AppOptions
     /// <summary>--help was given.</summary>
     public bool Help { get; set; }
 
-    /// <summary>Lower-case model name used in file names: "lenet" or "mlp".</summary>
-    public string ModelName => Model == ModelKind.LeNet ? "lenet" : "mlp";
+    /// <summary>Lower-case model name used in file names: "lenet", "mlp" or "cnn".</summary>
+    public string ModelName => Model switch { ModelKind.LeNet => "lenet", ModelKind.Mlp => "mlp", _ => "cnn" };
 
     /// <summary>The epochs this run trains for.</summary>
-    public int EffectiveEpochs => Epochs ?? (Compare ? 1 : Model == ModelKind.LeNet ? Defaults.LeNetEpochs : Defaults.MlpEpochs);
+    public int EffectiveEpochs => Epochs ?? (Compare ? 1 : Model switch { ModelKind.LeNet => Defaults.LeNetEpochs, ModelKind.Mlp => Defaults.MlpEpochs, _ => Defaults.CnnEpochs });
 
     /// <summary>The minibatch size this run uses.</summary>
     public int EffectiveBatch => Batch ?? Defaults.Batch;
@@ -132,6 +135,9 @@ public sealed class AppOptions
 
         /// <summary>MLP epochs.</summary>
         public const int MlpEpochs = 12;
+
+        /// <summary>CNN epochs.</summary>
+        public const int CnnEpochs = 12;
 
         /// <summary>Minibatch size.</summary>
         public const int Batch = 32;
@@ -188,7 +194,8 @@ public sealed class AppOptions
                     {
                         "lenet" or "lenet5" or "lenet-5" => ModelKind.LeNet,
                         "mlp" => ModelKind.Mlp,
-                        var v => throw new UsageException($"--model must be lenet or mlp, not '{v}'"),
+                        "cnn" => ModelKind.Cnn,
+                        var v => throw new UsageException($"--model must be lenet, mlp or cnn, not '{v}'"),
                     };
                     break;
                 case "--epochs":

@@ -146,11 +146,9 @@ public static class FashionApp
         var points = new List<EpochPoint>();
         foreach (EpochResult epoch in run.Result.Epochs)
             points.Add(new EpochPoint(epoch.Epoch, epoch.TrainLoss, epoch.Test?.MeanLoss ?? double.NaN, epoch.Test?.Accuracy ?? double.NaN));
-        string title = options.Model == ModelKind.LeNet ? "LeNet-5" : "MLP 784-256-128-10";
-        Plots.SaveCurves(files.Curves, string.Create(CultureInfo.InvariantCulture, $"{title} on Fashion-MNIST: test accuracy {100 * final.Accuracy:F2}%"), points);
-        Plots.SaveFilters(files.Filters,
-            options.Model == ModelKind.LeNet ? "LeNet-5: the 6 C1 kernels (5×5) after training" : "MLP: first-layer weights of the first 64 units (28×28)",
-            run.Network.Topology, run.Network.Parameters);
+        ModelInfo model = ModelInfo.Of(options.Model);
+        Plots.SaveCurves(files.Curves, string.Create(CultureInfo.InvariantCulture, $"{model.Title} on Fashion-MNIST: test accuracy {100 * final.Accuracy:F2}%"), points);
+        Plots.SaveFilters(files.Filters, model.FiltersTitle, run.Network.Topology, run.Network.Parameters);
 
         console.WriteLine("Wrote:");
         console.WriteLine("  " + files.Weights + "  (weights, safetensors)");
@@ -218,7 +216,7 @@ public static class FashionApp
             network.InitializeParameters(seed);
             return network;
         };
-        int parameters = (options.Model == ModelKind.LeNet ? LeNet5.Topology : Mlp.Topology).ParameterCount;
+        int parameters = ModelInfo.Of(options.Model).Topology.ParameterCount;
         IOptimizer<float> optimizer = options.Optimizer == OptimizerKind.Adam
             ? new Adam<float>(parameters, options.EffectiveLearningRate)
             : new SgdMomentum<float>(parameters, options.EffectiveLearningRate, momentum: 0.9);
@@ -238,19 +236,33 @@ public static class FashionApp
     }
 
     /// <summary>The constructor of the model for the engine.</summary>
-    public static Func<INetwork<float>> CreateFactory(ModelKind model, EngineKind engine) => (model, engine) switch
+    public static Func<INetwork<float>> CreateFactory(ModelKind model, EngineKind engine)
     {
-        (ModelKind.LeNet, EngineKind.Generated) => () => new LeNet5(),
-        (ModelKind.Mlp, EngineKind.Generated) => () => new Mlp(),
-        (ModelKind.LeNet, EngineKind.Interpreted) => () => new InterpretedNetwork<float>(LeNet5.Topology),
-        (ModelKind.Mlp, EngineKind.Interpreted) => () => new InterpretedNetwork<float>(Mlp.Topology),
-        _ => throw new ArgumentOutOfRangeException(nameof(model)),
-    };
+        ModelInfo info = ModelInfo.Of(model);
+        return engine switch
+        {
+            EngineKind.Generated => info.Generated,
+            EngineKind.Interpreted => () => new InterpretedNetwork<float>(info.Topology),
+            _ => throw new ArgumentOutOfRangeException(nameof(engine)),
+        };
+    }
+
+    /// <summary>What the app needs to know of each model: its title, topology, generated class and filter plot's title.</summary>
+    private sealed record ModelInfo(string Title, NetworkTopology Topology, Func<INetwork<float>> Generated, string FiltersTitle)
+    {
+        public static ModelInfo Of(ModelKind model) => model switch
+        {
+            ModelKind.LeNet => new("LeNet-5", LeNet5.Topology, () => new LeNet5(), "LeNet-5: the 6 C1 kernels (5×5) after training"),
+            ModelKind.Mlp => new("MLP 784-256-128-10", Mlp.Topology, () => new Mlp(), "MLP: first-layer weights of the first 64 units (28×28)"),
+            ModelKind.Cnn => new("CNN 32c3-pool-64c3-pool-10", Cnn.Topology, () => new Cnn(), "CNN: the 32 conv1 kernels (3×3) after training"),
+            _ => throw new ArgumentOutOfRangeException(nameof(model)),
+        };
+    }
 
     private static string Describe(AppOptions options, EngineKind? engine)
     {
-        NetworkTopology topology = options.Model == ModelKind.LeNet ? LeNet5.Topology : Mlp.Topology;
-        string model = options.Model == ModelKind.LeNet ? "LeNet-5" : "MLP 784-256-128-10";
+        NetworkTopology topology = ModelInfo.Of(options.Model).Topology;
+        string model = ModelInfo.Of(options.Model).Title;
         string engineText = engine switch
         {
             EngineKind.Generated => ", generated code",

@@ -10,3 +10,17 @@ namespace NetCompiler.Samples.Fashion;
 [Dense(10, Activation.Softmax, Name = "output")]
 [Loss(LossFunction.CrossEntropy)]
 public partial class Mlp { }
+
+/// <summary>
+/// A small modern CNN (50,186 parameters): two 3×3 ReLU convolutions of 32 and 64 maps, each padded to keep its size
+/// and followed by 2×2 max pooling, then 10 softmax outputs on the 64@7×7 maps, with cross-entropy.
+/// </summary>
+[Network]
+[Input(1, 28, 28)]
+[Conv2D(32, 3, Activation.ReLU, Padding = 1, Name = "conv1")]
+[MaxPool(2, Name = "pool1")]
+[Conv2D(64, 3, Activation.ReLU, Padding = 1, Name = "conv2")]
+[MaxPool(2, Name = "pool2")]
+[Dense(10, Activation.Softmax, Name = "output")]
+[Loss(LossFunction.CrossEntropy)]
+public partial class Cnn { }

@@ -23,6 +23,7 @@ namespace NetCompiler.Generator.Tests;
 /// written node by node with its graph writer (OnnxWriter). The importer's own semantics are tested in
 /// tests/NetCompiler.Tests/Onnx, PyTorch's files end to end there too.
 /// </summary>
+[Collection(Timed.Name)]
 public sealed class CompiledOnnxTests(ITestOutputHelper output) : IDisposable
 {
     private readonly string _project = Directory.CreateTempSubdirectory("netcompiler-onnx-").FullName;

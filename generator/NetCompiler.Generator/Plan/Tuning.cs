@@ -59,9 +59,6 @@ internal static class Tuning
 
     // Convolution and pooling.
 
-    /// <summary>Output vectors of a row that one pass over a convolution kernel fills at once (accumulators in registers).</summary>
-    public const int ConvChunk = 4;
-
     /// <summary>Accumulators of the flat convolution kernel, Vector512 and Vector256: a dozen or more independent FMA chains (register count).</summary>
     public const int FlatAccumulators512 = 16, FlatAccumulators256 = 8;
 
@@ -70,6 +67,12 @@ internal static class Tuning
     /// fallback): every tap of the kernel at once when they fit (5×5 in the 32 registers of AVX-512), else a kernel row.
     /// </summary>
     public const int GradientAccumulators512 = 25, GradientAccumulators256 = 10;
+
+    /// <summary>
+    /// Maps one pass of a flat convolution kernel computes together: each vector of the source loaded feeds this many
+    /// FMAs (one broadcast weight a map), the pass's vectors being FlatAccumulators / ConvMapBlock.
+    /// </summary>
+    public const int ConvMapBlock = 4;
 
     /// <summary>Convolution kernel widths up to this are written out (one accumulator or broadcast per tap).</summary>
     public const int KernelUnrollLimit = 8;

@@ -39,19 +39,15 @@ internal sealed partial class ConvEmitter
         }
         else if (src == 0)
             w.Line("// x̂⁰ is not needed.");
-        Loop(w, "o", g.OutChannels, o =>
+        bool flat = PlanOf(layer).Backward == BackwardKernel.ConvFlat;
+        if (flat)
         {
-            w.Line("// g_b[o] += −Σ_y,x û[o, y, x]: the bias is shared by every position of map o.");
-            SumRange(w, "biasSum", "s" + l, Lin(0, (o, g.OutPlane)), g.OutPlane);
-            w.Line(At("g", "B" + l + " + " + o) + " -= biasSum;");
-            bool flat = PlanOf(layer).Backward == BackwardKernel.ConvFlat;
-            if (flat) FlatSensitivity(w, layer, g, o);
-            ChannelLoop(w, layer, o, gradient: true, i =>
-            {
-                if (flat) ConvKernelGradientFlat(w, g, i);
-                else ConvKernelBackwardScalar(w, layer, g, o, i, scatter);
-            });
-        });
+            // Vector512 computes the gradients of several maps together (each load of x feeds one FMA a map); the
+            // Vector256 fallback one map at a time, in the 16 registers of AVX2. Each tap's sum is the same either way.
+            int n = Planner.FlatLength(g), maps = Math.Min(PlanOf(layer).MapBlock, g.OutChannels);
+            ByFlatWidth(w, n, vec => GradientMaps(w, layer, g, vec, vec.Wide ? maps : 1, scatter));
+        }
+        else GradientMaps(w, layer, g, null, 1, scatter);
         if (scatter && layer.Padding > 0)
         {
             w.Line(Ref("xHat", "_s" + src));
@@ -89,42 +85,72 @@ internal sealed partial class ConvEmitter
         w.Line(Ref("flat", "_xHatFlat" + l) + " // x̂[i] at row stride " + padWidth);
         // The lowest tap (ky, kx) = (k − 1, k − 1) reads the copy at q + p·PW + p: every offset below is non-negative.
         int corner = g.PadHeight * padWidth + g.PadWidth;
+        int maps = Math.Min(PlanOf(layer).MapBlock, g.Channels);
         ByFlatWidth(w, n, vec =>
         {
-            FlatPasses passes = FlatPasses.Of(n, vec, FlatAccumulators(vec, V));
-            w.Line("// " + passes.Describe(n, vec) + ".");
-            Loop(w, "i", g.Channels, i =>
+            FlatPasses passes = FlatPasses.Of(n, vec, Math.Max(1, FlatAccumulators(vec, V) / maps));
+            w.Line("// " + passes.Describe(n, vec) + (maps > 1 ? ", for " + maps + " channels at once: each vector of û loaded feeds " + maps + " FMAs." : "."));
+            // Channels i … i + count − 1 together: acc{b}_{k} is channel i + b at the pass's k-th vector.
+            void Block(Index i, int count)
             {
+                string Acc(int b, int k) => count == 1 ? "acc" + k : "acc" + b + "_" + k;
                 passes.Write(w, n: n, pass: start =>
                 {
-                    w.Line(vec.Type + " " + string.Join(", ", passes.Offsets.Select((_, k) => "acc" + k + " = " + vec.Type + ".Zero")) + ";");
-                    FilterLoop(w, layer, i, o =>
+                    w.Line(vec.Type + " " + string.Join(", ", Enumerable.Range(0, count).SelectMany(b => passes.Offsets.Select((_, k) => Acc(b, k) + " = " + vec.Type + ".Zero"))) + ";");
+                    void Filter(Index o)
                     {
                         w.Line("ref " + T + " uPlane = ref " + At("uHatPad", Lin(corner, (o, padPlane)) + (start == "0" ? "" : " + " + start)) + ";");
                         Loop(w, "ky", g.KernelHeight, ky =>
                         {
                             w.Line("ref " + T + " uk = ref " + At("uPlane", Lin(kh * padWidth, (ky, -padWidth))) + ";");
-                            w.Line("ref " + T + " wk = ref " + At("w", Lin(0, (ky, g.KernelWidth))) + ";");
+                            for (int b = 0; b < count; b++)
+                                w.Line("ref " + T + " wk" + (count == 1 ? "" : b.ToString(CultureInfo.InvariantCulture)) + " = ref " +
+                                       At(count == 1 ? "w" : "p", count == 1 ? Lin(0, (ky, g.KernelWidth)) : "W" + l + " + " + Lin(b * g.KernelVolume, (o, g.Channels * g.KernelVolume), (i, g.KernelVolume), (ky, g.KernelWidth))) + ";");
                             KernelTaps(w, g.KernelWidth, kx =>
                             {
-                                w.Line(vec.Type + " " + TapName(kx) + " = " + vec.Broadcast(At("wk", kx.ToString())) + ";");
-                                for (int k = 0; k < passes.Offsets.Count; k++)
-                                    w.Line("acc" + k + " = " + vec.Fma(TapName(kx), vec.Load("uk", Lin(passes.Offsets[k] + kw, (kx, -1))), "acc" + k) + ";");
+                                if (count == 1)
+                                {
+                                    w.Line(vec.Type + " " + TapName(kx) + " = " + vec.Broadcast(At("wk", kx.ToString())) + ";");
+                                    for (int k = 0; k < passes.Offsets.Count; k++)
+                                        w.Line(Acc(0, k) + " = " + vec.Fma(TapName(kx), vec.Load("uk", Lin(passes.Offsets[k] + kw, (kx, -1))), Acc(0, k)) + ";");
+                                    return;
+                                }
+                                using (w.Open()) // one block a tap, for its locals
+                                {
+                                    for (int k = 0; k < passes.Offsets.Count; k++)
+                                        w.Line(vec.Type + " source" + k + " = " + vec.Load("uk", Lin(passes.Offsets[k] + kw, (kx, -1))) + ";");
+                                    for (int b = 0; b < count; b++)
+                                    {
+                                        w.Line(vec.Type + " weight" + b + " = " + vec.Broadcast(At("wk" + b, kx.ToString())) + ";");
+                                        for (int k = 0; k < passes.Offsets.Count; k++)
+                                            w.Line(Acc(b, k) + " = " + vec.Fma("weight" + b, "source" + k, Acc(b, k)) + ";");
+                                    }
+                                }
                             });
                         });
+                    }
+                    if (count == 1) FilterLoop(w, layer, i, Filter);
+                    else Loop(w, "o", g.OutChannels, Filter);
+                    for (int b = 0; b < count; b++)
+                    {
+                        w.Line("ref " + T + " flatStart" + b + " = ref " + At("flat", (b * n).ToString(CultureInfo.InvariantCulture) + (start == "0" ? "" : " + " + start)) + ";");
+                        for (int k = 0; k < passes.Offsets.Count; k++)
+                            w.Line(vec.Store(Acc(b, k), "flatStart" + b, passes.Offsets[k].ToString(CultureInfo.InvariantCulture)));
+                    }
+                });
+                w.Line("// x̂[i, y, ·] += the first " + g.Width + " of row y of the staging buffer" + (count > 1 ? ", for each of the " + count + " channels." : "."));
+                for (int b = 0; b < count; b++)
+                    using (w.Open()) Loop(w, "y", g.Height, y =>
+                    {
+                        w.Line("ref " + T + " xHatRow = ref " + At("xHat", Lin(b * g.InPlane, (i, g.InPlane), (y, g.Width))) + ";");
+                        w.Line("ref " + T + " flatRow = ref " + At("flat", Lin(b * n, (y, padWidth))) + ";");
+                        AddRowMasked(w, "xHatRow", "flatRow", g.Width);
                     });
-                    w.Line("ref " + T + " flatStart = ref " + At("flat", start) + ";");
-                    for (int k = 0; k < passes.Offsets.Count; k++)
-                        w.Line(vec.Store("acc" + k, "flatStart", passes.Offsets[k].ToString(CultureInfo.InvariantCulture)));
-                });
-                w.Line("// x̂[i, y, ·] += the first " + g.Width + " of row y of the staging buffer.");
-                Loop(w, "y", g.Height, y =>
-                {
-                    w.Line("ref " + T + " xHatRow = ref " + At("xHat", Lin(0, (i, g.InPlane), (y, g.Width))) + ";");
-                    w.Line("ref " + T + " flatRow = ref " + At("flat", Lin(0, (y, padWidth))) + ";");
-                    AddRowMasked(w, "xHatRow", "flatRow", g.Width);
-                });
-            });
+            }
+            int full = g.Channels / maps * maps;
+            if (full == maps) using (w.Open()) Block(0, maps);
+            else if (full > 0) using (w.Open("for (int i = 0; i < " + full + "; i += " + maps + ")")) Block(new Index("i", 0), maps);
+            if (full < g.Channels) using (w.Open()) Block(full, g.Channels - full);
         });
     }
 
@@ -150,84 +176,142 @@ internal sealed partial class ConvEmitter
     }
 
     /// <summary>
-    /// Kernel w[o, i] at stride 1: g_w[o, i, ky, kx] −= Σ_q ûf[q]·xp[i, q + ky·PW + kx], dot products over the
-    /// output plane flattened at the source's row stride PW (ûf: û[o] at that stride with zeros between rows, so
-    /// the positions between rows add nothing). Each chunk of ûf feeds every tap in registers (all of them at once
-    /// when they fit: 25 Vector512 accumulators for 5×5; else a kernel row at a time); then one lane sum per tap.
-    /// A chunk is one Vector512 or, in the fallback, the same 16 lanes as two Vector256 halves, so that both widths
-    /// add in the same order and agree bit for bit (as ConvDenseForward does).
+    /// g_b and g_w of maps o … o + count − 1 at a time (with the flat kernel at <paramref name="vec"/>'s width, or one
+    /// position at a time when it is null), and x̂ by scattering when the plan says so.
     /// </summary>
-    private void ConvKernelGradientFlat(SourceWriter w, WindowGeometry g, Index i)
+    private void GradientMaps(SourceWriter w, LayerShape layer, WindowGeometry g, VectorWidth? vec, int maps, bool scatter)
+    {
+        int l = layer.Number;
+        void Block(Index o, int count)
+        {
+            for (int b = 0; b < count; b++)
+            {
+                Index map = new(o.Variable, o.Offset + b);
+                w.Line("// g_b[o" + (b == 0 ? "" : " + " + b) + "] += −Σ_y,x û[o" + (b == 0 ? "" : " + " + b) + ", y, x]: the bias is shared by every position of the map.");
+                using (w.Open())
+                {
+                    SumRange(w, "biasSum", "s" + l, Lin(0, (map, g.OutPlane)), g.OutPlane);
+                    w.Line(At("g", "B" + l + " + " + map) + " -= biasSum;");
+                }
+                if (vec is not null) FlatSensitivity(w, layer, g, map, b, count);
+            }
+            if (count == 1)
+                ChannelLoop(w, layer, o, gradient: true, i =>
+                {
+                    if (vec is not null) ConvKernelGradientFlat(w, g, i, vec, 1);
+                    else ConvKernelBackwardScalar(w, layer, g, o, i, scatter);
+                });
+            else
+                Loop(w, "i", g.Channels, i =>
+                {
+                    for (int b = 0; b < count; b++)
+                        w.Line("ref " + T + " gw" + b + " = ref " + At("g", "W" + l + " + " + Lin(b * g.Channels * g.KernelVolume, (o, g.Channels * g.KernelVolume), (i, g.KernelVolume))) + ";");
+                    ConvKernelGradientFlat(w, g, i, vec!, count);
+                });
+        }
+        int full = g.OutChannels / maps * maps;
+        if (maps == 1) Loop(w, "o", g.OutChannels, o => Block(o, 1));
+        else
+        {
+            if (full == maps) using (w.Open()) Block(0, maps);
+            else if (full > 0) using (w.Open("for (int o = 0; o < " + full + "; o += " + maps + ")")) Block(new Index("o", 0), maps);
+            if (full < g.OutChannels) using (w.Open()) Block(full, g.OutChannels - full);
+        }
+    }
+
+    /// <summary>
+    /// Kernel w[o, i] at stride 1 for <paramref name="count"/> maps o + b: g_w[o + b, i, ky, kx] −= Σ_q ûf_b[q]·xp[i, q + ky·PW + kx],
+    /// dot products over the output plane flattened at the source's row stride PW (ûf_b: û[o + b] at that stride with
+    /// zeros between rows, so the positions between rows add nothing). Each chunk of x at a tap feeds every map, and
+    /// each chunk of ûf every tap of the pass (all of them when they fit in registers, else a kernel row, else one);
+    /// then one lane sum per tap. A chunk is one Vector512 or, in the fallback, the same 16 lanes as two Vector256
+    /// halves, so that both widths add in the same order and agree bit for bit (as ConvDenseForward does).
+    /// </summary>
+    private void ConvKernelGradientFlat(SourceWriter w, WindowGeometry g, Index i, VectorWidth vec, int count)
     {
         int n = Planner.FlatLength(g), lanes = n >= 2 * V ? 2 * V : V, tail = n % lanes;
         w.Line("ref " + T + " xPlane = ref " + At("xp", Lin(0, (i, g.PaddedPlane))) + ";");
         w.Line("// g_w[o, i, ky, kx] −= Σ_q ûf[q]·xp[i, q + ky·" + g.PaddedWidth + " + kx], q < " + n + ": a shared weight's gradient sums over every position it was used at" +
-               (tail != 0 ? "; the last chunk of ûf overlaps the one before it, its overlapped lanes zeroed." : "."));
-        ByFlatWidth(w, n, vec =>
+               (count > 1 ? ", for " + count + " maps o at once" : "") + (tail != 0 ? "; the last chunk of ûf overlaps the one before it, its overlapped lanes zeroed." : "."));
+        // The vectors of a chunk: (suffix of the accumulator, offset in the chunk, mask of the last chunk).
+        var parts = new List<(string Suffix, int Offset, string Mask)>();
+        if (vec.Wide) parts.Add(("", 0, Element.Mask(vec.Class, lanes, tail, last: true)));
+        else if (lanes == V) parts.Add(("", 0, Element.MaskLast(tail)));
+        else
         {
-            // The vectors of a chunk: (suffix of the accumulator, offset in the chunk, mask of the last chunk).
-            var parts = new List<(string Suffix, int Offset, string Mask)>();
-            if (vec.Wide) parts.Add(("", 0, Element.Mask(vec.Class, lanes, tail, last: true)));
-            else if (lanes == V) parts.Add(("", 0, Element.MaskLast(tail)));
-            else
+            parts.Add(("Low", 0, tail > V ? Element.MaskLast(tail - V) : Element.MaskFirst(0)));
+            parts.Add(("High", V, tail >= V ? Element.MaskLast(V) : Element.MaskLast(tail)));
+        }
+        int limit = vec.Wide ? GradientAccumulators512 : GradientAccumulators256, perTap = count * parts.Count;
+        string Suffix(int b) => count == 1 ? "" : b.ToString(CultureInfo.InvariantCulture);
+        string Dot(int b, int k, string part) => "dot" + Suffix(b) + (count == 1 ? "" : "_") + k + part;
+        // The taps of one pass over q.
+        Action<List<(Index Ky, Index Kx)>> pass = taps =>
+        {
+            w.Line(vec.Type + " " + string.Join(", ", Enumerable.Range(0, count).SelectMany(b => taps.SelectMany((_, k) => parts.Select(part => Dot(b, k, part.Suffix) + " = " + vec.Type + ".Zero")))) + ";");
+            void Body(Index q, bool isTail)
             {
-                parts.Add(("Low", 0, tail > V ? Element.MaskLast(tail - V) : Element.MaskFirst(0)));
-                parts.Add(("High", V, tail >= V ? Element.MaskLast(V) : Element.MaskLast(tail)));
-            }
-            bool allTaps = g.KernelVolume * parts.Count <= (vec.Wide ? GradientAccumulators512 : GradientAccumulators256);
-            // The taps of one pass over q: all of them, a kernel row written out, or one tap in a loop over kx.
-            Action<List<(Index Ky, Index Kx)>> pass = taps =>
-            {
-                w.Line(vec.Type + " " + string.Join(", ", taps.SelectMany((_, k) => parts.Select(part => "dot" + k + part.Suffix + " = " + vec.Type + ".Zero"))) + ";");
-                void Body(Index q, bool isTail)
-                {
+                for (int b = 0; b < count; b++)
                     foreach (var part in parts)
-                        w.Line(vec.Type + " uHat" + part.Suffix + " = " + vec.Load("uFlat", Lin(part.Offset, (q, 1))) + (isTail ? " & " + part.Mask : "") + ";");
-                    for (int k = 0; k < taps.Count; k++)
-                        foreach (var part in parts)
-                            w.Line("dot" + k + part.Suffix + " = " + vec.Fma("uHat" + part.Suffix, vec.Load("xPlane", Lin(part.Offset, (q, 1), (taps[k].Ky, g.PaddedWidth), (taps[k].Kx, 1))), "dot" + k + part.Suffix) + ";");
-                }
-                int whole = n / lanes;
-                Range(w, "q", 0, whole * lanes, lanes, CostModel.UnrollRow(whole), q => Body(q, false), scopeEach: true);
-                if (tail != 0)
-                    using (w.Open()) Body(n - lanes, true);
+                        w.Line(vec.Type + " uHat" + Suffix(b) + part.Suffix + " = " + vec.Load("uFlat" + Suffix(b), Lin(part.Offset, (q, 1))) + (isTail ? " & " + part.Mask : "") + ";");
+                for (int k = 0; k < taps.Count; k++)
+                    foreach (var part in parts)
+                    {
+                        string x = vec.Load("xPlane", Lin(part.Offset, (q, 1), (taps[k].Ky, g.PaddedWidth), (taps[k].Kx, 1)));
+                        if (count == 1)
+                        {
+                            w.Line(Dot(0, k, part.Suffix) + " = " + vec.Fma("uHat" + part.Suffix, x, Dot(0, k, part.Suffix)) + ";");
+                            continue;
+                        }
+                        string name = "source" + k + part.Suffix;
+                        w.Line(vec.Type + " " + name + " = " + x + ";");
+                        for (int b = 0; b < count; b++)
+                            w.Line(Dot(b, k, part.Suffix) + " = " + vec.Fma("uHat" + Suffix(b) + part.Suffix, name, Dot(b, k, part.Suffix)) + ";");
+                    }
+            }
+            int whole = n / lanes;
+            Range(w, "q", 0, whole * lanes, lanes, CostModel.UnrollRow(whole), q => Body(q, false), scopeEach: true);
+            if (tail != 0)
+                using (w.Open()) Body(n - lanes, true);
+            for (int b = 0; b < count; b++)
                 for (int k = 0; k < taps.Count; k++)
                 {
-                    string total = vec.Wide ? "Simd::Vector512.GetLower(dot" + k + ") + Simd::Vector512.GetUpper(dot" + k + ")"
-                        : string.Join(" + ", parts.Select(part => "dot" + k + part.Suffix));
-                    w.Line(At("gw", Lin(0, (taps[k].Ky, g.KernelWidth), (taps[k].Kx, 1))) + " -= " + Sum(total) + ";");
+                    string total = vec.Wide ? "Simd::Vector512.GetLower(" + Dot(b, k, "") + ") + Simd::Vector512.GetUpper(" + Dot(b, k, "") + ")"
+                        : string.Join(" + ", parts.Select(part => Dot(b, k, part.Suffix)));
+                    w.Line(At("gw" + Suffix(b), Lin(0, (taps[k].Ky, g.KernelWidth), (taps[k].Kx, 1))) + " -= " + Sum(total) + ";");
                 }
-            };
-            if (allTaps)
-                using (w.Open())
-                    pass(Enumerable.Range(0, g.KernelVolume).Select(t => ((Index)(t / g.KernelWidth), (Index)(t % g.KernelWidth))).ToList());
-            else
-                Loop(w, "ky", g.KernelHeight, ky =>
-                {
-                    if (g.KernelWidth <= KernelUnrollLimit)
-                        using (w.Open()) pass(Enumerable.Range(0, g.KernelWidth).Select(kx => (ky, (Index)kx)).ToList());
-                    else
-                        using (w.Open("for (int kx = 0; kx < " + g.KernelWidth + "; kx++)")) pass(new List<(Index, Index)> { (ky, new Index("kx", 0)) });
-                });
-        });
+        };
+        if (g.KernelVolume * perTap <= limit)
+            using (w.Open())
+                pass(Enumerable.Range(0, g.KernelVolume).Select(t => ((Index)(t / g.KernelWidth), (Index)(t % g.KernelWidth))).ToList());
+        else
+            Loop(w, "ky", g.KernelHeight, ky =>
+            {
+                if (g.KernelWidth <= KernelUnrollLimit && g.KernelWidth * perTap <= limit)
+                    using (w.Open()) pass(Enumerable.Range(0, g.KernelWidth).Select(kx => (ky, (Index)kx)).ToList());
+                else
+                    using (w.Open("for (int kx = 0; kx < " + g.KernelWidth + "; kx++)")) pass(new List<(Index, Index)> { (ky, new Index("kx", 0)) });
+            });
     }
 
     /// <summary>
-    /// Binds <c>uFlat</c> to û[o] at the source's row stride: û[o] itself when its rows are that wide (or it is one
-    /// row), else its rows copied into _uHatFlat{l}, whose positions between rows are never written and stay 0.
+    /// Binds <c>uFlat{b}</c> to û[o] at the source's row stride: û[o] itself when its rows are that wide (or it is
+    /// one row), else its rows copied into plane b of _uHatFlat{l}, whose positions between rows are never written and
+    /// stay 0.
     /// </summary>
-    private void FlatSensitivity(SourceWriter w, LayerShape layer, WindowGeometry g, Index o)
+    private void FlatSensitivity(SourceWriter w, LayerShape layer, WindowGeometry g, Index o, int b, int count)
     {
-        int l = layer.Number;
-        string plane = Lin(0, (o, g.OutPlane));
+        int l = layer.Number, n = Planner.FlatLength(g);
+        string name = "uFlat" + (count == 1 ? "" : b.ToString(CultureInfo.InvariantCulture));
         if (!PlanOf(layer).Owns("_uHatFlat" + l))
         {
-            w.Line("ref " + T + " uFlat = ref " + At("s" + l, plane) + "; // û[o]: its rows are already at the source's row stride");
+            w.Line("ref " + T + " " + name + " = ref " + At("s" + l, Lin(0, (o, g.OutPlane))) + "; // û[o]: its rows are already at the source's row stride");
             return;
         }
-        w.Line(Ref("uFlat", "_uHatFlat" + l) + " // ûf = û[o] at the source's row stride " + g.PaddedWidth + ", zeros between rows");
-        Loop(w, "y", g.OutHeight, y =>
-            w.Line(CopyBlock(At("uFlat", Lin(0, (y, g.PaddedWidth))), At("s" + l, Lin(0, (o, g.OutPlane), (y, g.OutWidth))), g.OutWidth.ToString(CultureInfo.InvariantCulture)) + " // a row: a constant size, no call"));
+        w.Line("ref " + T + " " + name + " = ref " + At(StartOf("_uHatFlat" + l), (b * n).ToString(CultureInfo.InvariantCulture)) + "; // û[o] at the source's row stride " + g.PaddedWidth + ", zeros between rows");
+        using (w.Open())
+            Loop(w, "y", g.OutHeight, y =>
+                w.Line(CopyBlock(At(name, Lin(0, (y, g.PaddedWidth))), At("s" + l, Lin(0, (o, g.OutPlane), (y, g.OutWidth))), g.OutWidth.ToString(CultureInfo.InvariantCulture)) + " // a row: a constant size, no call"));
     }
 
     /// <summary>Writes <paramref name="body"/> for Vector512 (when a plane of <paramref name="n"/> holds one and the hardware has it) and for Vector256.</summary>

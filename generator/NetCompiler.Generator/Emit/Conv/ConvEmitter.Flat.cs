@@ -42,43 +42,76 @@ internal sealed partial class ConvEmitter
 
     private void ConvForwardFlatKernel(SourceWriter w, LayerShape layer, WindowGeometry g, string target, VectorWidth vec, bool direct, bool fused)
     {
-        int l = layer.Number, n = Planner.FlatLength(g);
-        FlatPasses passes = FlatPasses.Of(n, vec, FlatAccumulators(vec, V));
+        int l = layer.Number, n = Planner.FlatLength(g), maps = Math.Min(PlanOf(layer).MapBlock, g.OutChannels);
+        FlatPasses passes = FlatPasses.Of(n, vec, Math.Max(1, FlatAccumulators(vec, V) / maps));
         List<int> offsets = passes.Offsets;
         string? inRegisters = fused ? RegisterActivation(layer.Activation, vec, "acc") : null;
-        w.Line("// " + passes.Describe(n, vec) +
+        w.Line("// " + passes.Describe(n, vec) + (maps > 1 ? ", for " + maps + " maps at once: each vector of x loaded feeds " + maps + " FMAs" : "") +
                (inRegisters is not null && layer.Activation != Activation.Identity ? "; x = " + FunctionText(layer.Activation, "u") + " is applied to the accumulators before they are stored." : "."));
-        Loop(w, "o", g.OutChannels, o =>
+        // Maps o … o + count − 1 together: acc{b}_{k} is map o + b at the pass's k-th vector.
+        void Block(Index o, int count)
         {
-            w.Line(vec.Type + " bias = " + vec.Broadcast(At("p", "B" + l + " + " + o)) + ";");
-            string plane = direct ? "uPlane" : "flat";
-            if (direct) w.Line("ref " + T + " uPlane = ref " + At(target, Lin(0, (o, g.OutPlane))) + ";");
-            Action<string> pass = start =>
+            string Acc(int b, int k) => count == 1 ? "acc" + k : "acc" + b + "_" + k;
+            for (int b = 0; b < count; b++)
             {
-                w.Line(vec.Type + " " + string.Join(", ", offsets.Select((_, k) => "acc" + k + " = bias")) + ";");
-                ChannelLoop(w, layer, o, gradient: false, i =>
+                w.Line(vec.Type + " bias" + b + " = " + vec.Broadcast(At("p", "B" + l + " + " + Lin(b, (o, 1)))) + ";");
+                if (direct) w.Line("ref " + T + " uPlane" + b + " = ref " + At(target, Lin(0, (o, g.OutPlane), (b, g.OutPlane))) + ";");
+                else w.Line("ref " + T + " flat" + b + " = ref " + At("flat", (b * n).ToString(CultureInfo.InvariantCulture)) + ";");
+            }
+            passes.Write(w, n: n, pass: start =>
+            {
+                w.Line(vec.Type + " " + string.Join(", ", Enumerable.Range(0, count).SelectMany(b => offsets.Select((_, k) => Acc(b, k) + " = bias" + b))) + ";");
+                void Taps(Index i)
                 {
                     string plane = Lin(0, (i, g.PaddedPlane));
                     w.Line("ref " + T + " xRow = ref " + At("xp", start == "0" ? plane : plane == "0" ? start : plane + " + " + start) + ";");
                     Loop(w, "ky", g.KernelHeight, ky =>
                     {
-                        w.Line("ref " + T + " wk = ref " + At("w", Lin(0, (ky, g.KernelWidth))) + ";");
+                        for (int b = 0; b < count; b++)
+                            w.Line("ref " + T + " wk" + (count == 1 ? "" : b.ToString(CultureInfo.InvariantCulture)) + " = ref " +
+                                   At(count == 1 ? "w" : "p", count == 1 ? Lin(0, (ky, g.KernelWidth)) : "W" + l + " + " + Lin(b * g.Channels * g.KernelVolume, (o, g.Channels * g.KernelVolume), (i, g.KernelVolume), (ky, g.KernelWidth))) + ";");
                         w.Line("ref " + T + " xk = ref " + At("xRow", Lin(0, (ky, g.PaddedWidth))) + ";");
                         KernelTaps(w, g.KernelWidth, kx =>
                         {
-                            w.Line(vec.Type + " " + TapName(kx) + " = " + vec.Broadcast(At("wk", kx.ToString())) + ";");
-                            for (int k = 0; k < offsets.Count; k++)
-                                w.Line("acc" + k + " = " + vec.Fma(TapName(kx), vec.Load("xk", Lin(offsets[k], (kx, 1))), "acc" + k) + ";");
+                            if (count == 1)
+                            {
+                                w.Line(vec.Type + " " + TapName(kx) + " = " + vec.Broadcast(At("wk", kx.ToString())) + ";");
+                                for (int k = 0; k < offsets.Count; k++)
+                                    w.Line(Acc(0, k) + " = " + vec.Fma(TapName(kx), vec.Load("xk", Lin(offsets[k], (kx, 1))), Acc(0, k)) + ";");
+                                return;
+                            }
+                            using (w.Open()) // one block a tap, for its locals
+                            {
+                                for (int k = 0; k < offsets.Count; k++)
+                                    w.Line(vec.Type + " source" + k + " = " + vec.Load("xk", Lin(offsets[k], (kx, 1))) + ";");
+                                for (int b = 0; b < count; b++)
+                                {
+                                    w.Line(vec.Type + " weight" + b + " = " + vec.Broadcast(At("wk" + b, kx.ToString())) + ";");
+                                    for (int k = 0; k < offsets.Count; k++)
+                                        w.Line(Acc(b, k) + " = " + vec.Fma("weight" + b, "source" + k, Acc(b, k)) + ";");
+                                }
+                            }
                         });
                     });
-                });
-                w.Line("ref " + T + " uStart = ref " + At(plane, start) + ";");
-                for (int k = 0; k < offsets.Count; k++)
-                    w.Line(vec.Store(inRegisters is null ? "acc" + k : RegisterActivation(layer.Activation, vec, "acc" + k)!, "uStart", offsets[k].ToString(CultureInfo.InvariantCulture)));
-            };
-            passes.Write(w, pass, n);
-            if (!direct) FlatRowsToTarget(w, layer, g, target, o, fused && inRegisters is null);
-        });
+                }
+                if (count == 1) ChannelLoop(w, layer, o, gradient: false, Taps);
+                else Loop(w, "i", g.Channels, Taps);
+                for (int b = 0; b < count; b++)
+                {
+                    string plane = (direct ? "uPlane" : "flat") + b;
+                    w.Line("ref " + T + " uStart" + b + " = ref " + At(plane, start) + ";");
+                    for (int k = 0; k < offsets.Count; k++)
+                        w.Line(vec.Store(inRegisters is null ? Acc(b, k) : RegisterActivation(layer.Activation, vec, Acc(b, k))!, "uStart" + b, offsets[k].ToString(CultureInfo.InvariantCulture)));
+                }
+            });
+            if (!direct)
+                for (int b = 0; b < count; b++)
+                    FlatRowsToTarget(w, layer, g, target, "flat" + b, new Index(o.Variable, o.Offset + b), fused && inRegisters is null);
+        }
+        int full = g.OutChannels / maps * maps;
+        if (full == maps) using (w.Open()) Block(0, maps);
+        else if (full > 0) using (w.Open("for (int o = 0; o < " + full + "; o += " + maps + ")")) Block(new Index("o", 0), maps);
+        if (full < g.OutChannels) using (w.Open()) Block(full, g.OutChannels - full);
     }
 
     /// <summary>
@@ -129,7 +162,7 @@ internal sealed partial class ConvEmitter
     }
 
     /// <summary>u[o, y, 0…OW) = flat[y·PW…y·PW + OW), and x = f(u) on the way when <paramref name="fused"/>.</summary>
-    private void FlatRowsToTarget(SourceWriter w, LayerShape layer, WindowGeometry g, string target, Index o, bool fused)
+    private void FlatRowsToTarget(SourceWriter w, LayerShape layer, WindowGeometry g, string target, string flat, Index o, bool fused)
     {
         int l = layer.Number;
         string what = Target(layer) == target && PlanOf(layer).ConvFusesActivation ? "x" : "u";
@@ -137,7 +170,7 @@ internal sealed partial class ConvEmitter
                "the first " + g.OutWidth + " of row y of the staging buffer" + (g.OutWidth >= V && g.OutWidth % V != 0 ? " (the last vector overlaps the one before it)" : "") + ".");
         Loop(w, "y", g.OutHeight, y =>
         {
-            w.Line("ref " + T + " uRow = ref " + At("flat", Lin(0, (y, g.PaddedWidth))) + ";");
+            w.Line("ref " + T + " uRow = ref " + At(flat, Lin(0, (y, g.PaddedWidth))) + ";");
             w.Line("ref " + T + " xRow = ref " + At(target, Lin(0, (o, g.OutPlane), (y, g.OutWidth))) + ";");
             if (g.OutWidth >= V)
                 foreach ((int start, bool _) in RowVectors(g.OutWidth))
@@ -149,23 +182,6 @@ internal sealed partial class ConvEmitter
                 for (int x = 0; x < g.OutWidth; x++)
                     w.Line(At("xRow", x.ToString(CultureInfo.InvariantCulture)) + " = " + At("uRow", x.ToString(CultureInfo.InvariantCulture)) + ";");
         });
-    }
-
-    /// <summary>
-    /// The row's vectors in chunks of <see cref="ConvChunk"/>, each chunk in a block of its own: a loop over the
-    /// chunks of whole vectors when there are more than two, then the rest (with the overlapping last vector).
-    /// </summary>
-    private void ForEachChunk(SourceWriter w, List<(int Start, bool Tail)> vectors, Action<List<Index>> chunk)
-    {
-        int whole = vectors.Count(v => !v.Tail), fullChunks = whole / ConvChunk;
-        int looped = fullChunks > 2 ? fullChunks : 0;
-        if (looped > 0)
-            using (w.Open("for (int v = 0; v < " + looped * ConvChunk * V + "; v += " + ConvChunk * V + ")"))
-                chunk(Enumerable.Range(0, ConvChunk).Select(k => new Index("v", k * V)).ToList());
-        var rest = vectors.Skip(looped * ConvChunk).Select(v => (Index)v.Start).ToList();
-        for (int start = 0; start < rest.Count; start += ConvChunk)
-            using (w.Open())
-                chunk(rest.GetRange(start, Math.Min(ConvChunk, rest.Count - start)));
     }
 
     /// <summary>The broadcast weight of tap kx: w0, w1, … when the taps are written out, wv in a loop over kx.</summary>
