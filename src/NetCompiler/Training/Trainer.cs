@@ -59,6 +59,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
     private IDataset<T>? _data;
     private int[] _order = [];
     private int _roundStart, _roundCount;
+    private int _epoch;                       // training: the epoch being trained (the augmentation's draws depend on it)
     private double[] _evaluationLoss = [];
     private int[] _evaluationPredicted = [];
 
@@ -135,7 +136,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <param name="progress">Receives progress reports on the calling thread, or null.</param>
     /// <param name="cancellationToken">Checked between minibatches (and between evaluation rounds).</param>
     /// <returns>The result of every epoch.</returns>
-    /// <exception cref="ArgumentException">A data set does not fit the network (sizes, classes) or is empty; the parameters are not finite.</exception>
+    /// <exception cref="ArgumentException">A data set does not fit the network (sizes, classes) or is empty; the parameters are not finite; the augmentation does not fit the network's input.</exception>
     /// <exception cref="TrainingDivergedException">A loss, gradient or parameter became NaN or infinite.</exception>
     /// <exception cref="TrainingCanceledException">Cancelled; the network keeps the parameters of the last finished step.</exception>
     public TrainingResult Train(IDataset<T> train, IDataset<T>? test = null, IProgress<TrainingProgress>? progress = null,
@@ -144,6 +145,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         ArgumentNullException.ThrowIfNull(train);
         CheckDataset(train, nameof(train));
         if (test is not null) CheckDataset(test, nameof(test));
+        Options.Augmentation?.Check(Network.Topology.InputShape);
         if (!TensorPrimitives.IsFiniteAll<T>(Network.Parameters))
             throw new ArgumentException("The network's parameters contain NaN or infinite values before training; initialise them (InitializeParameters) or load finite ones.", nameof(train));
 
@@ -209,6 +211,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
 
         for (int epoch = 0; epoch < epochs; epoch++)
         {
+            _epoch = epoch;
             SampleOrder.Fill(_order, Options.Seed, epoch, Options.Shuffle);
             long epochStart = Stopwatch.GetTimestamp();
             double lossSum = 0, firstRate = double.NaN, rate = double.NaN;
@@ -372,10 +375,20 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         int n = to - from, inputSize = network.InputSize, outputSize = network.OutputSize;
         Span<T> inputs = _chunkInputs[k].AsSpan(0, n * inputSize), targets = _chunkTargets[k].AsSpan(0, n * outputSize);
         Span<T> outputs = _chunkOutputs[k].AsSpan(0, n * outputSize);
+        ImageAugmentation? augmentation = Options.Augmentation;
         for (int j = 0; j < n; j++)
         {
             int index = _order[_roundStart + from + j];
-            data.GetInput(index, inputs.Slice(j * inputSize, inputSize));
+            Span<T> row = inputs.Slice(j * inputSize, inputSize);
+            if (augmentation is null) data.GetInput(index, row);
+            else
+            {
+                // The sample as the data set has it, then flipped and shifted into its row.
+                Span<T> image = _inputs[k].AsSpan(0, inputSize);
+                data.GetInput(index, image);
+                (bool flip, int dx, int dy) = augmentation.Draw(Options.Seed, _epoch, index);
+                ImageAugmentation.Apply<T>(image, row, network.Topology.InputShape, flip, dx, dy);
+            }
             data.GetTarget(index, targets.Slice(j * outputSize, outputSize));
         }
         _chunkLoss[k] = n == 0 ? 0 : double.CreateTruncating(network.BackwardBatch(inputs, targets, n, outputs));

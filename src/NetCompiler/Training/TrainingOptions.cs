@@ -98,10 +98,16 @@ public sealed class TrainingOptions
                 string.Create(CultureInfo.InvariantCulture, $"GradientClipNorm must be finite and > 0 (or null for no clipping), got {value}."));
     }
 
+    /// <summary>
+    /// Random flips and shifts of the training images (null, the default: none); the network's input must be images
+    /// [channels, height, width]. Evaluation always sees the images as they are.
+    /// </summary>
+    public ImageAugmentation? Augmentation { get; init; }
+
     /// <summary>A one-line summary for logs.</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"{Epochs} epochs, batch {BatchSize}, seed {Seed}{(Shuffle ? "" : ", no shuffle")}, {Workers} worker{(Workers == 1 ? "" : "s")}, " +
-        $"lr schedule {LearningRateSchedule?.ToString() ?? "constant"}{(GradientClipNorm is double c ? $", clip norm {c}" : "")}");
+        $"lr schedule {LearningRateSchedule?.ToString() ?? "constant"}{(GradientClipNorm is double c ? $", clip norm {c}" : "")}{(Augmentation is { } a ? $", augmentation {a}" : "")}");
 
     private static int AtLeast(int value, int minimum, string name) => value >= minimum
         ? value

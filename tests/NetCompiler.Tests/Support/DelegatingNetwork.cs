@@ -18,7 +18,7 @@ public class DelegatingNetwork<T>(INetwork<T> inner) : INetwork<T> where T : unm
     public virtual INetwork<T> CreateWorkspace() => inner.CreateWorkspace();
     IInferenceNetwork<T> IInferenceNetwork<T>.CreateWorkspace() => CreateWorkspace();
     public void InitializeParameters(int seed) => inner.InitializeParameters(seed);
-    public void Forward(ReadOnlySpan<T> input, Span<T> output) => inner.Forward(input, output);
+    public virtual void Forward(ReadOnlySpan<T> input, Span<T> output) => inner.Forward(input, output);
     public ReadOnlySpan<T> Activities(int layer) => inner.Activities(layer);
     public ReadOnlySpan<T> Sensitivities(int layer) => inner.Sensitivities(layer);
     public virtual T Backward(ReadOnlySpan<T> target) => inner.Backward(target);
