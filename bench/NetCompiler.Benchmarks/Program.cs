@@ -15,6 +15,7 @@
 //   TrainBatch64        one minibatch-64 training step: generated TrainStepBatch against 64 Forward/Backward + Update
 //   SharedWeights       784-128-10 batch-1 Forward from 1 and 2 threads over one set of weights (SharedWeights.cs)
 //   ImportedForward     PyTorch's ONNX files imported at build time against ONNX Runtime on the same files (Imported.cs)
+//   ConvKernels         single convolution layers' kernels against the FMA peak (ConvKernels.cs)
 //
 // Quick mode (short job; on the shared 2-core machine: Forward table 3.5 min, everything with --join 8.2 min wall):
 //   dotnet run -c Release --project bench/NetCompiler.Benchmarks -- --filter '*ForwardBatch1*' --job short

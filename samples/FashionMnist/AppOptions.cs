@@ -51,6 +51,27 @@ public sealed class UsageException : Exception
 /// </summary>
 public sealed class AppOptions
 {
+    /// <summary>
+    /// Parses --augment: "none", or "flip", "shiftN" (N pixels, 1–8) or both joined by a comma, e.g. "flip,shift2".
+    /// </summary>
+    public static NetCompiler.Training.ImageAugmentation? ParseAugmentation(string value)
+    {
+        string text = value.ToLowerInvariant();
+        if (text == "none") return null;
+        bool flip = false;
+        int shift = 0;
+        foreach (string part in text.Split(','))
+        {
+            if (part == "flip" && !flip) flip = true;
+            else if (part.StartsWith("shift", StringComparison.Ordinal) && shift == 0 &&
+                     int.TryParse(part.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n is >= 1 and <= 8)
+                shift = n;
+            else
+                throw new UsageException($"--augment must be none, flip, shiftN (N from 1 to 8) or flip,shiftN, not '{value}'");
+        }
+        return new NetCompiler.Training.ImageAugmentation { HorizontalFlip = flip, MaxShift = shift };
+    }
+
     /// <summary>The help text printed by --help.</summary>
     public const string Usage =
         """
@@ -59,10 +80,14 @@ public sealed class AppOptions
         Usage: dotnet run -c Release --project samples/FashionMnist -- [options]
 
           --model lenet|mlp|cnn        LeNet-5 (default), a 784-256-128-10 ReLU MLP, or a small ReLU CNN with max pooling
-          --epochs N                   passes over the 60,000 training images (default: lenet 15, mlp 12, cnn 12; 1 with --compare)
+          --epochs N                   passes over the 60,000 training images (default: lenet 15, mlp 12, cnn 20; 1 with --compare)
           --batch N                    minibatch size (default 32)
           --optimizer sgd|adam         SGD with momentum 0.9 (default), or Adam
-          --lr X                       initial learning rate (default: sgd 0.05, adam 0.002), cosine-decayed per step to 2%
+          --lr X                       initial learning rate (default: sgd 0.05, cnn 0.02; adam 0.002), cosine-decayed per step to 2%
+          --weight-decay X             L2 weight decay λ, added to the gradient as λ·θ (default: cnn 0.0005, others 0)
+          --augment SPEC               random changes to the training images each epoch: none, flip (mirror half of
+                                       them), shiftN (move by up to N pixels), or flip,shiftN (default: cnn flip;
+                                       lenet and mlp none)
           --workers N                  data-parallel worker threads (default: the processor count)
           --seed N                     seed of the initial weights and of the shuffling (default 1)
           --engine generated|interpreted
@@ -122,7 +147,23 @@ public sealed class AppOptions
     public int EffectiveBatch => Batch ?? Defaults.Batch;
 
     /// <summary>The initial learning rate this run uses.</summary>
-    public double EffectiveLearningRate => LearningRate ?? (Optimizer == OptimizerKind.Adam ? Defaults.AdamLearningRate : Defaults.SgdLearningRate);
+    public double EffectiveLearningRate => LearningRate ?? (Optimizer == OptimizerKind.Adam ? Defaults.AdamLearningRate
+        : Model == ModelKind.Cnn ? Defaults.CnnSgdLearningRate : Defaults.SgdLearningRate);
+
+    /// <summary>--weight-decay as given, or null for the model's default (see <see cref="EffectiveWeightDecay"/>).</summary>
+    public double? WeightDecay { get; set; }
+
+    /// <summary>The L2 weight decay λ this run uses (added to the gradient as λ·θ).</summary>
+    public double EffectiveWeightDecay => WeightDecay ?? (Model == ModelKind.Cnn ? Defaults.CnnWeightDecay : 0);
+
+    /// <summary>--augment as given (null: the model's default, see <see cref="EffectiveAugmentation"/>); "none" gives null with <see cref="AugmentationSet"/>.</summary>
+    public NetCompiler.Training.ImageAugmentation? Augmentation { get; set; }
+
+    /// <summary>The augmentation this run trains with, or null for none.</summary>
+    public NetCompiler.Training.ImageAugmentation? EffectiveAugmentation => AugmentationSet ? Augmentation : Model == ModelKind.Cnn ? Defaults.CnnAugmentation : null;
+
+    /// <summary>Whether --augment was given (even as none).</summary>
+    public bool AugmentationSet { get; set; }
 
     /// <summary>The worker threads this run uses.</summary>
     public int EffectiveWorkers => Workers ?? Environment.ProcessorCount;
@@ -137,7 +178,16 @@ public sealed class AppOptions
         public const int MlpEpochs = 12;
 
         /// <summary>CNN epochs.</summary>
-        public const int CnnEpochs = 12;
+        public const int CnnEpochs = 20;
+
+        /// <summary>SGD's initial learning rate for the CNN (0.05 made its ReLU layers overfit sooner: 91.38% against 91.64% at 0.02).</summary>
+        public const double CnnSgdLearningRate = 0.02;
+
+        /// <summary>The CNN's L2 weight decay.</summary>
+        public const double CnnWeightDecay = 5e-4;
+
+        /// <summary>The CNN's augmentation: mirror half the images (shifts of 2 pixels cost it 0.5% in 15 epochs).</summary>
+        public static NetCompiler.Training.ImageAugmentation CnnAugmentation => new() { HorizontalFlip = true };
 
         /// <summary>Minibatch size.</summary>
         public const int Batch = 32;
@@ -220,6 +270,18 @@ public sealed class AppOptions
                     options.LearningRate = lr;
                     break;
                 }
+                case "--weight-decay":
+                {
+                    string v = Value();
+                    if (!double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double decay) || !double.IsFinite(decay) || decay < 0 || decay > 1)
+                        throw new UsageException($"--weight-decay must be a number in [0, 1], not '{v}'");
+                    options.WeightDecay = decay;
+                    break;
+                }
+                case "--augment":
+                    options.Augmentation = ParseAugmentation(Value());
+                    options.AugmentationSet = true;
+                    break;
                 case "--workers":
                     options.Workers = PositiveInt(flag, Value(), NetCompiler.Training.TrainingOptions.MaxWorkers);
                     break;

@@ -218,8 +218,8 @@ public static class FashionApp
         };
         int parameters = ModelInfo.Of(options.Model).Topology.ParameterCount;
         IOptimizer<float> optimizer = options.Optimizer == OptimizerKind.Adam
-            ? new Adam<float>(parameters, options.EffectiveLearningRate)
-            : new SgdMomentum<float>(parameters, options.EffectiveLearningRate, momentum: 0.9);
+            ? new Adam<float>(parameters, options.EffectiveLearningRate, weightDecay: options.EffectiveWeightDecay)
+            : new SgdMomentum<float>(parameters, options.EffectiveLearningRate, momentum: 0.9, weightDecay: options.EffectiveWeightDecay);
         var trainingOptions = new TrainingOptions
         {
             Epochs = options.EffectiveEpochs,
@@ -228,6 +228,7 @@ public static class FashionApp
             Workers = options.EffectiveWorkers,
             LearningRateSchedule = LearningRateSchedule.Cosine(minimum: 0.02, perStep: true),
             ProgressInterval = 20,
+            Augmentation = options.EffectiveAugmentation,
         };
         var trainer = new Trainer<float>(initialized, optimizer, trainingOptions);
         var view = new ProgressView(console, label);
@@ -254,7 +255,7 @@ public static class FashionApp
         {
             ModelKind.LeNet => new("LeNet-5", LeNet5.Topology, () => new LeNet5(), "LeNet-5: the 6 C1 kernels (5×5) after training"),
             ModelKind.Mlp => new("MLP 784-256-128-10", Mlp.Topology, () => new Mlp(), "MLP: first-layer weights of the first 64 units (28×28)"),
-            ModelKind.Cnn => new("CNN 32c3-pool-64c3-pool-10", Cnn.Topology, () => new Cnn(), "CNN: the 32 conv1 kernels (3×3) after training"),
+            ModelKind.Cnn => new("CNN 32c3-pool-64c3-pool-24-10", Cnn.Topology, () => new Cnn(), "CNN: the 32 conv1 kernels (3×3) after training"),
             _ => throw new ArgumentOutOfRangeException(nameof(model)),
         };
     }
@@ -272,7 +273,9 @@ public static class FashionApp
         return string.Create(CultureInfo.InvariantCulture,
             $"{model}{engineText}: {topology.ParameterCount:N0} parameters; {options.EffectiveEpochs} epoch{(options.EffectiveEpochs == 1 ? "" : "s")}, batch {options.EffectiveBatch}, " +
             $"{(options.Optimizer == OptimizerKind.Adam ? "Adam" : "SGD with momentum 0.9")} at lr {options.EffectiveLearningRate:G3} with cosine decay, " +
-            $"{options.EffectiveWorkers} worker{(options.EffectiveWorkers == 1 ? "" : "s")}, seed {options.Seed}");
+            $"{options.EffectiveWorkers} worker{(options.EffectiveWorkers == 1 ? "" : "s")}, seed {options.Seed}") +
+            (options.EffectiveWeightDecay > 0 ? string.Create(CultureInfo.InvariantCulture, $", weight decay {options.EffectiveWeightDecay:G3}") : "") +
+            (options.EffectiveAugmentation is { } augmentation ? ", augmentation " + augmentation : "");
     }
 
     private static double MeanRate(TrainingResult result)

@@ -73,7 +73,7 @@ public sealed class AppTests : IDisposable
     }
 
     [Theory]
-    [InlineData("--model cnn", "--model must be lenet or mlp")]
+    [InlineData("--model resnet", "--model must be lenet, mlp or cnn")]
     [InlineData("--epochs -1", "--epochs must be a whole number")]
     [InlineData("--optimizer", "--optimizer needs a value")]
     [InlineData("--bogus", "unknown option '--bogus'")]
@@ -95,8 +95,25 @@ public sealed class AppTests : IDisposable
         var (code, output, error) = Run("--help");
         Assert.Equal(0, code);
         Assert.Equal("", error);
-        foreach (string flag in new[] { "--model", "--epochs", "--batch", "--optimizer", "--lr", "--workers", "--seed", "--engine", "--compare", "--out", "--data", "--help" })
+        foreach (string flag in new[] { "--model", "--epochs", "--batch", "--optimizer", "--lr", "--weight-decay", "--augment", "--workers", "--seed", "--engine", "--compare", "--out", "--data", "--help" })
             Assert.Contains(flag, output);
+    }
+
+    [Fact]
+    public void OneCnnEpochWritesItsFilesAndLearns()
+    {
+        var (code, output, error) = Run("--model", "cnn", "--epochs", "1", "--data", Subset, "--out", _out, "--seed", "3");
+        Assert.True(code == 0, $"exit code {code}\n{output}\n{error}");
+        Assert.Contains("CNN 32c3-pool-64c3-pool-24-10, generated code: 94,354 parameters", output);
+        Assert.Contains("weight decay 0.0005, augmentation flip", output);
+        string weights = Path.Combine(_out, "cnn.safetensors");
+        var network = new Cnn();
+        Serialization.SafeTensors.Load(weights, network);
+        double stored = double.Parse(Serialization.SafeTensors.ReadMetadata(weights)["accuracy"], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(stored, 0.6, 1.0); // one epoch on 3,000 images: well above chance (0.1)
+        AssertPng(Path.Combine(_out, "cnn-curves.png"), Plots.CurvesWidth, Plots.CurvesHeight);
+        // One row of the 32 conv1 kernels, 3×3 enlarged 66×, with 5-pixel gaps under a 62-pixel title and 22-pixel labels.
+        Assert.True(File.Exists(Path.Combine(_out, "cnn-filters.png")));
     }
 
     [Fact]

@@ -53,9 +53,49 @@ public class OptionsTests
         Assert.Equal(4, AppOptions.Parse(new[] { "--compare", "--epochs", "4" }).EffectiveEpochs);
     }
 
+    [Fact]
+    public void TheCnnHasItsOwnMeasuredDefaults()
+    {
+        var options = AppOptions.Parse(new[] { "--model", "cnn" });
+        Assert.Equal(ModelKind.Cnn, options.Model);
+        Assert.Equal("cnn", options.ModelName);
+        Assert.Equal(AppOptions.Defaults.CnnEpochs, options.EffectiveEpochs);
+        Assert.Equal(AppOptions.Defaults.CnnSgdLearningRate, options.EffectiveLearningRate);
+        Assert.Equal(AppOptions.Defaults.CnnWeightDecay, options.EffectiveWeightDecay);
+        Assert.True(options.EffectiveAugmentation!.HorizontalFlip);
+        Assert.Equal(0, options.EffectiveAugmentation.MaxShift);
+        // The other models: no weight decay, no augmentation.
+        Assert.Equal(0, AppOptions.Parse(Array.Empty<string>()).EffectiveWeightDecay);
+        Assert.Null(AppOptions.Parse(new[] { "--model", "mlp" }).EffectiveAugmentation);
+    }
+
+    [Theory]
+    [InlineData("--augment none", false, 0)]
+    [InlineData("--augment flip", true, 0)]
+    [InlineData("--augment shift3", false, 3)]
+    [InlineData("--augment FLIP,shift2", true, 2)]
+    [InlineData("--augment shift1,flip", true, 1)]
+    public void AugmentationIsParsed(string commandLine, bool flip, int shift)
+    {
+        var options = AppOptions.Parse(("--model cnn " + commandLine).Split(' '));
+        if (!flip && shift == 0)
+        {
+            Assert.Null(options.EffectiveAugmentation); // "none" overrides the CNN's default
+            return;
+        }
+        Assert.Equal(flip, options.EffectiveAugmentation!.HorizontalFlip);
+        Assert.Equal(shift, options.EffectiveAugmentation.MaxShift);
+        Assert.Equal(0.001, AppOptions.Parse(new[] { "--weight-decay", "0.001" }).EffectiveWeightDecay);
+    }
+
     [Theory]
     [InlineData("--model", "--model needs a value")]
-    [InlineData("--model resnet", "--model must be lenet or mlp, not 'resnet'")]
+    [InlineData("--model resnet", "--model must be lenet, mlp or cnn, not 'resnet'")]
+    [InlineData("--augment shift9", "--augment must be none, flip, shiftN (N from 1 to 8) or flip,shiftN, not 'shift9'")]
+    [InlineData("--augment flip,flip", "--augment must be none, flip, shiftN")]
+    [InlineData("--augment rotate", "--augment must be none, flip, shiftN")]
+    [InlineData("--weight-decay -1", "--weight-decay must be a number in [0, 1]")]
+    [InlineData("--weight-decay nan", "--weight-decay must be a number in [0, 1]")]
     [InlineData("--epochs 0", "--epochs must be a whole number from 1")]
     [InlineData("--epochs two", "--epochs must be a whole number from 1")]
     [InlineData("--batch -3", "--batch must be a whole number from 1")]

@@ -1,0 +1,95 @@
+// The convolution kernels against this core's multiply-add peak (issue 17): one layer's generated ForwardLayer{l} or
+// BackwardLayer{l} (called through a delegate, after a Forward and Backward filled its inputs), and a loop of 12
+// independent Vector512 FMA chains with no loads, the most multiply-adds a cycle this core does.
+//   dotnet run -c Release --project bench/NetCompiler.Benchmarks -- --filter '*ConvKernels*'
+// Multiply-adds per call (the useful ones: positions the flat kernels compute and drop are not counted):
+//   peak              12 chains × 10,000 FMAs × 16 lanes = 1,920,000 (Vector256: 8 lanes, 960,000)
+//   LeNet-5 C1        6 maps × 28×28 × 25 taps                    = 117,600
+//   LeNet-5 C3        60 connected kernels × 10×10 × 25 taps       = 150,000
+//   LeNet-5 C3 back   g_w and x̂: 2 × 150,000                      = 300,000
+//   CNN conv2         64 × 32 kernels × 14×14 × 9 taps             = 3,612,672
+//   CNN conv2 back    g_w and x̂: 2 × 3,612,672                    = 7,225,344
+// GMAC/s = multiply-adds / mean time; the share of peak is that over the peak row's GMAC/s (bench/RESULTS.md).
+using System;
+using System.Reflection;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using BenchmarkDotNet.Attributes;
+
+namespace NetCompiler.Benchmarks;
+
+/// <summary>The app's --model cnn: 32 and 64 3×3 ReLU maps with 2×2 max pooling, softmax and cross-entropy.</summary>
+[Network, Input(1, 28, 28), Conv2D(32, 3, Activation.ReLU, Padding = 1), MaxPool(2), Conv2D(64, 3, Activation.ReLU, Padding = 1), MaxPool(2),
+ Dense(10, Activation.Softmax), Loss(LossFunction.CrossEntropy)]
+public partial class SmallCnn { }
+
+/// <summary>Single layers' kernels and the FMA peak, each one call per invocation.</summary>
+public class ConvKernels
+{
+    private Action _c1 = null!, _c3 = null!, _c3Back = null!, _conv2 = null!, _conv2Back = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _c1 = Layer(Ready(new LeNet5()), "ForwardLayer1");
+        var lenet = Ready(new LeNet5());
+        _c3 = Layer(lenet, "ForwardLayer3");
+        _c3Back = Layer(lenet, "BackwardLayer3");
+        var cnn = Ready(new SmallCnn());
+        _conv2 = Layer(cnn, "ForwardLayer3");
+        _conv2Back = Layer(cnn, "BackwardLayer3");
+    }
+
+    /// <summary>The network after one Forward and Backward on a random image, so every layer's inputs hold real values.</summary>
+    private static INetwork<float> Ready(INetwork<float> network)
+    {
+        network.InitializeParameters(1);
+        var random = new Random(2);
+        var input = new float[network.InputSize];
+        for (int i = 0; i < input.Length; i++) input[i] = (float)random.NextDouble();
+        var target = new float[network.OutputSize];
+        target[3] = 1;
+        network.Forward(input, new float[network.OutputSize]);
+        network.Backward(target);
+        return network;
+    }
+
+    private static Action Layer(object network, string method) =>
+        network.GetType().GetMethod(method, BindingFlags.Instance | BindingFlags.NonPublic)?.CreateDelegate<Action>(network)
+        ?? throw new InvalidOperationException($"{network.GetType().Name} has no {method}");
+
+    [Benchmark] public float Peak() => Vector512.IsHardwareAccelerated ? Peak512() : Peak256();
+    [Benchmark] public void LeNetC1Forward() => _c1();
+    [Benchmark] public void LeNetC3Forward() => _c3();
+    [Benchmark] public void LeNetC3Backward() => _c3Back();
+    [Benchmark] public void CnnConv2Forward() => _conv2();
+    [Benchmark] public void CnnConv2Backward() => _conv2Back();
+
+    private static float Peak512()
+    {
+        Vector512<float> m = Vector512.Create(0.9999f), c = Vector512.Create(1e-4f);
+        Vector512<float> a0 = m, a1 = m, a2 = m, a3 = m, a4 = m, a5 = m, a6 = m, a7 = m, a8 = m, a9 = m, a10 = m, a11 = m;
+        for (int i = 0; i < 10_000; i++)
+        {
+            a0 = Avx512F.FusedMultiplyAdd(a0, m, c); a1 = Avx512F.FusedMultiplyAdd(a1, m, c); a2 = Avx512F.FusedMultiplyAdd(a2, m, c);
+            a3 = Avx512F.FusedMultiplyAdd(a3, m, c); a4 = Avx512F.FusedMultiplyAdd(a4, m, c); a5 = Avx512F.FusedMultiplyAdd(a5, m, c);
+            a6 = Avx512F.FusedMultiplyAdd(a6, m, c); a7 = Avx512F.FusedMultiplyAdd(a7, m, c); a8 = Avx512F.FusedMultiplyAdd(a8, m, c);
+            a9 = Avx512F.FusedMultiplyAdd(a9, m, c); a10 = Avx512F.FusedMultiplyAdd(a10, m, c); a11 = Avx512F.FusedMultiplyAdd(a11, m, c);
+        }
+        return Vector512.Sum(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11);
+    }
+
+    private static float Peak256()
+    {
+        Vector256<float> m = Vector256.Create(0.9999f), c = Vector256.Create(1e-4f);
+        Vector256<float> a0 = m, a1 = m, a2 = m, a3 = m, a4 = m, a5 = m, a6 = m, a7 = m, a8 = m, a9 = m, a10 = m, a11 = m;
+        for (int i = 0; i < 10_000; i++)
+        {
+            a0 = Fma.MultiplyAdd(a0, m, c); a1 = Fma.MultiplyAdd(a1, m, c); a2 = Fma.MultiplyAdd(a2, m, c);
+            a3 = Fma.MultiplyAdd(a3, m, c); a4 = Fma.MultiplyAdd(a4, m, c); a5 = Fma.MultiplyAdd(a5, m, c);
+            a6 = Fma.MultiplyAdd(a6, m, c); a7 = Fma.MultiplyAdd(a7, m, c); a8 = Fma.MultiplyAdd(a8, m, c);
+            a9 = Fma.MultiplyAdd(a9, m, c); a10 = Fma.MultiplyAdd(a10, m, c); a11 = Fma.MultiplyAdd(a11, m, c);
+        }
+        return Vector256.Sum(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11);
+    }
+}
