@@ -76,6 +76,14 @@ public partial class DenseConv { }
 [Network(Precision = Precision.Double), Input(3, 5, 5), Conv2D(11, 5, Activation.Tanh), Dense(3, Activation.Softmax), Loss(LossFunction.CrossEntropy)]
 public partial class DenseConvDouble { }
 
+/// <summary>
+/// The Fashion-MNIST app's CNN: ReLU, max pooling, and the flat kernels 4 maps a pass over 32 and 64 maps (g_w's
+/// 4-map blocks on Vector512, one map on the Vector256 fallback), for every mode.
+/// </summary>
+[Network, Input(1, 28, 28), Conv2D(32, 3, Activation.ReLU, Padding = 1), MaxPool(2), Conv2D(64, 3, Activation.ReLU, Padding = 1), MaxPool(2),
+ Dense(24, Activation.ReLU), Dense(10, Activation.Softmax), Loss(LossFunction.CrossEntropy)]
+public partial class SmallCnn { }
+
 /// <summary>LeNet-5 in double, for the "outputs" mode.</summary>
 [Network(Precision = Precision.Double)]
 [Input(1, 28, 28)]
@@ -101,12 +109,14 @@ public static class Program
         Exercise(new Narrow(), 0.01f);
         Exercise(new LeNet5(), 0.01f);
         Exercise(new IssueExample(), 0.01f);
+        Exercise(new SmallCnn(), 0.01f);
         ExerciseBatch(new Mlp784(), 0.01f);
         ExerciseBatch(new Mlp784Double(), 0.01);
         ExerciseBatch(new UnrolledStack(), 0.01f);
         ExerciseBatch(new Narrow(), 0.01f);
         ExerciseBatch(new LeNet5(), 0.01f);
         ExerciseBatch(new IssueExample(), 0.01f);
+        ExerciseBatch(new SmallCnn(), 0.01f);
         Console.WriteLine("exercised every generated method");
         Console.WriteLine("Vector512.IsHardwareAccelerated " + System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated);
         CompareBatch<Mlp784, float>(new Mlp784(), new Mlp784(), 1e-5);
@@ -215,6 +225,7 @@ public static class Program
         Print<double>("FlatConvDouble", new FlatConvDouble());
         Print<float>("DenseConv", new DenseConv());
         Print<double>("DenseConvDouble", new DenseConvDouble());
+        Print<float>("SmallCnn", new SmallCnn());
         return 0;
     }
 
