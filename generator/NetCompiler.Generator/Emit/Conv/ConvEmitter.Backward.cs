@@ -89,12 +89,12 @@ internal sealed partial class ConvEmitter
         ByFlatWidth(w, n, vec =>
         {
             FlatPasses passes = FlatPasses.Of(n, vec, Math.Max(1, FlatAccumulators(vec, V) / maps));
-            w.Line("// " + passes.Describe(n, vec) + (maps > 1 ? ", for " + maps + " channels at once: each vector of û loaded feeds " + maps + " FMAs." : "."));
+            w.Line("// " + passes.Describe() + (maps > 1 ? ", for " + maps + " channels at once: each vector of û loaded feeds " + maps + " FMAs." : "."));
             // Channels i … i + count − 1 together: acc{b}_{k} is channel i + b at the pass's k-th vector.
             void Block(Index i, int count)
             {
                 string Acc(int b, int k) => count == 1 ? "acc" + k : "acc" + b + "_" + k;
-                passes.Write(w, n: n, pass: start =>
+                passes.Write(w, start =>
                 {
                     w.Line(vec.Type + " " + string.Join(", ", Enumerable.Range(0, count).SelectMany(b => passes.Offsets.Select((_, k) => Acc(b, k) + " = " + vec.Type + ".Zero"))) + ";");
                     void Filter(Index o)
@@ -147,10 +147,7 @@ internal sealed partial class ConvEmitter
                         AddRowMasked(w, "xHatRow", "flatRow", g.Width);
                     });
             }
-            int full = g.Channels / maps * maps;
-            if (full == maps) using (w.Open()) Block(0, maps);
-            else if (full > 0) using (w.Open("for (int i = 0; i < " + full + "; i += " + maps + ")")) Block(new Index("i", 0), maps);
-            if (full < g.Channels) using (w.Open()) Block(full, g.Channels - full);
+            MapBlocks(w, "i", g.Channels, maps, Block);
         });
     }
 
@@ -209,14 +206,7 @@ internal sealed partial class ConvEmitter
                     ConvKernelGradientFlat(w, g, i, vec!, count);
                 });
         }
-        int full = g.OutChannels / maps * maps;
-        if (maps == 1) Loop(w, "o", g.OutChannels, o => Block(o, 1));
-        else
-        {
-            if (full == maps) using (w.Open()) Block(0, maps);
-            else if (full > 0) using (w.Open("for (int o = 0; o < " + full + "; o += " + maps + ")")) Block(new Index("o", 0), maps);
-            if (full < g.OutChannels) using (w.Open()) Block(full, g.OutChannels - full);
-        }
+        MapBlocks(w, "o", g.OutChannels, maps, Block);
     }
 
     /// <summary>

@@ -46,7 +46,7 @@ internal sealed partial class ConvEmitter
         FlatPasses passes = FlatPasses.Of(n, vec, Math.Max(1, FlatAccumulators(vec, V) / maps));
         List<int> offsets = passes.Offsets;
         string? inRegisters = fused ? RegisterActivation(layer.Activation, vec, "acc") : null;
-        w.Line("// " + passes.Describe(n, vec) + (maps > 1 ? ", for " + maps + " maps at once: each vector of x loaded feeds " + maps + " FMAs" : "") +
+        w.Line("// " + passes.Describe() + (maps > 1 ? ", for " + maps + " maps at once: each vector of x loaded feeds " + maps + " FMAs" : "") +
                (inRegisters is not null && layer.Activation != Activation.Identity ? "; x = " + FunctionText(layer.Activation, "u") + " is applied to the accumulators before they are stored." : "."));
         // Maps o … o + count − 1 together: acc{b}_{k} is map o + b at the pass's k-th vector.
         void Block(Index o, int count)
@@ -58,7 +58,7 @@ internal sealed partial class ConvEmitter
                 if (direct) w.Line("ref " + T + " uPlane" + b + " = ref " + At(target, Lin(0, (o, g.OutPlane), (b, g.OutPlane))) + ";");
                 else w.Line("ref " + T + " flat" + b + " = ref " + At("flat", (b * n).ToString(CultureInfo.InvariantCulture)) + ";");
             }
-            passes.Write(w, n: n, pass: start =>
+            passes.Write(w, start =>
             {
                 w.Line(vec.Type + " " + string.Join(", ", Enumerable.Range(0, count).SelectMany(b => offsets.Select((_, k) => Acc(b, k) + " = bias" + b))) + ";");
                 void Taps(Index i)
@@ -108,10 +108,7 @@ internal sealed partial class ConvEmitter
                 for (int b = 0; b < count; b++)
                     FlatRowsToTarget(w, layer, g, target, "flat" + b, new Index(o.Variable, o.Offset + b), fused && inRegisters is null);
         }
-        int full = g.OutChannels / maps * maps;
-        if (full == maps) using (w.Open()) Block(0, maps);
-        else if (full > 0) using (w.Open("for (int o = 0; o < " + full + "; o += " + maps + ")")) Block(new Index("o", 0), maps);
-        if (full < g.OutChannels) using (w.Open()) Block(full, g.OutChannels - full);
+        MapBlocks(w, "o", g.OutChannels, maps, Block);
     }
 
     /// <summary>
@@ -121,8 +118,10 @@ internal sealed partial class ConvEmitter
     /// </summary>
     private sealed class FlatPasses
     {
-        private FlatPasses(int vectors, int passes, int perPass, int lanes, List<int> offsets) =>
-            (Vectors, Passes, PerPass, Span, Offsets) = (vectors, passes, perPass, perPass * lanes, offsets);
+        private readonly int _n, _lanes;
+
+        private FlatPasses(int n, int lanes, int vectors, int passes, int perPass, List<int> offsets) =>
+            (_n, _lanes, Vectors, Passes, PerPass, Span, Offsets) = (n, lanes, vectors, passes, perPass, perPass * lanes, offsets);
 
         public int Vectors { get; }
         public int Passes { get; }
@@ -138,15 +137,15 @@ internal sealed partial class ConvEmitter
             List<int> offsets = passes == 1
                 ? Enumerable.Range(0, perPass).Select(k => k == perPass - 1 ? n - lanes : k * lanes).ToList()
                 : Enumerable.Range(0, perPass).Select(k => k * lanes).ToList();
-            return new FlatPasses(vectors, passes, perPass, lanes, offsets);
+            return new FlatPasses(n, lanes, vectors, passes, perPass, offsets);
         }
 
-        public string Describe(int n, VectorWidth vec) =>
-            Vectors + " vector" + (Vectors == 1 ? "" : "s") + " of " + vec.Lanes + " per plane" + (n % vec.Lanes != 0 ? " (the last overlaps the one before it)" : "") +
+        public string Describe() =>
+            Vectors + " vector" + (Vectors == 1 ? "" : "s") + " of " + _lanes + " per plane" + (_n % _lanes != 0 ? " (the last overlaps the one before it)" : "") +
             (Passes == 1 ? ", all in registers at once" : ", " + Passes + " passes of " + PerPass + " accumulators (the last pass overlaps the one before it)");
 
         /// <summary>Writes the passes: <paramref name="pass"/> gets the start position's expression, "0" or "start".</summary>
-        public void Write(SourceWriter w, Action<string> pass, int n)
+        public void Write(SourceWriter w, Action<string> pass)
         {
             if (Passes == 1)
             {
@@ -155,7 +154,7 @@ internal sealed partial class ConvEmitter
             }
             using (w.Open("for (int pass = 0; pass < " + Passes + "; pass++)"))
             {
-                w.Line("int start = global::System.Math.Min(pass * " + Span + ", " + (n - Span) + ");");
+                w.Line("int start = global::System.Math.Min(pass * " + Span + ", " + (_n - Span) + ");");
                 pass("start");
             }
         }

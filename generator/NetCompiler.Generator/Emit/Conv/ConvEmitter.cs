@@ -178,6 +178,26 @@ internal sealed partial class ConvEmitter : EmitterBase, ILayerEmitter
             tap(Lin(0, (ky, g.KernelWidth), (kx, 1)), Lin(0, (ky, g.PaddedWidth), (kx, 1)))));
     }
 
+    /// <summary>
+    /// Writes <paramref name="block"/> for maps 0 … count − 1 in blocks of <paramref name="maps"/> (first map, maps in
+    /// the block): a loop over single maps, or one block, or a loop over the whole blocks, then the remainder's block.
+    /// </summary>
+    private static void MapBlocks(SourceWriter w, string variable, int count, int maps, Action<Index, int> block)
+    {
+        if (maps == 1)
+        {
+            Loop(w, variable, count, map => block(map, 1));
+            return;
+        }
+        int full = count / maps * maps;
+        if (full == maps)
+            using (w.Open()) block(0, maps);
+        else if (full > 0)
+            using (w.Open("for (int " + variable + " = 0; " + variable + " < " + full + "; " + variable + " += " + maps + ")")) block(new Index(variable, 0), maps);
+        if (full < count)
+            using (w.Open()) block(full, count - full);
+    }
+
     /// <summary>The loop over the filters o that read input channel i, binding <c>w</c> to kernel w[o, i].</summary>
     private void FilterLoop(SourceWriter w, LayerShape layer, Index i, Action<Index> body)
     {
