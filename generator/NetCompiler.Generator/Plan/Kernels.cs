@@ -36,6 +36,8 @@ internal enum ForwardKernel
     AvgPoolPairs,
     /// <summary>Average pooling one window at a time.</summary>
     AvgPoolWindows,
+    /// <summary>Max pooling of 2-wide windows at stride 2 (float) with output rows of a vector or more: the maximum and where it was, selected lane by lane.</summary>
+    MaxPoolPairs,
     /// <summary>Max pooling one window at a time, remembering where each maximum was.</summary>
     MaxPoolWindows,
     /// <summary>u = Σ sources, whole vectors.</summary>

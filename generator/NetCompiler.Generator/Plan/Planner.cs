@@ -190,10 +190,15 @@ internal static class Planner
                     break;
                 }
                 case LayerKind.MaxPool:
-                    b.Forward = ForwardKernel.MaxPoolWindows;
+                {
+                    // The positions are int lanes beside the float lanes: the vector form is written for float.
+                    WindowGeometry g = layer.Window;
+                    bool pairs = g.KernelWidth == 2 && g.Stride == 2 && g.OutWidth >= v && element.Name == "float";
+                    b.Forward = pairs ? ForwardKernel.MaxPoolPairs : ForwardKernel.MaxPoolWindows;
                     b.Backward = BackwardKernel.MaxPoolArgmax;
                     if (trainable) b.Buffers.Add("_argmax" + Number(l));
                     break;
+                }
                 case LayerKind.Add:
                     b.Forward = ForwardKernel.Add;
                     b.Backward = BackwardKernel.Add;

@@ -147,6 +147,38 @@ public class GraphNetworkTests(ITestOutputHelper output)
         Assert.Throws<ArgumentOutOfRangeException>(() => network.Sensitivities(8).ToArray());
     }
 
+    /// <summary>
+    /// The vector max pooling keeps the scalar rule, the first maximal element in row-major order: with zero filters
+    /// and a bias of 0.5 every element of every window ties, so each window's sensitivity must reach its top-left
+    /// element alone, as in the interpreter (ReLU passes it: u = 0.5 &gt; 0).
+    /// </summary>
+    [Fact]
+    public void VectorMaxPoolingSendsATiedWindowsSensitivityToItsFirstElement()
+    {
+        var network = new ReluMaxPoolNet();
+        var interpreted = new InterpretedNetwork<float>(ReluMaxPoolNet.Topology);
+        float[] theta = TestNetworks.Convert<float>(Graphs.RandomParameters(ReluMaxPoolNet.Topology, seed: 4));
+        LayerShape conv = ReluMaxPoolNet.Topology.Layers[0];
+        Array.Clear(theta, conv.WeightOffset, conv.WeightCount);
+        Array.Fill(theta, 0.5f, conv.BiasOffset, conv.BiasCount);
+        theta.CopyTo(network.Parameters);
+        theta.CopyTo(interpreted.Parameters);
+        float[] input = TestNetworks.Convert<float>(Graphs.RandomInput(ReluMaxPoolNet.Topology, 1));
+        float[] target = TestNetworks.Convert<float>(Graphs.RandomTarget(ReluMaxPoolNet.Topology, 1));
+        var output = new float[3];
+        network.Forward(input, output);
+        network.Backward(target);
+        interpreted.Forward(input, output);
+        interpreted.Backward(target);
+        float[] actual = network.Sensitivities(1).ToArray(), expected = interpreted.Sensitivities(1).ToArray();
+        NumericAssert.Close<float>(TestNetworks.ToDouble<float>(expected), actual, SingleTolerance, "û¹ of tied windows"); // the dense layer sums in another order
+        for (int k = 0; k < actual.Length; k++)
+        {
+            int x = k % 36, y = k / 36 % 6;
+            Assert.True((x % 2 == 0 && y % 2 == 0) == (actual[k] != 0) && (expected[k] != 0) == (actual[k] != 0), $"û¹[{k}] = {actual[k]}, interpreted {expected[k]} (row {y}, column {x})");
+        }
+    }
+
     [Fact]
     public void InferenceOnlyGraphMatchesInterpretedForward()
     {

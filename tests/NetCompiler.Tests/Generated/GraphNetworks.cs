@@ -211,6 +211,38 @@ public partial class LeNet5SquaredError { }
 [Loss(LossFunction.SquaredError)]
 public partial class LeNet5SquaredErrorDouble { }
 
+/// <summary>
+/// Max pooling a vector of windows at a time (float): ReLU's zeros make ties, where the first element in row-major
+/// order must win; 18-wide output rows end in an overlapping vector; a 1-D branch pools single rows.
+/// </summary>
+[Network, Input(2, 6, 36)]
+[Conv2D(4, 3, Activation.ReLU, Padding = 1, Name = "c")]  // [4, 6, 36]
+[MaxPool(2, Name = "p")]                                  // [4, 3, 18]
+[Dense(3, Activation.Softmax)]
+[Loss(LossFunction.CrossEntropy)]
+public partial class ReluMaxPoolNet { }
+
+[Network(Precision = Precision.Double), Input(2, 6, 36)]
+[Conv2D(4, 3, Activation.ReLU, Padding = 1, Name = "c")]
+[MaxPool(2, Name = "p")]
+[Dense(3, Activation.Softmax)]
+[Loss(LossFunction.CrossEntropy)]
+public partial class ReluMaxPoolNetDouble { }
+
+[Network, Input(2, 40)]
+[Conv1D(3, 3, Activation.ReLU, Padding = 1)]              // [3, 40]
+[MaxPool(2)]                                              // [3, 20]
+[Dense(2, Activation.Tanh)]
+[Loss(LossFunction.SquaredError)]
+public partial class ReluMaxPool1DNet { }
+
+[Network(Precision = Precision.Double), Input(2, 40)]
+[Conv1D(3, 3, Activation.ReLU, Padding = 1)]
+[MaxPool(2)]
+[Dense(2, Activation.Tanh)]
+[Loss(LossFunction.SquaredError)]
+public partial class ReluMaxPool1DNetDouble { }
+
 /// <summary>An inference-only graph: Forward and nothing else.</summary>
 [Network, Input(1, 6, 10)]
 [Conv2D(2, 3, Activation.ReLU, Name = "c")]
@@ -308,5 +340,7 @@ public static class GraphNetworks
             ["LeNet5SquaredError"] = (() => new LeNet5SquaredError(), () => new LeNet5SquaredErrorDouble()),
             ["FlatConv"] = (() => new FlatConvNet(), () => new FlatConvNetDouble()),
             ["DenseConv"] = (() => new DenseConvNet(), () => new DenseConvNetDouble()),
+            ["ReluMaxPool"] = (() => new ReluMaxPoolNet(), () => new ReluMaxPoolNetDouble()),
+            ["ReluMaxPool1D"] = (() => new ReluMaxPool1DNet(), () => new ReluMaxPool1DNetDouble()),
         };
 }

@@ -253,6 +253,11 @@ internal sealed class PoolEmitter : EmitterBase, ILayerEmitter
         if (Trainable) w.Line("ref int argmax = ref Interop::MemoryMarshal.GetArrayDataReference(_argmax" + l + ");");
         w.Line("// x" + Sup(l) + "[c, y, x] = the max of the " + (g.KernelHeight > 1 ? g.KernelHeight + "×" : "") + g.KernelWidth + " window of x" + Sup(src) + " at (" +
                (g.KernelHeight > 1 ? g.Stride + "y, " : "") + g.Stride + "x)" + (Trainable ? "; argmax keeps where: the first maximal element in row-major order (strict >)." : "."));
+        if (PlanOf(layer).Forward == ForwardKernel.MaxPoolPairs)
+        {
+            MaxPoolForwardPairs(w, layer, g);
+            return;
+        }
         List<string> offsets = WindowOffsets(g);
         PoolPositions(w, g, _ => { },
             (corner, k) =>
@@ -269,6 +274,50 @@ internal sealed class PoolEmitter : EmitterBase, ILayerEmitter
                 w.Line(At("x" + l, k) + " = max;");
                 if (Trainable) w.Line(At("argmax", k) + " = corner + at;");
             });
+    }
+
+    /// <summary>
+    /// 2-wide windows at stride 2 (float), a vector of outputs at a time, the columns split as AvgPoolForwardPairs does:
+    /// the window's elements compared in row-major order with a strict &gt;, as the scalar kernel compares them, and the
+    /// maximum and its offset in the window selected lane by lane. The row's last vector overlaps the one before it and
+    /// stores the same values.
+    /// </summary>
+    private void MaxPoolForwardPairs(SourceWriter w, LayerShape layer, WindowGeometry g)
+    {
+        int l = layer.Number, src = layer.Sources[0];
+        w.Line("// " + V + " windows at a time: the even and odd elements of two source vectors per window row are the windows' left and right columns" +
+               (g.OutWidth % V != 0 ? "; the row's last vector overlaps the one before it and stores the same values" : "") + ".");
+        if (Trainable) w.Line("Simd::Vector256<int> corners = Simd::Vector256.Create(" + string.Join(", ", Enumerable.Range(0, V).Select(t => (2 * t).ToString(CultureInfo.InvariantCulture))) + "); // lane t's window starts 2t into the row");
+        Loop(w, "c", g.Channels, c => Loop(w, "y", g.OutHeight, y =>
+        {
+            for (int r = 0; r < g.KernelHeight; r++)
+                w.Line("ref " + T + " row" + r + " = ref " + At("x" + src, Lin(r * g.Width, (c, g.InPlane), (y, g.Stride * g.Width))) + ";");
+            w.Line("int k = " + Lin(0, (c, g.OutPlane), (y, g.OutWidth)) + ", rowStart = " + Lin(0, (c, g.InPlane), (y, g.Stride * g.Width)) + ";");
+            foreach ((int start, bool _) in RowVectors(g.OutWidth))
+                using (w.Open())
+                {
+                    for (int r = 0; r < g.KernelHeight; r++)
+                    {
+                        w.Line(VectorType + " a" + r + " = " + LoadAt("row" + r, (2 * start).ToString(CultureInfo.InvariantCulture)) + ", b" + r + " = " +
+                               LoadAt("row" + r, (2 * start + V).ToString(CultureInfo.InvariantCulture)) + ";");
+                        EvensAndOdds(w, "a" + r, "b" + r, "left" + r, "right" + r);
+                    }
+                    w.Line(VectorType + " max = left0;");
+                    if (Trainable) w.Line("Simd::Vector256<int> at = Simd::Vector256<int>.Zero;");
+                    for (int e = 1; e < 2 * g.KernelHeight; e++)
+                    {
+                        string element = (e % 2 == 0 ? "left" : "right") + (e / 2).ToString(CultureInfo.InvariantCulture);
+                        w.Line((e == 1 ? VectorType + " " : "") + "greater = Simd::Vector256.GreaterThan(" + element + ", max);");
+                        w.Line("max = Simd::Vector256.ConditionalSelect(greater, " + element + ", max);");
+                        if (Trainable)
+                            w.Line("at = Simd::Vector256.ConditionalSelect(Simd::Vector256.AsInt32(greater), Simd::Vector256.Create(" + ((e / 2) * g.Width + e % 2).ToString(CultureInfo.InvariantCulture) + "), at);");
+                    }
+                    string at = "k + " + start.ToString(CultureInfo.InvariantCulture);
+                    w.Line(StoreAt("max", "x" + l, at));
+                    if (Trainable)
+                        w.Line("Simd::Vector256.StoreUnsafe(Simd::Vector256.Create(rowStart + " + (2 * start).ToString(CultureInfo.InvariantCulture) + ") + corners + at, ref argmax, " + Offset(at) + ");");
+                }
+        }));
     }
 
     private void MaxPoolBackward(SourceWriter w, LayerShape layer)
