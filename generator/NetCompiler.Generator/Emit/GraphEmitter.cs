@@ -156,7 +156,7 @@ internal sealed class GraphEmitter : EmitterBase, INetworkPath
             if (PlanOf(layer).Owns("_flat" + l))
             {
                 var g = layer.Window;
-                int maps = Math.Min(PlanOf(layer).MapBlock, g.OutChannels);
+                int maps = PlanOf(layer).OutputMaps;
                 w.Line("// Layer " + l + ": the staging buffer of u" + Sup(l) + "[o] computed at x" + Sup(layer.Sources[0]) + "'s row stride " + g.PaddedWidth + " (" + Planner.FlatLength(g) + " positions" +
                        (maps > 1 ? " for each of " + maps + " maps at once" : "") + "; see ForwardLayer" + l + ").");
                 w.Line("private readonly " + T + "[] _flat" + l + " = new " + T + "[" + maps * Planner.FlatLength(g) + "];");
@@ -172,13 +172,13 @@ internal sealed class GraphEmitter : EmitterBase, INetworkPath
             {
                 var g = layer.Window;
                 w.Line("// Layer " + l + ": û" + Sup(l) + "[o] at x" + Sup(layer.Sources[0]) + "'s row stride " + g.PaddedWidth + ", zeros between rows (" + Planner.FlatLength(g) + " positions), for g_w (see BackwardLayer" + l + ").");
-                w.Line("private readonly " + T + "[] _uHatFlat" + l + " = new " + T + "[" + Math.Min(PlanOf(layer).MapBlock, g.OutChannels) * Planner.FlatLength(g) + "];");
+                w.Line("private readonly " + T + "[] _uHatFlat" + l + " = new " + T + "[" + PlanOf(layer).OutputMaps * Planner.FlatLength(g) + "];");
             }
             if (PlanOf(layer).Owns("_xHatFlat" + l))
             {
                 var g = layer.Window;
                 w.Line("// Layer " + l + ": x̂" + Sup(layer.Sources[0]) + "[i] at the row stride of û" + Sup(l) + "'s bordered copy (" + Planner.GatherLength(g) + " positions; see BackwardLayer" + l + ").");
-                w.Line("private readonly " + T + "[] _xHatFlat" + l + " = new " + T + "[" + Math.Min(PlanOf(layer).MapBlock, g.Channels) * Planner.GatherLength(g) + "];");
+                w.Line("private readonly " + T + "[] _xHatFlat" + l + " = new " + T + "[" + PlanOf(layer).SourceMaps * Planner.GatherLength(g) + "];");
             }
             if (PlanOf(layer).Owns("_argmax" + l))
                 w.Line("private readonly int[] _argmax" + l + " = new int[" + layer.Outputs + "]; // layer " + l + ": where in x" + Sup(layer.Sources[0]) + " each window's (first) maximum is");

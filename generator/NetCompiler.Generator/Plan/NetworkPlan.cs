@@ -82,7 +82,8 @@ internal sealed record NetworkPlan(
 /// <param name="BatchBackwardVector512">The batched backward kernels have Vector512 methods (GradientBatchLayer{l}Vector512, …).</param>
 /// <param name="InputSensitivity">A convolution's x̂ kernel.</param>
 /// <param name="ConvFusesActivation">A flat convolution applies f itself (no separate activation pass).</param>
-/// <param name="MapBlock">Maps a pass of a flat convolution kernel computes together, so that each load feeds that many FMAs: output maps (forward) and source channels (x̂); 1 with a connection table.</param>
+/// <param name="OutputMaps">Output maps a pass of a flat convolution kernel computes together (forward, and g_w on Vector512), so that each load feeds that many FMAs; 1 with a connection table.</param>
+/// <param name="SourceMaps">Source channels a pass of the flat x̂ kernel computes together; 1 with a connection table.</param>
 /// <param name="Buffers">The fields the layer owns, by name.</param>
 internal sealed record LayerPlan(
     int Number,
@@ -100,7 +101,8 @@ internal sealed record LayerPlan(
     bool BatchBackwardVector512,
     ConvInputSensitivity InputSensitivity,
     bool ConvFusesActivation,
-    int MapBlock,
+    int OutputMaps,
+    int SourceMaps,
     EquatableArray<string> Buffers)
 {
     /// <summary>Whether the layer owns the field <paramref name="name"/>.</summary>

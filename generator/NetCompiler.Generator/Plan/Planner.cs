@@ -239,7 +239,11 @@ internal static class Planner
             b.ConvFusesActivation = layer.Activation != Activation.Softmax &&
                                     FlatWidths(flatLength, v).All(wide => HasVectorForm(layer.Activation, wide, element) || (!direct && g.OutWidth >= v));
         // Several maps a pass share each load of x (forward) or û (x̂); a connection table reads a different set per map.
-        if (!HasSparseTable(layer)) b.MapBlock = ConvMapBlock;
+        if (!HasSparseTable(layer))
+        {
+            b.OutputMaps = Math.Min(ConvMapBlock, g.OutChannels);
+            b.SourceMaps = Math.Min(ConvMapBlock, g.Channels);
+        }
         if (g.PadWidth > 0)
         {
             b.Buffers.Add("_pad" + Number(l));
@@ -306,12 +310,12 @@ internal static class Planner
         public bool BackwardUnrolled, ActivationBackwardUnrolled;
         public BatchKernel BatchForward, BatchBackward;
         public bool BatchForwardVector512, BatchBackwardVector512, ConvFusesActivation;
-        public int MapBlock = 1;
+        public int OutputMaps = 1, SourceMaps = 1;
         public ConvInputSensitivity InputSensitivity;
         public List<string> Buffers { get; } = new();
 
         public LayerPlan Build() => new(Layer.Number, Forward, ForwardUnrolled, OutputInRegister, ForwardVector512, ActivationUnrolled,
             Backward, BackwardUnrolled, ActivationBackwardUnrolled, BatchForward, BatchForwardVector512, BatchBackward, BatchBackwardVector512,
-            InputSensitivity, ConvFusesActivation, MapBlock, Buffers.ToEquatableArray());
+            InputSensitivity, ConvFusesActivation, OutputMaps, SourceMaps, Buffers.ToEquatableArray());
     }
 }

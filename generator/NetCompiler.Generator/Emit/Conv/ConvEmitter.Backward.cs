@@ -44,7 +44,7 @@ internal sealed partial class ConvEmitter
         {
             // Vector512 computes the gradients of several maps together (each load of x feeds one FMA a map); the
             // Vector256 fallback one map at a time, in the 16 registers of AVX2. Each tap's sum is the same either way.
-            int n = Planner.FlatLength(g), maps = Math.Min(PlanOf(layer).MapBlock, g.OutChannels);
+            int n = Planner.FlatLength(g), maps = PlanOf(layer).OutputMaps;
             ByFlatWidth(w, n, vec => GradientMaps(w, layer, g, vec, vec.Wide ? maps : 1, scatter));
         }
         else GradientMaps(w, layer, g, null, 1, scatter);
@@ -85,7 +85,7 @@ internal sealed partial class ConvEmitter
         w.Line(Ref("flat", "_xHatFlat" + l) + " // x̂[i] at row stride " + padWidth);
         // The lowest tap (ky, kx) = (k − 1, k − 1) reads the copy at q + p·PW + p: every offset below is non-negative.
         int corner = g.PadHeight * padWidth + g.PadWidth;
-        int maps = Math.Min(PlanOf(layer).MapBlock, g.Channels);
+        int maps = PlanOf(layer).SourceMaps;
         ByFlatWidth(w, n, vec =>
         {
             FlatPasses passes = FlatPasses.Of(n, vec, Math.Max(1, FlatAccumulators(vec, V) / maps));

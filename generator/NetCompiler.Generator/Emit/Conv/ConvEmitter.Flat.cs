@@ -42,7 +42,7 @@ internal sealed partial class ConvEmitter
 
     private void ConvForwardFlatKernel(SourceWriter w, LayerShape layer, WindowGeometry g, string target, VectorWidth vec, bool direct, bool fused)
     {
-        int l = layer.Number, n = Planner.FlatLength(g), maps = Math.Min(PlanOf(layer).MapBlock, g.OutChannels);
+        int l = layer.Number, n = Planner.FlatLength(g), maps = PlanOf(layer).OutputMaps;
         FlatPasses passes = FlatPasses.Of(n, vec, Math.Max(1, FlatAccumulators(vec, V) / maps));
         List<int> offsets = passes.Offsets;
         string? inRegisters = fused ? RegisterActivation(layer.Activation, vec, "acc") : null;
