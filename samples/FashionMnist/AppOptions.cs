@@ -54,10 +54,10 @@ public sealed class AppOptions
     /// <summary>
     /// Parses --augment: "none", or "flip", "shiftN" (N pixels, 1–8) or both joined by a comma, e.g. "flip,shift2".
     /// </summary>
-    public static NetCompiler.Training.ImageAugmentation? ParseAugmentation(string value)
+    public static NetCompiler.Training.ImageAugmentation ParseAugmentation(string value)
     {
         string text = value.ToLowerInvariant();
-        if (text == "none") return null;
+        if (text == "none") return new NetCompiler.Training.ImageAugmentation();
         bool flip = false;
         int shift = 0;
         foreach (string part in text.Split(','))
@@ -156,14 +156,12 @@ public sealed class AppOptions
     /// <summary>The L2 weight decay λ this run uses (added to the gradient as λ·θ).</summary>
     public double EffectiveWeightDecay => WeightDecay ?? (Model == ModelKind.Cnn ? Defaults.CnnWeightDecay : 0);
 
-    /// <summary>--augment as given (null: the model's default, see <see cref="EffectiveAugmentation"/>); "none" gives null with <see cref="AugmentationSet"/>.</summary>
+    /// <summary>--augment as given (null: the model's default, see <see cref="EffectiveAugmentation"/>); "none" is one that changes nothing.</summary>
     public NetCompiler.Training.ImageAugmentation? Augmentation { get; set; }
 
     /// <summary>The augmentation this run trains with, or null for none.</summary>
-    public NetCompiler.Training.ImageAugmentation? EffectiveAugmentation => AugmentationSet ? Augmentation : Model == ModelKind.Cnn ? Defaults.CnnAugmentation : null;
-
-    /// <summary>Whether --augment was given (even as none).</summary>
-    public bool AugmentationSet { get; set; }
+    public NetCompiler.Training.ImageAugmentation? EffectiveAugmentation =>
+        (Augmentation ?? (Model == ModelKind.Cnn ? Defaults.CnnAugmentation : null)) is { } a && (a.HorizontalFlip || a.MaxShift > 0) ? a : null;
 
     /// <summary>The worker threads this run uses.</summary>
     public int EffectiveWorkers => Workers ?? Environment.ProcessorCount;
@@ -280,7 +278,6 @@ public sealed class AppOptions
                 }
                 case "--augment":
                     options.Augmentation = ParseAugmentation(Value());
-                    options.AugmentationSet = true;
                     break;
                 case "--workers":
                     options.Workers = PositiveInt(flag, Value(), NetCompiler.Training.TrainingOptions.MaxWorkers);
