@@ -92,6 +92,23 @@ public class PlannerTests
     }
 
     [Fact]
+    public void NarrowKernelsStayWithinTheCostModel()
+    {
+        // 2 inputs into 4,096 units: the narrow kernels would write out 1,024 vectors of W each (MinOpts); the cost
+        // model sends the layer to the scalar loops, while 2 → 64 still fits.
+        NetworkPlan wide = Chain(2, G.LossFunction.CrossEntropy, (4096, G.Activation.Tanh), (6, G.Activation.Softmax));
+        Assert.Equal(ForwardKernel.Scalar, wide[1].Forward);
+        Assert.False(wide[1].ForwardUnrolled);
+        Assert.Equal(BatchKernel.Scalar, wide[1].BatchForward);
+        Assert.Equal(BatchKernel.Scalar, wide[1].BatchBackward);
+
+        NetworkPlan small = Chain(2, G.LossFunction.CrossEntropy, (64, G.Activation.Tanh), (6, G.Activation.Softmax));
+        Assert.Equal(ForwardKernel.Narrow, small[1].Forward);
+        Assert.Equal(BatchKernel.Narrow, small[1].BatchForward);
+        Assert.Equal(BatchKernel.Narrow, small[1].BatchBackward);
+    }
+
+    [Fact]
     public void AVectorOfOutputsGetsNoVector512BatchedForward()
     {
         // 16 inputs are a Vector512, but 4 outputs are reduced into one vector per sample: the tiles never run.

@@ -21,6 +21,18 @@ public partial class UnrolledStack { }
 [Network, Input(7), Dense(7, Activation.Tanh), Dense(7, Activation.Tanh), Dense(7, Activation.Tanh), Dense(1, Activation.Sigmoid), Loss(LossFunction.SquaredError)]
 public partial class Narrow { }
 
+/// <summary>
+/// Two inputs into a wide layer (issue 18): the narrow kernels write out n vectors of W per vector of outputs, so the
+/// planner gives them the cost model's budget; past it, this layer's kernels are the scalar loops (it compiled
+/// BackwardBatchLayer1 with MinOpts, 92,881 bytes of IL, before).
+/// </summary>
+[Network, Input(2), Dense(4096, Activation.Tanh), Dense(6, Activation.Softmax), Loss(LossFunction.CrossEntropy)]
+public partial class NarrowWide { }
+
+/// <summary>A 2 → 65,536 layer: 21 MB of source before the planner bounded the narrow kernels.</summary>
+[Network, Input(2), Dense(65536, Activation.Tanh), Dense(6, Activation.Softmax), Loss(LossFunction.CrossEntropy)]
+public partial class NarrowHuge { }
+
 /// <summary>LeNet-5 with C3's connection table: convolution, trainable pooling and a convolution that is a dense layer.</summary>
 [Network]
 [Input(1, 28, 28)]
@@ -107,6 +119,8 @@ public static class Program
         Exercise(new Mlp784Double(), 0.01);
         Exercise(new UnrolledStack(), 0.01f);
         Exercise(new Narrow(), 0.01f);
+        Exercise(new NarrowWide(), 0.01f);
+        Exercise(new NarrowHuge(), 0.01f);
         Exercise(new LeNet5(), 0.01f);
         Exercise(new IssueExample(), 0.01f);
         Exercise(new SmallCnn(), 0.01f);
@@ -114,6 +128,8 @@ public static class Program
         ExerciseBatch(new Mlp784Double(), 0.01);
         ExerciseBatch(new UnrolledStack(), 0.01f);
         ExerciseBatch(new Narrow(), 0.01f);
+        ExerciseBatch(new NarrowWide(), 0.01f);
+        ExerciseBatch(new NarrowHuge(), 0.01f);
         ExerciseBatch(new LeNet5(), 0.01f);
         ExerciseBatch(new IssueExample(), 0.01f);
         ExerciseBatch(new SmallCnn(), 0.01f);
@@ -123,6 +139,8 @@ public static class Program
         CompareBatch<Mlp784Double, double>(new Mlp784Double(), new Mlp784Double(), 1e-12);
         CompareBatch<UnrolledStack, float>(new UnrolledStack(), new UnrolledStack(), 1e-5);
         CompareBatch<Narrow, float>(new Narrow(), new Narrow(), 1e-5);
+        CompareBatch<NarrowWide, float>(new NarrowWide(), new NarrowWide(), 1e-5);
+        CompareBatch<NarrowHuge, float>(new NarrowHuge(), new NarrowHuge(), 1e-5);
         CompareTrainStep(new Mlp784(), new Mlp784());
         CompareTrainStep(new Mlp784Double(), new Mlp784Double());
         return 0;

@@ -38,6 +38,12 @@ internal static class Planner
     /// <summary>n &lt; V inputs dividing V, m·n a multiple of V: the row-major W is whole vectors of V/n rows each.</summary>
     private static bool IsNarrow(LayerShape layer, int v) => layer.Inputs < v && v % layer.Inputs == 0 && layer.Outputs * layer.Inputs % v == 0;
 
+    /// <summary>
+    /// Whether a narrow layer's kernel, written out in full (n vectors of W per vector of V outputs), fits the cost
+    /// model; charges it if so. Without this a 2 → 4096 layer wrote 1,024 vectors into one method (MinOpts).
+    /// </summary>
+    private static bool NarrowFits(CostModel cost, LayerShape layer, int v) => cost.TryUnrollVectorKernel(Vectors(layer.Outputs, v), layer.Inputs);
+
     /// <summary>At least one Vector512 of inputs: the batched kernels get Vector512 forms.</summary>
     private static bool IsWide(LayerShape layer, int v) => layer.Inputs >= 2 * v;
 
@@ -60,10 +66,12 @@ internal static class Planner
             if (softmaxOutput) b.Buffers.Add("_batchU" + Number(l));
 
             // Batched: rows to one vector for a vector of outputs; tiles from a vector of inputs; narrow or scalar below.
-            bool wide = IsWide(layer, v);
-            b.BatchForward = n >= v && m <= v && m > 1 ? BatchKernel.RowsToVector : n >= v ? BatchKernel.Tiles : IsNarrow(layer, v) ? BatchKernel.Narrow : BatchKernel.Scalar;
+            // The narrow kernels write out every vector of W (g_W's stay in registers): a method of their own each, so
+            // each gets a fresh budget; a wider layer takes the scalar loops.
+            bool wide = IsWide(layer, v), narrow = IsNarrow(layer, v) && NarrowFits(new CostModel(), layer, v);
+            b.BatchForward = n >= v && m <= v && m > 1 ? BatchKernel.RowsToVector : n >= v ? BatchKernel.Tiles : narrow ? BatchKernel.Narrow : BatchKernel.Scalar;
             b.BatchForwardVector512 = wide && b.BatchForward == BatchKernel.Tiles;
-            b.BatchBackward = n >= v ? BatchKernel.Tiles : IsNarrow(layer, v) ? BatchKernel.Narrow : BatchKernel.Scalar;
+            b.BatchBackward = n >= v ? BatchKernel.Tiles : narrow ? BatchKernel.Narrow : BatchKernel.Scalar;
             b.BatchBackwardVector512 = wide && trainable;
         }
         if (registerChain) PlanRegisterChain(layers, v);
@@ -101,7 +109,7 @@ internal static class Planner
             // and loading it back as a vector would stall on store forwarding.
             bool inRegister = layer.Activation != Activation.Softmax && m <= v;
             b.OutputInRegister = inRegister;
-            if (IsNarrow(layer, v) || (inRegister && n >= v && m > 1))
+            if ((IsNarrow(layer, v) && (inRegister || NarrowFits(cost, layer, v))) || (inRegister && n >= v && m > 1))
                 b.Forward = n < v ? ForwardKernel.Narrow : ForwardKernel.RowsToVector;
             else if (!inRegister && n >= StreamedRowVectors * v)
             {
@@ -183,7 +191,7 @@ internal static class Planner
                 case LayerKind.AvgPool:
                 {
                     WindowGeometry g = layer.Window;
-                    bool pairs = g.KernelWidth == 2 && g.Stride == 2 && g.OutWidth >= v;
+                    bool pairs = IsPairRow(g, v);
                     b.Forward = pairs ? ForwardKernel.AvgPoolPairs : ForwardKernel.AvgPoolWindows;
                     b.Backward = pairs ? BackwardKernel.AvgPoolPairs : BackwardKernel.AvgPoolWindows;
                     if (layer.Spec is PoolLayer { Trainable: true } && trainable) b.Buffers.Add("_mean" + Number(l));
@@ -193,7 +201,7 @@ internal static class Planner
                 {
                     // The positions are int lanes beside the float lanes: the vector form is written for float.
                     WindowGeometry g = layer.Window;
-                    bool pairs = g.KernelWidth == 2 && g.Stride == 2 && g.OutWidth >= v && element.Name == "float";
+                    bool pairs = IsPairRow(g, v) && element.Name == "float";
                     b.Forward = pairs ? ForwardKernel.MaxPoolPairs : ForwardKernel.MaxPoolWindows;
                     b.Backward = BackwardKernel.MaxPoolArgmax;
                     if (trainable) b.Buffers.Add("_argmax" + Number(l));
@@ -212,6 +220,13 @@ internal static class Planner
             if (!trainable || (layer.ParameterCount == 0 && layer.Sources.All(s => s == 0))) b.Backward = BackwardKernel.None;
         }
     }
+
+    /// <summary>
+    /// 2-wide windows at stride 2 whose output rows hold one to <see cref="CostModel.RowUnrollLimit"/> vectors: the pair
+    /// kernels write out every vector of a row, so a wider row (a 2 × 4,096 plane wrote 645 KB) takes the window loop.
+    /// </summary>
+    private static bool IsPairRow(WindowGeometry g, int v) =>
+        g.KernelWidth == 2 && g.Stride == 2 && g.OutWidth >= v && CostModel.UnrollRow(Vectors(g.OutWidth, v));
 
     private static void PlanConv(Builder b, bool trainable, Emit.ElementType element)
     {

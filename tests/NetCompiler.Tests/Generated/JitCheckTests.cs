@@ -12,7 +12,7 @@ namespace NetCompiler.Tests.Generated;
 
 /// <summary>
 /// No generated method is compiled with MinOpts: runs tests/NetCompiler.JitCheck (784-128-10 in float and double, a
-/// stack of layers built to exhaust the unrolling budget, narrow scalar layers, LeNet-5, the issue's example graph and the app's CNN,
+/// stack of layers built to exhaust the unrolling budget, narrow scalar layers, two inputs into 4,096 and 65,536 units, LeNet-5, the issue's example graph and the app's CNN,
 /// whose layers each have a ForwardLayer/BackwardLayer method that the summary must also show fully optimised) with the JIT's own summary
 /// (DOTNET_JitStdOutFile + DOTNET_JitDisasmSummary=1) and reads how each method was compiled. Tiered compilation
 /// is off, so every method is compiled once, fully optimised unless the JIT falls back to MinOpts. JitCheck also
@@ -22,10 +22,10 @@ namespace NetCompiler.Tests.Generated;
 /// </summary>
 public class JitCheckTests(ITestOutputHelper output)
 {
-    private static readonly string[] Networks = { "Mlp784", "Mlp784Double", "UnrolledStack", "Narrow", "LeNet5", "IssueExample", "SmallCnn" };
+    private static readonly string[] Networks = { "Mlp784", "Mlp784Double", "UnrolledStack", "Narrow", "NarrowWide", "NarrowHuge", "LeNet5", "IssueExample", "SmallCnn" };
     private static readonly string[] Methods = { "ForwardCore", "Forward", "Backward", "Update", "TrainStep", "ForwardBatch", "BackwardBatch", "TrainStepBatch" };
     /// <summary>The dense chains and their layer counts: each layer has its own ForwardBatchLayer{l} and BackwardBatchLayer{l}.</summary>
-    private static readonly (string Network, int Layers)[] Chains = { ("Mlp784", 2), ("Mlp784Double", 2), ("UnrolledStack", 12), ("Narrow", 4) };
+    private static readonly (string Network, int Layers)[] Chains = { ("Mlp784", 2), ("Mlp784Double", 2), ("UnrolledStack", 12), ("Narrow", 4), ("NarrowWide", 2), ("NarrowHuge", 2) };
     /// <summary>The graph networks and their layer counts: each layer has its own ForwardLayer{l} and BackwardLayer{l}.</summary>
     private static readonly (string Network, int Layers)[] Graphs = { ("LeNet5", 7), ("IssueExample", 8), ("SmallCnn", 6) };
 
