@@ -44,6 +44,7 @@ public sealed class NetworkAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.ClassNameCollision,
         DiagnosticDescriptors.TooManyParameters,
         DiagnosticDescriptors.LargeNetwork,
+        DiagnosticDescriptors.LayerTooLarge,
         DiagnosticDescriptors.NetworkCost,
         DiagnosticDescriptors.UnknownSource,
         DiagnosticDescriptors.DuplicateName,

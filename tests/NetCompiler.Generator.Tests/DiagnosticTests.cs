@@ -504,9 +504,24 @@ public class DiagnosticTests
         public partial class Net { }
         [Network, {|NC0060:Input(50000, 50000)|}, Dense(1), Loss(LossFunction.SquaredError)]
         public partial class Huge { }
+        [Network, {|NC0060:Input(null)|}, Dense(1), Loss(LossFunction.SquaredError)]
+        public partial class Null { }
+        [Network, {|NC0060:Input(33554431)|}, Dense(1), Loss(LossFunction.SquaredError)]
+        public partial class Overflowing { }
         """,
         "The input has 4 dimensions; declare [Input(size)], [Input(channels, length)] or [Input(channels, height, width)]",
-        "The input [50000, 50000] has 2500000000 values; one buffer holds at most 2147483591");
+        "The input [50000, 50000] has 2500000000 values; a tensor holds at most 16777216",
+        "The input has 0 dimensions; declare [Input(size)], [Input(channels, length)] or [Input(channels, height, width)]",
+        "The input [33554431] has 33554431 values; a tensor holds at most 16777216");
+
+    [Fact]
+    public Task NC0043_LayerTooLarge() => VerifyAsync(Head + """
+        [Network, Input(1, 4096, 4096), {|NC0043:Conv2D(2, 1)|}, MaxPool(4096), Dense(1), Loss(LossFunction.SquaredError)]
+        public partial class Wide { }
+        [Network, Input(1, 4096, 4096), Conv2D(1, 1), MaxPool(4096), Dense(1), Loss(LossFunction.SquaredError)]
+        public partial class AtTheLimit { }
+        """,
+        "Conv2D layer 1 outputs [2, 4096, 4096] (33554432 values); a tensor holds at most 16777216");
 
     [Fact]
     public Task NC0061_WrongSourceRank() => VerifyAsync(Head + """

@@ -82,6 +82,15 @@ public class TopologyValidationTests
     }
 
     [Fact]
+    public void EveryTensorFitsTheBatchBuffers()
+    {
+        // 33,554,431 inputs made the generated batch buffer MaxBatch × 33,554,432 overflow int (CS0220); the limit is per tensor.
+        Assert.Contains($"The input [33554431] has 33554431 values; a tensor holds at most {NetworkTopology.MaxTensorSize}.", Invalid(33_554_431, [new DenseLayer(1)]));
+        Assert.Contains("Dense layer 1 outputs [16777217] (16777217 values); a tensor holds at most 16777216.", Invalid(1, [new DenseLayer(16_777_217)]));
+        Assert.Equal(16_777_216, new NetworkTopology(16_777_216, [new DenseLayer(1)]).InputSize);
+    }
+
+    [Fact]
     public void NullLayersAreRejected()
     {
         Assert.Throws<ArgumentNullException>(() => new NetworkTopology(3, null!));

@@ -106,7 +106,8 @@ internal sealed class NetworkDeclaration
                 case NetworkAttributeKind.Input when args.Length == 1 && args[0].Kind == TypedConstantKind.Array:
                     if (declaration.Input is not null) declaration.Malformed = true;
                     declaration.Input ??= attribute;
-                    declaration.InputShape ??= new TensorShape(args[0].Values.Select(v => v.Value is int d ? d : 0).ToArray());
+                    // [Input(null)] passes no array at all: no dimensions, which the topology's rank rule reports.
+                    declaration.InputShape ??= new TensorShape(args[0].IsNull ? new int[0] : args[0].Values.Select(v => v.Value is int d ? d : 0).ToArray());
                     break;
                 case var layerKind when NetworkAttributeTypes.IsLayer(layerKind):
                     LayerSpec? layer = ReadLayer(layerKind, attribute, cancellationToken);

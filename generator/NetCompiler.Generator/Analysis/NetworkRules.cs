@@ -202,6 +202,7 @@ internal static class NetworkRules
                 return Diagnostic.Create(DiagnosticDescriptors.LargeNetwork, networkLocation, name,
                     Num(problem.Value), Num(NetworkTopology.LargeParameterCount), Num(problem.Value * NetworkTopology.ElementSize(network.Precision)));
             case TopologyProblemKind.InputRankUnsupported: return Simple(DiagnosticDescriptors.InputShapeUnsupported);
+            case TopologyProblemKind.LayerTooLarge: return Simple(DiagnosticDescriptors.LayerTooLarge);
             case TopologyProblemKind.DuplicateName: return Simple(DiagnosticDescriptors.DuplicateName);
             case TopologyProblemKind.ReservedName: return Simple(DiagnosticDescriptors.ReservedName);
             case TopologyProblemKind.UnknownSource: return Simple(DiagnosticDescriptors.UnknownSource);

@@ -46,6 +46,7 @@ public static class DiagnosticDescriptors
     public const string TooManyParametersId = "NC0040";
     public const string LargeNetworkId = "NC0041";
     public const string NetworkCostId = "NC0042";
+    public const string LayerTooLargeId = "NC0043";
 
     public const string UnknownSourceId = "NC0050";
     public const string DuplicateNameId = "NC0051";
@@ -230,6 +231,11 @@ public static class DiagnosticDescriptors
         "Network is very large",
         "Network '{0}' has {1} parameters, more than {2}: each instance holds {3} bytes of parameters and as many of gradients",
         Performance, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0041");
+
+    public static readonly DiagnosticDescriptor LayerTooLarge = new(LayerTooLargeId,
+        "Layer output is larger than a tensor may be",
+        "{0}",
+        Performance, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + "nc0043");
 
     public static readonly DiagnosticDescriptor NetworkCost = new(NetworkCostId,
         "Network cost",

@@ -186,10 +186,10 @@ public sealed class NetworkTopology
                     inputValid = false;
                     break;
                 }
-            if (inputValid && input.LongSize > MaxParameterCount)
+            if (inputValid && input.LongSize > MaxTensorSize)
             {
                 problems.Add(Error(TopologyProblemKind.InputSizeNotPositive, TopologyArgument.InputSize, 0, input.LongSize,
-                    "The input {0} has {1} values; one buffer holds at most {2}.", input, input.LongSize, MaxParameterCount));
+                    "The input {0} has {1} values; a tensor holds at most {2}.", input, input.LongSize, MaxTensorSize));
                 inputValid = false;
             }
         }
@@ -208,6 +208,12 @@ public sealed class NetworkTopology
 
         Graph? graph = Resolve(inputValid ? input : null, layers, output, problems);
         if (graph is null) return problems;
+
+        // Every x^l must fit the buffers that hold it (MaxTensorSize).
+        foreach (int l in graph.Order)
+            if (l >= 1 && layers[l - 1] is LayerSpec spec && graph.Shapes[l] is TensorShape shape && shape.LongSize > MaxTensorSize)
+                problems.Add(Error(TopologyProblemKind.LayerTooLarge, TopologyArgument.Layer, l, shape.LongSize,
+                    "{0} {1} outputs {2} ({3} values); a tensor holds at most {4}.", spec.Kind, Describe(layers, l), shape, shape.LongSize, MaxTensorSize));
 
         // Rules about the output layer.
         int outputLayer = graph.Output;
@@ -253,6 +259,13 @@ public sealed class NetworkTopology
         keyed.Sort((a, b) => a.Key.CompareTo(b.Key));
         return keyed.ConvertAll(k => k.Value);
     }
+
+    /// <summary>
+    /// The most values the input or any layer's output may have: 16,777,216 (64 MB of float per sample). A generated
+    /// class holds a chunk of 64 samples of each in one array for its batched calls (ForwardBatch, BackwardBatch), and
+    /// its convolution staging buffers are a few times a tensor, so at this size every buffer fits a .NET array.
+    /// </summary>
+    public const int MaxTensorSize = 16777216;
 
     /// <summary>The most parameters a network may have (the largest .NET array of float).</summary>
     public const int MaxParameterCount = 0x7FFFFFC7;

@@ -77,6 +77,8 @@ public enum TopologyProblemKind
     ActivationNotAllowed,
     /// <summary>A dense layer reads a source with channels and flattens it (information: PyTorch's order, channel-major).</summary>
     ImplicitFlatten,
+    /// <summary>A layer's output has more than <see cref="NetworkTopology.MaxTensorSize"/> values.</summary>
+    LayerTooLarge,
 }
 
 /// <summary>Which declared value a <see cref="TopologyProblem"/> is about, so that a tool can point at it.</summary>
