@@ -13,18 +13,25 @@ using Xunit.Abstractions;
 namespace NetCompiler.Generator.Tests;
 
 /// <summary>
-/// Thousands of seeded random [Network] declarations, valid and invalid, through the analyzer and the generator:
-/// each ends either in analyzer errors and no generated code, or in generated code that compiles without any
-/// warning, and declares exactly the members the analyzer's collision check expects (GeneratedMembers); the generator
-/// never throws and never reports a failure (CS8785 or NC0900). About a third of the
-/// declarations are graphs of convolution, pooling, Add and Concat layers with names, From, strides, padding and
-/// connection tables.
+/// The declaration fuzz suite: thousands of seeded random [Network] declarations, valid and invalid, through the
+/// analyzer and the generator: each ends either in analyzer errors and no generated code, or in generated code that
+/// compiles without any warning, is at most a megabyte, and declares exactly the members the analyzer's collision
+/// check expects (GeneratedMembers); the analyzer never throws (AD0001) and the generator never throws or reports a
+/// failure (CS8785 or NC0900). About a third of the declarations are graphs of convolution, pooling, Add and Concat
+/// layers with names, From, strides, padding and connection tables; about one in eight is hostile (null arrays and
+/// names, int.MaxValue sizes, a narrow input into a huge layer, tensors past MaxTensorSize, strides and padding past
+/// the input). CI runs 2,000 with the fixed seed; NETCOMPILER_FUZZ_DECLARATIONS=N runs N (the long mode) and
+/// NETCOMPILER_FUZZ_SEED another seed. Every failure names the seed and the case.
 /// </summary>
 public class RobustnessTests(ITestOutputHelper output)
 {
-    private const int Cases = 2000;
+    private static readonly int Cases = EnvironmentInt("NETCOMPILER_FUZZ_DECLARATIONS") ?? 2000;
     private const int CasesPerCompilation = 50; // one compilation per batch keeps Roslyn's fixed cost down
-    private const int Seed = 20261128;
+    private static readonly int Seed = EnvironmentInt("NETCOMPILER_FUZZ_SEED") ?? 20261128;
+    private const int MaxSourceChars = 1_000_000;
+
+    private static int? EnvironmentInt(string name) =>
+        int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) ? value : null;
 
     private static readonly int[] Sizes = { 1, 2, 3, 4, 7, 8, 9, 15, 16, 17, 31, 33 };
     private static readonly int[] BadSizes = { -3, 0 };
@@ -34,21 +41,28 @@ public class RobustnessTests(ITestOutputHelper output)
     public async Task RandomDeclarationsEndInErrorsOrInCleanGeneratedCode()
     {
         var random = new Random(Seed);
-        int rejected = 0, compiled = 0, ignored = 0, validGraphs = 0;
-        double analyzerTime = 0, generatorTime = 0, compileTime = 0;
+        int rejected = 0, compiled = 0, ignored = 0, validGraphs = 0, hostile = 0, largest = 0;
+        double analyzerTime = 0, generatorTime = 0, compileTime = 0, slowestBatch = 0;
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        for (int batch = 0; batch < Cases / CasesPerCompilation; batch++)
+        for (int batch = 0; batch < (Cases + CasesPerCompilation - 1) / CasesPerCompilation; batch++)
         {
             var cases = Enumerable.Range(0, CasesPerCompilation).Select(k => RandomCase(random, $"Case{batch}x{k}")).ToArray();
+            hostile += cases.Count(c => c.Hostile);
+            string where = $"seed {Seed} (NETCOMPILER_FUZZ_SEED), batch {batch}";
             CSharpCompilation input = GeneratorDriver.Compile(cases.Select(c => c.Source).ToArray());
             var phase = System.Diagnostics.Stopwatch.StartNew();
             ImmutableArray<Diagnostic> analyzer = await AnalyzerVerifier.AnalyzeAsync(input);
+            double batchSeconds = phase.Elapsed.TotalSeconds;
             analyzerTime += phase.Elapsed.TotalSeconds; phase.Restart();
+            var crashes = analyzer.Where(d => d.Id == "AD0001").ToList();
+            Assert.True(crashes.Count == 0, $"{where}: the analyzer threw: {string.Join("; ", crashes)}\n{string.Join("\n", cases.Select(c => c.Source))}");
 
             Microsoft.CodeAnalysis.GeneratorDriver driver = GeneratorDriver.CreateDriver().RunGeneratorsAndUpdateCompilation(input, out Compilation result, out ImmutableArray<Diagnostic> generatorDiagnostics);
             GeneratorRunResult run = driver.GetRunResult().Results.Single();
-            Assert.Null(run.Exception);
-            Assert.True(generatorDiagnostics.IsEmpty, $"batch {batch}: the generator reported {string.Join("; ", generatorDiagnostics)}");
+            Assert.True(run.Exception is null, $"{where}: the generator threw {run.Exception}");
+            Assert.True(generatorDiagnostics.IsEmpty, $"{where}: the generator reported {string.Join("; ", generatorDiagnostics)}");
+            batchSeconds += phase.Elapsed.TotalSeconds;
+            slowestBatch = Math.Max(slowestBatch, batchSeconds);
 
             generatorTime += phase.Elapsed.TotalSeconds; phase.Restart();
             ImmutableArray<Diagnostic> compilerDiagnostics = result.GetDiagnostics();
@@ -56,7 +70,7 @@ public class RobustnessTests(ITestOutputHelper output)
             Assert.DoesNotContain(compilerDiagnostics, d => d.Id == "CS8785");
             for (int k = 0; k < cases.Length; k++)
             {
-                (string name, string source, bool graph) = cases[k];
+                (string name, string source, bool graph, _) = cases[k];
                 SyntaxTree tree = input.SyntaxTrees.ElementAt(k);
                 var errors = analyzer.Where(d => d.Severity == DiagnosticSeverity.Error && d.Location.SourceTree == tree).ToList();
                 var generated = run.GeneratedSources.Where(s => s.HintName.Contains(name + ".", StringComparison.Ordinal)).ToList();
@@ -67,7 +81,7 @@ public class RobustnessTests(ITestOutputHelper output)
                                 (generatedTrees.Contains(t) || (t == tree && errors.Count == 0)))
                     .Select(d => d.ToString())
                     .ToList();
-                string context = $"case {name}:\n{source}\nanalyzer: {string.Join("; ", analyzer.Where(d => d.Location.SourceTree == tree))}";
+                string context = $"{where}, case {name}:\n{source}\nanalyzer: {string.Join("; ", analyzer.Where(d => d.Location.SourceTree == tree))}";
                 if (errors.Count > 0)
                 {
                     Assert.True(generated.Count == 0, "generated code despite analyzer errors, " + context);
@@ -77,6 +91,9 @@ public class RobustnessTests(ITestOutputHelper output)
                 {
                     if (graph) validGraphs++;
                     Assert.True(generated.Count == 1, "no generated code for a network without errors, " + context);
+                    int chars = generated[0].SourceText.Length;
+                    largest = Math.Max(largest, chars);
+                    Assert.True(chars <= MaxSourceChars, $"{chars:N0} characters of generated source, " + context);
                     // The analyzer's collision check knows exactly the members the emitter declared.
                     GeneratedMembersTests.AssertListMatches(input, name, generated[0].SourceText.ToString());
                     compiled++;
@@ -88,17 +105,32 @@ public class RobustnessTests(ITestOutputHelper output)
                 Assert.True(problems.Count == 0, "compiler warnings or errors, " + context + "\ncompiler: " + string.Join("\n", problems));
             }
         }
-        output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s (analyzer {analyzerTime:F1}, generator {generatorTime:F1}, compiling {compileTime:F1}); {Cases} cases: {rejected} rejected by the analyzer, {compiled} generated and compiled cleanly, {ignored} without [Network]; {validGraphs} of them valid graphs");
-        Assert.True(rejected > Cases / 5 && compiled > Cases / 5, $"the random cases should mix both outcomes: {rejected} rejected, {compiled} compiled");
-        Assert.True(validGraphs > Cases / 20, $"the random graphs should include valid ones: {validGraphs}");
+        int total = rejected + compiled + ignored;
+        output.WriteLine($"seed {Seed}: {clock.Elapsed.TotalSeconds:F1} s (analyzer {analyzerTime:F1}, generator {generatorTime:F1}, compiling {compileTime:F1}; slowest batch of {CasesPerCompilation} through analyzer and generator {slowestBatch:F1} s); " +
+                         $"{total} cases ({hostile} hostile): {rejected} rejected by the analyzer, {compiled} generated and compiled cleanly, {ignored} without [Network]; {validGraphs} of them valid graphs; largest generated source {largest:N0} characters");
+        Assert.True(slowestBatch < 60, $"a batch of {CasesPerCompilation} took {slowestBatch:F1} s through the analyzer and the generator");
+        Assert.True(rejected > total / 5 && compiled > total / 5, $"the random cases should mix both outcomes: {rejected} rejected, {compiled} compiled");
+        Assert.True(validGraphs > total / 20, $"the random graphs should include valid ones: {validGraphs}");
+        Assert.True(hostile > total / 20, $"the cases should include hostile ones: {hostile}");
+    }
+
+    /// <summary>Declarations the fuzz suite found broken, each kept here once fixed: they generate code that compiles cleanly.</summary>
+    [Theory]
+    [InlineData("Input(1, 16), Conv1D(1, 3, Activation.ReLU, Name = \"l0\", Padding = 1), Conv1D(1, 3, Activation.LeakyReLU, Name = \"l1\"), Loss(LossFunction.SquaredError)")] // w declared twice (CS0136)
+    public void FoundByTheFuzzSuite(string layers)
+    {
+        var (_, generated, diagnostics) = GeneratorDriver.Run("using NetCompiler;\nnamespace Found;\n[Network, " + layers + "]\npublic partial class Net { }\n");
+        Assert.True(diagnostics.IsEmpty, string.Join("\n", diagnostics));
+        Assert.Single(generated);
     }
 
     /// <summary>A random declaration: mostly plausible networks, with every kind of mistake mixed in.</summary>
-    private static (string Name, string Source, bool Graph) RandomCase(Random random, string name)
+    private static (string Name, string Source, bool Graph, bool Hostile) RandomCase(Random random, string name)
     {
         var attributes = new List<string>();
         bool network = random.NextDouble() > 0.03;
-        bool graph = random.NextDouble() < 0.35;
+        bool hostile = random.NextDouble() < 0.125;
+        bool graph = !hostile && random.NextDouble() < 0.35;
         if (network)
         {
             double p = random.NextDouble();
@@ -107,7 +139,9 @@ public class RobustnessTests(ITestOutputHelper output)
             string arguments = string.Join(", ", new[] { precision, output }.Where(a => a.Length > 0));
             attributes.Add(arguments.Length == 0 ? "Network" : "Network(" + arguments + ")");
         }
-        if (graph)
+        if (hostile)
+            AddHostile(random, attributes);
+        else if (graph)
             AddGraph(random, attributes);
         else
         {
@@ -138,7 +172,71 @@ public class RobustnessTests(ITestOutputHelper output)
         if (split) text.Append('[').Append(lossAttribute).Append("]\npartial class ").Append(name).Append(typeParameters).Append(" { }\n");
         if (nested) text.Append("}\n");
         text.Append("}\n");
-        return (name, text.ToString(), graph);
+        return (name, text.ToString(), graph, hostile);
+    }
+
+    private static readonly string[] HugeSizes = { "int.MaxValue", "int.MinValue", "1 << 24", "(1 << 24) + 1", "33554431", "2000000000", "65536", "4096", "100000", "1000000" };
+
+    /// <summary>
+    /// A hostile declaration: null where an array or a name belongs, sizes up to int.MaxValue, a narrow input into a
+    /// huge layer (the shape whose generated code once grew with the layer), tensors past MaxTensorSize, strides,
+    /// windows and padding past the input, strange names and tables.
+    /// </summary>
+    private static void AddHostile(Random random, List<string> attributes)
+    {
+        string Huge() => Pick(random, HugeSizes);
+        string Any(params string[] values) => Pick(random, values);
+        switch (random.Next(10))
+        {
+            case 0:
+                attributes.Add(Any("Input(null)", "Input()", "Input(new int[0])", "Input(1, 2, 3, 4)"));
+                attributes.Add("Dense(1)");
+                break;
+            case 1:
+                attributes.Add($"Input({Any("1", "2", "4", "3")})");
+                attributes.Add($"Dense({Huge()}, Activation.{Pick(random, Activations, 1)})");
+                attributes.Add("Dense(6, Activation.Softmax)");
+                break;
+            case 2:
+                attributes.Add($"Input({Huge()})");
+                attributes.Add($"Dense({Any("1", "8", "16")})");
+                break;
+            case 3:
+                attributes.Add($"Input(1, {Any("4096", "1024", Huge())}, {Any("4096", "16", Huge())})");
+                attributes.Add($"Conv2D({Any("1", "2", "64", Huge())}, {Any("1", "3", Huge())})");
+                attributes.Add($"MaxPool({Any("2", "4096", Huge())})");
+                attributes.Add("Dense(1)");
+                break;
+            case 4:
+                attributes.Add("Input(1, 16, 16)");
+                attributes.Add($"Conv2D(2, 3, Padding = {Any("0", "1", "15", Huge())}, Stride = {Any("1", "2", "16", Huge())})");
+                attributes.Add("Dense(1)");
+                break;
+            case 5:
+                attributes.Add("Input(2, 8, 8)");
+                attributes.Add($"Conv2D(2, 3, Connections = {Any("null", "new string[0]", "new string[] { null, null }", "new[] { \"X\" }", "new[] { \"\\u0000X\", \"XX\" }", "new[] { \"XX\", \"XX\" }", "new[] { \"..\", \"XX\" }")})");
+                attributes.Add("Dense(1)");
+                break;
+            case 6:
+                attributes.Add("Input(4)");
+                attributes.Add($"Dense(2, Name = {Any("null", "\"\"", "\"input\"", "\"" + new string('a', 600) + "\"", "\"\\u0000\"", "\"\\ud800\"", "\"h\"")}, From = {Any("null", "new string[0]", "new string[] { null }", "new[] { \"input\", \"input\" }", "new[] { \"h\" }", "new[] { \"input\" }")})");
+                attributes.Add("Dense(1)");
+                break;
+            case 7:
+                attributes.Add($"Input(2, {Any("65536", "16", Huge())})");
+                attributes.Add($"Conv1D({Any("4", Huge())}, {Any("3", "65536", Huge())})");
+                attributes.Add("Dense(1)");
+                break;
+            case 8:
+                attributes.Add("Input(3, 8, 8)");
+                attributes.Add($"{Any("MaxPool", "AvgPool")}({Any("2", "8", "9", Huge())}, Stride = {Any("1", "2", Huge())})");
+                attributes.Add("Dense(1)");
+                break;
+            default:
+                attributes.Add($"Input({Huge()}, {Huge()})");
+                attributes.Add($"Dense({Huge()}, (Activation)({Any("-1", "int.MaxValue", "2")}))");
+                break;
+        }
     }
 
     private static readonly string[] Names = { "l0", "l1", "l2", "l3", "input", "zz" };

@@ -31,12 +31,14 @@ internal abstract partial class EmitterBase
         return text.ToString();
     }
 
-    /// <summary>Writes a loop over <paramref name="count"/> values of <paramref name="variable"/>, or the body once with 0 when count is 1.</summary>
+    /// <summary>Writes a loop over <paramref name="count"/> values of <paramref name="variable"/>, or the body once with 0, in a block, when count is 1.</summary>
     protected static void Loop(SourceWriter w, string variable, int count, Action<Index> body)
     {
         if (count == 1)
         {
-            body(0);
+            // Still a block: the body's locals stay in its scope, as the loop's would (a Conv1D of one map and one
+            // channel declared w twice in BackwardLayer, CS0136).
+            using (w.Open()) body(0);
             return;
         }
         using (w.Open("for (int " + variable + " = 0; " + variable + " < " + count + "; " + variable + "++)"))
