@@ -15,10 +15,12 @@ namespace NetCompiler.Data;
 /// <remarks>
 /// <see cref="Read"/> checks everything and throws <see cref="InvalidDataException"/> with a message that names the
 /// file and what is wrong with it. The header is checked before any buffer is sized from it: the data may take at
-/// most <see cref="MaxDataBytes"/> bytes, a raw file must hold exactly the bytes its header promises, and a gzipped
-/// file is decompressed into a buffer that grows only as data actually arrives. For a gzipped file the CRC-32 (checked
-/// by <see cref="GZipStream"/>) and the trailer's length field must match, so a cut file or bytes after the gzip data
-/// are reported too.
+/// most <see cref="MaxDataBytes"/> bytes, and a raw file must hold exactly the bytes its header promises. A gzipped
+/// file's header is read from the decompressed stream first; what it claims may be at most <see cref="MaxGzipRatio"/>
+/// times the compressed file's size (deflate cannot expand more), and then the data is decompressed into one buffer of
+/// exactly the claimed size, so the peak memory is the decoded size once (no growing buffer that doubles). For a
+/// gzipped file the CRC-32 (checked by <see cref="GZipStream"/>) and the trailer's length field must match, so a cut
+/// file or bytes after the gzip data are reported too.
 /// </remarks>
 public sealed class IdxFile
 {
@@ -42,6 +44,13 @@ public sealed class IdxFile
 
     /// <summary>The most data bytes a file may declare (the largest byte array .NET allows, just under 2 GiB).</summary>
     public static readonly long MaxDataBytes = Array.MaxLength;
+
+    /// <summary>
+    /// The most decompressed bytes (header and data) a gzipped file may claim per byte of the compressed file: deflate
+    /// expands at most about 1032:1 (a 258-byte match coded in 2 bits), so a header that claims more than 1032 times
+    /// the file's size cannot be honest and is rejected before its data is allocated.
+    /// </summary>
+    public const int MaxGzipRatio = 1032;
 
     private IdxFile(string path, byte typeCode, int[] dimensions, byte[] data)
     {
@@ -104,10 +113,13 @@ public sealed class IdxFile
 
     /// <summary>Reads and checks the IDX file at <paramref name="path"/>, gzipped or raw.</summary>
     /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
+    /// <exception cref="IOException"><paramref name="path"/> is a directory (the message says so).</exception>
     /// <exception cref="InvalidDataException">The file is not a well-formed IDX file (the message names the file and the problem).</exception>
     public static IdxFile Read(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
+        if (Directory.Exists(path))
+            throw new IOException($"{path} is a directory, not an IDX file.");
         if (!File.Exists(path))
             throw new FileNotFoundException($"IDX file not found: {path}", path);
 
@@ -220,7 +232,13 @@ public sealed class IdxFile
         }
         else
         {
-            data = ReadGrowing(stream, path, dimensions, typeCode, expected, compressedLength);
+            // Deflate cannot expand beyond MaxGzipRatio:1, so a larger claim is a corrupt header (or a cut file): reject
+            // it before allocating what it claims.
+            long claimed = headerLength + expected, possible = MaxGzipRatio * compressedLength;
+            if (claimed > possible)
+                throw Error(path, $"the header claims {string.Join(" × ", dimensions)} {TypeNameOf(typeCode)}, {claimed} bytes after gunzip, " +
+                                  $"more than a {compressedLength}-byte gzip file can hold ({MaxGzipRatio} × its size, {possible} bytes)");
+            data = ReadExpected(stream, path, dimensions, typeCode, expected);
         }
 
         return new IdxFile(path, typeCode, dimensions, data);
@@ -234,26 +252,16 @@ public sealed class IdxFile
     }
 
     /// <summary>
-    /// Reads <paramref name="expected"/> bytes from a stream of unknown length into a buffer that starts small (a
-    /// plausible multiple of the compressed size) and doubles only as data keeps coming, so a header that lies about
-    /// the size of a short file costs no large allocation; then checks that nothing follows.
+    /// Reads <paramref name="expected"/> bytes from a stream of unknown length (the decompressed data) into one buffer
+    /// of that size, the only copy of the data, then checks that nothing follows.
     /// </summary>
-    private static byte[] ReadGrowing(Stream stream, string path, int[] dimensions, byte typeCode, long expected, long compressedLength)
+    private static byte[] ReadExpected(Stream stream, string path, int[] dimensions, byte typeCode, long expected)
     {
-        long initial = Math.Min(expected, Math.Max(1L << 20, 4 * compressedLength));
-        var buffer = new byte[initial];
-        long filled = 0;
-        while (true)
-        {
-            int n = stream.Read(buffer, (int)filled, (int)(buffer.Length - filled));
-            if (n == 0)
-                throw Error(path, $"data shorter than the dimensions say: {string.Join(" × ", dimensions)} {TypeNameOf(typeCode)} " +
-                                  $"need {expected} bytes after the header, the file has {filled} (after gunzip)");
-            filled += n;
-            if (filled == expected) break;
-            if (filled == buffer.Length)
-                Array.Resize(ref buffer, (int)Math.Min(expected, 2L * buffer.Length));
-        }
+        var buffer = new byte[expected];
+        int filled = ReadFully(stream, buffer);
+        if (filled < expected)
+            throw Error(path, $"data shorter than the dimensions say: {string.Join(" × ", dimensions)} {TypeNameOf(typeCode)} " +
+                              $"need {expected} bytes after the header, the file has {filled} (after gunzip)");
 
         // Nothing may follow; count what does (up to a limit, without keeping it).
         var scratch = new byte[1 << 16];

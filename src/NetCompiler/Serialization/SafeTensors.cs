@@ -69,9 +69,18 @@ public static class SafeTensors
 
     /// <summary>
     /// Writes the parameters of <paramref name="network"/> to <paramref name="path"/> atomically: to a temporary file
-    /// in the same directory, flushed to disk, then moved over <paramref name="path"/>. On failure the temporary file is
-    /// deleted and an existing file at <paramref name="path"/> is left as it was.
+    /// ".{name}.{12 hex digits}.tmp" in the same directory, flushed to disk, then renamed over <paramref name="path"/>,
+    /// and then the directory is flushed (on Linux and macOS) so that the rename survives a power cut. On failure the
+    /// temporary file is deleted and an existing file at <paramref name="path"/> is left as it was.
     /// </summary>
+    /// <remarks>
+    /// A process killed mid-save leaves its temporary file; the next save to the same path deletes every temporary of
+    /// that path that no running save holds open (temporaries of other files are not touched). Two saves to the same
+    /// path at the same time each write their own temporary file, which the other leaves alone (it is locked while
+    /// written), and the later rename wins: the file is always one complete save. (Under
+    /// DOTNET_SYSTEM_IO_DISABLEFILELOCKING the lock is gone, and a concurrent save may delete the other's temporary:
+    /// that save then fails with an IOException, and the file is still one complete save.)
+    /// </remarks>
     /// <param name="path">The file to write.</param>
     /// <param name="network">The network whose parameters are saved.</param>
     /// <param name="metadata">Extra string pairs for "__metadata__"; the keys "format" and "topology" are reserved.</param>
@@ -94,7 +103,8 @@ public static class SafeTensors
         string directory = Path.GetDirectoryName(full) ?? throw new IOException("Cannot save weights to '" + path + "': it has no directory.");
         string name = Path.GetFileName(full);
         if (name.Length == 0) throw new ArgumentException("'" + path + "' names no file.", nameof(path));
-        string temp = Path.Combine(directory, "." + name + "." + Guid.NewGuid().ToString("N").Substring(0, 12) + ".tmp");
+        TemporaryFiles.RemoveStale(directory, name);
+        string temp = TemporaryFiles.NewPath(directory, name);
         try
         {
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
@@ -129,8 +139,11 @@ public static class SafeTensors
                         }
                 }
                 stream.Flush(flushToDisk: true);
+                // On Unix the rename happens while the temporary is still open, so it stays locked against another
+                // save's RemoveStale until it is the target; Windows cannot rename a file open without sharing.
+                if (!OperatingSystem.IsWindows()) File.Move(temp, full, overwrite: true);
             }
-            File.Move(temp, full, overwrite: true);
+            if (OperatingSystem.IsWindows()) File.Move(temp, full, overwrite: true);
         }
         catch
         {
@@ -146,6 +159,7 @@ public static class SafeTensors
             }
             throw;
         }
+        TemporaryFiles.FlushDirectory(directory);
     }
 
     /// <summary>

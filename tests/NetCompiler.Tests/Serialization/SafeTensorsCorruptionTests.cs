@@ -57,6 +57,34 @@ public sealed class SafeTensorsCorruptionTests : IDisposable
         AssertRejected(path, "not valid JSON");
     }
 
+    /// <summary>
+    /// A \u escape of a lone UTF-16 surrogate (issue 18: 50 adversarial mutants) in a metadata value, a metadata key or
+    /// a tensor name: Load and ReadMetadata both fail with a SafeTensorsException that names the escape and its byte.
+    /// </summary>
+    [Theory]
+    [InlineData("\\ud800")]
+    [InlineData("\\udfff")]
+    [InlineData("\\udc00\\ud800")]
+    [InlineData("a\\uDBFF\\u0041")]
+    public void A_lone_surrogate_escape_anywhere_is_a_SafeTensorsException(string escape)
+    {
+        string path = _directory.File("mlp.safetensors");
+        SafeTensors.Save(path, Network<float>("mlp", seed: 1), new Dictionary<string, string> { ["epoch"] = "3" });
+        byte[] file = File.ReadAllBytes(path);
+        int n = (int)BinaryPrimitives.ReadUInt64LittleEndian(file);
+        string json = Encoding.UTF8.GetString(file, 8, n).TrimEnd();
+        byte[] data = file[(8 + n)..];
+        foreach ((string where, string quoted) in new[] { ("value", "\"3\""), ("key", "\"epoch\""), ("tensor name", "\"layer1.bias\"") })
+        {
+            Assert.Contains(quoted, json);
+            string damaged = _directory.File(where.Replace(' ', '-') + ".safetensors");
+            File.WriteAllBytes(damaged, RawFile(json.Replace(quoted, quoted[..^1] + escape + "\""), data));
+            var e = AssertRejected<float>(damaged, "mlp", "is a lone UTF-16 surrogate", "of the header");
+            var metadata = Assert.Throws<SafeTensorsException>(() => SafeTensors.ReadMetadata(damaged));
+            Assert.Equal(e.Problem, metadata.Problem);
+        }
+    }
+
     [Fact]
     public void A_header_that_is_not_an_object_is_rejected()
     {

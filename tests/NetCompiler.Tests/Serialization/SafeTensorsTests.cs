@@ -215,6 +215,55 @@ public class SafeTensorsTests
         Assert.Equal(["net.safetensors"], Directory.GetFileSystemEntries(directory.Path).Select(Path.GetFileName));
     }
 
+    /// <summary>
+    /// Issue 18: a process killed mid-save leaves ".{name}.{id}.tmp"; the next save to the same target removes every
+    /// such leftover of that target, and no file of another target or of another shape of name.
+    /// </summary>
+    [Fact]
+    public void The_next_save_removes_stale_temporaries_of_its_target_and_nothing_else()
+    {
+        using var directory = new TempDirectory();
+        string path = directory.File("net.safetensors");
+        string[] stale = [".net.safetensors.0123456789ab.tmp", ".net.safetensors.fedcba987654.tmp"];
+        string[] unrelated =
+        [
+            ".other.safetensors.0123456789ab.tmp", // another target
+            ".net.safetensors.x.0123456789ab.tmp", // the temporary of "net.safetensors.x"
+            ".net.safetensors.bak.tmp", "net.safetensors.0123456789ab.tmp", ".net.safetensors.0123456789ab.tmp.keep",
+            ".net.safetensors.0123456789abc.tmp", ".net.safetensors.0123456789AB.tmp",
+        ];
+        foreach (string name in stale.Concat(unrelated)) File.WriteAllBytes(directory.File(name), new byte[1000]);
+
+        SafeTensors.Save(path, Network<float>("mlp", seed: 1));
+
+        Assert.Equal(unrelated.Append("net.safetensors").Order(StringComparer.Ordinal),
+            Directory.GetFileSystemEntries(directory.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    /// <summary>A temporary that a save in progress holds (open, locked) is not stale: a concurrent save leaves it alone.</summary>
+    [Fact]
+    public void A_temporary_that_a_live_save_holds_is_not_removed()
+    {
+        using var directory = new TempDirectory();
+        string path = directory.File("net.safetensors");
+        string live = directory.File(".net.safetensors.0123456789ab.tmp");
+        using (new FileStream(live, FileMode.CreateNew, FileAccess.Write, FileShare.None)) // as Save holds its own
+        {
+            SafeTensors.Save(path, Network<float>("mlp", seed: 1));
+            Assert.True(File.Exists(live));
+        }
+        Assert.True(File.Exists(path));
+    }
+
+    /// <summary>After the rename the directory is fsynced (libc open/fsync/close) on Linux, so a power cut keeps it.</summary>
+    [Fact]
+    public void The_directory_flush_after_the_rename_works_on_Linux()
+    {
+        using var directory = new TempDirectory();
+        Assert.Equal(OperatingSystem.IsLinux() || OperatingSystem.IsMacOS(), TemporaryFiles.FlushDirectory(directory.Path));
+        Assert.False(TemporaryFiles.FlushDirectory(directory.File("missing")));
+    }
+
     [Fact]
     public void Saving_to_a_directory_fails_and_leaves_it_and_its_parent_unchanged()
     {
