@@ -25,7 +25,9 @@ public sealed record AppOutputs(string Weights, string Curves, string Filters);
 
 /// <summary>
 /// The app's core, callable in-process: parses the command line, loads Fashion-MNIST, trains, reports and writes the
-/// weights and plots. Exit codes: 0 done, 1 training diverged or the data or output could not be used, 2 bad command line.
+/// weights and plots. The --out folder is checked (created, written to) before the data are loaded, and the three files
+/// are written all or none. Exit codes: 0 done, 1 training diverged (NaN, or an exploded or chance-level run: the
+/// trainer's divergence guard) or the data or output could not be used, 2 bad command line.
 /// </summary>
 public static class FashionApp
 {
@@ -72,6 +74,22 @@ public static class FashionApp
         });
         if (!io.Interactive) console.Profile.Width = 160;
 
+        // --out before anything slow: a run must not train for minutes and then find it cannot save.
+        OutputFolder? folder = null;
+        if (!options.Compare)
+        {
+            try
+            {
+                AppOutputs files = Files(options);
+                folder = OutputFolder.Prepare(options.OutputDirectory, [files.Weights, files.Curves, files.Filters]);
+            }
+            catch (OutputException e)
+            {
+                io.Error.WriteLine("error: " + e.Message);
+                return Failed;
+            }
+        }
+
         ImageDataset<float> train, test;
         string dataDirectory;
         try
@@ -83,6 +101,7 @@ public static class FashionApp
         catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException)
         {
             io.Error.WriteLine("error: could not load Fashion-MNIST: " + e.Message);
+            folder?.Abandon();
             return Failed;
         }
 
@@ -91,23 +110,31 @@ public static class FashionApp
 
         try
         {
-            return options.Compare ? Compare(options, factory, console, io, train, test) : TrainAndSave(options, factory, console, io, train, test);
+            return folder is null ? Compare(options, factory, console, io, train, test) : TrainAndSave(options, factory, console, io, train, test, folder);
         }
         catch (TrainingDivergedException e)
         {
+            folder?.Abandon();
             io.Error.WriteLine("error: training diverged: " + e.Message);
             io.Error.WriteLine("Nothing was saved. Try a smaller --lr.");
             return Failed;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or OutputException)
         {
+            folder?.Abandon();
             io.Error.WriteLine("error: " + e.Message);
             return Failed;
         }
     }
 
-    /// <summary>Trains one model with one engine, prints the results and writes the three files.</summary>
-    private static int TrainAndSave(AppOptions options, Func<ModelKind, EngineKind, Func<INetwork<float>>> factory, IAnsiConsole console, AppConsole io, ImageDataset<float> train, ImageDataset<float> test)
+    /// <summary>The three files a run writes to its --out folder.</summary>
+    private static AppOutputs Files(AppOptions options) => new(
+        Path.Combine(options.OutputDirectory, options.ModelName + ".safetensors"),
+        Path.Combine(options.OutputDirectory, options.ModelName + "-curves.png"),
+        Path.Combine(options.OutputDirectory, options.ModelName + "-filters.png"));
+
+    /// <summary>Trains one model with one engine, prints the results and writes the three files (all or none).</summary>
+    private static int TrainAndSave(AppOptions options, Func<ModelKind, EngineKind, Func<INetwork<float>>> factory, IAnsiConsole console, AppConsole io, ImageDataset<float> train, ImageDataset<float> test, OutputFolder folder)
     {
         console.WriteLine(Describe(options, options.Engine));
         var run = Train(options, factory, options.Engine, console, io, train, test, label: "");
@@ -121,12 +148,8 @@ public static class FashionApp
         console.WriteLine("Confusion matrix (rows: actual class, columns: predicted class):");
         console.WriteLine(ConfusionMatrix(final));
 
-        Directory.CreateDirectory(options.OutputDirectory);
         string name = options.ModelName;
-        var files = new AppOutputs(
-            Path.Combine(options.OutputDirectory, name + ".safetensors"),
-            Path.Combine(options.OutputDirectory, name + "-curves.png"),
-            Path.Combine(options.OutputDirectory, name + "-filters.png"));
+        AppOutputs files = Files(options);
         var metadata = new Dictionary<string, string>
         {
             ["model"] = name,
@@ -141,14 +164,17 @@ public static class FashionApp
             ["dataset"] = "fashion-mnist",
             ["classes"] = string.Join(",", NetCompiler.Data.FashionMnist.ClassNames),
         };
-        SafeTensors.Save(files.Weights, run.Network, metadata);
-
         var points = new List<EpochPoint>();
         foreach (EpochResult epoch in run.Result.Epochs)
             points.Add(new EpochPoint(epoch.Epoch, epoch.TrainLoss, epoch.Test?.MeanLoss ?? double.NaN, epoch.Test?.Accuracy ?? double.NaN));
         ModelInfo model = ModelInfo.Of(options.Model);
-        Plots.SaveCurves(files.Curves, string.Create(CultureInfo.InvariantCulture, $"{model.Title} on Fashion-MNIST: test accuracy {100 * final.Accuracy:F2}%"), points);
-        Plots.SaveFilters(files.Filters, model.FiltersTitle, run.Network.Topology, run.Network.Parameters);
+        string curvesTitle = string.Create(CultureInfo.InvariantCulture, $"{model.Title} on Fashion-MNIST: test accuracy {100 * final.Accuracy:F2}%");
+        folder.WriteAll(
+        [
+            (files.Weights, path => SafeTensors.Save(path, run.Network, metadata)),
+            (files.Curves, path => Plots.SaveCurves(path, curvesTitle, points)),
+            (files.Filters, path => Plots.SaveFilters(path, model.FiltersTitle, run.Network.Topology, run.Network.Parameters)),
+        ]);
 
         console.WriteLine("Wrote:");
         console.WriteLine("  " + files.Weights + "  (weights, safetensors)");

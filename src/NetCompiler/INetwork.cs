@@ -90,6 +90,7 @@ public interface INetwork<T> : IInferenceNetwork<T> where T : unmanaged, IFloati
     T Backward(ReadOnlySpan<T> target);
 
     /// <summary>The SGD step θ ← θ − η·g, then g ← 0.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="learningRate"/> is NaN or infinite; nothing is changed. (A zero or negative rate is accepted.)</exception>
     void Update(T learningRate);
 
     /// <summary>
@@ -111,7 +112,7 @@ public interface INetwork<T> : IInferenceNetwork<T> where T : unmanaged, IFloati
     T BackwardBatch(ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets, int batch, Span<T> outputs);
 
     /// <summary>BackwardBatch, then Update(learningRate): one SGD step with the summed gradient; returns the summed loss before the update.</summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is negative.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is negative, or <paramref name="learningRate"/> is NaN or infinite (then nothing is changed; a zero or negative rate is accepted).</exception>
     /// <exception cref="ArgumentException">A span is not batch × its size long.</exception>
     T TrainStepBatch(ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets, int batch, T learningRate);
 
@@ -119,6 +120,7 @@ public interface INetwork<T> : IInferenceNetwork<T> where T : unmanaged, IFloati
     /// <param name="input">The sample x⁰.</param>
     /// <param name="target">The desired output d: for cross-entropy usually one-hot (see <see cref="Backward"/>).</param>
     /// <param name="learningRate">η of the SGD step.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="learningRate"/> is NaN or infinite; nothing is changed. (A zero or negative rate is accepted.)</exception>
     T TrainStep(ReadOnlySpan<T> input, ReadOnlySpan<T> target, T learningRate);
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System;
+using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Numerics;
 using System.Numerics.Tensors;
@@ -161,8 +162,10 @@ public sealed class InterpretedNetwork<T> : INetwork<T> where T : unmanaged, IFl
     }
 
     /// <inheritdoc/>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="learningRate"/> is NaN or infinite (nothing is changed).</exception>
     public void Update(T learningRate)
     {
+        CheckLearningRate(learningRate);
         // θ ← θ − η·g, then g ← 0 for the next minibatch.
         TensorPrimitives.MultiplyAdd<T>(_gradient, -learningRate, Theta, Theta);
         Array.Clear(_gradient);
@@ -199,11 +202,21 @@ public sealed class InterpretedNetwork<T> : INetwork<T> where T : unmanaged, IFl
     }
 
     /// <inheritdoc/>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="learningRate"/> is NaN or infinite (nothing is changed).</exception>
     public T TrainStepBatch(ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets, int batch, T learningRate)
     {
+        CheckLearningRate(learningRate);
         T loss = BackwardBatch(inputs, targets, batch);
         Update(learningRate);
         return loss;
+    }
+
+    /// <summary>A NaN or infinite learning rate would turn every parameter into NaN: rejected before anything changes.</summary>
+    private static void CheckLearningRate(T learningRate)
+    {
+        if (!T.IsFinite(learningRate))
+            throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate,
+                "The learning rate must be finite, got " + learningRate.ToString(null, CultureInfo.InvariantCulture) + ".");
     }
 
     private static void CheckBatch(int batch, int length, int size, string name)
@@ -214,10 +227,12 @@ public sealed class InterpretedNetwork<T> : INetwork<T> where T : unmanaged, IFl
     }
 
     /// <inheritdoc/>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="learningRate"/> is NaN or infinite (nothing is changed).</exception>
     public T TrainStep(ReadOnlySpan<T> input, ReadOnlySpan<T> target, T learningRate)
     {
         // Validate everything first so that a bad argument leaves the network untouched.
         LossFunction loss = RequireLoss();
+        CheckLearningRate(learningRate);
         CheckLength(input.Length, InputSize, "input", nameof(input));
         CheckLength(target.Length, OutputSize, "target", nameof(target));
         ForwardCore(input);

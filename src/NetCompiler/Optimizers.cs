@@ -12,7 +12,7 @@ namespace NetCompiler;
 /// <typeparam name="T">float or double.</typeparam>
 public interface IOptimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    /// <summary>The step size γ; settable between steps for learning-rate schedules.</summary>
+    /// <summary>The step size γ; settable between steps for learning-rate schedules (the optimizers here reject a negative, NaN or infinite rate).</summary>
     double LearningRate { get; set; }
 
     /// <summary>The number of parameters this optimizer keeps state for.</summary>
@@ -61,7 +61,8 @@ public sealed class SgdMomentum<T> : IOptimizer<T> where T : unmanaged, IFloatin
     }
 
     /// <inheritdoc/>
-    public double LearningRate { get => _learningRate; set => _learningRate = OptimizerChecks.NonNegative(value, nameof(value)); }
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative, NaN or infinite (reported as learningRate, as by the constructor).</exception>
+    public double LearningRate { get => _learningRate; set => _learningRate = OptimizerChecks.NonNegative(value, "learningRate"); }
 
     /// <summary>The momentum μ.</summary>
     public double Momentum { get; }
@@ -140,7 +141,8 @@ public sealed class Adam<T> : IOptimizer<T> where T : unmanaged, IFloatingPointI
     }
 
     /// <inheritdoc/>
-    public double LearningRate { get => _learningRate; set => _learningRate = OptimizerChecks.NonNegative(value, nameof(value)); }
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative, NaN or infinite (reported as learningRate, as by the constructor).</exception>
+    public double LearningRate { get => _learningRate; set => _learningRate = OptimizerChecks.NonNegative(value, "learningRate"); }
 
     /// <summary>β₁.</summary>
     public double Beta1 { get; }
@@ -209,7 +211,7 @@ internal static class OptimizerChecks
     public static double NonNegative(double value, string name)
     {
         if (!(value >= 0) || double.IsInfinity(value))
-            throw new ArgumentOutOfRangeException(name, value, $"{name} must be finite and ≥ 0, got {value}.");
+            throw new ArgumentOutOfRangeException(name, value, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{name} must be finite and ≥ 0, got {value}."));
         return value;
     }
 

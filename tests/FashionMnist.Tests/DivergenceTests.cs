@@ -35,6 +35,25 @@ public sealed class DivergenceTests : IDisposable
         Assert.False(Directory.Exists(_out), "the output folder was created");
     }
 
+    [Fact]
+    public void AnExplodedButFiniteRunExitsWith1AndSavesNothing()
+    {
+        // --lr 10 blows the MLP's weights up in the first epoch (train loss about 5e11); by the second its units are dead,
+        // the loss looks ordinary again (about 3) and the accuracy is at chance. The chance rule of the trainer's guard
+        // must stop it: before the fix the run saved its useless weights and exited 0.
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        string subset = Path.Combine(AppContext.BaseDirectory, "fashion-mnist-subset");
+        int code = FashionApp.Run(new[] { "--model", "mlp", "--lr", "10", "--epochs", "2", "--data", subset, "--out", _out }, new AppConsole(stdout, stderr, false));
+        string error = stderr.ToString();
+        Assert.True(code == 1, $"exit code {code}\n{stdout}\n{error}");
+        Assert.Contains("error: training diverged: Training diverged in epoch 2 of 2: its training accuracy ", error);
+        Assert.Contains("no better than chance", error);
+        Assert.Contains("Nothing was saved", error);
+        Assert.DoesNotContain("Wrote:", stdout.ToString());
+        Assert.False(Directory.Exists(_out), "the output folder was left behind");
+    }
+
     /// <summary>A network that returns NaN from the n-th Backward counted in <paramref name="calls"/> (shared by the workers' networks).</summary>
     private sealed class NaNAfter(INetwork<float> inner, StrongBox<int> calls, int n) : INetwork<float>
     {

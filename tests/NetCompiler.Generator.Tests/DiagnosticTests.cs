@@ -636,6 +636,13 @@ public class DiagnosticTests
         "Conv2D layer 1: row 1 of the connection table has 'o' at position 1; use 'X' for a connection and '.' for none");
 
     [Fact]
+    public Task NC0075_OnlyUpperCaseXAndDotAreEntries() => VerifyAsync(Head + """
+        [Network, Input(2, 8, 8), Conv2D(2, 3, Connections = new[] { {|NC0075:"x."|}, "X." }), Dense(1), Loss(LossFunction.SquaredError)]
+        public partial class Net { }
+        """,
+        "Conv2D layer 1: row 0 of the connection table has 'x' at position 0; use 'X' for a connection and '.' for none");
+
+    [Fact]
     public Task NC0076_ConnectionTableEmptyFilter() => VerifyAsync(Head + """
         [Network, Input(2, 8, 8), Conv2D(2, 3, Connections = new[] { {|NC0076:".."|}, "XX" }), Dense(1), Loss(LossFunction.SquaredError)]
         public partial class Net { }

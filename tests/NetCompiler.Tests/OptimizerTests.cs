@@ -222,6 +222,33 @@ public class OptimizerTests
         Assert.Equal(0.1, sgd.LearningRate);
     }
 
+    [Theory]
+    [InlineData(double.NaN)]
+    [InlineData(double.PositiveInfinity)]
+    [InlineData(double.NegativeInfinity)]
+    public void NonFiniteLearningRatesAreRejectedByEveryOptimizer(double rate)
+    {
+        string message = "learningRate must be finite and ≥ 0, got " + rate.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".";
+        foreach (Func<double, IOptimizer<float>> create in new Func<double, IOptimizer<float>>[]
+                 { lr => new SgdMomentum<float>(4, lr), lr => new Adam<float>(4, lr), lr => new SgdMomentum<float>(4, lr, momentum: 0) })
+        {
+            var error = Assert.Throws<ArgumentOutOfRangeException>(() => create(rate));
+            Assert.Equal("learningRate", error.ParamName);
+            Assert.Contains(message, error.Message);
+
+            // The setter (how a schedule changes the rate between steps): rejected the same way, the rate unchanged, so
+            // Step never sees a non-finite rate.
+            IOptimizer<float> optimizer = create(0.1);
+            error = Assert.Throws<ArgumentOutOfRangeException>(() => optimizer.LearningRate = rate);
+            Assert.Equal("learningRate", error.ParamName);
+            Assert.Contains(message, error.Message);
+            Assert.Equal(0.1, optimizer.LearningRate);
+            float[] parameters = [1, 2, 3, 4], gradients = [1, 1, 1, 1];
+            optimizer.Step(parameters, gradients);
+            Assert.All(parameters, p => Assert.True(float.IsFinite(p)));
+        }
+    }
+
     [Fact]
     public void OptimizerDrivesANetwork()
     {

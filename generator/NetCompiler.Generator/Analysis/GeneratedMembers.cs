@@ -116,6 +116,7 @@ internal static class GeneratedMembers
             members.Add(new Member("BackwardBatch", ImmutableArray.Create(readOnlySpan, readOnlySpan, "int")));
             members.Add(new Member("BackwardBatch", ImmutableArray.Create(readOnlySpan, readOnlySpan, "int", span)));
             members.Add(new Member("TrainStepBatch", ImmutableArray.Create(readOnlySpan, readOnlySpan, "int", t)));
+            members.Add(new Member("ThrowLearningRate", ImmutableArray.Create(t)));
         }
         if (graph) return members;
 

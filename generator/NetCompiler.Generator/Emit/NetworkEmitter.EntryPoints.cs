@@ -95,10 +95,11 @@ internal sealed partial class NetworkEmitter
         w.Line();
 
         w.Line("/// <summary>BackwardBatch, then Update(learningRate): one SGD step with the summed gradient of the batch; returns the summed loss before the update.</summary>");
-        w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">batch is negative.</exception>");
+        w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">batch is negative, or learningRate is NaN or infinite (nothing is changed).</exception>");
         w.Line("/// <exception cref=\"global::System.ArgumentException\">inputs is not batch × " + Topology.InputSize + " long or targets not batch × " + Topology.OutputSize + ".</exception>");
         using (OpenMethod(w, "public " + T + " TrainStepBatch(" + readOnlySpan + " inputs, " + readOnlySpan + " targets, int batch, " + T + " learningRate)"))
         {
+            WriteLearningRateCheck(w);
             w.Line(T + " loss = BackwardBatch(inputs, targets, batch);");
             w.Line("Update(learningRate);");
             w.Line("return loss;");
@@ -131,8 +132,10 @@ internal sealed partial class NetworkEmitter
     {
         int count = Topology.ParameterCount;
         w.Line("/// <summary>The SGD step θ ← θ − η·g, then g ← 0 (ΔW ∝ û·xᵀ with the minus sign of R = −L folded into g).</summary>");
+        w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">learningRate is NaN or infinite (θ and g are not changed).</exception>");
         using (OpenMethod(w, "public void Update(" + T + " learningRate)"))
         {
+            WriteLearningRateCheck(w);
             w.Line(ThetaRef("p"));
             w.Line(Ref("g", "_gradients"));
             int whole = count / V * V;
@@ -164,6 +167,13 @@ internal sealed partial class NetworkEmitter
         w.Line();
     }
 
+    /// <summary>
+    /// The first statement of Update, TrainStep and TrainStepBatch: a NaN or infinite learning rate would turn every
+    /// parameter into NaN, so it is rejected once per call, before anything changes (ThrowLearningRate, WriteHelpers).
+    /// </summary>
+    private void WriteLearningRateCheck(SourceWriter w) =>
+        w.Line("if (!" + T + ".IsFinite(learningRate)) ThrowLearningRate(learningRate);");
+
     private void UpdateVector(SourceWriter w, Width k, Index i, string eta = "eta")
     {
         w.Line(k.Store(k.MultiplyAddNegated(eta, k.Load("g", i), k.Load("p", i)), "p", i));
@@ -174,8 +184,10 @@ internal sealed partial class NetworkEmitter
     {
         w.Line("/// <summary>Forward, Backward and Update for one sample; returns its loss before the update.</summary>");
         w.Line("/// <exception cref=\"global::System.ArgumentException\">input is not " + Topology.InputSize + " long or target not " + Topology.OutputSize + ".</exception>");
+        w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">learningRate is NaN or infinite (nothing is changed).</exception>");
         using (OpenMethod(w, "public " + T + " TrainStep(global::System.ReadOnlySpan<" + T + "> input, global::System.ReadOnlySpan<" + T + "> target, " + T + " learningRate)"))
         {
+            WriteLearningRateCheck(w);
             w.Line("if (input.Length != InputSize) ThrowLength(nameof(input), InputSize, input.Length);");
             w.Line("if (target.Length != OutputSize) ThrowLength(nameof(target), OutputSize, target.Length);");
             if (Plan.TrainStep == TrainStepKind.Register)

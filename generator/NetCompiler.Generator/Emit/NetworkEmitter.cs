@@ -228,6 +228,12 @@ internal sealed partial class NetworkEmitter : EmitterBase
         w.Line("[global::System.Diagnostics.CodeAnalysis.DoesNotReturn]");
         w.Line("private static void ThrowLength(string name, int expected, int actual) =>");
         w.Line("    throw new global::System.ArgumentException(\"Expected \" + name + \" of length \" + expected + \", got \" + actual + \".\", name);");
+        if (!Trainable) return;
+        w.Line();
+        w.Line("[global::System.Diagnostics.CodeAnalysis.DoesNotReturn]");
+        w.Line("private static void ThrowLearningRate(" + T + " learningRate) =>");
+        w.Line("    throw new global::System.ArgumentOutOfRangeException(nameof(learningRate), learningRate,");
+        w.Line("        \"The learning rate must be finite, got \" + learningRate.ToString(global::System.Globalization.CultureInfo.InvariantCulture) + \".\");");
     }
 
     /// <summary>

@@ -305,11 +305,14 @@ public sealed class NetworkTopology
         return true;
     }
 
-    /// <summary>True for a connection-table character that marks a connection ('X', 'x' or '1').</summary>
-    public static bool IsConnected(char entry) => entry == 'X' || entry == 'x' || entry == '1';
+    /// <summary>True for the connection-table character that marks a connection: 'X' (the only one; see <see cref="IsDisconnected"/>).</summary>
+    public static bool IsConnected(char entry) => entry == 'X';
 
-    /// <summary>True for a connection-table character that marks no connection ('.', '0', '-' or ' ').</summary>
-    public static bool IsDisconnected(char entry) => entry == '.' || entry == '0' || entry == '-' || entry == ' ';
+    /// <summary>
+    /// True for the connection-table character that marks no connection: '.'. Any character other than 'X' and '.' is an
+    /// error (TopologyProblemKind.ConnectionTableEntry, the generator's NC0075).
+    /// </summary>
+    public static bool IsDisconnected(char entry) => entry == '.';
 
     /// <summary>
     /// A one-line description, for example "784 → Dense(128, ReLU) → Dense(10, Softmax); CrossEntropy; 101,770 parameters"

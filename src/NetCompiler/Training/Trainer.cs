@@ -36,7 +36,11 @@ namespace NetCompiler.Training;
 /// Divergence guard: before a step the minibatch's loss and gradient are checked, after it the parameters. On a NaN
 /// or infinity the parameters are restored to their values before that minibatch (they are copied before every step,
 /// which costs far less than the minibatch's passes), gradients are zeroed, the optimizer is reset and
-/// <see cref="TrainingDivergedException"/> is thrown.
+/// <see cref="TrainingDivergedException"/> is thrown. After each epoch, from the second on, two epoch rules catch a
+/// run that exploded without overflowing: the mean training loss rose past <see cref="TrainingOptions.DivergenceLossRatio"/>
+/// times the first epoch's, or a classification run is at chance accuracy without learning
+/// (<see cref="TrainingOptions.DivergeAtChance"/>). Then the parameters are restored to their values at the end of the
+/// last epoch that passed those rules (or before training), copied once per epoch, and the exception is thrown the same way.
 /// </para>
 /// <para>A trainer is not thread-safe: one Train or Evaluate at a time (a second concurrent call throws).</para>
 /// </remarks>
@@ -48,6 +52,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
     private readonly INetwork<T>[] _networks; // [0] is the trained network, the others its workspaces (the same weights)
     private readonly T[][] _inputs, _targets, _outputs; // per worker
     private readonly T[] _lastGood;           // the parameters before the current step
+    private readonly T[] _lastGoodEpoch;      // the parameters after the last epoch that passed the epoch rules (or before training)
     private T[][] _chunkInputs, _chunkTargets, _chunkOutputs; // training: per worker, its chunk's rows for BackwardBatch
     private readonly double[] _chunkLoss;     // training: the summed loss of each worker's chunk of the minibatch
     private readonly int[] _correct;          // training: correct predictions per worker in the minibatch
@@ -108,6 +113,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
             _outputs[k] = new T[main.OutputSize];
         }
         _lastGood = new T[main.ParameterCount];
+        _lastGoodEpoch = new T[main.ParameterCount];
         _chunkInputs = new T[workers][];
         _chunkTargets = new T[workers][];
         _chunkOutputs = new T[workers][];
@@ -136,8 +142,8 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <param name="progress">Receives progress reports on the calling thread, or null.</param>
     /// <param name="cancellationToken">Checked between minibatches (and between evaluation rounds).</param>
     /// <returns>The result of every epoch.</returns>
-    /// <exception cref="ArgumentException">A data set does not fit the network (sizes, classes) or is empty; the parameters are not finite; the augmentation does not fit the network's input.</exception>
-    /// <exception cref="TrainingDivergedException">A loss, gradient or parameter became NaN or infinite.</exception>
+    /// <exception cref="ArgumentException">A data set does not fit the network (sizes, classes) or is empty, or a label is out of range (checked before the first step); the parameters are not finite; the augmentation does not fit the network's input.</exception>
+    /// <exception cref="TrainingDivergedException">A loss, gradient or parameter became NaN or infinite, or an epoch broke an epoch rule of the divergence guard (<see cref="TrainingOptions.DivergenceLossRatio"/>, <see cref="TrainingOptions.DivergeAtChance"/>).</exception>
     /// <exception cref="TrainingCanceledException">Cancelled; the network keeps the parameters of the last finished step.</exception>
     public TrainingResult Train(IDataset<T> train, IDataset<T>? test = null, IProgress<TrainingProgress>? progress = null,
         CancellationToken cancellationToken = default)
@@ -145,6 +151,8 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         ArgumentNullException.ThrowIfNull(train);
         CheckDataset(train, nameof(train));
         if (test is not null) CheckDataset(test, nameof(test));
+        int mostFrequent = MostFrequentLabelCount(train, nameof(train)); // every label checked before any step
+        if (test is not null) MostFrequentLabelCount(test, nameof(test));
         Options.Augmentation?.Check(Network.Topology.InputShape);
         if (!TensorPrimitives.IsFiniteAll<T>(Network.Parameters))
             throw new ArgumentException("The network's parameters contain NaN or infinite values before training; initialise them (InitializeParameters) or load finite ones.", nameof(train));
@@ -155,7 +163,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         try
         {
             foreach (INetwork<T> network in _networks) network.Gradients.Clear();
-            return TrainCore(pool, train, test, baseRate, progress, cancellationToken);
+            return TrainCore(pool, train, test, baseRate, mostFrequent, progress, cancellationToken);
         }
         finally
         {
@@ -188,7 +196,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         }
     }
 
-    private TrainingResult TrainCore(WorkerPool pool, IDataset<T> train, IDataset<T>? test, double baseRate,
+    private TrainingResult TrainCore(WorkerPool pool, IDataset<T> train, IDataset<T>? test, double baseRate, int mostFrequent,
         IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
         INetwork<T> main = Network;
@@ -208,6 +216,12 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
             _chunkOutputs[k] = new T[chunk * main.OutputSize];
         }
         _data = train;
+        main.Parameters.CopyTo(_lastGoodEpoch);
+        int lastGoodEpoch = 0; // the epoch whose end _lastGoodEpoch holds; 0: before training
+        double firstLoss = double.NaN;
+        bool previousAtChance = false;
+        // The chance rule judges classification sets large enough for an epoch's accuracy to mean something.
+        double mostFrequentShare = train.Classes >= 2 && count >= TrainingOptions.ChanceRuleMinimumSamples ? (double)mostFrequent / count : double.NaN;
 
         for (int epoch = 0; epoch < epochs; epoch++)
         {
@@ -281,6 +295,20 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
             }
 
             double seconds = Seconds(epochStart);
+            double trainLoss = lossSum / count;
+            double? trainAccuracy = labeled ? (double)correct / count : null;
+            if (epoch == 0) firstLoss = trainLoss;
+            string? broken = EpochRule(epoch, trainLoss, firstLoss, trainAccuracy, mostFrequentShare, ref previousAtChance);
+            if (broken is not null)
+                Diverge(Invariant($"epoch {epoch + 1} of {epochs}"), epoch, batches - 1, trainLoss, rate, results, runStart, _lastGoodEpoch,
+                    lastGoodEpoch == 0 ? "their values before training" : Invariant($"their values after epoch {lastGoodEpoch}, the last that passed the epoch rules"),
+                    broken);
+            if (!previousAtChance)
+            {
+                main.Parameters.CopyTo(_lastGoodEpoch);
+                lastGoodEpoch = epoch + 1;
+            }
+
             Evaluation? evaluation = null;
             double evaluationSeconds = 0;
             if (test is not null && (Options.EvaluateEveryEpoch || epoch == epochs - 1))
@@ -291,8 +319,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
                 _data = train;
             }
 
-            var result = new EpochResult(epoch + 1, count, batches, lossSum / count, labeled ? (double)correct / count : null,
-                evaluation, seconds, evaluationSeconds, firstRate, rate);
+            var result = new EpochResult(epoch + 1, count, batches, trainLoss, trainAccuracy, evaluation, seconds, evaluationSeconds, firstRate, rate);
             results.Add(result);
             progress?.Report(new TrainingProgress
             {
@@ -340,9 +367,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
             {
                 lossSum += _evaluationLoss[j];
                 if (confusion is null) continue;
-                int index = first + j, label = data.Label(index);
-                if ((uint)label >= (uint)classes)
-                    throw new ArgumentException(Invariant($"Sample {index} has label {label}, outside the data set's {classes} classes (0..{classes - 1})."), nameof(data));
+                int index = first + j, label = CheckedLabel(data, index, nameof(data));
                 int predicted = _evaluationPredicted[j];
                 confusion[label, predicted]++;
                 if (predicted == label) correct++;
@@ -445,17 +470,40 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     // ---------------------------------------------------------------------------------------------------------------
 
+    /// <summary>A NaN or infinite loss, gradient or step in a minibatch (restore: the step was taken, so undo it).</summary>
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]
-    private void Diverge(int epoch, int batch, int batches, double loss, double rate, List<EpochResult> results, long runStart, bool restore, string what)
+    private void Diverge(int epoch, int batch, int batches, double loss, double rate, List<EpochResult> results, long runStart, bool restore, string what) =>
+        Diverge(Invariant($"epoch {epoch + 1}, batch {batch + 1} of {batches}"), epoch, batch, loss, rate, results, runStart,
+            restore ? _lastGood : null, "their values before this batch", what);
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private void Diverge(string where, int epoch, int batch, double loss, double rate, List<EpochResult> results, long runStart,
+        T[]? restore, string restoredTo, string what)
     {
-        if (restore) _lastGood.CopyTo(Network.Parameters);
+        restore?.CopyTo(Network.Parameters);
         foreach (INetwork<T> network in _networks) network.Gradients.Clear();
         Optimizer.Reset();
-        string message = Invariant(
-            $"Training diverged in epoch {epoch + 1}, batch {batch + 1} of {batches}: {what} at learning rate {rate:G6}. ") +
-            "The parameters were restored to their values before this batch and the optimizer state was reset. " +
+        string message = Invariant($"Training diverged in {where}: {what} at learning rate {rate:G6}. ") +
+            "The parameters were restored to " + restoredTo + " and the optimizer state was reset. " +
             Invariant($"Try a lower learning rate (for example {rate / 10:G6}), gradient clipping or a smaller model.");
         throw new TrainingDivergedException(message, epoch + 1, batch + 1, loss, rate, new TrainingResult(results.ToArray(), Seconds(runStart)));
+    }
+
+    /// <summary>
+    /// The divergence guard's epoch rules (TrainingOptions.DivergenceLossRatio, DivergeAtChance) for the epoch just
+    /// trained: what it broke, or null. <paramref name="atChance"/> comes in as whether the previous epoch was at chance
+    /// accuracy and goes out as whether this one is (then its end is no state to restore to).
+    /// </summary>
+    private string? EpochRule(int epoch, double loss, double firstLoss, double? accuracy, double mostFrequentShare, ref bool atChance)
+    {
+        bool previous = atChance;
+        atChance = Options.DivergeAtChance && accuracy is double a && a <= mostFrequentShare + TrainingOptions.ChanceMargin; // false for a NaN share
+        if (epoch == 0) return null;
+        if (Options.DivergenceLossRatio is double ratio && loss > ratio * firstLoss)
+            return Invariant($"its mean training loss {loss:G4} is more than {ratio:G4}× the first epoch's {firstLoss:G4} (TrainingOptions.DivergenceLossRatio)");
+        if (atChance && previous)
+            return Invariant($"its training accuracy {100 * accuracy:F2}% is, like the previous epoch's, no better than chance: at most {100 * mostFrequentShare:F2}% (the most frequent label's share) + {100 * TrainingOptions.ChanceMargin:G3} percentage point (TrainingOptions.DivergeAtChance)");
+        return null;
     }
 
     private double ScheduleMultiplier(int epoch, int batch, int batches, int epochs)
@@ -478,6 +526,26 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         }
         double norm = Math.Sqrt(sumOfSquares);
         if (norm > maxNorm) TensorPrimitives.Multiply(gradients, T.CreateTruncating(maxNorm / norm), gradients);
+    }
+
+    /// <summary>Sample <paramref name="index"/>'s label, checked to be one of the data set's classes.</summary>
+    private static int CheckedLabel(IDataset<T> data, int index, string name)
+    {
+        int label = data.Label(index), classes = data.Classes;
+        if ((uint)label >= (uint)classes)
+            throw new ArgumentException(Invariant($"Sample {index} has label {label}, outside the data set's {classes} classes (0..{classes - 1})."), name);
+        return label;
+    }
+
+    /// <summary>Checks every label of a classification data set (CheckedLabel); returns how many samples have the most frequent one (0 without classes).</summary>
+    private static int MostFrequentLabelCount(IDataset<T> data, string name)
+    {
+        if (data.Classes <= 0) return 0;
+        var counts = new int[data.Classes];
+        for (int i = 0; i < data.Count; i++) counts[CheckedLabel(data, i, name)]++;
+        int most = 0;
+        foreach (int c in counts) most = Math.Max(most, c);
+        return most;
     }
 
     private void CheckDataset(IDataset<T> data, string name)

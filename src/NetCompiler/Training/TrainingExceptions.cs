@@ -4,9 +4,12 @@ using System.Threading;
 namespace NetCompiler.Training;
 
 /// <summary>
-/// Training stopped because a minibatch's loss or gradient, or the parameters after its step, were NaN or infinite.
-/// When this is thrown the network's parameters are those before the diverging minibatch (the last finite state, bit
-/// for bit), its gradients are zero and the optimizer state is reset; <see cref="Result"/> holds the finished epochs.
+/// Training stopped because a minibatch's loss or gradient, or the parameters after its step, were NaN or infinite, or
+/// because an epoch broke an epoch rule of the divergence guard (<see cref="TrainingOptions.DivergenceLossRatio"/>,
+/// <see cref="TrainingOptions.DivergeAtChance"/>); the message says which, with the numbers. When this is thrown the
+/// network's parameters are those before the diverging minibatch (the last finite state, bit for bit) or, for an epoch
+/// rule, those at the end of the last epoch that passed the rules (or before training); its gradients are zero and the
+/// optimizer state is reset; <see cref="Result"/> holds the epochs finished before the diverging one.
 /// </summary>
 public sealed class TrainingDivergedException : Exception
 {
@@ -24,10 +27,10 @@ public sealed class TrainingDivergedException : Exception
     /// <summary>The epoch of the diverging minibatch, from 1.</summary>
     public int Epoch { get; }
 
-    /// <summary>The diverging minibatch within its epoch, from 1.</summary>
+    /// <summary>The diverging minibatch within its epoch, from 1 (the epoch's last for an epoch rule).</summary>
     public int Batch { get; }
 
-    /// <summary>The minibatch's mean loss (NaN or infinite unless the gradient or the step was what failed).</summary>
+    /// <summary>The minibatch's mean loss (NaN or infinite unless the gradient or the step was what failed), or for an epoch rule the epoch's mean training loss.</summary>
     public double Loss { get; }
 
     /// <summary>The learning rate of the diverging step.</summary>

@@ -21,6 +21,7 @@ public sealed class TrainingOptions
     private readonly int _workers = 1;
     private readonly int _progressInterval = 50;
     private readonly double? _gradientClipNorm;
+    private readonly double? _divergenceLossRatio = 100;
 
     /// <summary>The number of passes over the training set, ≥ 1 (default 10).</summary>
     public int Epochs
@@ -97,6 +98,45 @@ public sealed class TrainingOptions
             : throw new ArgumentOutOfRangeException(nameof(GradientClipNorm), value,
                 string.Create(CultureInfo.InvariantCulture, $"GradientClipNorm must be finite and > 0 (or null for no clipping), got {value}."));
     }
+
+    /// <summary>
+    /// The loss rule of the divergence guard: training stops with <see cref="TrainingDivergedException"/> when an
+    /// epoch's mean training loss (<see cref="EpochResult.TrainLoss"/>), from the second epoch on, is more than this many
+    /// times the first epoch's. A run whose loss explodes without overflowing (to 1e18, say) has weights as useless as
+    /// one that reached NaN, which the guard always catches. Must be finite and &gt; 1; default 100 (a loss that rises
+    /// a hundredfold over a run is not a slow start). Null turns the rule off. The parameters are restored to the end of
+    /// the last epoch that passed this rule and was not at chance accuracy (<see cref="DivergeAtChance"/>), or to their
+    /// values before training.
+    /// </summary>
+    public double? DivergenceLossRatio
+    {
+        get => _divergenceLossRatio;
+        init => _divergenceLossRatio = value is null || (value.Value > 1 && double.IsFinite(value.Value))
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(DivergenceLossRatio), value,
+                string.Create(CultureInfo.InvariantCulture, $"DivergenceLossRatio must be finite and > 1 (or null to turn the rule off), got {value}."));
+    }
+
+    /// <summary>
+    /// The chance rule of the divergence guard (default true; false turns it off). For a classification training set
+    /// (Classes ≥ 2) of at least <see cref="ChanceRuleMinimumSamples"/> samples, training stops with
+    /// <see cref="TrainingDivergedException"/> when two epochs in a row, the second of them epoch 2 or later, end no
+    /// better than chance: training accuracy at most the share of the most frequent label in the training set (what
+    /// predicting that one class for every sample scores: 1/classes on a balanced set) plus <see cref="ChanceMargin"/>.
+    /// A network whose weights exploded (or whose units all died) predicts one class for everything, and its loss can
+    /// look ordinary again by the second epoch (ln 10 ≈ 2.3 for ten classes), so the loss rule alone misses it. A
+    /// network that learns leaves chance within an epoch or two on sets this large; one whose labels cannot be learned
+    /// (random labels), or that needs many epochs to break symmetry, trips the rule: turn it off for such runs. The
+    /// parameters are restored to the end of the last epoch that was above chance and passed the loss rule (or to their
+    /// values before training).
+    /// </summary>
+    public bool DivergeAtChance { get; init; } = true;
+
+    /// <summary>The margin above chance accuracy of the chance rule (<see cref="DivergeAtChance"/>): one percentage point.</summary>
+    public const double ChanceMargin = 0.01;
+
+    /// <summary>The smallest training set the chance rule judges (<see cref="DivergeAtChance"/>): below it an epoch's accuracy says too little.</summary>
+    public const int ChanceRuleMinimumSamples = 1000;
 
     /// <summary>
     /// Random flips and shifts of the training images (null, the default: none); the network's input must be images

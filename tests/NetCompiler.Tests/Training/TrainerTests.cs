@@ -261,6 +261,97 @@ public class TrainerTests
     }
 
     [Fact]
+    public void AnExplodingButFiniteLossStopsAtTheLossRatioAndRestoresTheLastGoodEpoch()
+    {
+        // Linear regression y = w·x + b on x = 1, d = 0 with plain SGD at γ = 1.05: s = w + b gets the gradient s in both
+        // parameters, so every step maps s to (1 − 2γ)·s = −1.1·s and the loss ½s² grows 1.21× a step, 1.21^10 ≈ 6.7× an
+        // epoch of 10 steps: finite for a long time, but epoch 4's mean loss is 1.21^30 ≈ 304× epoch 1's (epoch 3's only
+        // 45×). The guard must stop after epoch 4 with θ as after epoch 3.
+        NetworkTopology topology = TestNetworks.Parse("1-1 Identity SquaredError");
+        Func<INetwork<float>> factory = () =>
+        {
+            var network = new InterpretedNetwork<float>(topology);
+            network.Parameters.Fill(0.5f);
+            return network;
+        };
+        var data = new ArrayDataset<float>(Enumerable.Repeat(new[] { 1f }, 10).ToArray(), Enumerable.Repeat(new[] { 0f }, 10).ToArray());
+        var optimizer = new SgdMomentum<float>(topology.ParameterCount, 1.05, momentum: 0);
+        var trainer = new Trainer<float>(factory, optimizer, new TrainingOptions { Epochs = 6, BatchSize = 1 });
+        var afterEpoch = new List<float[]>();
+        var recorder = new Recorder { OnReport = r => { if (r.Phase == TrainingPhase.EpochCompleted) afterEpoch.Add(trainer.Network.Parameters.ToArray()); } };
+
+        var error = Assert.Throws<TrainingDivergedException>(() => trainer.Train(data, progress: recorder));
+
+        Assert.Equal(4, error.Epoch);
+        Assert.Equal(3, error.Result.Epochs.Count);
+        Assert.Equal(3, afterEpoch.Count);
+        double first = error.Result.Epochs[0].TrainLoss;
+        Assert.InRange(error.Loss / first, 250, 350);
+        Assert.Contains("Training diverged in epoch 4 of 6: its mean training loss ", error.Message);
+        Assert.Contains("is more than 100× the first epoch's " + first.ToString("G4", System.Globalization.CultureInfo.InvariantCulture) + " (TrainingOptions.DivergenceLossRatio)", error.Message);
+        Assert.Contains("restored to their values after epoch 3", error.Message);
+        Assert.Equal(Bits(afterEpoch[2]), Bits(trainer.Network.Parameters.ToArray()));
+        Assert.All(trainer.Network.Gradients.ToArray(), g => Assert.Equal(0f, g));
+
+        // With the rule off the same run finishes its 6 epochs (the loss is still finite).
+        var off = new Trainer<float>(factory, new SgdMomentum<float>(topology.ParameterCount, 1.05, momentum: 0),
+            new TrainingOptions { Epochs = 6, BatchSize = 1, DivergenceLossRatio = null });
+        Assert.Equal(6, off.Train(data).Epochs.Count);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new TrainingOptions { DivergenceLossRatio = 1 });
+        Assert.Throws<ArgumentOutOfRangeException>(() => new TrainingOptions { DivergenceLossRatio = double.PositiveInfinity });
+    }
+
+    [Fact]
+    public void TwoEpochsAtChanceAccuracyStopTheRunAndRestoreTheParametersBeforeIt()
+    {
+        // A network that predicts class 0 for everything (a large bias, as after an explosion that killed every unit) on
+        // 1,200 blobs, a third of each class: accuracy 33.3% = chance, epoch after epoch, at an ordinary loss. The
+        // learning rate 0 keeps it there. The rule fires after epoch 2 with the parameters from before training.
+        NetworkTopology topology = TestNetworks.Parse(BlobsTopology);
+        Func<INetwork<float>> factory = () =>
+        {
+            var network = new InterpretedNetwork<float>(topology);
+            network.InitializeParameters(3);
+            network.Parameters[^3] = 30; // the output layer's bias of class 0 (W² then b² come last)
+            return network;
+        };
+        var data = Blobs.Create<float>(1200, seed: 4);
+        var trainer = new Trainer<float>(factory, new SgdMomentum<float>(topology.ParameterCount, 0), new TrainingOptions { Epochs = 3 });
+        float[] initial = trainer.Network.Parameters.ToArray();
+
+        var error = Assert.Throws<TrainingDivergedException>(() => trainer.Train(data));
+
+        Assert.Equal(2, error.Epoch);
+        Assert.Contains("Training diverged in epoch 2 of 3: its training accuracy 33.33% is, like the previous epoch's, no better than chance: at most 33.33% (the most frequent label's share) + 1 percentage point (TrainingOptions.DivergeAtChance)", error.Message);
+        Assert.Contains("restored to their values before training", error.Message);
+        Assert.Equal(Bits(initial), Bits(trainer.Network.Parameters.ToArray()));
+
+        // Turned off, or on a set too small to judge, the same run finishes.
+        Assert.Equal(3, new Trainer<float>(factory, new SgdMomentum<float>(topology.ParameterCount, 0), new TrainingOptions { Epochs = 3, DivergeAtChance = false })
+            .Train(data).Epochs.Count);
+        Assert.Equal(3, new Trainer<float>(factory, new SgdMomentum<float>(topology.ParameterCount, 0), new TrainingOptions { Epochs = 3 })
+            .Train(Blobs.Create<float>(TrainingOptions.ChanceRuleMinimumSamples - 1, seed: 4)).Epochs.Count);
+    }
+
+    [Theory]
+    [InlineData(1, false)]
+    [InlineData(2, false)]
+    [InlineData(1, true)]
+    public void TrainingRejectsALabelOutOfRangeBeforeAnyStep(int workers, bool inTestSet)
+    {
+        var data = ArrayDataset<double>.Labeled([[1, 0, 0], [0, 1, 0], [0, 0, 1]], [0, 1, 2], 3);
+        var bad = new MislabeledDataset(data, index: 2, label: -1);
+        Trainer<double> trainer = ArgmaxTrainer(workers);
+        double[] before = trainer.Network.Parameters.ToArray();
+
+        var error = Assert.Throws<ArgumentException>(() => inTestSet ? trainer.Train(data, bad) : trainer.Train(bad));
+
+        Assert.Equal(inTestSet ? "test" : "train", error.ParamName);
+        Assert.StartsWith("Sample 2 has label -1, outside the data set's 3 classes (0..2).", error.Message); // as Evaluate says it
+        Assert.Equal(before, trainer.Network.Parameters.ToArray());
+    }
+
+    [Fact]
     public void NonFiniteStartingParametersAreRejected()
     {
         Trainer<float> trainer = BlobsTrainer(Interpreted());
