@@ -42,6 +42,7 @@ public class RobustnessTests(ITestOutputHelper output)
     {
         var random = new Random(Seed);
         int rejected = 0, compiled = 0, ignored = 0, validGraphs = 0, hostile = 0, largest = 0;
+        string largestCase = "";
         double analyzerTime = 0, generatorTime = 0, compileTime = 0, slowestBatch = 0;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         for (int batch = 0; batch < (Cases + CasesPerCompilation - 1) / CasesPerCompilation; batch++)
@@ -93,7 +94,7 @@ public class RobustnessTests(ITestOutputHelper output)
                     if (graph) validGraphs++;
                     Assert.True(generated.Count == 1, "no generated code for a network without errors, " + context);
                     int chars = generated[0].SourceText.Length;
-                    largest = Math.Max(largest, chars);
+                    if (chars > largest) (largest, largestCase) = (chars, source);
                     Assert.True(chars <= MaxSourceChars, $"{chars:N0} characters of generated source, " + context);
                     // The analyzer's collision check knows exactly the members the emitter declared.
                     GeneratedMembersTests.AssertListMatches(input, name, generated[0].SourceText.ToString());
@@ -108,7 +109,7 @@ public class RobustnessTests(ITestOutputHelper output)
         }
         int total = rejected + compiled + ignored;
         output.WriteLine($"seed {Seed}: {clock.Elapsed.TotalSeconds:F1} s (analyzer {analyzerTime:F1}, generator {generatorTime:F1}, compiling {compileTime:F1}; slowest batch of {CasesPerCompilation} through analyzer and generator {slowestBatch:F1} s); " +
-                         $"{total} cases ({hostile} hostile): {rejected} rejected by the analyzer, {compiled} generated and compiled cleanly, {ignored} without [Network]; {validGraphs} of them valid graphs; largest generated source {largest:N0} characters");
+                         $"{total} cases ({hostile} hostile): {rejected} rejected by the analyzer, {compiled} generated and compiled cleanly, {ignored} without [Network]; {validGraphs} of them valid graphs; largest generated source {largest:N0} characters, for\n{largestCase}");
         Assert.True(slowestBatch < 60, $"a batch of {CasesPerCompilation} took {slowestBatch:F1} s through the analyzer and the generator");
         Assert.True(rejected > total / 5 && compiled > total / 5, $"the random cases should mix both outcomes: {rejected} rejected, {compiled} compiled");
         Assert.True(validGraphs > total / 20, $"the random graphs should include valid ones: {validGraphs}");

@@ -173,6 +173,7 @@ public static class SafeTensors
     /// network's tensors with their shapes in a dtype NetCompiler reads (or a left-out convolution kernel is not zero);
     /// the message says which, listing every mismatch.</exception>
     /// <exception cref="FileNotFoundException"><paramref name="path"/> does not exist.</exception>
+    /// <exception cref="IOException"><paramref name="path"/> is a directory.</exception>
     public static void Load<T>(string path, IInferenceNetwork<T> network) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -193,6 +194,7 @@ public static class SafeTensors
     /// <exception cref="SafeTensorsException">The file is malformed or truncated, or does not hold exactly this
     /// topology's tensors (the message lists every mismatch).</exception>
     /// <exception cref="FileNotFoundException"><paramref name="path"/> does not exist.</exception>
+    /// <exception cref="IOException"><paramref name="path"/> is a directory.</exception>
     public static NetworkWeights<T> Load<T>(string path, NetworkTopology topology) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -203,10 +205,12 @@ public static class SafeTensors
 
     /// <summary>The "__metadata__" pairs of <paramref name="path"/> (empty when there are none), after checking the header.</summary>
     /// <exception cref="SafeTensorsException">The header is malformed.</exception>
+    /// <exception cref="FileNotFoundException"><paramref name="path"/> does not exist.</exception>
+    /// <exception cref="IOException"><paramref name="path"/> is a directory.</exception>
     public static IReadOnlyDictionary<string, string> ReadMetadata(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        using FileStream stream = OpenForReading(path);
         long fileLength = stream.Length;
         Span<byte> prefix = stackalloc byte[8];
         if (fileLength >= 8) stream.ReadExactly(prefix);
@@ -216,12 +220,22 @@ public static class SafeTensors
         return SafeTensorsFormat.ParseHeader(path, json, 0, n, fileLength - 8 - n).Metadata;
     }
 
+    /// <summary>
+    /// <paramref name="path"/> opened to read; a directory is an IOException that says so (FileStream would say
+    /// "Access to the path is denied"), a missing file the FileStream's FileNotFoundException.
+    /// </summary>
+    private static FileStream OpenForReading(string path)
+    {
+        if (Directory.Exists(path)) throw new IOException(path + " is a directory, not a safetensors file.");
+        return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+    }
+
     /// <summary>The parameters stored in <paramref name="path"/> for a network of <paramref name="topology"/>, through the
     /// reader the generator shares.</summary>
     private static T[] Read<T>(string path, NetworkTopology topology)
     {
         byte[] file;
-        using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read))
+        using (FileStream stream = OpenForReading(path))
         {
             if (stream.Length > Array.MaxLength)
                 throw new SafeTensorsException(path, "the file is " + stream.Length + " bytes, more than one array holds (" + Array.MaxLength + ").");

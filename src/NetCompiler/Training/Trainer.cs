@@ -38,7 +38,7 @@ namespace NetCompiler.Training;
 /// which costs far less than the minibatch's passes), gradients are zeroed, the optimizer is reset and
 /// <see cref="TrainingDivergedException"/> is thrown. After each epoch, from the second on, two epoch rules catch a
 /// run that exploded without overflowing: the mean training loss rose past <see cref="TrainingOptions.DivergenceLossRatio"/>
-/// times the first epoch's, or a classification run is at chance accuracy without learning
+/// times the loss before training, or a classification run is at chance accuracy without learning
 /// (<see cref="TrainingOptions.DivergeAtChance"/>). Then the parameters are restored to their values at the end of the
 /// last epoch that passed those rules (or before training), copied once per epoch, and the exception is thrown the same way.
 /// </para>
@@ -218,7 +218,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         _data = train;
         main.Parameters.CopyTo(_lastGoodEpoch);
         int lastGoodEpoch = 0; // the epoch whose end _lastGoodEpoch holds; 0: before training
-        double firstLoss = double.NaN;
+        double firstLoss = double.NaN, initialLoss = double.NaN; // the first epoch's mean; the first minibatch's before its step
         bool previousAtChance = false;
         // The chance rule judges classification sets large enough for an epoch's accuracy to mean something.
         double mostFrequentShare = train.Classes >= 2 && count >= TrainingOptions.ChanceRuleMinimumSamples ? (double)mostFrequent / count : double.NaN;
@@ -261,6 +261,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
                 for (int k = 0; k < _correct.Length; k++) correct += _correct[k];
 
                 double meanLoss = batchLoss / n;
+                if (epoch == 0 && batch == 0 && n >= TrainingOptions.InitialLossMinimumSamples) initialLoss = meanLoss; // θ untouched yet
                 if (!double.IsFinite(meanLoss))
                     Diverge(epoch, batch, batches, meanLoss, rate, results, runStart, restore: false,
                         Invariant($"the minibatch's mean loss is {meanLoss}"));
@@ -298,7 +299,8 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
             double trainLoss = lossSum / count;
             double? trainAccuracy = labeled ? (double)correct / count : null;
             if (epoch == 0) firstLoss = trainLoss;
-            string? broken = EpochRule(epoch, trainLoss, firstLoss, trainAccuracy, mostFrequentShare, ref previousAtChance);
+            bool beforeTraining = initialLoss > 0;
+            string? broken = EpochRule(epoch, trainLoss, beforeTraining ? initialLoss : firstLoss, beforeTraining, trainAccuracy, mostFrequentShare, ref previousAtChance);
             if (broken is not null)
                 Diverge(Invariant($"epoch {epoch + 1} of {epochs}"), epoch, batches - 1, trainLoss, rate, results, runStart, _lastGoodEpoch,
                     lastGoodEpoch == 0 ? "their values before training" : Invariant($"their values after epoch {lastGoodEpoch}, the last that passed the epoch rules"),
@@ -491,16 +493,20 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     /// <summary>
     /// The divergence guard's epoch rules (TrainingOptions.DivergenceLossRatio, DivergeAtChance) for the epoch just
-    /// trained: what it broke, or null. <paramref name="atChance"/> comes in as whether the previous epoch was at chance
-    /// accuracy and goes out as whether this one is (then its end is no state to restore to).
+    /// trained: what it broke, or null. The loss rule compares with <paramref name="baseline"/>, the loss before
+    /// training when <paramref name="beforeTraining"/> (then from the first epoch on), else the first epoch's.
+    /// <paramref name="atChance"/> comes in as whether the previous epoch was at chance accuracy and goes out as whether
+    /// this one is (then its end is no state to restore to).
     /// </summary>
-    private string? EpochRule(int epoch, double loss, double firstLoss, double? accuracy, double mostFrequentShare, ref bool atChance)
+    private string? EpochRule(int epoch, double loss, double baseline, bool beforeTraining, double? accuracy, double mostFrequentShare, ref bool atChance)
     {
         bool previous = atChance;
         atChance = Options.DivergeAtChance && accuracy is double a && a <= mostFrequentShare + TrainingOptions.ChanceMargin; // false for a NaN share
+        if (Options.DivergenceLossRatio is double ratio && (epoch > 0 || beforeTraining) && baseline > 0 && loss > ratio * baseline)
+            return Invariant($"its mean training loss {loss:G4} is more than {ratio:G4}× ") +
+                   (beforeTraining ? "the loss before training (the first minibatch's, before its step) " : "the first epoch's ") +
+                   Invariant($"{baseline:G4} (TrainingOptions.DivergenceLossRatio)");
         if (epoch == 0) return null;
-        if (Options.DivergenceLossRatio is double ratio && loss > ratio * firstLoss)
-            return Invariant($"its mean training loss {loss:G4} is more than {ratio:G4}× the first epoch's {firstLoss:G4} (TrainingOptions.DivergenceLossRatio)");
         if (atChance && previous)
             return Invariant($"its training accuracy {100 * accuracy:F2}% is, like the previous epoch's, no better than chance: at most {100 * mostFrequentShare:F2}% (the most frequent label's share) + {100 * TrainingOptions.ChanceMargin:G3} percentage point (TrainingOptions.DivergeAtChance)");
         return null;

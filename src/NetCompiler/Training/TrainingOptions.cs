@@ -101,12 +101,15 @@ public sealed class TrainingOptions
 
     /// <summary>
     /// The loss rule of the divergence guard: training stops with <see cref="TrainingDivergedException"/> when an
-    /// epoch's mean training loss (<see cref="EpochResult.TrainLoss"/>), from the second epoch on, is more than this many
-    /// times the first epoch's. A run whose loss explodes without overflowing (to 1e18, say) has weights as useless as
-    /// one that reached NaN, which the guard always catches. Must be finite and &gt; 1; default 100 (a loss that rises
-    /// a hundredfold over a run is not a slow start). Null turns the rule off. The parameters are restored to the end of
-    /// the last epoch that passed this rule and was not at chance accuracy (<see cref="DivergeAtChance"/>), or to their
-    /// values before training.
+    /// epoch's mean training loss (<see cref="EpochResult.TrainLoss"/>) is more than this many times the loss before
+    /// training: the first minibatch's mean loss, taken before its step, when it has at least
+    /// <see cref="InitialLossMinimumSamples"/> samples (then from the first epoch on); with smaller minibatches, the first
+    /// epoch's mean (from the second epoch on). A run whose loss explodes without overflowing (to 1e18, say) has weights
+    /// as useless as one that reached NaN, which the guard always catches; measured against the loss before training it
+    /// is caught even when it explodes within the first epoch. Must be finite and &gt; 1; default 100 (a loss that rises a
+    /// hundredfold is not a slow start). Null turns the rule off. The parameters are restored to the end of the last
+    /// epoch that passed this rule and was not at chance accuracy (<see cref="DivergeAtChance"/>), or to their values
+    /// before training.
     /// </summary>
     public double? DivergenceLossRatio
     {
@@ -131,6 +134,9 @@ public sealed class TrainingOptions
     /// values before training).
     /// </summary>
     public bool DivergeAtChance { get; init; } = true;
+
+    /// <summary>The smallest first minibatch whose mean loss stands for the loss before training (<see cref="DivergenceLossRatio"/>).</summary>
+    public const int InitialLossMinimumSamples = 16;
 
     /// <summary>The margin above chance accuracy of the chance rule (<see cref="DivergeAtChance"/>): one percentage point.</summary>
     public const double ChanceMargin = 0.01;

@@ -119,6 +119,12 @@ public class SafeTensorsTests
         Assert.Contains("truncated", Assert.Throws<SafeTensorsException>(() => SafeTensors.Load<double>(path, lenet)).Problem);
         Assert.Throws<FileNotFoundException>(() => SafeTensors.Load<float>(directory.File("absent.safetensors"), lenet));
         Assert.Throws<ArgumentNullException>(() => SafeTensors.Load<float>(path, (NetworkTopology)null!));
+        // A directory is said to be one (FileStream's own message was "Access to the path … is denied").
+        foreach (Func<object> read in new Func<object>[] { () => SafeTensors.Load<float>(directory.Path, lenet), () => SafeTensors.ReadMetadata(directory.Path) })
+        {
+            IOException error = Assert.Throws<IOException>(read);
+            Assert.Equal(directory.Path + " is a directory, not a safetensors file.", error.Message);
+        }
     }
 
     [Fact]

@@ -302,6 +302,34 @@ public class TrainerTests
     }
 
     [Fact]
+    public void ALossThatExplodesWithinTheFirstEpochIsMeasuredAgainstTheLossBeforeTraining()
+    {
+        // The same regression at γ = 2 in minibatches of 16 identical samples: every step maps s = w + b to −3·s, so the
+        // loss grows 9× a step. The first minibatch's loss before its step is ½·1² = 0.5; epoch 1's mean is about 2·10⁷,
+        // so the guard stops after epoch 1 and puts θ back as it was before training (comparing with epoch 1's own
+        // mean, it stopped only after epoch 2 and restored epoch 1's exploded θ, |s| = 3¹⁰).
+        NetworkTopology topology = TestNetworks.Parse("1-1 Identity SquaredError");
+        Func<INetwork<float>> factory = () =>
+        {
+            var network = new InterpretedNetwork<float>(topology);
+            network.Parameters.Fill(0.5f);
+            return network;
+        };
+        var data = new ArrayDataset<float>(Enumerable.Repeat(new[] { 1f }, 160).ToArray(), Enumerable.Repeat(new[] { 0f }, 160).ToArray());
+        var trainer = new Trainer<float>(factory, new SgdMomentum<float>(topology.ParameterCount, 2, momentum: 0),
+            new TrainingOptions { Epochs = 4, BatchSize = 16 });
+        float[] before = trainer.Network.Parameters.ToArray();
+
+        var error = Assert.Throws<TrainingDivergedException>(() => trainer.Train(data));
+
+        Assert.Equal(1, error.Epoch);
+        Assert.Empty(error.Result.Epochs);
+        Assert.Contains("more than 100× the loss before training (the first minibatch's, before its step) 0.5 (TrainingOptions.DivergenceLossRatio)", error.Message);
+        Assert.Contains("restored to their values before training", error.Message);
+        Assert.Equal(Bits(before), Bits(trainer.Network.Parameters.ToArray()));
+    }
+
+    [Fact]
     public void TwoEpochsAtChanceAccuracyStopTheRunAndRestoreTheParametersBeforeIt()
     {
         // A network that predicts class 0 for everything (a large bias, as after an explosion that killed every unit) on
