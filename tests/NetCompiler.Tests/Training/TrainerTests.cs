@@ -260,13 +260,12 @@ public class TrainerTests
         Assert.Empty(error.Result.Epochs);
     }
 
-    [Fact]
-    public void AnExplodingButFiniteLossStopsAtTheLossRatioAndRestoresTheLastGoodEpoch()
+    /// <summary>
+    /// Linear regression y = w·x + b from w = b = 0.5 on <paramref name="samples"/> copies of x = 1, d = 0, with plain
+    /// SGD at γ = <paramref name="rate"/>: s = w + b gets the gradient s in both parameters, so a step maps s to (1 − 2γ)·s.
+    /// </summary>
+    private static (Trainer<float> Trainer, ArrayDataset<float> Data) Regression(double rate, int samples, TrainingOptions options)
     {
-        // Linear regression y = w·x + b on x = 1, d = 0 with plain SGD at γ = 1.05: s = w + b gets the gradient s in both
-        // parameters, so every step maps s to (1 − 2γ)·s = −1.1·s and the loss ½s² grows 1.21× a step, 1.21^10 ≈ 6.7× an
-        // epoch of 10 steps: finite for a long time, but epoch 4's mean loss is 1.21^30 ≈ 304× epoch 1's (epoch 3's only
-        // 45×). The guard must stop after epoch 4 with θ as after epoch 3.
         NetworkTopology topology = TestNetworks.Parse("1-1 Identity SquaredError");
         Func<INetwork<float>> factory = () =>
         {
@@ -274,9 +273,18 @@ public class TrainerTests
             network.Parameters.Fill(0.5f);
             return network;
         };
-        var data = new ArrayDataset<float>(Enumerable.Repeat(new[] { 1f }, 10).ToArray(), Enumerable.Repeat(new[] { 0f }, 10).ToArray());
-        var optimizer = new SgdMomentum<float>(topology.ParameterCount, 1.05, momentum: 0);
-        var trainer = new Trainer<float>(factory, optimizer, new TrainingOptions { Epochs = 6, BatchSize = 1 });
+        var data = new ArrayDataset<float>(Enumerable.Repeat(new[] { 1f }, samples).ToArray(), Enumerable.Repeat(new[] { 0f }, samples).ToArray());
+        return (new Trainer<float>(factory, new SgdMomentum<float>(topology.ParameterCount, rate, momentum: 0), options), data);
+    }
+
+    [Fact]
+    public void AnExplodingButFiniteLossStopsAtTheLossRatioAndRestoresTheLastGoodEpoch()
+    {
+        // Linear regression y = w·x + b on x = 1, d = 0 with plain SGD at γ = 1.05: s = w + b gets the gradient s in both
+        // parameters, so every step maps s to (1 − 2γ)·s = −1.1·s and the loss ½s² grows 1.21× a step, 1.21^10 ≈ 6.7× an
+        // epoch of 10 steps: finite for a long time, but epoch 4's mean loss is 1.21^30 ≈ 304× epoch 1's (epoch 3's only
+        // 45×). The guard must stop after epoch 4 with θ as after epoch 3.
+        (Trainer<float> trainer, ArrayDataset<float> data) = Regression(1.05, 10, new TrainingOptions { Epochs = 6, BatchSize = 1 });
         var afterEpoch = new List<float[]>();
         var recorder = new Recorder { OnReport = r => { if (r.Phase == TrainingPhase.EpochCompleted) afterEpoch.Add(trainer.Network.Parameters.ToArray()); } };
 
@@ -294,8 +302,7 @@ public class TrainerTests
         Assert.All(trainer.Network.Gradients.ToArray(), g => Assert.Equal(0f, g));
 
         // With the rule off the same run finishes its 6 epochs (the loss is still finite).
-        var off = new Trainer<float>(factory, new SgdMomentum<float>(topology.ParameterCount, 1.05, momentum: 0),
-            new TrainingOptions { Epochs = 6, BatchSize = 1, DivergenceLossRatio = null });
+        (Trainer<float> off, _) = Regression(1.05, 10, new TrainingOptions { Epochs = 6, BatchSize = 1, DivergenceLossRatio = null });
         Assert.Equal(6, off.Train(data).Epochs.Count);
         Assert.Throws<ArgumentOutOfRangeException>(() => new TrainingOptions { DivergenceLossRatio = 1 });
         Assert.Throws<ArgumentOutOfRangeException>(() => new TrainingOptions { DivergenceLossRatio = double.PositiveInfinity });
@@ -308,16 +315,7 @@ public class TrainerTests
         // loss grows 9× a step. The first minibatch's loss before its step is ½·1² = 0.5; epoch 1's mean is about 2·10⁷,
         // so the guard stops after epoch 1 and puts θ back as it was before training (comparing with epoch 1's own
         // mean, it stopped only after epoch 2 and restored epoch 1's exploded θ, |s| = 3¹⁰).
-        NetworkTopology topology = TestNetworks.Parse("1-1 Identity SquaredError");
-        Func<INetwork<float>> factory = () =>
-        {
-            var network = new InterpretedNetwork<float>(topology);
-            network.Parameters.Fill(0.5f);
-            return network;
-        };
-        var data = new ArrayDataset<float>(Enumerable.Repeat(new[] { 1f }, 160).ToArray(), Enumerable.Repeat(new[] { 0f }, 160).ToArray());
-        var trainer = new Trainer<float>(factory, new SgdMomentum<float>(topology.ParameterCount, 2, momentum: 0),
-            new TrainingOptions { Epochs = 4, BatchSize = 16 });
+        (Trainer<float> trainer, ArrayDataset<float> data) = Regression(2, 160, new TrainingOptions { Epochs = 4, BatchSize = 16 });
         float[] before = trainer.Network.Parameters.ToArray();
 
         var error = Assert.Throws<TrainingDivergedException>(() => trainer.Train(data));
