@@ -18,7 +18,9 @@
 #     error for each: no AdditionalFiles item (NC0080), a tensor missing (NC0082), a tensor of another shape (NC0084);
 #  7. from PyTorch (README: "From PyTorch to your app"): the README's project lines and program with
 #     [Network(Onnx = "models/classifier.onnx")] on a model PyTorch exported (a committed fixture), from the package;
-#     build, run, publish with -p:PublishAot=true, run, and compare the scores with PyTorch's own.
+#     build, run, publish with -p:PublishAot=true, run, and compare the scores with PyTorch's own;
+#  8. saving (issue 18): an app on the package that saves its weights twice beside a stale temporary and loads them
+#     back; build, run, publish with -p:PublishAot=true (the directory fsync is a libc call), run.
 # Prints one line per check, then "package test: N passed, N failed, N skipped". A check that cannot run here (no
 # linker for NativeAOT, no AVX2 to run an x86-64-v3 binary) is skipped with its reason, never passed.
 set -uo pipefail
@@ -250,6 +252,47 @@ else
         && check_onnx "it runs" "$onnx/bin/Release/net10.0/FromPyTorch"
     aot_run "from PyTorch" "$onnx" "$work/onnx-aot" FromPyTorch check_onnx
 fi
+
+# 8. Saving from a NativeAOT app (issue 18): SafeTensors.Save renames its temporary over the target and fsyncs the
+#    directory through libc, and removes a stale temporary a killed process left; the app saves twice beside such a
+#    temporary, loads the file back and prints "saved" when θ came back bit for bit and only the target is left.
+saver="$work/Saver"
+mkdir -p "$saver"
+cp "$app/App.csproj" "$saver/Saver.csproj"
+cat >"$saver/Program.cs" <<'CS'
+using System;
+using System.IO;
+using System.Linq;
+using NetCompiler;
+using NetCompiler.Serialization;
+
+string folder = Path.Combine(AppContext.BaseDirectory, "saved");
+Directory.CreateDirectory(folder);
+string path = Path.Combine(folder, "tiny.safetensors");
+File.WriteAllText(Path.Combine(folder, ".tiny.safetensors.0123456789ab.tmp"), "left by a killed save");
+var network = new Tiny();
+network.InitializeParameters(3);
+SafeTensors.Save(path, network);
+SafeTensors.Save(path, network);
+var back = new Tiny();
+SafeTensors.Load(path, back);
+string[] left = Directory.GetFiles(folder).Select(Path.GetFileName).ToArray()!;
+bool ok = network.Parameters.SequenceEqual(back.Parameters) && left.SequenceEqual(new[] { "tiny.safetensors" });
+Console.WriteLine(ok ? "saved" : "not saved as expected: " + string.Join(", ", left));
+return ok ? 0 : 1;
+
+[Network, Input(2), Dense(8, Activation.Tanh), Dense(1), Loss(LossFunction.SquaredError)]
+public partial class Tiny { }
+CS
+# check_saved NAME EXECUTABLE: runs the saver; it must exit 0 having printed "saved".
+check_saved() {
+    if "$2" >"$log" 2>&1 && [ "$(tail -n 1 "$log")" = saved ]; then pass "$1: saved twice, loaded back, the stale temporary removed"
+    else fail "$1"; fi
+}
+step "saving: an app on the package that saves its weights builds with warnings as errors" \
+    dotnet build "$saver" -c Release -warnaserror \
+    && check_saved "it runs" "$saver/bin/Release/net10.0/Saver"
+aot_run "saving" "$saver" "$work/saver-aot" Saver check_saved
 
 echo "package test: $passed passed, $failed failed, $skipped skipped ($((SECONDS - start)) s)"
 [ "$failed" -eq 0 ]
