@@ -118,8 +118,7 @@ public sealed class IdxFile
     public static IdxFile Read(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        if (Directory.Exists(path))
-            throw new IOException($"{path} is a directory, not an IDX file.");
+        FileChecks.ThrowIfDirectory(path, "an IDX file");
         if (!File.Exists(path))
             throw new FileNotFoundException($"IDX file not found: {path}", path);
 

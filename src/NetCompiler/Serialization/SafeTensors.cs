@@ -226,7 +226,7 @@ public static class SafeTensors
     /// </summary>
     private static FileStream OpenForReading(string path)
     {
-        if (Directory.Exists(path)) throw new IOException(path + " is a directory, not a safetensors file.");
+        FileChecks.ThrowIfDirectory(path, "a safetensors file");
         return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
     }
 
