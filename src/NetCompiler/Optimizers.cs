@@ -27,12 +27,29 @@ public interface IOptimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 }
 
 /// <summary>
+/// An optimizer whose step is elementwise over θ, so that it can run a block at a time: the trainer fuses it into its
+/// sweep over the workers' gradients (<see cref="CacheBlocks"/>) and splits the blocks among its workers. The
+/// built-in optimizers implement it; any other <see cref="IOptimizer{T}"/> gets whole-buffer <c>Step</c> calls.
+/// </summary>
+internal interface IBlockOptimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Starts a step (Adam's step count and bias corrections); then <see cref="StepBlock"/> for every block, once.</summary>
+    void BeginStep();
+
+    /// <summary>
+    /// Steps θ[start…start + length) from the same slice of g, which it then zeroes, with the optimizer state at the
+    /// same place; the blocks of one step may run in any order and on different threads.
+    /// </summary>
+    void StepBlock(Span<T> parameters, Span<T> gradients, int start);
+}
+
+/// <summary>
 /// Stochastic gradient descent with momentum, exactly torch.optim.SGD (dampening 0):
 /// g ← g + λ·θ; v ← μ·v + g (v = g on the first step); θ ← θ − γ·v, or with Nesterov θ ← θ − γ·(g + μ·v).
 /// Allocation-free after construction.
 /// </summary>
 /// <typeparam name="T">float or double.</typeparam>
-public sealed class SgdMomentum<T> : IOptimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class SgdMomentum<T> : IOptimizer<T>, IBlockOptimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly T[] _velocity; // v, the momentum buffer; starting at 0 makes the first step v = g, as in PyTorch
     private double _learningRate;
@@ -80,20 +97,26 @@ public sealed class SgdMomentum<T> : IOptimizer<T> where T : unmanaged, IFloatin
     public void Step(Span<T> parameters, Span<T> gradients)
     {
         OptimizerChecks.Lengths(parameters.Length, gradients.Length, _velocity.Length);
-        T lr = T.CreateTruncating(_learningRate), mu = T.CreateTruncating(Momentum);
-        Span<T> g = gradients, v = _velocity;
+        OptimizerChecks.StepByBlocks(this, parameters, gradients);
+    }
 
+    void IBlockOptimizer<T>.BeginStep() { }
+
+    void IBlockOptimizer<T>.StepBlock(Span<T> theta, Span<T> g, int start)
+    {
+        T lr = T.CreateTruncating(_learningRate), mu = T.CreateTruncating(Momentum);
+        Span<T> v = _velocity.AsSpan(start, theta.Length);
         if (WeightDecay != 0)
-            TensorPrimitives.MultiplyAdd(parameters, T.CreateTruncating(WeightDecay), g, g); // g ← g + λ·θ
-        TensorPrimitives.MultiplyAdd(v, mu, g, v);                                            // v ← μ·v + g
+            TensorPrimitives.MultiplyAdd(theta, T.CreateTruncating(WeightDecay), g, g); // g ← g + λ·θ
+        TensorPrimitives.MultiplyAdd(v, mu, g, v);                                       // v ← μ·v + g
         if (Nesterov)
         {
-            TensorPrimitives.MultiplyAdd(v, mu, g, g);           // g ← g + μ·v
-            TensorPrimitives.MultiplyAdd(g, -lr, parameters, parameters); // θ ← θ − γ·g
+            TensorPrimitives.MultiplyAdd(v, mu, g, g);          // g ← g + μ·v
+            TensorPrimitives.MultiplyAdd(g, -lr, theta, theta); // θ ← θ − γ·g
         }
         else
         {
-            TensorPrimitives.MultiplyAdd(v, -lr, parameters, parameters); // θ ← θ − γ·v
+            TensorPrimitives.MultiplyAdd(v, -lr, theta, theta); // θ ← θ − γ·v
         }
         g.Clear();
     }
@@ -108,11 +131,12 @@ public sealed class SgdMomentum<T> : IOptimizer<T> where T : unmanaged, IFloatin
 /// Allocation-free after construction.
 /// </summary>
 /// <typeparam name="T">float or double.</typeparam>
-public sealed class Adam<T> : IOptimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class Adam<T> : IOptimizer<T>, IBlockOptimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly T[] _m; // first-moment estimate
     private readonly T[] _v; // second raw-moment estimate
     private double _learningRate;
+    private T _stepSize, _correction2; // this step's γ/(1 − β₁^t) and √(1 − β₂^t) (BeginStep)
 
     /// <summary>Creates the optimizer for <paramref name="parameterCount"/> parameters.</summary>
     /// <param name="parameterCount">The length of the parameter and gradient spans.</param>
@@ -167,32 +191,39 @@ public sealed class Adam<T> : IOptimizer<T> where T : unmanaged, IFloatingPointI
     public void Step(Span<T> parameters, Span<T> gradients)
     {
         OptimizerChecks.Lengths(parameters.Length, gradients.Length, _m.Length);
+        OptimizerChecks.StepByBlocks(this, parameters, gradients);
+    }
+
+    void IBlockOptimizer<T>.BeginStep()
+    {
         StepCount++;
-        Span<T> g = gradients;
-
-        if (WeightDecay != 0)
-            TensorPrimitives.MultiplyAdd(parameters, T.CreateTruncating(WeightDecay), g, g); // g ← g + λ·θ
-
-        // m ← β₁·m + (1 − β₁)·g
-        TensorPrimitives.Multiply(_m, T.CreateTruncating(Beta1), _m);
-        TensorPrimitives.MultiplyAdd(g, T.CreateTruncating(1 - Beta1), _m, _m);
-        // v ← β₂·v + (1 − β₂)·g²  (g² computed in place: g is not needed any more)
-        TensorPrimitives.Multiply(g, g, g);
-        TensorPrimitives.Multiply(_v, T.CreateTruncating(Beta2), _v);
-        TensorPrimitives.MultiplyAdd(g, T.CreateTruncating(1 - Beta2), _v, _v);
-
         // Bias corrections in double, as PyTorch computes them from Python floats.
         double biasCorrection1 = 1 - Math.Pow(Beta1, StepCount);
-        double biasCorrection2Sqrt = Math.Sqrt(1 - Math.Pow(Beta2, StepCount));
-        T stepSize = T.CreateTruncating(_learningRate / biasCorrection1);
+        _stepSize = T.CreateTruncating(_learningRate / biasCorrection1);
+        _correction2 = T.CreateTruncating(Math.Sqrt(1 - Math.Pow(Beta2, StepCount)));
+    }
+
+    void IBlockOptimizer<T>.StepBlock(Span<T> theta, Span<T> g, int start)
+    {
+        Span<T> m = _m.AsSpan(start, theta.Length), v = _v.AsSpan(start, theta.Length);
+        if (WeightDecay != 0)
+            TensorPrimitives.MultiplyAdd(theta, T.CreateTruncating(WeightDecay), g, g); // g ← g + λ·θ
+
+        // m ← β₁·m + (1 − β₁)·g
+        TensorPrimitives.Multiply(m, T.CreateTruncating(Beta1), m);
+        TensorPrimitives.MultiplyAdd(g, T.CreateTruncating(1 - Beta1), m, m);
+        // v ← β₂·v + (1 − β₂)·g²  (g² computed in place: g is not needed any more)
+        TensorPrimitives.Multiply(g, g, g);
+        TensorPrimitives.Multiply(v, T.CreateTruncating(Beta2), v);
+        TensorPrimitives.MultiplyAdd(g, T.CreateTruncating(1 - Beta2), v, v);
 
         // denominator = √v / √(1 − β₂^t) + ε, into g; then θ ← θ − stepSize · m / denominator.
         Span<T> denominator = g;
-        TensorPrimitives.Sqrt<T>(_v, denominator);
-        TensorPrimitives.Divide(denominator, T.CreateTruncating(biasCorrection2Sqrt), denominator);
+        TensorPrimitives.Sqrt<T>(v, denominator);
+        TensorPrimitives.Divide(denominator, _correction2, denominator);
         TensorPrimitives.Add(denominator, T.CreateTruncating(Epsilon), denominator);
-        TensorPrimitives.Divide(_m, denominator, denominator);
-        TensorPrimitives.MultiplyAdd(denominator, -stepSize, parameters, parameters);
+        TensorPrimitives.Divide(m, denominator, denominator);
+        TensorPrimitives.MultiplyAdd(denominator, -_stepSize, theta, theta);
         g.Clear();
     }
 
@@ -207,6 +238,17 @@ public sealed class Adam<T> : IOptimizer<T> where T : unmanaged, IFloatingPointI
 
 internal static class OptimizerChecks
 {
+    /// <summary>A whole step as BeginStep and a StepBlock for each block of <see cref="CacheBlocks"/>: each block's θ, g and state read once a step.</summary>
+    public static void StepByBlocks<T>(IBlockOptimizer<T> optimizer, Span<T> parameters, Span<T> gradients) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        optimizer.BeginStep();
+        for (int start = 0; start < parameters.Length; start += CacheBlocks.Length)
+        {
+            int length = Math.Min(CacheBlocks.Length, parameters.Length - start);
+            optimizer.StepBlock(parameters.Slice(start, length), gradients.Slice(start, length), start);
+        }
+    }
+
     /// <summary>Returns <paramref name="value"/> if it is finite and ≥ 0; otherwise throws, naming it.</summary>
     public static double NonNegative(double value, string name)
     {

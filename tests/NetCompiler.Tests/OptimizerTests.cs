@@ -1,4 +1,5 @@
 using System;
+using System.Numerics.Tensors;
 using NetCompiler.Tests.Support;
 using Xunit;
 
@@ -266,5 +267,80 @@ public class OptimizerTests
         }
         Assert.True(last < 1e-3 * first, $"loss {first} → {last}");
         Assert.All(network.Gradients.ToArray(), g => Assert.Equal(0.0, g));
+    }
+
+    // --- block by block --------------------------------------------------------------------------------------------
+
+    /// <summary>Two whole blocks and a partial one, so that the slices of θ, g and the optimizer state are offset.</summary>
+    private const int Long = 2 * CacheBlocks.Length + 1234;
+
+    private static float[] Filled(int seed, float scale)
+    {
+        var random = new Random(seed);
+        var values = new float[Long];
+        for (int i = 0; i < Long; i++) values[i] = scale * (2 * random.NextSingle() - 1);
+        return values;
+    }
+
+    [Theory]
+    [InlineData(0.0, false, 0.0)]
+    [InlineData(0.9, false, 0.0)]
+    [InlineData(0.9, true, 1e-3)]
+    public void SgdStepsBlockByBlockAsTheWholeBufferFormulas(double mu, bool nesterov, double lambda)
+    {
+        // The step runs block by block (CacheBlocks); the reference applies each formula to the whole buffers, as the
+        // step did before: every element must come out the same, bit for bit, over three steps.
+        float[] theta = Filled(1, 2), expected = (float[])theta.Clone(), velocity = new float[Long];
+        var sgd = new SgdMomentum<float>(Long, 0.05, mu, nesterov, lambda);
+        float lr = 0.05f, m = (float)mu;
+        for (int t = 1; t <= 3; t++)
+        {
+            float[] g = Filled(10 + t, 1), reference = (float[])g.Clone();
+            sgd.Step(theta, g);
+            if (lambda != 0) TensorPrimitives.MultiplyAdd(expected, (float)lambda, reference, reference);
+            TensorPrimitives.MultiplyAdd(velocity, m, reference, velocity);
+            if (nesterov)
+            {
+                TensorPrimitives.MultiplyAdd(velocity, m, reference, reference);
+                TensorPrimitives.MultiplyAdd(reference, -lr, expected, expected);
+            }
+            else TensorPrimitives.MultiplyAdd(velocity, -lr, expected, expected);
+            Assert.All(g, value => Assert.Equal(0f, value));
+            AssertSameBits(expected, theta, $"step {t}");
+        }
+    }
+
+    [Fact]
+    public void AdamStepsBlockByBlockAsTheWholeBufferFormulas()
+    {
+        float[] theta = Filled(2, 2), expected = (float[])theta.Clone(), m = new float[Long], v = new float[Long];
+        var adam = new Adam<float>(Long, 1e-2, weightDecay: 1e-3);
+        for (int t = 1; t <= 3; t++)
+        {
+            float[] g = Filled(20 + t, 1), reference = (float[])g.Clone();
+            adam.Step(theta, g);
+            TensorPrimitives.MultiplyAdd(expected, 1e-3f, reference, reference);
+            TensorPrimitives.Multiply(m, 0.9f, m);
+            TensorPrimitives.MultiplyAdd(reference, (float)(1 - 0.9), m, m);
+            TensorPrimitives.Multiply(reference, reference, reference);
+            TensorPrimitives.Multiply(v, 0.999f, v);
+            TensorPrimitives.MultiplyAdd(reference, (float)(1 - 0.999), v, v);
+            float stepSize = (float)(1e-2 / (1 - Math.Pow(0.9, t)));
+            TensorPrimitives.Sqrt<float>(v, reference);
+            TensorPrimitives.Divide(reference, (float)Math.Sqrt(1 - Math.Pow(0.999, t)), reference);
+            TensorPrimitives.Add(reference, 1e-8f, reference);
+            TensorPrimitives.Divide(m, reference, reference);
+            TensorPrimitives.MultiplyAdd(reference, -stepSize, expected, expected);
+            Assert.All(g, value => Assert.Equal(0f, value));
+            AssertSameBits(expected, theta, $"step {t}");
+        }
+    }
+
+    private static void AssertSameBits(float[] expected, float[] actual, string what)
+    {
+        int differing = 0, first = -1;
+        for (int i = 0; i < expected.Length; i++)
+            if (BitConverter.SingleToInt32Bits(expected[i]) != BitConverter.SingleToInt32Bits(actual[i]) && differing++ == 0) first = i;
+        Assert.True(differing == 0, $"{what}: {differing} of {expected.Length} parameters differ from the whole-buffer formulas, the first θ[{first}] = {(first < 0 ? 0 : actual[first]):R} against {(first < 0 ? 0 : expected[first]):R}");
     }
 }

@@ -56,8 +56,10 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
     private T[][] _chunkInputs, _chunkTargets, _chunkOutputs; // training: per worker, its chunk's rows for BackwardBatch
     private readonly double[] _chunkLoss;     // training: the summed loss of each worker's chunk of the minibatch
     private readonly int[] _correct;          // training: correct predictions per worker in the minibatch
+    private readonly IBlockOptimizer<T>? _blockOptimizer; // a built-in optimizer, stepped block by block by the workers
+    private readonly bool[] _sweepGradients, _sweepParameters; // per worker: its blocks' mean gradient, and θ after the step, finite
     private readonly LossFunction _loss;
-    private readonly Action<int> _trainChunk, _evaluateChunk;
+    private readonly Action<int> _trainChunk, _evaluateChunk, _sweepChunk;
     private int _busy;
 
     // Shared with the workers for the current round (published by the barrier).
@@ -119,8 +121,12 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         _chunkOutputs = new T[workers][];
         _chunkLoss = new double[workers];
         _correct = new int[workers];
+        _blockOptimizer = optimizer as IBlockOptimizer<T>;
+        _sweepGradients = new bool[workers];
+        _sweepParameters = new bool[workers];
         _trainChunk = TrainChunk;
         _evaluateChunk = EvaluateChunk;
+        _sweepChunk = SweepChunk;
     }
 
     /// <summary>The trained network (the factory's); the workers are workspaces on its weights.</summary>
@@ -247,17 +253,10 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
                 _roundCount = Math.Min(batchSize, count - _roundStart);
                 pool.Run(_trainChunk); // the workspaces read the weights the last step wrote (the barrier orders that)
 
-                // Reduce in a fixed order: the losses and the gradients worker by worker.
+                // Reduce in a fixed order: the losses worker by worker (the gradients below, in MeanGradient).
                 int n = _roundCount;
                 double batchLoss = 0;
                 for (int k = 0; k < _chunkLoss.Length; k++) batchLoss += _chunkLoss[k];
-                Span<T> gradients = main.Gradients;
-                for (int k = 1; k < _networks.Length; k++)
-                {
-                    Span<T> other = _networks[k].Gradients;
-                    TensorPrimitives.Add(gradients, other, gradients);
-                    other.Clear();
-                }
                 for (int k = 0; k < _correct.Length; k++) correct += _correct[k];
 
                 double meanLoss = batchLoss / n;
@@ -265,16 +264,32 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
                 if (!double.IsFinite(meanLoss))
                     Diverge(epoch, batch, batches, meanLoss, rate, results, runStart, restore: false,
                         Invariant($"the minibatch's mean loss is {meanLoss}"));
-                if (!TensorPrimitives.IsFiniteAll<T>(gradients))
-                    Diverge(epoch, batch, batches, meanLoss, rate, results, runStart, restore: false,
-                        Invariant($"the minibatch's mean loss is {meanLoss:G6} but its gradient has NaN or infinite entries"));
 
-                // The mean gradient, optionally clipped; keep the last good parameters; one step.
-                TensorPrimitives.Divide(gradients, T.CreateTruncating(n), gradients);
-                if (Options.GradientClipNorm is double clip) Clip(gradients, clip);
-                main.Parameters.CopyTo(_lastGood);
-                Optimizer.Step(main.Parameters, gradients);
-                if (!TensorPrimitives.IsFiniteAll<T>(main.Parameters))
+                // The mean gradient, optionally clipped, and one step; θ before it is kept in _lastGood.
+                bool gradientsFinite, parametersFinite;
+                if (_blockOptimizer is not null && Options.GradientClipNorm is null)
+                {
+                    // Sweep and step fused, the blocks split among the workers (SweepChunk).
+                    _blockOptimizer.BeginStep();
+                    pool.Run(_sweepChunk);
+                    gradientsFinite = Array.TrueForAll(_sweepGradients, finite => finite);
+                    parametersFinite = Array.TrueForAll(_sweepParameters, finite => finite);
+                }
+                else
+                {
+                    Span<T> gradients = main.Gradients;
+                    gradientsFinite = MeanGradient(gradients, n, 0, BlockCount(gradients.Length));
+                    if (gradientsFinite)
+                    {
+                        if (Options.GradientClipNorm is double clip) Clip(gradients, clip);
+                        Optimizer.Step(main.Parameters, gradients);
+                    }
+                    parametersFinite = TensorPrimitives.IsFiniteAll<T>(main.Parameters);
+                }
+                if (!gradientsFinite)
+                    Diverge(epoch, batch, batches, meanLoss, rate, results, runStart, restore: true,
+                        Invariant($"the minibatch's mean loss is {meanLoss:G6} but its gradient has NaN or infinite entries"));
+                if (!parametersFinite)
                     Diverge(epoch, batch, batches, meanLoss, rate, results, runStart, restore: true,
                         Invariant($"the step (mean loss {meanLoss:G6}) made parameters NaN or infinite"));
 
@@ -444,6 +459,62 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     /// <summary>Worker k's contiguous share [from, to) of n items.</summary>
+    /// <summary>
+    /// Blocks [from, to) of <see cref="CacheBlocks"/> of the mean gradient g ← (g₀ + g₁ + …) / n, the workers'
+    /// gradients summed in worker order into the trained network's (the others cleared), with θ copied to _lastGood:
+    /// all of each block's operations while it is in cache, the same values bit for bit as whole-buffer passes, which
+    /// read θ and the gradients from memory once an operation. Returns whether the sum is finite in every block.
+    /// </summary>
+    private bool MeanGradient(Span<T> gradients, int n, int from, int to)
+    {
+        bool finite = true;
+        T count = T.CreateTruncating(n);
+        ReadOnlySpan<T> parameters = Network.Parameters;
+        for (int block = from; block < to; block++)
+        {
+            int start = block * CacheBlocks.Length, length = Math.Min(CacheBlocks.Length, gradients.Length - start);
+            Span<T> g = gradients.Slice(start, length);
+            for (int k = 1; k < _networks.Length; k++)
+            {
+                Span<T> other = _networks[k].Gradients.Slice(start, length);
+                TensorPrimitives.Add(g, other, g);
+                other.Clear();
+            }
+            finite &= TensorPrimitives.IsFiniteAll<T>(g);
+            TensorPrimitives.Divide(g, count, g);
+            parameters.Slice(start, length).CopyTo(_lastGood.AsSpan(start, length));
+        }
+        return finite;
+    }
+
+    /// <summary>
+    /// Worker k's share of a step with a built-in optimizer: for each of its blocks, the mean gradient
+    /// (<see cref="MeanGradient"/>) and at once the optimizer's step of the block, then the check of θ, while the
+    /// block is in cache. A block whose gradient is not finite is not stepped (the step is then undone from _lastGood).
+    /// </summary>
+    private void SweepChunk(int k)
+    {
+        Span<T> gradients = Network.Gradients, parameters = Network.Parameters;
+        (int from, int to) = Chunk(BlockCount(gradients.Length), k, _networks.Length);
+        bool gradientsFinite = true, parametersFinite = true;
+        for (int block = from; block < to; block++)
+        {
+            int start = block * CacheBlocks.Length, length = Math.Min(CacheBlocks.Length, gradients.Length - start);
+            if (!MeanGradient(gradients, _roundCount, block, block + 1))
+            {
+                gradientsFinite = false;
+                continue;
+            }
+            Span<T> theta = parameters.Slice(start, length);
+            _blockOptimizer!.StepBlock(theta, gradients.Slice(start, length), start);
+            parametersFinite &= TensorPrimitives.IsFiniteAll<T>(theta);
+        }
+        _sweepGradients[k] = gradientsFinite;
+        _sweepParameters[k] = parametersFinite;
+    }
+
+    private static int BlockCount(int length) => (length + CacheBlocks.Length - 1) / CacheBlocks.Length;
+
     private static (int From, int To) Chunk(int n, int k, int workers) => ((int)((long)n * k / workers), (int)((long)n * (k + 1) / workers));
 
     private static int Predict(ReadOnlySpan<T> output) =>
