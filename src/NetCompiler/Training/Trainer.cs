@@ -27,8 +27,11 @@ namespace NetCompiler.Training;
 /// read the same <see cref="IInferenceNetwork{T}.Weights"/>, so no parameters are copied, and each keeps its own
 /// activations, sensitivities and gradients. Worker k runs chunk k through BackwardBatch (a generated chain's blocked
 /// kernels; a graph's per-sample path); the gradients are then summed
-/// in worker order into <see cref="Network"/>'s buffer, and the optimizer takes one step on the weights while the
-/// workers wait. The result is deterministic for a given seed and worker count. Workers 1..W−1 run on dedicated
+/// in worker order into <see cref="Network"/>'s buffer, and the optimizer takes one step on the weights. With
+/// <see cref="SgdMomentum{T}"/> and <see cref="Adam{T}"/> the sum, the checks, the copy of θ and the step run together
+/// on blocks of θ that stay in cache, the blocks split among the workers; any other optimizer gets one whole-buffer
+/// Step on the calling thread while the workers wait. Both give the same parameters, bit for bit. The result is
+/// deterministic for a given seed and worker count. Workers 1..W−1 run on dedicated
 /// threads that live for one <see cref="Train"/> or <see cref="Evaluate"/> call; the calling thread is worker 0. After
 /// the first minibatch a step allocates nothing.
 /// </para>
