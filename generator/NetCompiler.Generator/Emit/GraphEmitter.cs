@@ -172,7 +172,7 @@ internal sealed class GraphEmitter : EmitterBase, INetworkPath
             {
                 var g = layer.Window;
                 w.Line("// Layer " + l + ": û" + Sup(l) + "[o] at x" + Sup(layer.Sources[0]) + "'s row stride " + g.PaddedWidth + ", zeros between rows (" + Planner.FlatLength(g) + " positions), for g_w (see BackwardLayer" + l + ").");
-                w.Line("private readonly " + T + "[] _uHatFlat" + l + " = new " + T + "[" + PlanOf(layer).OutputMaps * Planner.FlatLength(g) + "];");
+                w.Line("private readonly " + T + "[] _uHatFlat" + l + " = new " + T + "[" + PlanOf(layer).GradientMaps * Planner.FlatLength(g) + "];");
             }
             if (PlanOf(layer).Owns("_xHatFlat" + l))
             {

@@ -82,8 +82,9 @@ internal sealed record NetworkPlan(
 /// <param name="BatchBackwardVector512">The batched backward kernels have Vector512 methods (GradientBatchLayer{l}Vector512, …).</param>
 /// <param name="InputSensitivity">A convolution's x̂ kernel.</param>
 /// <param name="ConvFusesActivation">A flat convolution applies f itself (no separate activation pass).</param>
-/// <param name="OutputMaps">Output maps a pass of a flat convolution kernel computes together (forward, and g_w on Vector512), so that each load feeds that many FMAs; 1 with a connection table.</param>
-/// <param name="SourceMaps">Source channels a pass of the flat x̂ kernel computes together; 1 with a connection table.</param>
+/// <param name="OutputMaps">Output maps a pass of the flat forward kernel computes together, so that each load of x feeds up to that many FMAs (with a connection table, the maps of the block a channel feeds).</param>
+/// <param name="GradientMaps">Output maps a pass of the flat g_w kernel computes together on Vector512; 1 with a connection table.</param>
+/// <param name="SourceMaps">Source channels a pass of the flat x̂ kernel computes together (with a connection table, the channels of the block a filter reads).</param>
 /// <param name="Buffers">The fields the layer owns, by name.</param>
 internal sealed record LayerPlan(
     int Number,
@@ -102,6 +103,7 @@ internal sealed record LayerPlan(
     ConvInputSensitivity InputSensitivity,
     bool ConvFusesActivation,
     int OutputMaps,
+    int GradientMaps,
     int SourceMaps,
     EquatableArray<string> Buffers)
 {

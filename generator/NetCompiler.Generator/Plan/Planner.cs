@@ -253,11 +253,16 @@ internal static class Planner
         if (b.Forward == ForwardKernel.ConvFlat)
             b.ConvFusesActivation = layer.Activation != Activation.Softmax &&
                                     FlatWidths(flatLength, v).All(wide => HasVectorForm(layer.Activation, wide, element) || (!direct && g.OutWidth >= v));
-        // Several maps a pass share each load of x (forward) or û (x̂); a connection table reads a different set per map.
-        if (!HasSparseTable(layer))
+        // Several maps a pass share each load of x (forward, g_w) or û (x̂). With a connection table each block is
+        // written out as a method of its own, a channel feeding only the maps of the block it is connected to, while
+        // the code stays small; g_w keeps one map a pass there (its blocks measured slower: bench/RESULTS.md, "C3's
+        // map blocks").
+        bool table = HasSparseTable(layer);
+        if (!table || TableBlocksFit(layer))
         {
             b.OutputMaps = Math.Min(ConvMapBlock, g.OutChannels);
             b.SourceMaps = Math.Min(ConvMapBlock, g.Channels);
+            b.GradientMaps = table ? 1 : b.OutputMaps;
         }
         if (g.PadWidth > 0)
         {
@@ -299,6 +304,31 @@ internal static class Planner
     /// <summary>A convolution whose kernel covers its whole unpadded input with every kernel connected: a dense layer.</summary>
     private static bool IsDenseConv(LayerShape layer) => layer.Shape.Spatial == 1 && layer.Padding == 0 && !HasSparseTable(layer);
 
+    /// <summary>
+    /// Whether a connection table's map blocks, written out, stay within <see cref="TableBlockTaps"/>: Σ over the
+    /// blocks of output maps (forward, g_w) and of source channels (x̂) of the kernels the block reads, each a loop
+    /// over its rows with the taps written out.
+    /// </summary>
+    private static bool TableBlocksFit(LayerShape layer)
+    {
+        WindowGeometry g = layer.Window;
+        long Rows(int blocked, int other, Func<int, int, bool> connected)
+        {
+            long rows = 0;
+            for (int start = 0; start < blocked; start += ConvMapBlock)
+                for (int j = 0; j < other; j++)
+                    for (int b = start; b < Math.Min(start + ConvMapBlock, blocked); b++)
+                        if (connected(b, j))
+                        {
+                            rows++;
+                            break;
+                        }
+            return rows;
+        }
+        long taps = Math.Max(Rows(g.OutChannels, g.Channels, layer.IsConnected), Rows(g.Channels, g.OutChannels, (i, o) => layer.IsConnected(o, i)));
+        return taps * g.KernelWidth <= TableBlockTaps;
+    }
+
     /// <summary>A connection table that leaves some kernel out (a table connecting everything is the full layout).</summary>
     public static bool HasSparseTable(LayerShape layer)
     {
@@ -325,12 +355,12 @@ internal static class Planner
         public bool BackwardUnrolled, ActivationBackwardUnrolled;
         public BatchKernel BatchForward, BatchBackward;
         public bool BatchForwardVector512, BatchBackwardVector512, ConvFusesActivation;
-        public int OutputMaps = 1, SourceMaps = 1;
+        public int OutputMaps = 1, GradientMaps = 1, SourceMaps = 1;
         public ConvInputSensitivity InputSensitivity;
         public List<string> Buffers { get; } = new();
 
         public LayerPlan Build() => new(Layer.Number, Forward, ForwardUnrolled, OutputInRegister, ForwardVector512, ActivationUnrolled,
             Backward, BackwardUnrolled, ActivationBackwardUnrolled, BatchForward, BatchForwardVector512, BatchBackward, BatchBackwardVector512,
-            InputSensitivity, ConvFusesActivation, OutputMaps, SourceMaps, Buffers.ToEquatableArray());
+            InputSensitivity, ConvFusesActivation, OutputMaps, GradientMaps, SourceMaps, Buffers.ToEquatableArray());
     }
 }

@@ -74,6 +74,14 @@ internal static class Tuning
     /// </summary>
     public const int ConvMapBlock = 4;
 
+    /// <summary>
+    /// A layer with a connection table computes its forward pass and x̂ in blocks of ConvMapBlock maps (channels) when
+    /// the blocks, each written out as a method of its own, hold at most this many written-out taps: KernelWidth for
+    /// every (block, connected channel) pair, whose kernel rows are a loop. LeNet-5's C3 holds 120 (forward) and 145
+    /// (x̂): 2.5 FMAs a load of x instead of 1 (bench/RESULTS.md, "C3's map blocks").
+    /// </summary>
+    public const int TableBlockTaps = 512;
+
     /// <summary>Convolution kernel widths up to this are written out (one accumulator or broadcast per tap).</summary>
     public const int KernelUnrollLimit = 8;
 

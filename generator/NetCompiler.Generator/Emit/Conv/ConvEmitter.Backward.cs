@@ -44,7 +44,7 @@ internal sealed partial class ConvEmitter
         {
             // Vector512 computes the gradients of several maps together (each load of x feeds one FMA a map); the
             // Vector256 fallback one map at a time, in the 16 registers of AVX2. Each tap's sum is the same either way.
-            int n = Planner.FlatLength(g), maps = PlanOf(layer).OutputMaps;
+            int n = Planner.FlatLength(g), maps = PlanOf(layer).GradientMaps;
             ByFlatWidth(w, n, vec => GradientMaps(w, layer, g, vec, vec.Wide ? maps : 1, scatter));
         }
         else GradientMaps(w, layer, g, null, 1, scatter);
@@ -97,15 +97,16 @@ internal sealed partial class ConvEmitter
                 passes.Write(w, start =>
                 {
                     w.Line(vec.Type + " " + string.Join(", ", Enumerable.Range(0, count).SelectMany(b => passes.Offsets.Select((_, k) => Acc(b, k) + " = " + vec.Type + ".Zero"))) + ";");
-                    void Filter(Index o)
+                    // The channels of the block that filter o reads: all of them, or those a connection table connects.
+                    void Filter(Index o, IReadOnlyList<int> read)
                     {
                         w.Line("ref " + T + " uPlane = ref " + At("uHatPad", Lin(corner, (o, padPlane)) + (start == "0" ? "" : " + " + start)) + ";");
                         Loop(w, "ky", g.KernelHeight, ky =>
                         {
                             w.Line("ref " + T + " uk = ref " + At("uPlane", Lin(kh * padWidth, (ky, -padWidth))) + ";");
-                            for (int b = 0; b < count; b++)
+                            foreach (int b in read)
                                 w.Line("ref " + T + " wk" + (count == 1 ? "" : b.ToString(CultureInfo.InvariantCulture)) + " = ref " +
-                                       At(count == 1 ? "w" : "p", count == 1 ? Lin(0, (ky, g.KernelWidth)) : "W" + l + " + " + Lin(b * g.KernelVolume, (o, g.Channels * g.KernelVolume), (i, g.KernelVolume), (ky, g.KernelWidth))) + ";");
+                                       At(count == 1 ? "w" : "p", count == 1 ? Lin(0, (ky, g.KernelWidth)) : KernelRow(layer, o, i.Plus(b), ky)) + ";");
                             KernelTaps(w, g.KernelWidth, kx =>
                             {
                                 if (count == 1)
@@ -119,7 +120,7 @@ internal sealed partial class ConvEmitter
                                 {
                                     for (int k = 0; k < passes.Offsets.Count; k++)
                                         w.Line(vec.Type + " source" + k + " = " + vec.Load("uk", Lin(passes.Offsets[k] + kw, (kx, -1))) + ";");
-                                    for (int b = 0; b < count; b++)
+                                    foreach (int b in read)
                                     {
                                         w.Line(vec.Type + " weight" + b + " = " + vec.Broadcast(At("wk" + b, kx.ToString())) + ";");
                                         for (int k = 0; k < passes.Offsets.Count; k++)
@@ -129,8 +130,8 @@ internal sealed partial class ConvEmitter
                             });
                         });
                     }
-                    if (count == 1) FilterLoop(w, layer, i, Filter);
-                    else Loop(w, "o", g.OutChannels, Filter);
+                    if (count == 1) FilterLoop(w, layer, i, o => Filter(o, new[] { 0 }));
+                    else BlockFilters(w, layer, i, count, Filter);
                     for (int b = 0; b < count; b++)
                     {
                         w.Line("ref " + T + " flatStart" + b + " = ref " + At("flat", (b * n).ToString(CultureInfo.InvariantCulture) + (start == "0" ? "" : " + " + start)) + ";");
@@ -147,7 +148,7 @@ internal sealed partial class ConvEmitter
                         AddRowMasked(w, "xHatRow", "flatRow", g.Width);
                     });
             }
-            MapBlocks(w, "i", g.Channels, maps, Block);
+            TableMapBlocks(w, layer, "i", g.Channels, maps, "SourceChannels", vec, new[] { "p", "uHatPad", "xHat", "flat" }, Block);
         });
     }
 
@@ -206,7 +207,7 @@ internal sealed partial class ConvEmitter
                     ConvKernelGradientFlat(w, g, i, vec!, count);
                 });
         }
-        MapBlocks(w, "o", g.OutChannels, maps, Block);
+        MapBlocks(w, "o", g.OutChannels, maps, false, Block);
     }
 
     /// <summary>

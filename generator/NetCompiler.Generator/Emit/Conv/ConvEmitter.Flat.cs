@@ -61,15 +61,16 @@ internal sealed partial class ConvEmitter
             passes.Write(w, start =>
             {
                 w.Line(vec.Type + " " + string.Join(", ", Enumerable.Range(0, count).SelectMany(b => offsets.Select((_, k) => Acc(b, k) + " = bias" + b))) + ";");
-                void Taps(Index i)
+                // The maps of the block that channel i feeds: all of them, or those a connection table connects.
+                void Taps(Index i, IReadOnlyList<int> fed)
                 {
                     string plane = Lin(0, (i, g.PaddedPlane));
                     w.Line("ref " + T + " xRow = ref " + At("xp", start == "0" ? plane : plane == "0" ? start : plane + " + " + start) + ";");
                     Loop(w, "ky", g.KernelHeight, ky =>
                     {
-                        for (int b = 0; b < count; b++)
+                        foreach (int b in fed)
                             w.Line("ref " + T + " wk" + (count == 1 ? "" : b.ToString(CultureInfo.InvariantCulture)) + " = ref " +
-                                   At(count == 1 ? "w" : "p", count == 1 ? Lin(0, (ky, g.KernelWidth)) : "W" + l + " + " + Lin(b * g.Channels * g.KernelVolume, (o, g.Channels * g.KernelVolume), (i, g.KernelVolume), (ky, g.KernelWidth))) + ";");
+                                   At(count == 1 ? "w" : "p", count == 1 ? Lin(0, (ky, g.KernelWidth)) : KernelRow(layer, o.Plus(b), i, ky)) + ";");
                         w.Line("ref " + T + " xk = ref " + At("xRow", Lin(0, (ky, g.PaddedWidth))) + ";");
                         KernelTaps(w, g.KernelWidth, kx =>
                         {
@@ -84,7 +85,7 @@ internal sealed partial class ConvEmitter
                             {
                                 for (int k = 0; k < offsets.Count; k++)
                                     w.Line(vec.Type + " source" + k + " = " + vec.Load("xk", Lin(offsets[k], (kx, 1))) + ";");
-                                for (int b = 0; b < count; b++)
+                                foreach (int b in fed)
                                 {
                                     w.Line(vec.Type + " weight" + b + " = " + vec.Broadcast(At("wk" + b, kx.ToString())) + ";");
                                     for (int k = 0; k < offsets.Count; k++)
@@ -94,8 +95,8 @@ internal sealed partial class ConvEmitter
                         });
                     });
                 }
-                if (count == 1) ChannelLoop(w, layer, o, gradient: false, Taps);
-                else Loop(w, "i", g.Channels, Taps);
+                if (count == 1) ChannelLoop(w, layer, o, gradient: false, i => Taps(i, new[] { 0 }));
+                else BlockChannels(w, layer, o, count, Taps);
                 for (int b = 0; b < count; b++)
                 {
                     string plane = (direct ? "uPlane" : "flat") + b;
@@ -108,7 +109,9 @@ internal sealed partial class ConvEmitter
                 for (int b = 0; b < count; b++)
                     FlatRowsToTarget(w, layer, g, target, "flat" + b, new Index(o.Variable, o.Offset + b), fused && inRegisters is null);
         }
-        MapBlocks(w, "o", g.OutChannels, maps, Block);
+        var refs = new List<string> { "p", "xp", target };
+        if (!direct) refs.Add("flat");
+        TableMapBlocks(w, layer, "o", g.OutChannels, maps, "Maps", vec, refs, Block);
     }
 
     /// <summary>

@@ -181,12 +181,19 @@ internal sealed partial class ConvEmitter : EmitterBase, ILayerEmitter
     /// <summary>
     /// Writes <paramref name="block"/> for maps 0 … count − 1 in blocks of <paramref name="maps"/> (first map, maps in
     /// the block): a loop over single maps, or one block, or a loop over the whole blocks, then the remainder's block.
+    /// With a connection table (<paramref name="writeOut"/>) every block is written out, its first map a constant.
     /// </summary>
-    private static void MapBlocks(SourceWriter w, string variable, int count, int maps, Action<Index, int> block)
+    private static void MapBlocks(SourceWriter w, string variable, int count, int maps, bool writeOut, Action<Index, int> block)
     {
         if (maps == 1)
         {
             Loop(w, variable, count, map => block(map, 1));
+            return;
+        }
+        if (writeOut)
+        {
+            for (int start = 0; start < count; start += maps)
+                using (w.Open()) block(start, Math.Min(maps, count - start));
             return;
         }
         int full = count / maps * maps;
@@ -196,6 +203,68 @@ internal sealed partial class ConvEmitter : EmitterBase, ILayerEmitter
             using (w.Open("for (int " + variable + " = 0; " + variable + " < " + full + "; " + variable + " += " + maps + ")")) block(new Index(variable, 0), maps);
         if (full < count)
             using (w.Open()) block(full, count - full);
+    }
+
+    /// <summary>
+    /// <see cref="MapBlocks"/> over maps (or channels) 0 … count − 1. With a connection table every block is written
+    /// out as a method of its own (named <paramref name="prefix"/>, its first map and the width), called in place with
+    /// the ref locals <paramref name="refs"/>: written out into one method, the blocks inline past the JIT's limit of
+    /// tracked locals, and the accumulators of the maps a channel does not feed are stored and reloaded inside its
+    /// loop (bench/RESULTS.md, "C3's map blocks").
+    /// </summary>
+    private void TableMapBlocks(SourceWriter w, LayerShape layer, string variable, int count, int maps, string prefix, VectorWidth vec,
+        IReadOnlyList<string> refs, Action<Index, int> block)
+    {
+        if (maps == 1 || !Planner.HasSparseTable(layer))
+        {
+            MapBlocks(w, variable, count, maps, false, block);
+            return;
+        }
+        MapBlocks(w, variable, count, maps, true, (first, size) =>
+        {
+            string name = prefix + first.Offset.ToString(CultureInfo.InvariantCulture) + (vec.Wide ? "Wide" : "");
+            w.Line(name + "(" + string.Join(", ", refs.Select(r => "ref " + r)) + ");");
+            w.Line("[Compiler::MethodImpl(Compiler::MethodImplOptions.NoInlining | Compiler::MethodImplOptions.AggressiveOptimization)]");
+            using (w.Open("void " + name + "(" + string.Join(", ", refs.Select(r => "ref " + T + " " + r)) + ")"))
+                block(first, size);
+        });
+    }
+
+    /// <summary>
+    /// The channels i that a block of maps o … o + count − 1 reads, each with the maps b of the block it feeds: a loop
+    /// over every channel, feeding every map, without a connection table; with one (the block written out, o a
+    /// constant), each channel the table connects to the block, written out with only the maps it feeds.
+    /// </summary>
+    private static void BlockChannels(SourceWriter w, LayerShape layer, Index o, int count, Action<Index, IReadOnlyList<int>> body) =>
+        BlockPairs(w, layer.Window.Channels, "i", count, Planner.HasSparseTable(layer), (b, i) => layer.IsConnected(o.Offset + b, i), body);
+
+    /// <summary>The filters o that read a block of channels i … i + count − 1, each with the channels b of the block it reads (as <see cref="BlockChannels"/>).</summary>
+    private static void BlockFilters(SourceWriter w, LayerShape layer, Index i, int count, Action<Index, IReadOnlyList<int>> body) =>
+        BlockPairs(w, layer.Window.OutChannels, "o", count, Planner.HasSparseTable(layer), (b, o) => layer.IsConnected(o, i.Offset + b), body);
+
+    private static void BlockPairs(SourceWriter w, int others, string variable, int count, bool table, Func<int, int, bool> connected, Action<Index, IReadOnlyList<int>> body)
+    {
+        var all = Enumerable.Range(0, count).ToList();
+        if (!table)
+        {
+            Loop(w, variable, others, j => body(j, all));
+            return;
+        }
+        for (int j = 0; j < others; j++)
+        {
+            var fed = all.Where(b => connected(b, j)).ToList();
+            if (fed.Count > 0)
+                using (w.Open()) body(j, fed);
+        }
+    }
+
+    /// <summary>The offset in θ of row ky of kernel w[o, i]: a constant with a connection table (o and i written out), from W{l} otherwise.</summary>
+    private static string KernelRow(LayerShape layer, Index o, Index i, Index ky)
+    {
+        var g = layer.Window;
+        return Planner.HasSparseTable(layer)
+            ? Lin(layer.KernelOffset(o.Offset, i.Offset), (ky, g.KernelWidth))
+            : "W" + layer.Number + " + " + Lin(0, (o, g.Channels * g.KernelVolume), (i, g.KernelVolume), (ky, g.KernelWidth));
     }
 
     /// <summary>The loop over the filters o that read input channel i, binding <c>w</c> to kernel w[o, i].</summary>
