@@ -306,7 +306,7 @@ internal static class Planner
 
     /// <summary>
     /// Whether a connection table's map blocks, written out, stay within <see cref="TableBlockTaps"/>: Σ over the
-    /// blocks of output maps (forward, g_w) and of source channels (x̂) of the kernels the block reads, each a loop
+    /// blocks of output maps (forward) or of source channels (x̂), the larger, of the kernels the block reads, each a loop
     /// over its rows with the taps written out.
     /// </summary>
     private static bool TableBlocksFit(LayerShape layer)
