@@ -265,12 +265,13 @@ internal sealed partial class ConvEmitter
             if (tail != 0)
                 using (w.Open()) Body(n - lanes, true);
             for (int b = 0; b < count; b++)
-                for (int k = 0; k < taps.Count; k++)
-                {
-                    string total = vec.Wide ? "Simd::Vector512.GetLower(" + Dot(b, k, "") + ") + Simd::Vector512.GetUpper(" + Dot(b, k, "") + ")"
-                        : string.Join(" + ", parts.Select(part => Dot(b, k, part.Suffix)));
-                    w.Line(At("gw" + Suffix(b), Lin(0, (taps[k].Ky, g.KernelWidth), (taps[k].Kx, 1))) + " -= " + Sum(total) + ";");
-                }
+            {
+                // Tap k's 16 partial sums as 8 (the halves added), the same expression at either width.
+                string Total(int k) => vec.Wide ? "Simd::Vector512.GetLower(" + Dot(b, k, "") + ") + Simd::Vector512.GetUpper(" + Dot(b, k, "") + ")"
+                    : string.Join(" + ", parts.Select(part => Dot(b, k, part.Suffix)));
+                string Tap(int k) => Lin(0, (taps[k].Ky, g.KernelWidth), (taps[k].Kx, 1));
+                LaneSums(w, "gw" + Suffix(b), taps.Count, Tap, Total);
+            }
         };
         if (g.KernelVolume * perTap <= limit)
             using (w.Open())
@@ -283,6 +284,51 @@ internal sealed partial class ConvEmitter
                 else
                     using (w.Open("for (int kx = 0; kx < " + g.KernelWidth + "; kx++)")) pass(new List<(Index, Index)> { (ky, new Index("kx", 0)) });
             });
+    }
+
+    /// <summary>
+    /// row[tap(k)] −= the lane sum of <paramref name="total"/>(k) for the <paramref name="count"/> taps of a pass,
+    /// which lie at consecutive places of the kernel (tap(k) = tap(0) + k). In float, eight taps at once where AVX is
+    /// there: two rounds of horizontal adds and one of the 128-bit halves leave the eight sums in one vector, which is
+    /// subtracted from the eight values of g_w with one load and one store, instead of eight reductions of a vector to
+    /// a scalar (C3's backward does 1,500 a sample). Both widths pass the same eight-lane totals, so they still agree
+    /// bit for bit.
+    /// </summary>
+    private void LaneSums(SourceWriter w, string row, int count, Func<int, string> tap, Func<int, string> total)
+    {
+        void OneByOne(int from, int to)
+        {
+            for (int k = from; k < to; k++) w.Line(At(row, tap(k)) + " -= " + Sum(total(k)) + ";");
+        }
+        if (T != "float" || count < 2)
+        {
+            OneByOne(0, count);
+            return;
+        }
+        for (int start = 0; start < count; start += 8)
+        {
+            int m = Math.Min(8, count - start);
+            if (m == 1)
+            {
+                OneByOne(start, start + 1);
+                continue;
+            }
+            using (w.Open("if (Simd::X86.Avx.IsSupported)"))
+            {
+                string Term(int j) => j < m ? total(start + j) : VectorType + ".Zero";
+                w.Line("// The lane sums of taps " + start + "…" + (start + m - 1) + " in one vector: (t0 + t1 pairwise, t2 + t3 pairwise, …) twice, then the 128-bit halves.");
+                w.Line(VectorType + " " + string.Join(", ", Enumerable.Range(0, 8).Select(j => "t" + j + " = " + Term(j))) + ";");
+                w.Line(VectorType + " h01 = Simd::X86.Avx.HorizontalAdd(t0, t1), h23 = Simd::X86.Avx.HorizontalAdd(t2, t3), h45 = Simd::X86.Avx.HorizontalAdd(t4, t5), h67 = Simd::X86.Avx.HorizontalAdd(t6, t7);");
+                w.Line(VectorType + " q0 = Simd::X86.Avx.HorizontalAdd(h01, h23), q1 = Simd::X86.Avx.HorizontalAdd(h45, h67);");
+                w.Line(VectorType + " sums = Simd::X86.Avx.Permute2x128(q0, q1, 0x20) + Simd::X86.Avx.Permute2x128(q0, q1, 0x31); // lane j: the sum of tap " + start + " + j");
+                w.Line("ref " + T + " first = ref " + At(row, tap(start)) + ";");
+                if (m == 8) w.Line("Simd::Vector256.StoreUnsafe(Simd::Vector256.LoadUnsafe(ref first) - sums, ref first);");
+                else
+                    for (int j = 0; j < m; j++)
+                        w.Line(At("first", j.ToString(CultureInfo.InvariantCulture)) + " -= Simd::Vector256.GetElement(sums, " + j + ");");
+            }
+            using (w.Open("else")) OneByOne(start, start + m);
+        }
     }
 
     /// <summary>
