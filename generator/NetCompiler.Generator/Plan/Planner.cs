@@ -255,15 +255,12 @@ internal static class Planner
                                     FlatWidths(flatLength, v).All(wide => HasVectorForm(layer.Activation, wide, element) || (!direct && g.OutWidth >= v));
         // Several maps a pass share each load of x (forward, g_w) or û (x̂). With a connection table each block is
         // written out as a method of its own, a channel feeding only the maps of the block it is connected to, while
-        // the code stays small; g_w keeps one map a pass there (its blocks measured slower: bench/RESULTS.md, "C3's
-        // map blocks").
+        // the blocks stay small (TableBlocksFit); g_w keeps one map a pass there (its blocks measured slower:
+        // bench/RESULTS.md, "C3's map blocks").
         bool table = HasSparseTable(layer);
-        if (!table || TableBlocksFit(layer))
-        {
-            b.OutputMaps = Math.Min(ConvMapBlock, g.OutChannels);
-            b.SourceMaps = Math.Min(ConvMapBlock, g.Channels);
-            b.GradientMaps = table ? 1 : b.OutputMaps;
-        }
+        if (!table || TableBlocksFit(layer, outputs: true)) b.OutputMaps = Math.Min(ConvMapBlock, g.OutChannels);
+        if (!table || TableBlocksFit(layer, outputs: false)) b.SourceMaps = Math.Min(ConvMapBlock, g.Channels);
+        b.GradientMaps = table ? 1 : b.OutputMaps;
         if (g.PadWidth > 0)
         {
             b.Buffers.Add("_pad" + Number(l));
@@ -305,28 +302,28 @@ internal static class Planner
     private static bool IsDenseConv(LayerShape layer) => layer.Shape.Spatial == 1 && layer.Padding == 0 && !HasSparseTable(layer);
 
     /// <summary>
-    /// Whether a connection table's map blocks, written out, stay within <see cref="TableBlockTaps"/>: Σ over the
-    /// blocks of output maps (forward) or of source channels (x̂), the larger, of the kernels the block reads, each a loop
-    /// over its rows with the taps written out.
+    /// Whether a connection table's blocks of output maps (forward) or of source channels (x̂), each written out as a
+    /// method, stay small: at most <see cref="TableBlockPairs"/> (block, connected channel or filter) pairs a block
+    /// and <see cref="TableLayerPairs"/> a layer.
     /// </summary>
-    private static bool TableBlocksFit(LayerShape layer)
+    private static bool TableBlocksFit(LayerShape layer, bool outputs)
     {
         WindowGeometry g = layer.Window;
-        long Rows(int blocked, int other, Func<int, int, bool> connected)
+        int blocked = outputs ? g.OutChannels : g.Channels, other = outputs ? g.Channels : g.OutChannels, total = 0;
+        for (int start = 0; start < blocked; start += ConvMapBlock)
         {
-            long rows = 0;
-            for (int start = 0; start < blocked; start += ConvMapBlock)
-                for (int j = 0; j < other; j++)
-                    for (int b = start; b < Math.Min(start + ConvMapBlock, blocked); b++)
-                        if (connected(b, j))
-                        {
-                            rows++;
-                            break;
-                        }
-            return rows;
+            int pairs = 0;
+            for (int j = 0; j < other; j++)
+                for (int b = start; b < Math.Min(start + ConvMapBlock, blocked); b++)
+                    if (outputs ? layer.IsConnected(b, j) : layer.IsConnected(j, b))
+                    {
+                        pairs++;
+                        break;
+                    }
+            if (pairs > TableBlockPairs) return false;
+            total += pairs;
         }
-        long taps = Math.Max(Rows(g.OutChannels, g.Channels, layer.IsConnected), Rows(g.Channels, g.OutChannels, (i, o) => layer.IsConnected(o, i)));
-        return taps * g.KernelWidth <= TableBlockTaps;
+        return total <= TableLayerPairs;
     }
 
     /// <summary>A connection table that leaves some kernel out (a table connecting everything is the full layout).</summary>

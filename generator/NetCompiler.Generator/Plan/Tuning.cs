@@ -75,12 +75,13 @@ internal static class Tuning
     public const int ConvMapBlock = 4;
 
     /// <summary>
-    /// A layer with a connection table computes its forward pass and x̂ in blocks of ConvMapBlock maps (channels) when
-    /// the blocks, each written out as a method of its own, hold at most this many written-out taps: KernelWidth for
-    /// every (block, connected channel) pair, whose kernel rows are a loop. LeNet-5's C3 holds 120 (forward) and 145
-    /// (x̂): 2.5 FMAs a load of x instead of 1 (bench/RESULTS.md, "C3's map blocks").
+    /// A layer with a connection table computes its forward pass (x̂) in blocks of ConvMapBlock maps (channels), each
+    /// written out as a method of its own with its kernel rows and taps in loops, when no block reads more than
+    /// TableBlockPairs channels (filters) and the layer's blocks together no more than TableLayerPairs. LeNet-5's C3
+    /// has 24 pairs (at most 6 a block) forward and 29 (at most 16) for x̂: 2.5 FMAs a load of x instead of 1.
+    /// Larger blocks made methods the JIT compiled with MinOpts (bench/RESULTS.md, "C3's map blocks").
     /// </summary>
-    public const int TableBlockTaps = 512;
+    public const int TableBlockPairs = 16, TableLayerPairs = 64;
 
     /// <summary>Convolution kernel widths up to this are written out (one accumulator or broadcast per tap).</summary>
     public const int KernelUnrollLimit = 8;

@@ -72,7 +72,7 @@ internal sealed partial class ConvEmitter
                             w.Line("ref " + T + " wk" + (count == 1 ? "" : b.ToString(CultureInfo.InvariantCulture)) + " = ref " +
                                    At(count == 1 ? "w" : "p", count == 1 ? Lin(0, (ky, g.KernelWidth)) : KernelRow(layer, o.Plus(b), i, ky)) + ";");
                         w.Line("ref " + T + " xk = ref " + At("xRow", Lin(0, (ky, g.PaddedWidth))) + ";");
-                        KernelTaps(w, g.KernelWidth, kx =>
+                        KernelTaps(w, g.KernelWidth, count > 1 && Planner.HasSparseTable(layer), kx =>
                         {
                             if (count == 1)
                             {
@@ -189,10 +189,14 @@ internal sealed partial class ConvEmitter
     /// <summary>The broadcast weight of tap kx: w0, w1, … when the taps are written out, wv in a loop over kx.</summary>
     private static string TapName(Index kx) => kx.Variable is null ? "w" + kx.Offset.ToString(CultureInfo.InvariantCulture) : "wv";
 
-    /// <summary>The taps kx of a kernel row: written out up to <see cref="KernelUnrollLimit"/>, else a loop.</summary>
-    private static void KernelTaps(SourceWriter w, int width, Action<Index> body)
+    /// <summary>
+    /// The taps kx of a kernel row: written out up to <see cref="KernelUnrollLimit"/>, else a loop; always a loop in the
+    /// written-out blocks of a connection table (<paramref name="table"/>), which repeat the row for every pair of a
+    /// block and a channel it reads.
+    /// </summary>
+    private static void KernelTaps(SourceWriter w, int width, bool table, Action<Index> body)
     {
-        if (width <= KernelUnrollLimit)
+        if (width <= KernelUnrollLimit && !table)
         {
             for (int kx = 0; kx < width; kx++) body(kx);
             return;

@@ -174,7 +174,7 @@ internal sealed partial class ConvEmitter : EmitterBase, ILayerEmitter
                     tap((ky * g.KernelWidth + kx).ToString(CultureInfo.InvariantCulture), (ky * g.PaddedWidth + kx).ToString(CultureInfo.InvariantCulture));
             return;
         }
-        Loop(w, "ky", g.KernelHeight, ky => KernelTaps(w, g.KernelWidth, kx =>
+        Loop(w, "ky", g.KernelHeight, ky => KernelTaps(w, g.KernelWidth, false, kx =>
             tap(Lin(0, (ky, g.KernelWidth), (kx, 1)), Lin(0, (ky, g.PaddedWidth), (kx, 1)))));
     }
 
