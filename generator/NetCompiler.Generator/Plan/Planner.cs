@@ -326,14 +326,12 @@ internal static class Planner
         return total <= TableLayerPairs;
     }
 
-    /// <summary>A connection table that leaves some kernel out (a table connecting everything is the full layout).</summary>
-    public static bool HasSparseTable(LayerShape layer)
-    {
-        for (int o = 0; o < layer.Shape.Channels; o++)
-            for (int i = 0; i < layer.SourceShapes[0].Channels; i++)
-                if (!layer.IsConnected(o, i)) return true;
-        return false;
-    }
+    /// <summary>
+    /// A convolution whose connection table leaves some kernel out (a table connecting everything is the full layout):
+    /// fewer weights than a kernel for every filter and channel.
+    /// </summary>
+    public static bool HasSparseTable(LayerShape layer) =>
+        layer.WeightCount < (long)layer.Window.OutChannels * layer.Window.Channels * layer.Window.KernelVolume;
 
     /// <summary>Vectors of <paramref name="v"/> lanes that hold <paramref name="count"/> elements.</summary>
     private static int Vectors(int count, int v) => (count + v - 1) / v;

@@ -107,7 +107,7 @@ internal sealed partial class ConvEmitter
                             foreach (int b in read)
                                 w.Line("ref " + T + " wk" + (count == 1 ? "" : b.ToString(CultureInfo.InvariantCulture)) + " = ref " +
                                        At(count == 1 ? "w" : "p", count == 1 ? Lin(0, (ky, g.KernelWidth)) : KernelRow(layer, o, i.Plus(b), ky)) + ";");
-                            KernelTaps(w, g.KernelWidth, count > 1 && Planner.HasSparseTable(layer), kx =>
+                            KernelTaps(w, g.KernelWidth, IsTableBlock(layer, count), kx =>
                             {
                                 if (count == 1)
                                 {

@@ -258,6 +258,9 @@ internal sealed partial class ConvEmitter : EmitterBase, ILayerEmitter
         }
     }
 
+    /// <summary>Whether a block of <paramref name="count"/> maps (channels) of the layer is a connection table's written-out block.</summary>
+    private static bool IsTableBlock(LayerShape layer, int count) => count > 1 && Planner.HasSparseTable(layer);
+
     /// <summary>The offset in θ of row ky of kernel w[o, i]: a constant with a connection table (o and i written out), from W{l} otherwise.</summary>
     private static string KernelRow(LayerShape layer, Index o, Index i, Index ky)
     {
