@@ -84,6 +84,7 @@ internal static class GeneratedMembers
                 if (layer.Spec is ConvLayer { Connections: not null }) members.Add(new Member("Kernels" + l));
                 members.Add(new Member("ForwardLayer" + l, none));
                 if (layerPlan.Backward != BackwardKernel.None) members.Add(new Member("BackwardLayer" + l, none));
+                if (layerPlan.DeferredGradient) members.Add(new Member("DeferredGradientLayer" + l, count));
                 continue;
             }
             members.Add(new Member("ForwardBatchLayer" + l, count));
@@ -117,6 +118,13 @@ internal static class GeneratedMembers
             members.Add(new Member("BackwardBatch", ImmutableArray.Create(readOnlySpan, readOnlySpan, "int", span)));
             members.Add(new Member("TrainStepBatch", ImmutableArray.Create(readOnlySpan, readOnlySpan, "int", t)));
             members.Add(new Member("ThrowLearningRate", ImmutableArray.Create(t)));
+        }
+        if (plan.AnyDeferredGradient)
+        {
+            members.Add(new Member("DeferredSamples"));
+            members.Add(new Member("_deferred"));
+            members.Add(new Member("AllocateDeferredBuffers", none));
+            members.Add(new Member("FlushDeferred", none));
         }
         if (graph) return members;
 

@@ -186,7 +186,60 @@ internal sealed class GraphEmitter : EmitterBase, INetworkPath
                 w.Line("private readonly " + T + "[] _mean" + l + " = new " + T + "[" + layer.Outputs + "]; // layer " + l + ": the window means, for ∂L/∂c = −Σ û·mean");
         }
         if (Trainable) w.Line("private bool _hasForward; // Backward needs a forward pass to work from");
+        if (Plan.AnyDeferredGradient)
+        {
+            w.Line("/// <summary>The samples BackwardBatch records before it adds the deferred layers' g_W (FlushDeferred).</summary>");
+            w.Line("public const int DeferredSamples = " + Tuning.DeferredSamples + ";");
+            w.Line("// Inside BackwardBatch, the samples recorded since the last FlushDeferred; −1 otherwise (Backward adds g_W at once).");
+            w.Line("private int _deferred = -1;");
+            w.Line("// Per deferred layer, û and x of each recorded sample, DeferredSamples rows each; allocated by the first BackwardBatch.");
+            foreach ((string name, string length) in DeferredBuffers())
+                w.Line("private " + T + "[] " + name + " = null!;");
+        }
         w.Line();
+    }
+
+    /// <summary>The deferred layers' record buffers and their lengths.</summary>
+    private List<(string Name, string Length)> DeferredBuffers()
+    {
+        var buffers = new List<(string, string)>();
+        foreach (LayerShape layer in Layers)
+        {
+            if (!PlanOf(layer).DeferredGradient) continue;
+            buffers.Add(("_deferU" + layer.Number, "DeferredSamples * " + layer.Outputs));
+            buffers.Add(("_deferX" + layer.Number, "DeferredSamples * " + layer.SourceShapes[0].Size));
+        }
+        return buffers;
+    }
+
+    /// <summary>FlushDeferred, one DeferredGradientLayer{l} per deferred layer, and the buffers' allocation.</summary>
+    private void WriteDeferred(SourceWriter w)
+    {
+        w.Line("/// <summary>Allocates the deferred layers' record buffers, on the first BackwardBatch of this instance.</summary>");
+        w.Line("[Compiler::MethodImpl(Compiler::MethodImplOptions.NoInlining)]");
+        using (w.Open("private void AllocateDeferredBuffers()"))
+            foreach ((string name, string length) in DeferredBuffers())
+                w.Line(name + " = new " + T + "[" + length + "];");
+        w.Line();
+        w.Line("/// <summary>Adds the recorded samples' −û·xᵀ to each deferred layer's g_W and starts a new record.</summary>");
+        using (OpenMethod(w, "private void FlushDeferred()"))
+        {
+            w.Line("int count = _deferred;");
+            w.Line("if (count == 0) return;");
+            foreach (LayerShape layer in Layers)
+                if (PlanOf(layer).DeferredGradient) w.Line("DeferredGradientLayer" + layer.Number + "(count); // " + ShortName(layer));
+            w.Line("_deferred = 0;");
+        }
+        w.Line();
+        foreach (LayerShape layer in Layers)
+        {
+            if (!PlanOf(layer).DeferredGradient) continue;
+            int l = layer.Number;
+            w.Line("/// <summary>Layer " + l + Xml(QuotedName(layer)) + ": g_" + Xml(MathWeight(layer, 0)) + " += −Σ_b û_b·x_bᵀ over the count recorded samples, in sample order.</summary>");
+            using (OpenMethod(w, "private void DeferredGradientLayer" + l + "(int count)"))
+                C.Dense.WriteDeferredGradient(w, layer);
+            w.Line();
+        }
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -245,6 +298,7 @@ if (PlanOf(layer).Backward != BackwardKernel.None) w.Line("BackwardLayer" + laye
     {
         C.Network.WriteBatchEntryPoints(w, blocked: false);
         NetworkEmitter.WriteBatchHelpers(w);
+        if (Plan.AnyDeferredGradient) WriteDeferred(w);
         foreach (int l in Topology.ExecutionOrder)
         {
             LayerShape layer = Layers[l - 1];

@@ -81,14 +81,26 @@ internal sealed partial class NetworkEmitter
                     for (int l = L; l >= 1; l--) w.Line("BackwardBatchLayer" + l + "(count);");
                 }
             }
+            else if (Plan.AnyDeferredGradient)
+            {
+                w.Line("// Layers whose g_W is deferred record û and x per sample; FlushDeferred adds them every DeferredSamples samples.");
+                w.Line("if (_deferX" + FirstDeferred + " is null) AllocateDeferredBuffers();");
+                w.Line("_deferred = 0;");
+                using (w.Open("try"))
+                {
+                    using (w.Open("for (int b = 0; b < batch; b++)"))
+                    {
+                        WriteSampleBackward(w);
+                        w.Line("if (++_deferred == DeferredSamples) FlushDeferred();");
+                    }
+                    w.Line("FlushDeferred();");
+                }
+                using (w.Open("finally"))
+                    w.Line("_deferred = -1; // Backward on its own adds g_W at once");
+            }
             else
             {
-                using (w.Open("for (int b = 0; b < batch; b++)"))
-                {
-                    w.Line("ForwardCore(inputs.Slice(b * InputSize, InputSize));");
-                    w.Line("if (!outputs.IsEmpty) Activities(" + L + ").CopyTo(outputs.Slice(b * OutputSize, OutputSize));");
-                    w.Line("loss += Backward(targets.Slice(b * OutputSize, OutputSize));");
-                }
+                using (w.Open("for (int b = 0; b < batch; b++)")) WriteSampleBackward(w);
             }
             w.Line("return loss;");
         }
@@ -106,6 +118,17 @@ internal sealed partial class NetworkEmitter
         }
         w.Line();
     }
+
+    /// <summary>Sample b of BackwardBatch through the per-sample path.</summary>
+    private void WriteSampleBackward(SourceWriter w)
+    {
+        w.Line("ForwardCore(inputs.Slice(b * InputSize, InputSize));");
+        w.Line("if (!outputs.IsEmpty) Activities(" + L + ").CopyTo(outputs.Slice(b * OutputSize, OutputSize));");
+        w.Line("loss += Backward(targets.Slice(b * OutputSize, OutputSize));");
+    }
+
+    /// <summary>The number of the first layer whose g_W is deferred (its buffers stand for all of them being allocated).</summary>
+    private int FirstDeferred => Plan.Layers.First(layer => layer.DeferredGradient).Number;
 
     /// <summary>Copies the chunk of count samples from start in _batchX of the output layer to outputs (its rows padded to whole vectors there).</summary>
     private void WriteCopyBatchOutputs(SourceWriter w)

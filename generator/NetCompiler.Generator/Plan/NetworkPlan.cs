@@ -32,6 +32,17 @@ internal sealed record NetworkPlan(
     /// <summary>Whether ForwardBatch has the feature-major path (Emit/Dense/FeatureMajorEmitter.cs).</summary>
     public bool FeatureMajor => BatchForward == BatchForwardKind.BlockedOrFeatureMajor;
 
+    /// <summary>Whether BackwardBatch defers some layer's g_W (and so has FlushDeferred and its buffers).</summary>
+    public bool AnyDeferredGradient
+    {
+        get
+        {
+            foreach (LayerPlan layer in Layers)
+                if (layer.DeferredGradient) return true;
+            return false;
+        }
+    }
+
     /// <summary>Whether any batched kernel has a Vector512 form (and so SumsOf4 is needed by the forward tiles).</summary>
     public bool AnyBatchForwardVector512
     {
@@ -85,6 +96,7 @@ internal sealed record NetworkPlan(
 /// <param name="OutputMaps">Output maps a pass of the flat forward kernel computes together, so that each load of x feeds up to that many FMAs (with a connection table, the maps of the block a channel feeds).</param>
 /// <param name="GradientMaps">Output maps a pass of the flat g_w kernel computes together on Vector512; 1 with a connection table.</param>
 /// <param name="SourceMaps">Source channels a pass of the flat x̂ kernel computes together (with a connection table, the channels of the block a filter reads).</param>
+/// <param name="DeferredGradient">A graph's dense layer whose g_W BackwardBatch adds once for up to Tuning.DeferredSamples samples (Planner.DefersGradient).</param>
 /// <param name="Buffers">The fields the layer owns, by name.</param>
 internal sealed record LayerPlan(
     int Number,
@@ -105,6 +117,7 @@ internal sealed record LayerPlan(
     int OutputMaps,
     int GradientMaps,
     int SourceMaps,
+    bool DeferredGradient,
     EquatableArray<string> Buffers)
 {
     /// <summary>Whether the layer owns the field <paramref name="name"/>.</summary>
@@ -123,7 +136,8 @@ internal sealed record LayerPlan(
         if (trainable && Backward != BackwardKernel.None)
             text += "; backward " + Words(Backward.ToString()) + (BackwardUnrolled ? ", written out" : "") +
                     (Backward == BackwardKernel.StreamedRows ? " (Vector512 | Vector256 fallback)" : "") +
-                    (InputSensitivity != ConvInputSensitivity.None ? ", x̂ by " + Words(InputSensitivity.ToString()) : "");
+                    (InputSensitivity != ConvInputSensitivity.None ? ", x̂ by " + Words(InputSensitivity.ToString()) : "") +
+                    (DeferredGradient ? ", g_W deferred in BackwardBatch" : "");
         if (chain)
             text += "; batched " + Words(BatchForward.ToString()) + (BatchForwardVector512 ? " (Vector512 | Vector256 fallback)" : "") +
                     (trainable ? ", batched backward " + Words(BatchBackward.ToString()) + (BatchBackwardVector512 ? " (Vector512 | Vector256 fallback)" : "") : "");

@@ -218,7 +218,27 @@ internal static class Planner
             }
             // A layer with no parameters that reads only the input has nothing to send back.
             if (!trainable || (layer.ParameterCount == 0 && layer.Sources.All(s => s == 0))) b.Backward = BackwardKernel.None;
+            if (DefersGradient(b, element))
+            {
+                b.DeferredGradient = true;
+                b.Buffers.Add("_deferU" + Number(l));
+                b.Buffers.Add("_deferX" + Number(l));
+            }
         }
+    }
+
+    /// <summary>
+    /// A graph's dense layer with one source of at least a vector and a W larger than
+    /// <see cref="Tuning.DeferredGradientBytes"/>: BackwardBatch records its û and x per sample and adds
+    /// g_W += −û·xᵀ for up to <see cref="Tuning.DeferredSamples"/> samples in one pass over g_W, in the per-sample
+    /// order (so the sums are the same, bit for bit). Smaller layers stay in L1 and keep the per-sample update.
+    /// </summary>
+    private static bool DefersGradient(Builder b, Emit.ElementType element)
+    {
+        LayerShape layer = b.Layer;
+        long bytes = (long)layer.WeightCount * (32 / element.Lanes);
+        return b.Backward == BackwardKernel.GraphDense && layer.Sources.Count == 1 && layer.SourceShapes[0].Size >= element.Lanes &&
+               bytes >= Tuning.DeferredGradientBytes;
     }
 
     /// <summary>
@@ -351,11 +371,12 @@ internal static class Planner
         public BatchKernel BatchForward, BatchBackward;
         public bool BatchForwardVector512, BatchBackwardVector512, ConvFusesActivation;
         public int OutputMaps = 1, GradientMaps = 1, SourceMaps = 1;
+        public bool DeferredGradient;
         public ConvInputSensitivity InputSensitivity;
         public List<string> Buffers { get; } = new();
 
         public LayerPlan Build() => new(Layer.Number, Forward, ForwardUnrolled, OutputInRegister, ForwardVector512, ActivationUnrolled,
             Backward, BackwardUnrolled, ActivationBackwardUnrolled, BatchForward, BatchForwardVector512, BatchBackward, BatchBackwardVector512,
-            InputSensitivity, ConvFusesActivation, OutputMaps, GradientMaps, SourceMaps, Buffers.ToEquatableArray());
+            InputSensitivity, ConvFusesActivation, OutputMaps, GradientMaps, SourceMaps, DeferredGradient, Buffers.ToEquatableArray());
     }
 }

@@ -88,4 +88,19 @@ internal static class Tuning
 
     /// <summary>Pooling windows and convolution kernels of at most this many elements are written out (one statement per element).</summary>
     public const int WindowUnrollLimit = 32;
+
+    // A graph's BackwardBatch ("Deferred g_W").
+
+    /// <summary>
+    /// A graph's dense layer (or a convolution that is one) with at least this many bytes of W: larger than L1, so
+    /// the per-sample g_W += −û·xᵀ reads and writes g_W from L2 on every sample. In BackwardBatch it records û and x
+    /// instead and adds g_W once for DeferredSamples samples.
+    /// </summary>
+    public const int DeferredGradientBytes = 32 * 1024;
+
+    /// <summary>Samples whose û and x a deferred layer records before it adds them to g_W: their x rows stay in L1 (16 × 400 floats for LeNet-5's C5).</summary>
+    public const int DeferredSamples = 16;
+
+    /// <summary>Column vectors of g_W a pass of the deferred update holds: each takes a chain of dependent FMAs (one a sample), and 8 chains cover the FMA latency at 2 a cycle.</summary>
+    public const int DeferredColumns = 8;
 }

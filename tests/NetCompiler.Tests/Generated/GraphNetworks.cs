@@ -320,6 +320,24 @@ public partial class DenseConvNet { }
 [Loss(LossFunction.CrossEntropy)]
 public partial class DenseConvNetDouble { }
 
+/// <summary>
+/// A dense layer past L1 (50 × 847 weights, 169 KB in float): BackwardBatch defers its g_W (DeferredGradientTests).
+/// 847 inputs end in a partial vector in float and in double.
+/// </summary>
+[Network, Input(1, 13, 13)]
+[Conv2D(7, 3, Activation.Tanh)]                       // [7, 11, 11]
+[Dense(50, Activation.Tanh)]
+[Dense(10, Activation.Softmax)]
+[Loss(LossFunction.CrossEntropy)]
+public partial class DeferredDenseNet { }
+
+[Network(Precision = Precision.Double), Input(1, 13, 13)]
+[Conv2D(7, 3, Activation.Tanh)]
+[Dense(50, Activation.Tanh)]
+[Dense(10, Activation.Softmax)]
+[Loss(LossFunction.CrossEntropy)]
+public partial class DeferredDenseNetDouble { }
+
 /// <summary>The graph networks by name, in float and double.</summary>
 public static class GraphNetworks
 {
@@ -340,6 +358,7 @@ public static class GraphNetworks
             ["LeNet5SquaredError"] = (() => new LeNet5SquaredError(), () => new LeNet5SquaredErrorDouble()),
             ["FlatConv"] = (() => new FlatConvNet(), () => new FlatConvNetDouble()),
             ["DenseConv"] = (() => new DenseConvNet(), () => new DenseConvNetDouble()),
+            ["DeferredDense"] = (() => new DeferredDenseNet(), () => new DeferredDenseNetDouble()),
             ["ReluMaxPool"] = (() => new ReluMaxPoolNet(), () => new ReluMaxPoolNetDouble()),
             ["ReluMaxPool1D"] = (() => new ReluMaxPool1DNet(), () => new ReluMaxPool1DNetDouble()),
         };

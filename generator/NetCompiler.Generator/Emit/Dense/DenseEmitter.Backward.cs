@@ -40,24 +40,28 @@ internal sealed partial class DenseEmitter
     /// of whole vectors as one loop body over <paramref name="variable"/> (or written out), then the rest, the
     /// overlapping tail vector last, each block in a scope of its own.
     /// </summary>
-    private void ForEachColumnBlock(SourceWriter w, string variable, int n, bool unrollBlocks, Action<List<(Index Offset, bool Tail)>> body)
+    private void ForEachColumnBlock(SourceWriter w, string variable, int n, bool unrollBlocks, Action<List<(Index Offset, bool Tail)>> body) =>
+        ForEachColumnBlock(w, variable, n, ColumnBlock, unrollBlocks, body);
+
+    /// <summary>The same with blocks of <paramref name="size"/> column vectors.</summary>
+    private void ForEachColumnBlock(SourceWriter w, string variable, int n, int size, bool unrollBlocks, Action<List<(Index Offset, bool Tail)>> body)
     {
-        int whole = n / V, tail = n % V, fullBlocks = whole / ColumnBlock;
+        int whole = n / V, tail = n % V, fullBlocks = whole / size;
         var columns = new List<int>();
         for (int k = 0; k < whole; k++) columns.Add(k * V);
         if (tail > 0) columns.Add(n - V);
-        Range(w, variable, 0, fullBlocks * ColumnBlock * V, ColumnBlock * V, unrollBlocks, j =>
+        Range(w, variable, 0, fullBlocks * size * V, size * V, unrollBlocks, j =>
         {
             var block = new List<(Index Offset, bool Tail)>();
-            for (int k = 0; k < ColumnBlock; k++) block.Add((j.Plus(k * V), false));
+            for (int k = 0; k < size; k++) block.Add((j.Plus(k * V), false));
             body(block);
         }, scopeEach: true);
         var rest = new List<(Index Offset, bool Tail)>();
-        for (int c = fullBlocks * ColumnBlock; c < columns.Count; c++)
+        for (int c = fullBlocks * size; c < columns.Count; c++)
             rest.Add((columns[c], tail > 0 && c == columns.Count - 1));
-        for (int start = 0; start < rest.Count; start += ColumnBlock)
+        for (int start = 0; start < rest.Count; start += size)
             using (w.Open())
-                body(rest.GetRange(start, Math.Min(ColumnBlock, rest.Count - start)));
+                body(rest.GetRange(start, Math.Min(size, rest.Count - start)));
     }
 
     private void ColumnBlockBackward(SourceWriter w, LayerShape layer, List<(Index Offset, bool Tail)> block, bool unrollRows, bool needInputSensitivity, int tail, bool fused)
@@ -139,7 +143,10 @@ internal sealed partial class DenseEmitter
         }
     }
 
-    /// <summary>g_b += −û; per source β, g_W^β += −û·(x^β)ᵀ and x̂^β += (W^β)ᵀ·û (added: x^β may feed other layers too).</summary>
+    /// <summary>
+    /// g_b += −û; per source β, g_W^β += −û·(x^β)ᵀ and x̂^β += (W^β)ᵀ·û (added: x^β may feed other layers too). A layer
+    /// whose g_W is deferred (DenseEmitter.Deferred.cs) records û and x inside BackwardBatch and computes only x̂.
+    /// </summary>
     internal void GraphDenseBackward(SourceWriter w, LayerShape layer)
     {
         int l = layer.Number;
@@ -152,13 +159,35 @@ internal sealed partial class DenseEmitter
         }
         w.Line("// g_b" + Sup(l) + " += −û" + Sup(l) + ".");
         BiasGradient(w, layer);
+        if (PlanOf(layer).DeferredGradient)
+        {
+            using (w.Open("if (_deferred >= 0)"))
+            {
+                RecordDeferred(w, layer);
+                if (layer.Sources[0] != 0)
+                {
+                    w.Line("// x̂" + Sup(layer.Sources[0]) + " += (" + MathWeight(layer, 0) + ")ᵀ·û" + Sup(l) + ".");
+                    using (w.Open()) DenseSourceBackwardVector(w, layer, 0, gradient: false);
+                }
+            }
+            using (w.Open("else")) SourcesBackward(w, layer);
+        }
+        else
+        {
+            SourcesBackward(w, layer);
+        }
+    }
+
+    private void SourcesBackward(SourceWriter w, LayerShape layer)
+    {
+        int l = layer.Number;
         for (int s = 0; s < layer.Sources.Count; s++)
         {
             int src = layer.Sources[s];
             w.Line("// g_" + MathWeight(layer, s) + " += −û" + Sup(l) + "·(x" + Sup(src) + ")ᵀ" + (src != 0 ? ", x̂" + Sup(src) + " += (" + MathWeight(layer, s) + ")ᵀ·û" + Sup(l) : "; x̂⁰ is not needed") + ".");
             using (w.Open())
             {
-                if (layer.SourceShapes[s].Size >= V) DenseSourceBackwardVector(w, layer, s);
+                if (layer.SourceShapes[s].Size >= V) DenseSourceBackwardVector(w, layer, s, gradient: true);
                 else DenseSourceBackwardScalar(w, layer, s);
             }
         }
@@ -168,31 +197,32 @@ internal sealed partial class DenseEmitter
     /// By blocks of <see cref="ColumnBlock"/> column vectors, x and x̂ held in registers while the rows of W and g_W
     /// stream past. x̂ starts from what is in the buffer, so the layer's share is added to that of other consumers.
     /// </summary>
-    private void DenseSourceBackwardVector(SourceWriter w, LayerShape layer, int source)
+    private void DenseSourceBackwardVector(SourceWriter w, LayerShape layer, int source, bool gradient)
     {
         int n = layer.SourceShapes[source].Size, whole = n / V, tail = n % V;
-        ForEachColumnBlock(w, "c", n, whole / ColumnBlock <= 1, block => DenseColumnBlockBackward(w, layer, source, block, tail));
+        ForEachColumnBlock(w, "c", n, whole / ColumnBlock <= 1, block => DenseColumnBlockBackward(w, layer, source, block, tail, gradient));
     }
 
-    private void DenseColumnBlockBackward(SourceWriter w, LayerShape layer, int source, List<(Index Offset, bool Tail)> block, int tail)
+    /// <summary>One block of columns: g_W and x̂, or x̂ alone when <paramref name="gradient"/> is false (g_W deferred).</summary>
+    private void DenseColumnBlockBackward(SourceWriter w, LayerShape layer, int source, List<(Index Offset, bool Tail)> block, int tail, bool gradient)
     {
         int l = layer.Number, m = layer.Outputs, src = layer.Sources[source], n = layer.SourceShapes[source].Size;
         bool send = src != 0;
         string x = "x" + src, sIn = "s" + src, s = "s" + l, weights = WeightName(layer, source);
         for (int k = 0; k < block.Count; k++)
         {
-            w.Line(VectorType + " x_" + k + " = " + Load(x, block[k].Offset) + (block[k].Tail ? " & " + Element.MaskLast(tail) : "") + ";");
+            if (gradient) w.Line(VectorType + " x_" + k + " = " + Load(x, block[k].Offset) + (block[k].Tail ? " & " + Element.MaskLast(tail) : "") + ";");
             if (send) w.Line(VectorType + " xHat_" + k + " = " + Load(sIn, block[k].Offset) + ";");
         }
         Range(w, "i", 0, m, 1, m == 1, i =>
         {
             w.Line(VectorType + " uHat = " + Broadcast(At(s, i.ToString())) + ";");
             if (send) w.Line("ref " + T + " wRow = ref " + At("p", weights + " + " + i.Times(n)) + ";");
-            w.Line("ref " + T + " gRow = ref " + At("g", weights + " + " + i.Times(n)) + ";");
+            if (gradient) w.Line("ref " + T + " gRow = ref " + At("g", weights + " + " + i.Times(n)) + ";");
             for (int k = 0; k < block.Count; k++)
             {
                 Index c = block[k].Offset;
-                w.Line(Store("Nc::VectorMath.MultiplyAddNegated(uHat, x_" + k + ", " + Load("gRow", c) + ")", "gRow", c));
+                if (gradient) w.Line(Store("Nc::VectorMath.MultiplyAddNegated(uHat, x_" + k + ", " + Load("gRow", c) + ")", "gRow", c));
                 if (send) w.Line("xHat_" + k + " = " + Fma(Load("wRow", c), "uHat", "xHat_" + k) + ";");
             }
         }, scopeEach: true);
