@@ -60,7 +60,7 @@ public class GeneratedMembersTests
     // LeNet-5: padding on the input (no x̂ to send), a sparse connection table, trainable pooling, and a convolution as
     // wide as its input (a dense layer: no buffers).
     [InlineData("[Network, " + LeNetLayers + ", Loss(LossFunction.CrossEntropy)]",
-        "ForwardLayer1 BackwardLayer1 _pad1 -_padHat1 -_uHatPad1 W2 B2 _mean2 Kernels3 W3 _uHatPad3 -_padHat3 -_pad3 _mean4 W5 -_uHatPad5 -_padHat5 -Kernels5 BackwardLayer7 _u7 _s7 " +
+        "ForwardLayer1 BackwardLayer1 _pad1 -_padHat1 -_uHatPad1 W2 B2 _mean2 Kernels3 W3 _uHatRows3 -_uHatPad3 -_padHat3 -_pad3 _mean4 W5 -_uHatPad5 -_padHat5 -Kernels5 BackwardLayer7 _u7 _s7 " +
         "_deferU5 _deferX6 DeferredGradientLayer5 DeferredGradientLayer6 -DeferredGradientLayer7 -_deferU7 FlushDeferred DeferredSamples _deferred")]
     [InlineData("[Network, " + LeNetLayers + "]", "ForwardLayer1 -BackwardLayer1 _pad1 Kernels3 W2 -_mean2 -_uHatPad3 _u7 -_s1 -_hasForward -_deferU5 -FlushDeferred -_deferred")]
     [InlineData("[Network(Precision = Precision.Double), " + LeNetLayers + ", Loss(LossFunction.CrossEntropy)]", "_pad1 Kernels3 _uHatPad3 _mean2")]

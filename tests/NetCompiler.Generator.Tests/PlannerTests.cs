@@ -144,6 +144,24 @@ public class PlannerTests
         Assert.True(twice[1].BatchBackwardVector512); // a Vector512 of doubles
     }
 
+    [Theory]
+    [InlineData(14, 0, 5, "Rows")]    // LeNet-5's C3: one Vector512 a row
+    [InlineData(16, 0, 3, "Rows")]    // exactly a Vector512 (two Vector256)
+    [InlineData(8, 0, 3, "Gather")]   // a Vector256 a row: the flat gather has no wasted lanes to save
+    [InlineData(20, 0, 3, "Gather")]  // wider than a Vector512
+    [InlineData(14, 1, 3, "Gather")]  // padding: x̂ of the padded plane
+    [InlineData(14, 0, 7, "Gather")]  // 7 rows of two Vector256 accumulators: more than AVX2's registers hold
+    public void XHatByRowsNeedsRowsOfAVector512WithoutPadding(int width, int padding, int kernel, string expected)
+    {
+        var topology = new G.NetworkTopology(new G.TensorShape(new[] { 1, 20, width + 2 }), new G.LayerSpec[]
+        {
+            new G.ConvLayer(2, 2, 3, G.Activation.Tanh),                        // [2, 18, width]
+            new G.ConvLayer(2, 3, kernel, G.Activation.Tanh) { Padding = padding },
+            new G.DenseLayer(2, G.Activation.Softmax),
+        }, G.LossFunction.CrossEntropy, G.Precision.Single, null);
+        Assert.Equal(expected, Planner.Plan(topology)[2].InputSensitivity.ToString());
+    }
+
     [Fact]
     public void LeNetLayersGetTheirConvolutionAndPoolingKernels()
     {
@@ -169,8 +187,10 @@ public class PlannerTests
         Assert.True(plan[2].Owns("_mean2"));
 
         Assert.Equal(ForwardKernel.ConvFlat, plan[3].Forward);
-        Assert.Equal(ConvInputSensitivity.Gather, plan[3].InputSensitivity); // stride 1, 14-wide source rows
-        Assert.True(plan[3].Owns("_uHatPad3"));
+        Assert.Equal(ConvInputSensitivity.Rows, plan[3].InputSensitivity); // stride 1, no padding, 14-wide source rows (one Vector512)
+        Assert.True(plan[3].Owns("_uHatRows3"));
+        Assert.False(plan[3].Owns("_uHatPad3"));
+        Assert.Equal(2, plan[2].SensitivitySlack); // x̂²'s last row is written as 16 lanes
         Assert.True(plan[3].Owns("_flat3")); // 10-wide outputs at the source's 14-wide stride
 
         Assert.Equal(ForwardKernel.MaxPoolWindows, plan[4].Forward);

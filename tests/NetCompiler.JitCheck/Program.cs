@@ -96,6 +96,11 @@ public partial class DenseConvDouble { }
  Dense(24, Activation.ReLU), Dense(10, Activation.Softmax), Loss(LossFunction.CrossEntropy)]
 public partial class SmallCnn { }
 
+/// <summary>x̂ by rows in double (rows of 7: one Vector512, two Vector256), under a connection table, for the "outputs" mode.</summary>
+[Network(Precision = Precision.Double), Input(2, 6, 7), Conv2D(3, 3, Activation.Tanh, Padding = 1),
+ Conv2D(2, 3, Activation.Tanh, Connections = new[] { "XX.", ".XX" }), Dense(3, Activation.Softmax), Loss(LossFunction.CrossEntropy)]
+public partial class RowsDouble { }
+
 /// <summary>LeNet-5 in double, for the "outputs" mode.</summary>
 [Network(Precision = Precision.Double)]
 [Input(1, 28, 28)]
@@ -124,6 +129,7 @@ public static class Program
         Exercise(new LeNet5(), 0.01f);
         Exercise(new IssueExample(), 0.01f);
         Exercise(new SmallCnn(), 0.01f);
+        Exercise(new RowsDouble(), 0.01);
         ExerciseBatch(new Mlp784(), 0.01f);
         ExerciseBatch(new Mlp784Double(), 0.01);
         ExerciseBatch(new UnrolledStack(), 0.01f);
@@ -243,6 +249,7 @@ public static class Program
         Print<double>("FlatConvDouble", new FlatConvDouble());
         Print<float>("DenseConv", new DenseConv());
         Print<double>("DenseConvDouble", new DenseConvDouble());
+        Print<double>("RowsDouble", new RowsDouble());
         Print<float>("SmallCnn", new SmallCnn());
         return 0;
     }

@@ -139,7 +139,11 @@ internal sealed class GraphEmitter : EmitterBase, INetworkPath
         {
             w.Line("// û¹…û" + Sup(L) + " = ∂R/∂u (each first collects x̂ = ∂R/∂x from the layers that read it), padded like the activities.");
             foreach (LayerShape layer in Layers)
-                w.Line("private readonly " + T + "[] _s" + layer.Number + " = new " + T + "[" + Element.Padded(layer.Outputs) + "];");
+            {
+                int slack = PlanOf(layer).SensitivitySlack;
+                w.Line("private readonly " + T + "[] _s" + layer.Number + " = new " + T + "[" + (Element.Padded(layer.Outputs) + slack) + "];" +
+                       (slack > 0 ? " // and " + slack + " zeros past the padding, where a consumer's x̂ rows end" : ""));
+            }
         }
         foreach (LayerShape layer in Layers)
         {
@@ -167,6 +171,13 @@ internal sealed class GraphEmitter : EmitterBase, INetworkPath
                 (int height, int width) = ConvEmitter.UHatPadSize(g);
                 w.Line("// Layer " + l + ": û" + Sup(l) + " with a zero border of k − 1, [" + g.OutChannels + (g.TwoD ? ", " + height : "") + ", " + width + "], for x̂" + Sup(layer.Sources[0]) + " as a correlation with the flipped filter.");
                 w.Line("private readonly " + T + "[] _uHatPad" + l + " = new " + T + "[" + g.OutChannels * height * width + "];");
+            }
+            if (PlanOf(layer).Owns("_uHatRows" + l))
+            {
+                var g = layer.Window;
+                int stride = Planner.RowsStride(g, V);
+                w.Line("// Layer " + l + ": û" + Sup(l) + "'s rows, each after k − 1 zeros and followed by zeros to a stride of " + stride + ", for x̂" + Sup(layer.Sources[0]) + " by rows (see BackwardLayer" + l + ").");
+                w.Line("private readonly " + T + "[] _uHatRows" + l + " = new " + T + "[" + g.OutChannels * g.OutHeight * stride + "];");
             }
             if (PlanOf(layer).Owns("_uHatFlat" + l))
             {

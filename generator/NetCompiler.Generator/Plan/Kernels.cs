@@ -86,6 +86,11 @@ internal enum ConvInputSensitivity
     Gather,
     /// <summary>w·û scattered into x̂ tap by tap (through the padded copy's x̂ when there is padding).</summary>
     Scatter,
+    /// <summary>
+    /// Stride 1, no padding, source rows of at most two Vector256: x̂'s rows of one channel slide through k
+    /// accumulators (a row a vector or two), each row of û shifted by kx feeding the k rows of x̂ it reaches.
+    /// </summary>
+    Rows,
 }
 
 /// <summary>A dense layer's kernel over a chunk of samples (ForwardBatch, BackwardBatch).</summary>

@@ -96,6 +96,7 @@ internal sealed record NetworkPlan(
 /// <param name="OutputMaps">Output maps a pass of the flat forward kernel computes together, so that each load of x feeds up to that many FMAs (with a connection table, the maps of the block a channel feeds).</param>
 /// <param name="GradientMaps">Output maps a pass of the flat g_w kernel computes together on Vector512; 1 with a connection table.</param>
 /// <param name="SourceMaps">Source channels a pass of the flat x̂ kernel computes together (with a connection table, the channels of the block a filter reads).</param>
+/// <param name="SensitivitySlack">Elements after x̂ of this layer's padded buffer: a consumer's Rows kernel adds whole vectors from the start of each row, and the lanes past the last row's end land there (adding zeros).</param>
 /// <param name="DeferredGradient">A graph's dense layer whose g_W BackwardBatch adds once for up to Tuning.DeferredSamples samples (Planner.DefersGradient).</param>
 /// <param name="Buffers">The fields the layer owns, by name.</param>
 internal sealed record LayerPlan(
@@ -118,6 +119,7 @@ internal sealed record LayerPlan(
     int GradientMaps,
     int SourceMaps,
     bool DeferredGradient,
+    int SensitivitySlack,
     EquatableArray<string> Buffers)
 {
     /// <summary>Whether the layer owns the field <paramref name="name"/>.</summary>

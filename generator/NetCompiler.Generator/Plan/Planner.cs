@@ -218,6 +218,12 @@ internal static class Planner
             }
             // A layer with no parameters that reads only the input has nothing to send back.
             if (!trainable || (layer.ParameterCount == 0 && layer.Sources.All(s => s == 0))) b.Backward = BackwardKernel.None;
+            if (b.InputSensitivity == ConvInputSensitivity.Rows)
+            {
+                // The last row of the source's last channel reads and writes a whole vector (two Vector256) from its start.
+                Builder source = layers[layer.Sources[0] - 1];
+                source.SensitivitySlack = Math.Max(source.SensitivitySlack, 2 * v - layer.Window.Width);
+            }
             if (DefersGradient(b, element))
             {
                 b.DeferredGradient = true;
@@ -266,6 +272,7 @@ internal static class Planner
         b.Backward = g.Stride == 1 && flatLength >= v ? BackwardKernel.ConvFlat : BackwardKernel.ConvScalar;
         bool sends = trainable && layer.Sources[0] != 0;
         b.InputSensitivity = !sends ? ConvInputSensitivity.None
+            : FitsRows(g, v) ? ConvInputSensitivity.Rows
             : g.Stride == 1 && GatherLength(g) >= v ? ConvInputSensitivity.Gather
             : ConvInputSensitivity.Scatter;
         // The flat plane is u[o] itself for one output row (Conv1D) or rows as wide as the padded source's.
@@ -288,12 +295,26 @@ internal static class Planner
         }
         if (b.Forward == ForwardKernel.ConvFlat && !direct) b.Buffers.Add("_flat" + Number(l));
         if (trainable && b.Backward == BackwardKernel.ConvFlat && !direct) b.Buffers.Add("_uHatFlat" + Number(l));
+        if (b.InputSensitivity == ConvInputSensitivity.Rows) b.Buffers.Add("_uHatRows" + Number(l));
         if (b.InputSensitivity == ConvInputSensitivity.Gather)
         {
             b.Buffers.Add("_uHatPad" + Number(l));
             b.Buffers.Add("_xHatFlat" + Number(l));
         }
     }
+
+    /// <summary>
+    /// The x̂ rows kernel (ConvEmitter.Rows.cs): a 2-D convolution at stride 1 without padding whose source rows are
+    /// wider than a Vector256 and at most two (one Vector512), with a kernel the rows kernel writes out. Its rows of x̂
+    /// take every tap of a filter in a row of FMAs (the gather computed the planes' borders as full positions too):
+    /// LeNet-5's C3, x̂ in 4.5 µs instead of 8.3 (bench/RESULTS.md, "x̂ in rows").
+    /// </summary>
+    private static bool FitsRows(WindowGeometry g, int v) =>
+        g.TwoD && g.Stride == 1 && g.PadHeight == 0 && g.PadWidth == 0 && g.Width > v && g.Width <= 2 * v &&
+        g.KernelWidth <= Tuning.KernelUnrollLimit && 2 * g.KernelHeight <= Tuning.RowsAccumulators256;
+
+    /// <summary>The length of the rows of û's copy for the rows kernel: k − 1 zeros, then room for a whole Vector512 (two Vector256) read from any kx.</summary>
+    public static int RowsStride(WindowGeometry g, int v) => g.KernelWidth - 1 + 2 * v;
 
     /// <summary>
     /// The length of a source plane flattened at the row stride of û's copy with a border of k − 1 (the gather's x̂
@@ -372,11 +393,12 @@ internal static class Planner
         public bool BatchForwardVector512, BatchBackwardVector512, ConvFusesActivation;
         public int OutputMaps = 1, GradientMaps = 1, SourceMaps = 1;
         public bool DeferredGradient;
+        public int SensitivitySlack;
         public ConvInputSensitivity InputSensitivity;
         public List<string> Buffers { get; } = new();
 
         public LayerPlan Build() => new(Layer.Number, Forward, ForwardUnrolled, OutputInRegister, ForwardVector512, ActivationUnrolled,
             Backward, BackwardUnrolled, ActivationBackwardUnrolled, BatchForward, BatchForwardVector512, BatchBackward, BatchBackwardVector512,
-            InputSensitivity, ConvFusesActivation, OutputMaps, GradientMaps, SourceMaps, DeferredGradient, Buffers.ToEquatableArray());
+            InputSensitivity, ConvFusesActivation, OutputMaps, GradientMaps, SourceMaps, DeferredGradient, SensitivitySlack, Buffers.ToEquatableArray());
     }
 }

@@ -83,6 +83,12 @@ internal static class Tuning
     /// </summary>
     public const int TableBlockPairs = 16, TableLayerPairs = 64;
 
+    /// <summary>
+    /// The x̂ rows kernel keeps the kernel's height in rows of x̂, each one Vector512 or two Vector256, in
+    /// registers: at most this many Vector256 accumulators leaves the 16 AVX2 registers room for û's row and a weight.
+    /// </summary>
+    public const int RowsAccumulators256 = 12;
+
     /// <summary>Convolution kernel widths up to this are written out (one accumulator or broadcast per tap).</summary>
     public const int KernelUnrollLimit = 8;
 

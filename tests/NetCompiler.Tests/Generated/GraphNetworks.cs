@@ -338,6 +338,24 @@ public partial class DeferredDenseNet { }
 [Loss(LossFunction.CrossEntropy)]
 public partial class DeferredDenseNetDouble { }
 
+/// <summary>
+/// x̂ by rows (ConvEmitter.Rows.cs): source rows of exactly 16 (one Vector512 of float, no lanes past a row) under a
+/// 4×4 kernel, and rows of 7 (double: one Vector512, two Vector256 with a lane past each row) under a connection table.
+/// </summary>
+[Network, Input(2, 7, 16)]
+[Conv2D(3, 3, Activation.Tanh, Padding = 1)]          // [3, 7, 16]
+[Conv2D(4, 4, Activation.Tanh)]                       // [4, 4, 13]
+[Dense(3, Activation.Softmax)]
+[Loss(LossFunction.CrossEntropy)]
+public partial class RowsNet { }
+
+[Network(Precision = Precision.Double), Input(2, 6, 7)]
+[Conv2D(3, 3, Activation.Tanh, Padding = 1)]          // [3, 6, 7]
+[Conv2D(2, 3, Activation.Tanh, Connections = new[] { "XX.", ".XX" })] // [2, 4, 5]
+[Dense(3, Activation.Softmax)]
+[Loss(LossFunction.CrossEntropy)]
+public partial class RowsNetDouble { }
+
 /// <summary>The graph networks by name, in float and double.</summary>
 public static class GraphNetworks
 {
@@ -359,6 +377,7 @@ public static class GraphNetworks
             ["FlatConv"] = (() => new FlatConvNet(), () => new FlatConvNetDouble()),
             ["DenseConv"] = (() => new DenseConvNet(), () => new DenseConvNetDouble()),
             ["DeferredDense"] = (() => new DeferredDenseNet(), () => new DeferredDenseNetDouble()),
+            ["Rows"] = (() => new RowsNet(), () => new RowsNetDouble()),
             ["ReluMaxPool"] = (() => new ReluMaxPoolNet(), () => new ReluMaxPoolNetDouble()),
             ["ReluMaxPool1D"] = (() => new ReluMaxPool1DNet(), () => new ReluMaxPool1DNetDouble()),
         };

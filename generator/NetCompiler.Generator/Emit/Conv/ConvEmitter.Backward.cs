@@ -56,6 +56,7 @@ internal sealed partial class ConvEmitter
                 AddRange(w, "xHat", Lin(0, (i, g.InPlane), (y, g.Width)), "xpHat", Lin(g.PadHeight * g.PaddedWidth + g.PadWidth, (i, g.PaddedPlane), (y, g.PaddedWidth)), g.Width)));
         }
         if (PlanOf(layer).InputSensitivity == ConvInputSensitivity.Gather) ConvInputSensitivityGather(w, layer, g);
+        if (PlanOf(layer).InputSensitivity == ConvInputSensitivity.Rows) ConvInputSensitivityRows(w, layer, g);
     }
 
     /// <summary>
