@@ -134,11 +134,14 @@ internal sealed record LayerPlan(
     public string Describe(bool trainable, bool chain)
     {
         string text = "layer " + Number.ToString(CultureInfo.InvariantCulture) + ": " + Words(Forward.ToString()) +
-                      (ForwardUnrolled ? ", written out" : "") + (OutputInRegister ? ", u in registers" : "") + (ForwardVector512 ? " (Vector512 | Vector256 fallback)" : "");
+                      (ForwardUnrolled ? ", written out" : "") + (OutputInRegister ? ", u in registers" : "") + (ForwardVector512 ? " (Vector512 | Vector256 fallback)" : "") +
+                      (Forward == ForwardKernel.ConvFlat && OutputMaps > 1 ? ", " + OutputMaps.ToString(CultureInfo.InvariantCulture) + " maps a pass" : "");
         if (trainable && Backward != BackwardKernel.None)
             text += "; backward " + Words(Backward.ToString()) + (BackwardUnrolled ? ", written out" : "") +
                     (Backward == BackwardKernel.StreamedRows ? " (Vector512 | Vector256 fallback)" : "") +
+                    (Backward == BackwardKernel.ConvFlat && GradientMaps > 1 ? ", g_w " + GradientMaps.ToString(CultureInfo.InvariantCulture) + " maps a pass" : "") +
                     (InputSensitivity != ConvInputSensitivity.None ? ", x̂ by " + Words(InputSensitivity.ToString()) : "") +
+                    (InputSensitivity == ConvInputSensitivity.Gather && SourceMaps > 1 ? " " + SourceMaps.ToString(CultureInfo.InvariantCulture) + " channels a pass" : "") +
                     (DeferredGradient ? ", g_W deferred in BackwardBatch" : "");
         if (chain)
             text += "; batched " + Words(BatchForward.ToString()) + (BatchForwardVector512 ? " (Vector512 | Vector256 fallback)" : "") +
