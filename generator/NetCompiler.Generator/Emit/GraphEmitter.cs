@@ -142,7 +142,7 @@ internal sealed class GraphEmitter : EmitterBase, INetworkPath
             {
                 int slack = PlanOf(layer).SensitivitySlack;
                 w.Line("private readonly " + T + "[] _s" + layer.Number + " = new " + T + "[" + (Element.Padded(layer.Outputs) + slack) + "];" +
-                       (slack > 0 ? " // and " + slack + " zeros past the padding, where a consumer's x̂ rows end" : ""));
+                       (slack > 0 ? " // and " + slack + " zeros after it, where a consumer's x̂ rows end" : ""));
             }
         }
         foreach (LayerShape layer in Layers)
@@ -200,7 +200,7 @@ internal sealed class GraphEmitter : EmitterBase, INetworkPath
         if (Plan.AnyDeferredGradient)
         {
             w.Line("/// <summary>The samples BackwardBatch records before it adds the deferred layers' g_W (FlushDeferred).</summary>");
-            w.Line("public const int DeferredSamples = " + Tuning.DeferredSamples + ";");
+            w.Line("private const int DeferredSamples = " + Tuning.DeferredSamples + ";");
             w.Line("// Inside BackwardBatch, the samples recorded since the last FlushDeferred; −1 otherwise (Backward adds g_W at once).");
             w.Line("private int _deferred = -1;");
             w.Line("// Per deferred layer, û and x of each recorded sample, DeferredSamples rows each; allocated by the first BackwardBatch.");

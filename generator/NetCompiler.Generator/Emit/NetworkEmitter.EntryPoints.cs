@@ -83,6 +83,12 @@ internal sealed partial class NetworkEmitter
             }
             else if (Plan.AnyDeferredGradient)
             {
+                w.Line("// A few samples take the per-sample path: recording them and adding g_W apart costs more than it saves.");
+                using (w.Open("if (batch < " + Tuning.DeferredMinimum + ")"))
+                {
+                    using (w.Open("for (int b = 0; b < batch; b++)")) WriteSampleBackward(w);
+                    w.Line("return loss;");
+                }
                 w.Line("// Layers whose g_W is deferred record û and x per sample; FlushDeferred adds them every DeferredSamples samples.");
                 w.Line("if (_deferX" + FirstDeferred + " is null) AllocateDeferredBuffers();");
                 w.Line("_deferred = 0;");

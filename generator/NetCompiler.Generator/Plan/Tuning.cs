@@ -107,6 +107,12 @@ internal static class Tuning
     /// <summary>Samples whose û and x a deferred layer records before it adds them to g_W: their x rows stay in L1 (16 × 400 floats for LeNet-5's C5).</summary>
     public const int DeferredSamples = 16;
 
+    /// <summary>
+    /// Batches below this many samples skip the deferral: one sample recorded and added apart took 7–21% longer than
+    /// the per-sample update (a new-user trial, 2026-12-07), 48 took 8–13% less.
+    /// </summary>
+    public const int DeferredMinimum = 8;
+
     /// <summary>Column vectors of g_W a pass of the deferred update holds: each takes a chain of dependent FMAs (one a sample), and 8 chains cover the FMA latency at 2 a cycle.</summary>
     public const int DeferredColumns = 8;
 }

@@ -31,7 +31,7 @@ internal sealed partial class ConvEmitter
         int parts = (g.Width + vec.Lanes - 1) / vec.Lanes; // vectors a row
         string Acc(int ky, int part) => parts == 1 ? "row" + ky : "row" + ky + "_" + part;
         string Part(int part) => parts == 1 ? "" : "_" + part;
-        w.Line("// rowK" + (parts == 1 ? "" : "_p") + " holds x̂[i, y + K]'s sum so far" + (parts == 1 ? "." : ", part p a " + vec.Lanes + "-lane vector of it."));
+        w.Line("// rowK" + (parts == 1 ? "" : "_p") + " holds x̂[i, y + K]'s sum so far" + (parts == 1 ? "." : ", part p " + (vec.Lanes == 8 ? "an " : "a ") + vec.Lanes + "-lane vector of it."));
         Loop(w, "i", g.Channels, i =>
         {
             w.Line(vec.Type + " " + string.Join(", ", Enumerable.Range(0, kh).SelectMany(ky => Enumerable.Range(0, parts).Select(part => Acc(ky, part) + " = " + vec.Type + ".Zero"))) + ";");
