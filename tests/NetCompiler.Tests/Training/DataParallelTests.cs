@@ -84,6 +84,38 @@ public class DataParallelTests
     }
 
     /// <summary>
+    /// A progress callback that takes 2 ms after every other minibatch sends the workers waiting at the pool's barrier to
+    /// sleep each time; they must wake to the same result.
+    /// </summary>
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void WorkersThatSleepAtTheBarrierGiveTheSameResult(int workers)
+    {
+        Func<INetwork<float>> factory = Factory("generated blobs");
+        int parameters = factory().ParameterCount;
+        var options = new TrainingOptions { Epochs = 2, BatchSize = 20, Seed = 7, Workers = workers, ProgressInterval = 2 };
+        var trainer = new Trainer<float>(factory, Optimizer("sgd", parameters), options);
+        int reports = 0;
+        var slow = new SynchronousProgress(_ =>
+        {
+            reports++;
+            System.Threading.Thread.Sleep(2);
+        });
+        trainer.Train(Blobs600, progress: slow);
+
+        (float[] theta, _) = Sequential(factory, Optimizer("sgd", parameters), workers, epochs: 2, batchSize: 20, seed: 7, Blobs600);
+        Assert.True(reports >= 30, reports + " progress reports: the workers should have waited through at least 30");
+        Assert.Equal(Bits(theta), Bits(trainer.Network.Parameters.ToArray()));
+    }
+
+    /// <summary>IProgress that runs on the reporting thread (Progress&lt;T&gt; would post to the thread pool).</summary>
+    private sealed class SynchronousProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
+    }
+
+    /// <summary>
     /// The batched path sums the same gradients in another order (blocked kernels over 4 and 64 samples), so after 3
     /// epochs θ differs from the per-sample path's by float rounding carried through the steps: at most 1e-4 + 1e-4·|θ|
     /// here, where a wrong gradient or a dropped sample moves θ by 1e-2 or more.
