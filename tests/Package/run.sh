@@ -10,7 +10,8 @@
 #  4. the same app on the README's ProjectReference lines (the XML block after "package-test: project-references"),
 #     with the repository beside it as ../NetCompiler: build, run, publish with -p:PublishAot=true, run;
 #  5. the build diagnostics: NC0100 (no generator), NC0101 (an instruction set without AVX2), NC0102 (a bad option
-#     value), and the instruction set chosen for a .NET 8 app (ILC 8 spells it x86-x64-v3);
+#     value), and the instruction set chosen for a .NET 8 app (ILC 8 spells it x86-x64-v3; .NET 10's x86-64-v4, in
+#     its project file or on the command line, is rewritten);
 #  6. weights compiled in (README: "Weights compiled in"): the README's example with [Network(Weights =
 #     "models/classifier.safetensors")] instead of SafeTensors.Load, the file an AdditionalFiles item, in an app on the
 #     package; build with warnings as errors, run with no weights file beside it and compare the scores; publish it with
@@ -184,6 +185,10 @@ else fail "NC0102: the build failed without NC0102"; fi
 if dotnet msbuild "$app" -t:_NetCompilerInstructionSet -p:PublishAot=true -p:RuntimeIdentifier=linux-x64 -p:IlcInstructionSet=x86-64-v2 >"$log" 2>&1 \
         && grep -q "warning NC0101" "$log"; then pass "NC0101: NativeAOT for x86-64-v2 (no AVX2) is a warning"
 else fail "NC0101: no warning for IlcInstructionSet=x86-64-v2"; fi
+if dotnet msbuild "$app" -t:_NetCompilerInstructionSet -p:PublishAot=true -p:RuntimeIdentifier=linux-x64 -p:IlcInstructionSet=x86-x64-v4 >"$log" 2>&1 \
+        && grep -q "IlcInstructionSet=x86-x64-v4 is written x86-64-v4" "$log" && ! grep -q "warning NC0101" "$log"; then
+    pass "a .NET 10 app's x86-x64-v4 (ILC 8's spelling) is written x86-64-v4"
+else fail "a .NET 10 app's x86-x64-v4 is not rewritten"; fi
 nogen="$work/NoGenerator"
 mkdir -p "$nogen"
 perl -0pe 's#\s*<ProjectReference Include="[^"]*NetCompiler\.Generator\.csproj"[^>]*/>##' "$contrib/Contributor.csproj" >"$nogen/NoGenerator.csproj"
@@ -204,6 +209,13 @@ XML
 if dotnet msbuild -restore "$net8" -t:_NetCompilerInstructionSet -p:PublishAot=true -p:RuntimeIdentifier=linux-x64 >"$log" 2>&1 \
         && grep -q "IlcInstructionSet=x86-x64-v3" "$log"; then pass "a .NET 8 app gets ILC 8's spelling, x86-x64-v3"
 else fail "a .NET 8 app does not get x86-x64-v3"; fi
+sed "s#<TargetFramework>net8.0</TargetFramework>#<TargetFramework>net8.0</TargetFramework><IlcInstructionSet>x86-64-v4</IlcInstructionSet>#" "$net8/Net8.csproj" >"$net8/Net8Level.csproj"
+if dotnet msbuild -restore "$net8/Net8Level.csproj" -t:_NetCompilerInstructionSet -p:PublishAot=true -p:RuntimeIdentifier=linux-x64 >"$log" 2>&1         && grep -q "IlcInstructionSet=x86-64-v4 is written x86-x64-v4" "$log"; then pass "a .NET 8 app's x86-64-v4 in the project file is written x86-x64-v4"
+else fail "a .NET 8 app's x86-64-v4 in the project file is not rewritten"; fi
+rm "$net8/Net8Level.csproj"
+if dotnet msbuild -restore "$net8" -t:_NetCompilerInstructionSet -p:PublishAot=true -p:RuntimeIdentifier=linux-x64 -p:IlcInstructionSet=x86-64-v4 >"$log" 2>&1 \
+        && grep -q "IlcInstructionSet=x86-64-v4 is written x86-x64-v4" "$log"; then pass "a .NET 8 app's -p:IlcInstructionSet=x86-64-v4 is written x86-x64-v4"
+else fail "a .NET 8 app's -p:IlcInstructionSet=x86-64-v4 is not rewritten"; fi
 
 # 6. Weights compiled in: the README's example with its weights read at build time instead of by SafeTensors.Load, in
 #    an app with App's project file (the package reference) and the weights file as an AdditionalFiles item.
