@@ -162,6 +162,32 @@ public class PlannerTests
         Assert.Equal(expected, Planner.Plan(topology)[2].InputSensitivity.ToString());
     }
 
+    /// <summary>
+    /// BackwardBatch sums a convolution's g_w with 16 samples in lanes (Planner.DefersGradient) for float convolutions
+    /// with the flat backward kernel, a kernel at most 7 wide (Tuning.LanesKernelWidth) and records of at most 1 MB
+    /// (Tuning.LanesRecordBytes: û and the padded x of 16 samples, as rows and as lanes).
+    /// </summary>
+    [Theory]
+    [InlineData(28, 5, 6, 2, "Single", "Lanes")]   // LeNet-5's C1: 733 KB of records
+    [InlineData(28, 7, 2, 0, "Single", "Lanes")]   // the widest kernel
+    [InlineData(28, 8, 2, 0, "Single", "None")]    // too wide
+    [InlineData(28, 5, 6, 2, "Double", "None")]    // lanes are float only
+    [InlineData(28, 3, 32, 1, "Single", "None")]   // the CNN's first layer: 3.3 MB of records
+    [InlineData(14, 3, 40, 1, "Single", "Lanes")]  // 40 maps of 14 × 14: 1,036,288 bytes
+    [InlineData(14, 3, 41, 1, "Single", "None")]   // 41: 1,062,912 bytes, past 1 MB
+    public void ConvolutionGradientsGoInLanesWhenFloatNarrowAndSmall(int size, int kernel, int filters, int padding, string precision, string expected)
+    {
+        var topology = new G.NetworkTopology(new G.TensorShape(new[] { 1, size, size }), new G.LayerSpec[]
+        {
+            new G.ConvLayer(2, filters, kernel, G.Activation.Tanh) { Padding = padding },
+            new G.DenseLayer(2, G.Activation.Softmax),
+        }, G.LossFunction.CrossEntropy, System.Enum.Parse<G.Precision>(precision), null);
+        var plan = Planner.Plan(topology)[1];
+        Assert.Equal(BackwardKernel.ConvFlat, plan.Backward);
+        Assert.Equal(expected, plan.Deferral.ToString());
+        Assert.Equal(expected == "Lanes", plan.Owns("_laneU1") && plan.Owns("_deferX1"));
+    }
+
     [Fact]
     public void LeNetLayersGetTheirConvolutionAndPoolingKernels()
     {

@@ -101,6 +101,10 @@ public partial class SmallCnn { }
  Conv2D(2, 3, Activation.Tanh, Connections = new[] { "XX.", ".XX" }), Dense(3, Activation.Softmax), Loss(LossFunction.CrossEntropy)]
 public partial class RowsDouble { }
 
+/// <summary>The widest kernel whose g_w BackwardBatch sums with the samples in lanes (7): one position a pass in the Vector256 fallback.</summary>
+[Network, Input(2, 9, 30), Conv2D(3, 7, Activation.Tanh, Padding = 1), Dense(3, Activation.Softmax), Loss(LossFunction.CrossEntropy)]
+public partial class WideKernel { }
+
 /// <summary>LeNet-5 in double, for the "outputs" mode.</summary>
 [Network(Precision = Precision.Double)]
 [Input(1, 28, 28)]
@@ -130,6 +134,7 @@ public static class Program
         Exercise(new IssueExample(), 0.01f);
         Exercise(new SmallCnn(), 0.01f);
         Exercise(new RowsDouble(), 0.01);
+        Exercise(new WideKernel(), 0.01f);
         ExerciseBatch(new Mlp784(), 0.01f);
         ExerciseBatch(new Mlp784Double(), 0.01);
         ExerciseBatch(new UnrolledStack(), 0.01f);
@@ -139,6 +144,7 @@ public static class Program
         ExerciseBatch(new LeNet5(), 0.01f);
         ExerciseBatch(new IssueExample(), 0.01f);
         ExerciseBatch(new SmallCnn(), 0.01f);
+        ExerciseBatch(new WideKernel(), 0.01f);
         Console.WriteLine("exercised every generated method");
         Console.WriteLine("Vector512.IsHardwareAccelerated " + System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated);
         CompareBatch<Mlp784, float>(new Mlp784(), new Mlp784(), 1e-5);
@@ -251,7 +257,24 @@ public static class Program
         Print<double>("DenseConvDouble", new DenseConvDouble());
         Print<double>("RowsDouble", new RowsDouble());
         Print<float>("SmallCnn", new SmallCnn());
+        // BackwardBatch: a full record of 16 samples and a partial one of 4, so the g_w summed with the samples in
+        // lanes (and SampleLanes' AVX-512 and AVX transposes) are compared too.
+        PrintBatch<float>("LeNet5", new LeNet5());
+        PrintBatch<float>("FlatConv", new FlatConv());
+        PrintBatch<float>("WideKernel", new WideKernel());
         return 0;
+    }
+
+    private static void PrintBatch<T>(string name, INetwork<T> network) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        const int batch = 20;
+        var inputs = new T[batch * network.InputSize];
+        for (int k = 0; k < inputs.Length; k++) inputs[k] = T.CreateTruncating(Math.Sin(0.37 * k + 0.1));
+        var targets = new T[batch * network.OutputSize];
+        for (int b = 0; b < batch; b++) targets[b * network.OutputSize + b % network.OutputSize] = T.One;
+        T loss = network.BackwardBatch(inputs, targets, batch);
+        Console.WriteLine(name + " batch loss: " + Bits(loss));
+        Console.WriteLine(name + " batch gradients: " + string.Join(" ", Array.ConvertAll(network.Gradients.ToArray(), Bits)));
     }
 
     private static void Print<T>(string name, INetwork<T> network) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>

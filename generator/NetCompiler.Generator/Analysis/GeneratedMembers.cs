@@ -126,7 +126,15 @@ internal static class GeneratedMembers
             members.Add(new Member("AllocateDeferredBuffers", none));
             members.Add(new Member("FlushDeferred", none));
         }
-        if (graph) return members;
+        if (graph)
+        {
+            if (plan.AnyLanesGradient)
+            {
+                members.Add(new Member("AlignedBuffer", count));
+                members.Add(new Member("AlignedStart", ImmutableArray.Create(t + "[]")));
+            }
+            return members;
+        }
 
         // The chain's batched kernels and their buffers; θ, g and x⁰ in 64-byte-aligned pinned buffers.
         members.Add(new Member("MaxBatch"));

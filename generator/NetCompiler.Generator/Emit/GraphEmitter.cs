@@ -203,22 +203,35 @@ internal sealed class GraphEmitter : EmitterBase, INetworkPath
             w.Line("private const int DeferredSamples = " + Tuning.DeferredSamples + ";");
             w.Line("// Inside BackwardBatch, the samples recorded since the last FlushDeferred; −1 otherwise (Backward adds g_W at once).");
             w.Line("private int _deferred = -1;");
-            w.Line("// Per deferred layer, û and x of each recorded sample, DeferredSamples rows each; allocated by the first BackwardBatch.");
-            foreach ((string name, string length) in DeferredBuffers())
+            w.Line("// Per deferred layer, û and x of each recorded sample, DeferredSamples rows each (and a convolution's records with the");
+            w.Line("// samples in lanes, 64-byte aligned); allocated by the first BackwardBatch.");
+            foreach ((string name, _, _) in DeferredBuffers())
                 w.Line("private " + T + "[] " + name + " = null!;");
         }
         w.Line();
     }
 
-    /// <summary>The deferred layers' record buffers and their lengths.</summary>
-    private List<(string Name, string Length)> DeferredBuffers()
+    /// <summary>The deferred layers' record buffers, their lengths, and whether they start at AlignedStart.</summary>
+    private List<(string Name, string Length, bool Aligned)> DeferredBuffers()
     {
-        var buffers = new List<(string, string)>();
+        var buffers = new List<(string, string, bool)>();
         foreach (LayerShape layer in Layers)
         {
-            if (!PlanOf(layer).DeferredGradient) continue;
-            buffers.Add(("_deferU" + layer.Number, "DeferredSamples * " + layer.Outputs));
-            buffers.Add(("_deferX" + layer.Number, "DeferredSamples * " + layer.SourceShapes[0].Size));
+            int l = layer.Number;
+            switch (PlanOf(layer).Deferral)
+            {
+                case GradientDeferral.Rows:
+                    buffers.Add(("_deferU" + l, "DeferredSamples * " + layer.Outputs, false));
+                    buffers.Add(("_deferX" + l, "DeferredSamples * " + layer.SourceShapes[0].Size, false));
+                    break;
+                case GradientDeferral.Lanes:
+                    (int u, int x) = ConvEmitter.LanesRecordLengths(layer.Window);
+                    buffers.Add(("_deferU" + l, "DeferredSamples * " + u, false));
+                    buffers.Add(("_deferX" + l, "DeferredSamples * " + x, false));
+                    buffers.Add(("_laneU" + l, "DeferredSamples * " + u, true));
+                    buffers.Add(("_laneX" + l, "DeferredSamples * " + x, true));
+                    break;
+            }
         }
         return buffers;
     }
@@ -229,8 +242,8 @@ internal sealed class GraphEmitter : EmitterBase, INetworkPath
         w.Line("/// <summary>Allocates the deferred layers' record buffers, on the first BackwardBatch of this instance.</summary>");
         w.Line("[Compiler::MethodImpl(Compiler::MethodImplOptions.NoInlining)]");
         using (w.Open("private void AllocateDeferredBuffers()"))
-            foreach ((string name, string length) in DeferredBuffers())
-                w.Line(name + " = new " + T + "[" + length + "];");
+            foreach ((string name, string length, bool aligned) in DeferredBuffers())
+                w.Line(name + " = " + (aligned ? "AlignedBuffer(" + length + ")" : "new " + T + "[" + length + "]") + ";");
         w.Line();
         w.Line("/// <summary>Adds the recorded samples' −û·xᵀ to each deferred layer's g_W and starts a new record.</summary>");
         using (OpenMethod(w, "private void FlushDeferred()"))
@@ -246,9 +259,18 @@ internal sealed class GraphEmitter : EmitterBase, INetworkPath
         {
             if (!PlanOf(layer).DeferredGradient) continue;
             int l = layer.Number;
-            w.Line("/// <summary>Layer " + l + Xml(QuotedName(layer)) + ": g_" + Xml(MathWeight(layer, 0)) + " += −Σ_b û_b·x_bᵀ over the count recorded samples, in sample order.</summary>");
-            using (OpenMethod(w, "private void DeferredGradientLayer" + l + "(int count)"))
-                C.Dense.WriteDeferredGradient(w, layer);
+            if (PlanOf(layer).Deferral == GradientDeferral.Lanes)
+            {
+                w.Line("/// <summary>Layer " + l + Xml(QuotedName(layer)) + ": g_w and g_b of the count recorded samples, the samples in the lanes of each vector.</summary>");
+                using (OpenMethod(w, "private void DeferredGradientLayer" + l + "(int count)"))
+                    C.Conv.WriteDeferredGradient(w, layer);
+            }
+            else
+            {
+                w.Line("/// <summary>Layer " + l + Xml(QuotedName(layer)) + ": g_" + Xml(MathWeight(layer, 0)) + " += −Σ_b û_b·x_bᵀ over the count recorded samples, in sample order.</summary>");
+                using (OpenMethod(w, "private void DeferredGradientLayer" + l + "(int count)"))
+                    C.Dense.WriteDeferredGradient(w, layer);
+            }
             w.Line();
         }
     }

@@ -75,8 +75,9 @@ internal sealed partial class NetworkEmitter : EmitterBase
         path.WriteBatch(w);
         WriteHelpers(w);
         if (C.CompiledWeights is not null) WriteCompiledWeights(w);
-        // θ and every buffer of a chain live 64-byte aligned in pinned arrays (ChainEmitter.AlignedField).
-        if (Plan.IsChain) WriteAlignedBufferHelpers(w);
+        // θ and every buffer of a chain live 64-byte aligned in pinned arrays (ChainEmitter.AlignedField), as do a graph's
+        // records with the samples in lanes (ConvEmitter.Deferred.cs).
+        if (Plan.IsChain || Plan.AnyLanesGradient) WriteAlignedBufferHelpers(w);
     }
 
 

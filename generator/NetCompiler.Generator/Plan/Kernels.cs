@@ -129,3 +129,14 @@ internal enum BatchForwardKind
     /// <summary>A loop over Forward (a graph).</summary>
     PerSample,
 }
+
+/// <summary>How a graph's BackwardBatch adds a layer's weight gradient (Planner.DefersGradient).</summary>
+internal enum GradientDeferral
+{
+    /// <summary>Per sample, in BackwardLayer{l}.</summary>
+    None,
+    /// <summary>A dense layer: û and x recorded per sample, g_W += −Σ_b û_b·x_bᵀ in one pass over g_W (DenseEmitter.Deferred.cs).</summary>
+    Rows,
+    /// <summary>A convolution: û and the padded x recorded per sample, then g_w and g_b over 16 samples held in the lanes of each vector (ConvEmitter.Deferred.cs).</summary>
+    Lanes,
+}

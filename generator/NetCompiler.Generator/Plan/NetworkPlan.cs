@@ -43,6 +43,17 @@ internal sealed record NetworkPlan(
         }
     }
 
+    /// <summary>Whether some layer's deferred g_w reads its samples from lanes buffers (and so the graph needs AlignedBuffer).</summary>
+    public bool AnyLanesGradient
+    {
+        get
+        {
+            foreach (LayerPlan layer in Layers)
+                if (layer.Deferral == GradientDeferral.Lanes) return true;
+            return false;
+        }
+    }
+
     /// <summary>Whether any batched kernel has a Vector512 form (and so SumsOf4 is needed by the forward tiles).</summary>
     public bool AnyBatchForwardVector512
     {
@@ -97,7 +108,7 @@ internal sealed record NetworkPlan(
 /// <param name="GradientMaps">Output maps a pass of the flat g_w kernel computes together on Vector512; 1 with a connection table.</param>
 /// <param name="SourceMaps">Source channels a pass of the flat x̂ kernel computes together (with a connection table, the channels of the block a filter reads).</param>
 /// <param name="SensitivitySlack">Elements after x̂ of this layer's padded buffer: a consumer's Rows kernel adds whole vectors from the start of each row, and the lanes past the last row's end land there (adding zeros).</param>
-/// <param name="DeferredGradient">A graph's dense layer whose g_W BackwardBatch adds once for up to Tuning.DeferredSamples samples (Planner.DefersGradient).</param>
+/// <param name="Deferral">How BackwardBatch adds the layer's g_W: per sample, or once for up to Tuning.DeferredSamples recorded samples (Planner.DefersGradient).</param>
 /// <param name="Buffers">The fields the layer owns, by name.</param>
 internal sealed record LayerPlan(
     int Number,
@@ -118,10 +129,13 @@ internal sealed record LayerPlan(
     int OutputMaps,
     int GradientMaps,
     int SourceMaps,
-    bool DeferredGradient,
+    GradientDeferral Deferral,
     int SensitivitySlack,
     EquatableArray<string> Buffers)
 {
+    /// <summary>Whether BackwardBatch records this layer's samples and adds its g_W in FlushDeferred.</summary>
+    public bool DeferredGradient => Deferral != GradientDeferral.None;
+
     /// <summary>Whether the layer owns the field <paramref name="name"/>.</summary>
     public bool Owns(string name)
     {
@@ -142,7 +156,8 @@ internal sealed record LayerPlan(
                     (Backward == BackwardKernel.ConvFlat && GradientMaps > 1 ? ", g_w " + GradientMaps.ToString(CultureInfo.InvariantCulture) + " maps a pass" : "") +
                     (InputSensitivity != ConvInputSensitivity.None ? ", x̂ by " + Words(InputSensitivity.ToString()) : "") +
                     (InputSensitivity == ConvInputSensitivity.Gather && SourceMaps > 1 ? " " + SourceMaps.ToString(CultureInfo.InvariantCulture) + " channels a pass" : "") +
-                    (DeferredGradient ? ", g_W deferred in BackwardBatch" : "");
+                    (Deferral == GradientDeferral.Rows ? ", g_W deferred in BackwardBatch" : "") +
+                    (Deferral == GradientDeferral.Lanes ? ", g_w deferred in BackwardBatch (16 samples in lanes)" : "");
         if (chain)
             text += "; batched " + Words(BatchForward.ToString()) + (BatchForwardVector512 ? " (Vector512 | Vector256 fallback)" : "") +
                     (trainable ? ", batched backward " + Words(BatchBackward.ToString()) + (BatchBackwardVector512 ? " (Vector512 | Vector256 fallback)" : "") : "");

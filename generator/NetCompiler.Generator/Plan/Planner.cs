@@ -224,28 +224,54 @@ internal static class Planner
                 Builder source = layers[layer.Sources[0] - 1];
                 source.SensitivitySlack = Math.Max(source.SensitivitySlack, 2 * v - layer.Window.Width);
             }
-            if (DefersGradient(b, element))
+            b.Deferral = DefersGradient(b, element);
+            if (b.Deferral != GradientDeferral.None)
             {
-                b.DeferredGradient = true;
                 b.Buffers.Add("_deferU" + Number(l));
                 b.Buffers.Add("_deferX" + Number(l));
+            }
+            if (b.Deferral == GradientDeferral.Lanes)
+            {
+                b.Buffers.Add("_laneU" + Number(l));
+                b.Buffers.Add("_laneX" + Number(l));
             }
         }
     }
 
     /// <summary>
-    /// A graph's dense layer with one source of at least a vector and a W larger than
-    /// <see cref="Tuning.DeferredGradientBytes"/>: BackwardBatch records its û and x per sample and adds
+    /// Whether and how BackwardBatch defers the layer's g_W:
+    /// <list type="bullet">
+    /// <item>Rows: a graph's dense layer with one source of at least a vector and a W larger than
+    /// <see cref="Tuning.DeferredGradientBytes"/>. BackwardBatch records its û and x per sample and adds
     /// g_W += −û·xᵀ for up to <see cref="Tuning.DeferredSamples"/> samples in one pass over g_W, in the per-sample
-    /// order (so the sums are the same, bit for bit). Smaller layers stay in L1 and keep the per-sample update.
+    /// order (so the sums are the same, bit for bit). Smaller layers stay in L1 and keep the per-sample update.</item>
+    /// <item>Lanes: a float convolution with the flat backward kernel, a kernel at most
+    /// <see cref="Tuning.LanesKernelWidth"/> wide, and records of at most <see cref="Tuning.LanesRecordBytes"/>
+    /// (<see cref="LanesRecordBytes"/>). Its g_w and g_b are summed over 16 samples in the lanes of each vector,
+    /// every lane useful and every load aligned, where the flat kernel computes positions between rows and reads
+    /// each tap misaligned; the sums are in another order than the per-sample path's.</item>
+    /// </list>
     /// </summary>
-    private static bool DefersGradient(Builder b, Emit.ElementType element)
+    private static GradientDeferral DefersGradient(Builder b, Emit.ElementType element)
     {
         LayerShape layer = b.Layer;
+        if (b.Backward == BackwardKernel.ConvFlat)
+            return element.Name == "float" && layer.Window.KernelWidth <= Tuning.LanesKernelWidth && LanesRecordBytes(layer.Window) <= Tuning.LanesRecordBytes
+                ? GradientDeferral.Lanes : GradientDeferral.None;
         long bytes = (long)layer.WeightCount * (32 / element.Lanes);
         return b.Backward == BackwardKernel.GraphDense && layer.Sources.Count == 1 && layer.SourceShapes[0].Size >= element.Lanes &&
-               bytes >= Tuning.DeferredGradientBytes;
+               bytes >= Tuning.DeferredGradientBytes ? GradientDeferral.Rows : GradientDeferral.None;
     }
+
+    /// <summary>Elements a sample's record of <paramref name="count"/> elements takes: whole Vector512s of float, so that a row transposes in 16 × 16 blocks.</summary>
+    internal static int LanesRecordLength(int count) => (count + SampleLanesCount - 1) / SampleLanesCount * SampleLanesCount;
+
+    /// <summary>Samples a lanes record holds: the lanes of a Vector512 of float (the runtime's SampleLanes.Count).</summary>
+    internal const int SampleLanesCount = 16;
+
+    /// <summary>Bytes of a lanes-deferred convolution's buffers: û and the padded x of 16 samples, as rows and as lanes.</summary>
+    internal static long LanesRecordBytes(WindowGeometry g) =>
+        2L * SampleLanesCount * sizeof(float) * (LanesRecordLength(g.OutChannels * g.OutPlane) + LanesRecordLength(g.Channels * g.PaddedPlane));
 
     /// <summary>
     /// 2-wide windows at stride 2 whose output rows hold one to <see cref="CostModel.RowUnrollLimit"/> vectors: the pair
@@ -392,13 +418,13 @@ internal static class Planner
         public BatchKernel BatchForward, BatchBackward;
         public bool BatchForwardVector512, BatchBackwardVector512, ConvFusesActivation;
         public int OutputMaps = 1, GradientMaps = 1, SourceMaps = 1;
-        public bool DeferredGradient;
+        public GradientDeferral Deferral;
         public int SensitivitySlack;
         public ConvInputSensitivity InputSensitivity;
         public List<string> Buffers { get; } = new();
 
         public LayerPlan Build() => new(Layer.Number, Forward, ForwardUnrolled, OutputInRegister, ForwardVector512, ActivationUnrolled,
             Backward, BackwardUnrolled, ActivationBackwardUnrolled, BatchForward, BatchForwardVector512, BatchBackward, BatchBackwardVector512,
-            InputSensitivity, ConvFusesActivation, OutputMaps, GradientMaps, SourceMaps, DeferredGradient, SensitivitySlack, Buffers.ToEquatableArray());
+            InputSensitivity, ConvFusesActivation, OutputMaps, GradientMaps, SourceMaps, Deferral, SensitivitySlack, Buffers.ToEquatableArray());
     }
 }

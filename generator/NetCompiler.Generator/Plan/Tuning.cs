@@ -113,6 +113,18 @@ internal static class Tuning
     /// </summary>
     public const int DeferredMinimum = 8;
 
+    /// <summary>
+    /// The widest kernel whose g_w is summed with the samples in lanes: a pass holds one accumulator per tap of a kernel
+    /// row; the Vector256 fallback keeps two sets (lanes 0–7 and 8–15) beside a row of û in its 16 registers.
+    /// </summary>
+    public const int LanesKernelWidth = 7;
+
+    /// <summary>
+    /// The most bytes of records (û and the padded x of 16 samples, as rows and as lanes) a convolution's deferred g_w
+    /// may take: LeNet-5's C1 takes 733 KB, C3 356 KB; the CNN's layers (3.3 MB and more) keep the per-sample kernel.
+    /// </summary>
+    public const long LanesRecordBytes = 1024 * 1024;
+
     /// <summary>Column vectors of g_W a pass of the deferred update holds: each takes a chain of dependent FMAs (one a sample), and 8 chains cover the FMA latency at 2 a cycle.</summary>
     public const int DeferredColumns = 8;
 }

@@ -356,6 +356,22 @@ public partial class RowsNet { }
 [Loss(LossFunction.CrossEntropy)]
 public partial class RowsNetDouble { }
 
+/// <summary>
+/// The widest kernel whose g_w BackwardBatch sums with the samples in lanes (Tuning.LanesKernelWidth = 7: the
+/// Vector256 fallback keeps one position of û a pass) over rows of 26 (two runs of 13 on Vector512).
+/// </summary>
+[Network, Input(2, 9, 30)]
+[Conv2D(3, 7, Activation.Tanh, Padding = 1)]          // [3, 5, 26]
+[Dense(3, Activation.Softmax)]
+[Loss(LossFunction.CrossEntropy)]
+public partial class WideKernelNet { }
+
+[Network(Precision = Precision.Double), Input(2, 9, 30)]
+[Conv2D(3, 7, Activation.Tanh, Padding = 1)]
+[Dense(3, Activation.Softmax)]
+[Loss(LossFunction.CrossEntropy)]
+public partial class WideKernelNetDouble { }
+
 /// <summary>The graph networks by name, in float and double.</summary>
 public static class GraphNetworks
 {
@@ -378,6 +394,7 @@ public static class GraphNetworks
             ["DenseConv"] = (() => new DenseConvNet(), () => new DenseConvNetDouble()),
             ["DeferredDense"] = (() => new DeferredDenseNet(), () => new DeferredDenseNetDouble()),
             ["Rows"] = (() => new RowsNet(), () => new RowsNetDouble()),
+            ["WideKernel"] = (() => new WideKernelNet(), () => new WideKernelNetDouble()),
             ["ReluMaxPool"] = (() => new ReluMaxPoolNet(), () => new ReluMaxPoolNetDouble()),
             ["ReluMaxPool1D"] = (() => new ReluMaxPool1DNet(), () => new ReluMaxPool1DNetDouble()),
         };

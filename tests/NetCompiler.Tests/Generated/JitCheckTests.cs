@@ -27,7 +27,7 @@ public class JitCheckTests(ITestOutputHelper output)
     /// <summary>The dense chains and their layer counts: each layer has its own ForwardBatchLayer{l} and BackwardBatchLayer{l}.</summary>
     private static readonly (string Network, int Layers)[] Chains = { ("Mlp784", 2), ("Mlp784Double", 2), ("UnrolledStack", 12), ("Narrow", 4), ("NarrowWide", 2), ("NarrowHuge", 2) };
     /// <summary>The graph networks and their layer counts: each layer has its own ForwardLayer{l} and BackwardLayer{l}.</summary>
-    private static readonly (string Network, int Layers)[] Graphs = { ("LeNet5", 7), ("IssueExample", 8), ("SmallCnn", 6) };
+    private static readonly (string Network, int Layers)[] Graphs = { ("LeNet5", 7), ("IssueExample", 8), ("SmallCnn", 6), ("WideKernel", 2) };
 
     /// <summary>
     /// The Vector512 kernels of the wide layers (at least one Vector512 of inputs) of the 784-128-10 networks, and
@@ -58,6 +58,9 @@ public class JitCheckTests(ITestOutputHelper output)
             foreach (string method in methods)
                 Assert.True(lines.Any(line => line.Contains("." + network + ":" + method + "(")), $"{network}.{method} does not appear in the JIT summary");
         }
+        // BackwardBatch's deferred g_W: by rows (LeNet-5's C5 and F6) and with the samples in lanes (its C1 and C3, and a 7-wide kernel).
+        foreach ((string network, int layer) in new[] { ("LeNet5", 1), ("LeNet5", 3), ("LeNet5", 5), ("LeNet5", 6), ("WideKernel", 1) })
+            Assert.True(lines.Any(line => line.Contains("." + network + ":DeferredGradientLayer" + layer + "(")), $"{network}.DeferredGradientLayer{layer} does not appear in the JIT summary");
         if (Vector512.IsHardwareAccelerated) // the child runs on this machine, so it takes the Vector512 kernels too
             foreach (string network in new[] { "Mlp784", "Mlp784Double" })
                 foreach (string method in WideMethods)

@@ -40,13 +40,15 @@ internal sealed partial class ConvEmitter
         else if (src == 0)
             w.Line("// x̂⁰ is not needed.");
         bool flat = PlanOf(layer).Backward == BackwardKernel.ConvFlat;
-        if (flat)
+        // Vector512 computes the gradients of several maps together (each load of x feeds one FMA a map); the
+        // Vector256 fallback one map at a time, in the 16 registers of AVX2. Each tap's sum is the same either way.
+        void FlatGradients() => ByFlatWidth(w, Planner.FlatLength(g), vec => GradientMaps(w, layer, g, vec, vec.Wide ? PlanOf(layer).GradientMaps : 1, scatter));
+        if (PlanOf(layer).Deferral == GradientDeferral.Lanes)
         {
-            // Vector512 computes the gradients of several maps together (each load of x feeds one FMA a map); the
-            // Vector256 fallback one map at a time, in the 16 registers of AVX2. Each tap's sum is the same either way.
-            int n = Planner.FlatLength(g), maps = PlanOf(layer).GradientMaps;
-            ByFlatWidth(w, n, vec => GradientMaps(w, layer, g, vec, vec.Wide ? maps : 1, scatter));
+            using (w.Open("if (_deferred >= 0)")) RecordDeferred(w, layer);
+            using (w.Open("else")) FlatGradients();
         }
+        else if (flat) FlatGradients();
         else GradientMaps(w, layer, g, null, 1, scatter);
         if (scatter && layer.Padding > 0)
         {
