@@ -7,6 +7,8 @@
 //   LeNet-5 C1        6 maps × 28×28 × 25 taps                    = 117,600
 //   LeNet-5 C3        60 connected kernels × 10×10 × 25 taps       = 150,000
 //   LeNet-5 C3 back   g_w and x̂: 2 × 150,000                      = 300,000
+// LeNetC3BackwardInBatch is C3 as BackwardBatch runs it: 16 samples' BackwardLayer3 recording û and x, then
+// DeferredGradientLayer3(16), which sums g_w with the samples in lanes; reported per sample (300,000 multiply-adds).
 //   CNN conv2         64 × 32 kernels × 14×14 × 9 taps             = 3,612,672
 //   CNN conv2 back    g_w and x̂: 2 × 3,612,672                    = 7,225,344
 // GMAC/s = multiply-adds / mean time; the share of peak is that over the peak row's GMAC/s (bench/RESULTS.md).
@@ -26,7 +28,7 @@ public partial class SmallCnn { }
 /// <summary>Single layers' kernels and the FMA peak, each one call per invocation.</summary>
 public class ConvKernels
 {
-    private Action _c1 = null!, _c3 = null!, _c3Back = null!, _conv2 = null!, _conv2Back = null!;
+    private Action _c1 = null!, _c3 = null!, _c3Back = null!, _c3Batch = null!, _conv2 = null!, _conv2Back = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -35,6 +37,7 @@ public class ConvKernels
         var lenet = Ready(new LeNet5());
         _c3 = Layer(lenet, "ForwardLayer3");
         _c3Back = Layer(lenet, "BackwardLayer3");
+        _c3Batch = InBatch(Ready(new LeNet5()), 3);
         var cnn = Ready(new SmallCnn());
         _conv2 = Layer(cnn, "ForwardLayer3");
         _conv2Back = Layer(cnn, "BackwardLayer3");
@@ -54,6 +57,34 @@ public class ConvKernels
         return network;
     }
 
+    /// <summary>
+    /// Layer <paramref name="l"/>'s backward pass over a record of 16 samples, as BackwardBatch runs it: BackwardLayer{l}
+    /// with _deferred = 0 … 15 (each call records its û and x), then DeferredGradientLayer{l}(16).
+    /// </summary>
+    private static Action InBatch(INetwork<float> network, int l)
+    {
+        const BindingFlags flags = BindingFlags.Instance | BindingFlags.NonPublic;
+        // A BackwardBatch of 16 samples first, so that the record buffers exist.
+        var inputs = new float[16 * network.InputSize];
+        var targets = new float[16 * network.OutputSize];
+        for (int b = 0; b < 16; b++) targets[b * network.OutputSize + b % network.OutputSize] = 1;
+        network.BackwardBatch(inputs, targets, 16);
+        Action backward = Layer(network, "BackwardLayer" + l);
+        var flush = network.GetType().GetMethod("DeferredGradientLayer" + l, flags)?.CreateDelegate<Action<int>>(network)
+                    ?? throw new InvalidOperationException($"{network.GetType().Name} does not defer layer {l}'s g_w");
+        FieldInfo deferred = network.GetType().GetField("_deferred", flags)!;
+        return () =>
+        {
+            for (int b = 0; b < 16; b++)
+            {
+                deferred.SetValue(network, b);
+                backward();
+            }
+            flush(16);
+            deferred.SetValue(network, -1);
+        };
+    }
+
     private static Action Layer(object network, string method) =>
         network.GetType().GetMethod(method, BindingFlags.Instance | BindingFlags.NonPublic)?.CreateDelegate<Action>(network)
         ?? throw new InvalidOperationException($"{network.GetType().Name} has no {method}");
@@ -62,6 +93,7 @@ public class ConvKernels
     [Benchmark] public void LeNetC1Forward() => _c1();
     [Benchmark] public void LeNetC3Forward() => _c3();
     [Benchmark] public void LeNetC3Backward() => _c3Back();
+    [Benchmark(OperationsPerInvoke = 16)] public void LeNetC3BackwardInBatch() => _c3Batch();
     [Benchmark] public void CnnConv2Forward() => _conv2();
     [Benchmark] public void CnnConv2Backward() => _conv2Back();
 

@@ -154,7 +154,12 @@ public sealed class AppOptions
     public double? WeightDecay { get; set; }
 
     /// <summary>The L2 weight decay λ this run uses (added to the gradient as λ·θ).</summary>
-    public double EffectiveWeightDecay => WeightDecay ?? (Model == ModelKind.Cnn ? Defaults.CnnWeightDecay : 0);
+    public double EffectiveWeightDecay => WeightDecay ?? Model switch
+    {
+        ModelKind.Cnn => Defaults.CnnWeightDecay,
+        ModelKind.LeNet when Optimizer == OptimizerKind.Sgd => Defaults.LeNetWeightDecay,
+        _ => 0,
+    };
 
     /// <summary>--augment as given (null: the model's default, see <see cref="EffectiveAugmentation"/>); "none" is one that changes nothing.</summary>
     public NetCompiler.Training.ImageAugmentation? Augmentation { get; set; }
@@ -180,6 +185,12 @@ public sealed class AppOptions
 
         /// <summary>SGD's initial learning rate for the CNN (0.05 made its ReLU layers overfit sooner: 91.38% against 91.64% at 0.02).</summary>
         public const double CnnSgdLearningRate = 0.02;
+
+        /// <summary>
+        /// LeNet-5's L2 weight decay with SGD: seeds 1–3 reached 91.09%, 90.98% and 90.94% with it, 90.40%, 91.01% and
+        /// 90.57% without (2026-12-07, bench/RESULTS.md, "g_w in lanes").
+        /// </summary>
+        public const double LeNetWeightDecay = 5e-4;
 
         /// <summary>The CNN's L2 weight decay.</summary>
         public const double CnnWeightDecay = 5e-4;

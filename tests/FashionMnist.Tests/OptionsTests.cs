@@ -64,8 +64,11 @@ public class OptionsTests
         Assert.Equal(AppOptions.Defaults.CnnWeightDecay, options.EffectiveWeightDecay);
         Assert.True(options.EffectiveAugmentation!.HorizontalFlip);
         Assert.Equal(0, options.EffectiveAugmentation.MaxShift);
-        // The other models: no weight decay, no augmentation.
-        Assert.Equal(0, AppOptions.Parse(Array.Empty<string>()).EffectiveWeightDecay);
+        // LeNet-5 has weight decay with SGD (its default optimizer), not with Adam; the MLP none; neither augments.
+        Assert.Equal(AppOptions.Defaults.LeNetWeightDecay, AppOptions.Parse(Array.Empty<string>()).EffectiveWeightDecay);
+        Assert.Equal(0, AppOptions.Parse(new[] { "--optimizer", "adam" }).EffectiveWeightDecay);
+        Assert.Equal(0, AppOptions.Parse(new[] { "--model", "mlp" }).EffectiveWeightDecay);
+        Assert.Null(AppOptions.Parse(Array.Empty<string>()).EffectiveAugmentation);
         Assert.Null(AppOptions.Parse(new[] { "--model", "mlp" }).EffectiveAugmentation);
     }
 

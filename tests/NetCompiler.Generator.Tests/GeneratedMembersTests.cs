@@ -62,9 +62,9 @@ public class GeneratedMembersTests
     [InlineData("[Network, " + LeNetLayers + ", Loss(LossFunction.CrossEntropy)]",
         "ForwardLayer1 BackwardLayer1 _pad1 -_padHat1 -_uHatPad1 W2 B2 _mean2 Kernels3 W3 _uHatRows3 -_uHatPad3 -_padHat3 -_pad3 _mean4 W5 -_uHatPad5 -_padHat5 -Kernels5 BackwardLayer7 _u7 _s7 " +
         "_deferU5 _deferX6 DeferredGradientLayer5 DeferredGradientLayer6 -DeferredGradientLayer7 -_deferU7 FlushDeferred DeferredSamples _deferred " +
-        "DeferredGradientLayer1 _deferU1 _laneU1 _laneX3 DeferredGradientLayer3 -DeferredGradientLayer2 AlignedBuffer AlignedStart")]
+        "-DeferredGradientLayer1 -_laneU1 _deferU3 _laneX3 DeferredGradientLayer3 -DeferredGradientLayer2 AlignedBuffer AlignedStart")]
     [InlineData("[Network, " + LeNetLayers + "]", "ForwardLayer1 -BackwardLayer1 _pad1 Kernels3 W2 -_mean2 -_uHatPad3 _u7 -_s1 -_hasForward -_deferU5 -FlushDeferred -_deferred")]
-    [InlineData("[Network(Precision = Precision.Double), " + LeNetLayers + ", Loss(LossFunction.CrossEntropy)]", "_pad1 Kernels3 _uHatPad3 _mean2 -_laneU1 -DeferredGradientLayer3 -AlignedStart")]
+    [InlineData("[Network(Precision = Precision.Double), " + LeNetLayers + ", Loss(LossFunction.CrossEntropy)]", "_pad1 Kernels3 _uHatPad3 _mean2 -_laneU3 -DeferredGradientLayer3 -AlignedStart")]
     // Add, MaxPool, Concat, a dense layer with two sources.
     [InlineData("[Network, " + JoinLayers + ", Loss(LossFunction.SquaredError)]",
         "_pad1 _pad2 -_padHat2 W1 -W3 -B3 -W4 BackwardLayer3 BackwardLayer4 _argmax4 _pad5 _uHatPad5 -_padHat5 BackwardLayer6 W7 -W7From6 W8 B8 W8From7 W8From3 -_u8")]

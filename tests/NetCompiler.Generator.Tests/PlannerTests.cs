@@ -164,16 +164,17 @@ public class PlannerTests
 
     /// <summary>
     /// BackwardBatch sums a convolution's g_w with 16 samples in lanes (Planner.DefersGradient) for float convolutions
-    /// with the flat backward kernel, a kernel at most 7 wide (Tuning.LanesKernelWidth) and records of at most 1 MB
-    /// (Tuning.LanesRecordBytes: û and the padded x of 16 samples, as rows and as lanes).
+    /// with the flat backward kernel, a kernel at most 7 wide (Tuning.LanesKernelWidth), a map of û and a channel of x
+    /// within 32 KB as lanes (Tuning.LanesPlaneBytes) and records of at most 1 MB (Tuning.LanesRecordBytes: û and the
+    /// padded x of 16 samples, as rows and as lanes).
     /// </summary>
     [Theory]
-    [InlineData(28, 5, 6, 2, "Single", "Lanes")]   // LeNet-5's C1: 733 KB of records
-    [InlineData(28, 7, 2, 0, "Single", "Lanes")]   // the widest kernel
-    [InlineData(28, 8, 2, 0, "Single", "None")]    // too wide
-    [InlineData(28, 5, 6, 2, "Double", "None")]    // lanes are float only
-    [InlineData(28, 3, 32, 1, "Single", "None")]   // the CNN's first layer: 3.3 MB of records
-    [InlineData(14, 3, 40, 1, "Single", "Lanes")]  // 40 maps of 14 × 14: 1,036,288 bytes
+    [InlineData(14, 5, 16, 0, "Single", "Lanes")]  // LeNet-5's C3 without its table: (100 + 196) × 64 bytes of planes
+    [InlineData(12, 7, 2, 0, "Single", "Lanes")]   // the widest kernel
+    [InlineData(12, 8, 2, 0, "Single", "None")]    // too wide
+    [InlineData(14, 5, 16, 0, "Double", "None")]   // lanes are float only
+    [InlineData(28, 5, 6, 2, "Single", "None")]    // LeNet-5's C1: (784 + 1,024) × 64 bytes of planes, past L1
+    [InlineData(14, 3, 40, 1, "Single", "Lanes")]  // 40 maps of 14 × 14: 1,036,288 bytes of records
     [InlineData(14, 3, 41, 1, "Single", "None")]   // 41: 1,062,912 bytes, past 1 MB
     public void ConvolutionGradientsGoInLanesWhenFloatNarrowAndSmall(int size, int kernel, int filters, int padding, string precision, string expected)
     {

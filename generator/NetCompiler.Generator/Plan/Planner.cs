@@ -246,8 +246,9 @@ internal static class Planner
     /// g_W += −û·xᵀ for up to <see cref="Tuning.DeferredSamples"/> samples in one pass over g_W, in the per-sample
     /// order (so the sums are the same, bit for bit). Smaller layers stay in L1 and keep the per-sample update.</item>
     /// <item>Lanes: a float convolution with the flat backward kernel, a kernel at most
-    /// <see cref="Tuning.LanesKernelWidth"/> wide, and records of at most <see cref="Tuning.LanesRecordBytes"/>
-    /// (<see cref="LanesRecordBytes"/>). Its g_w and g_b are summed over 16 samples in the lanes of each vector,
+    /// <see cref="Tuning.LanesKernelWidth"/> wide, a map of û and a channel of x that fit in L1 together as lanes
+    /// (<see cref="LanesPlaneBytes"/>, <see cref="Tuning.LanesPlaneBytes"/>), and records of at most
+    /// <see cref="Tuning.LanesRecordBytes"/> (<see cref="LanesRecordBytes"/>). Its g_w and g_b are summed over 16 samples in the lanes of each vector,
     /// every lane useful and every load aligned, where the flat kernel computes positions between rows and reads
     /// each tap misaligned; the sums are in another order than the per-sample path's.</item>
     /// </list>
@@ -256,7 +257,8 @@ internal static class Planner
     {
         LayerShape layer = b.Layer;
         if (b.Backward == BackwardKernel.ConvFlat)
-            return element.Name == "float" && layer.Window.KernelWidth <= Tuning.LanesKernelWidth && LanesRecordBytes(layer.Window) <= Tuning.LanesRecordBytes
+            return element.Name == "float" && layer.Window.KernelWidth <= Tuning.LanesKernelWidth && LanesPlaneBytes(layer.Window) <= Tuning.LanesPlaneBytes &&
+                   LanesRecordBytes(layer.Window) <= Tuning.LanesRecordBytes
                 ? GradientDeferral.Lanes : GradientDeferral.None;
         long bytes = (long)layer.WeightCount * (32 / element.Lanes);
         return b.Backward == BackwardKernel.GraphDense && layer.Sources.Count == 1 && layer.SourceShapes[0].Size >= element.Lanes &&
@@ -268,6 +270,9 @@ internal static class Planner
 
     /// <summary>Samples a lanes record holds: the lanes of a Vector512 of float (the runtime's SampleLanes.Count).</summary>
     internal const int SampleLanesCount = 16;
+
+    /// <summary>Bytes of one map of û and one channel of the padded x with 16 samples in lanes: what the kernel rereads once a kernel row.</summary>
+    internal static long LanesPlaneBytes(WindowGeometry g) => (long)SampleLanesCount * sizeof(float) * (g.OutPlane + g.PaddedPlane);
 
     /// <summary>Bytes of a lanes-deferred convolution's buffers: û and the padded x of 16 samples, as rows and as lanes.</summary>
     internal static long LanesRecordBytes(WindowGeometry g) =>

@@ -120,8 +120,16 @@ internal static class Tuning
     public const int LanesKernelWidth = 7;
 
     /// <summary>
+    /// The most bytes a map of û and a channel of the padded x may take as lanes (16 samples a position) for the
+    /// convolution's g_w to be summed in lanes: the kernel reads both once a kernel row, so they must stay in L1.
+    /// LeNet-5's C3 takes 18.9 KB. Its C1 (115.7 KB) streamed them from L2 and took 4.35 µs a sample in
+    /// BenchmarkDotNet against 3.79 per sample (ConvKernels, 2026-12-07), so it keeps the per-sample kernel.
+    /// </summary>
+    public const long LanesPlaneBytes = 32 * 1024;
+
+    /// <summary>
     /// The most bytes of records (û and the padded x of 16 samples, as rows and as lanes) a convolution's deferred g_w
-    /// may take: LeNet-5's C1 takes 733 KB, C3 356 KB; the CNN's layers (3.3 MB and more) keep the per-sample kernel.
+    /// may take, so that they stay in L2: LeNet-5's C3 takes 356 KB.
     /// </summary>
     public const long LanesRecordBytes = 1024 * 1024;
 
