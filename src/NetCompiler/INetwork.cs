@@ -96,7 +96,9 @@ public interface INetwork<T> : IInferenceNetwork<T> where T : unmanaged, IFloati
     /// <summary>
     /// Forward and Backward over <paramref name="batch"/> samples ([batch, InputSize] inputs, [batch, OutputSize]
     /// targets): adds the summed ∂L/∂θ to Gradients as batch Forward/Backward pairs would, and returns the summed loss.
-    /// For a mean step, follow with Update(learningRate / batch).
+    /// For a mean step, follow with Update(learningRate / batch). Batched kernels may add the same terms in another
+    /// order (a chain's blocked tiles; a graph's convolutions summed over 16 samples at once), so float gradients can
+    /// differ from the per-sample loop's in the last bits, and depend on how the samples are split into calls.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is negative.</exception>
     /// <exception cref="ArgumentException">A span is not batch × its size long.</exception>

@@ -50,8 +50,16 @@ internal sealed partial class NetworkEmitter
 
         w.Line("/// <summary>");
         w.Line("/// Forward and backward over <paramref name=\"batch\"/> samples ([batch, InputSize] inputs, [batch, OutputSize] targets),");
-        w.Line("/// adding the summed ∂L/∂θ to Gradients (+=) as batch Forward/Backward pairs would; returns the summed loss.");
-        w.Line("/// For a mean step, follow with Update(learningRate / batch). " + (blocked ? "Blocked kernels, in chunks of MaxBatch samples." : "A loop over the per-sample path (not yet blocked)."));
+        w.Line("/// adding the summed ∂L/∂θ to Gradients (+=) as batch Forward/Backward pairs would (in float, the sums may be in");
+        w.Line("/// another order and differ in the last bits); returns the summed loss. For a mean step, follow with Update(learningRate / batch).");
+        if (blocked) w.Line("/// Blocked kernels, in chunks of MaxBatch samples.");
+        else if (Plan.AnyLanesGradient)
+            w.Line("/// A loop over the per-sample path; from " + Tuning.DeferredMinimum + " samples on, the layers whose g_W is deferred add it every " + Tuning.DeferredSamples +
+                   " samples, the convolutions with the samples in the lanes of each vector (another order of the same sums).");
+        else if (Plan.AnyDeferredGradient)
+            w.Line("/// A loop over the per-sample path; from " + Tuning.DeferredMinimum + " samples on, the layers whose g_W is deferred add it every " + Tuning.DeferredSamples +
+                   " samples, in the per-sample order (the same bits).");
+        else w.Line("/// A loop over the per-sample path.");
         w.Line(blocked ? "/// Activities, Sensitivities and the per-sample state are not changed." : "/// Activities and Sensitivities afterwards are those of the last sample.");
         w.Line("/// </summary>");
         w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">batch is negative.</exception>");
