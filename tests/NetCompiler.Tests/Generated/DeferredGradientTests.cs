@@ -18,9 +18,9 @@ namespace NetCompiler.Tests.Generated;
 /// compared bit for bit too.</item>
 /// <item>Float convolutions with the flat backward kernel (ConvEmitter.Deferred.cs) sum g_w and g_b over 16 samples
 /// held in the lanes of each vector: another order of the same sums. Their slices of the gradient are compared with
-/// the interpreter in double on the same parameters and inputs, as are the per-sample loop's: the worst error
-/// relative to the largest reference value of the slice is at most <see cref="LanesTolerance"/> and at most 4 times
-/// the per-sample loop's worst (no larger than float rounding of these sums explains).</item>
+/// the interpreter in double on the same parameters and inputs: the worst error relative to the largest reference
+/// value of the slice is at most <see cref="LanesTolerance"/>; the per-sample loop's worst is printed beside it (a
+/// bound of a multiple of it failed where that loop happened to round exactly).</item>
 /// </list>
 /// A Backward after BackwardBatch adds its g_W at once again, and BackwardBatch allocates nothing after its first call.
 /// </summary>
