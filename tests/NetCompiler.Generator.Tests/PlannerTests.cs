@@ -189,6 +189,14 @@ public class PlannerTests
         Assert.Equal(expected == "Lanes", plan.Owns("_laneU1") && plan.Owns("_deferX1"));
     }
 
+    /// <summary>The lanes kernel's record of 16 samples is the runtime's SampleLanes block and the length BackwardBatch flushes at.</summary>
+    [Fact]
+    public void LanesRecordsAreTheRuntimesBlockAndTheFlushLength()
+    {
+        Assert.Equal(global::NetCompiler.SampleLanes.Count, Planner.SampleLanesCount);
+        Assert.Equal(generator::NetCompiler.Generator.Plan.Tuning.DeferredSamples, Planner.SampleLanesCount);
+    }
+
     [Fact]
     public void LeNetLayersGetTheirConvolutionAndPoolingKernels()
     {

@@ -225,7 +225,7 @@ internal sealed class GraphEmitter : EmitterBase, INetworkPath
                     buffers.Add(("_deferX" + l, "DeferredSamples * " + layer.SourceShapes[0].Size, false));
                     break;
                 case GradientDeferral.Lanes:
-                    (int u, int x) = ConvEmitter.LanesRecordLengths(layer.Window);
+                    (int u, int x) = Planner.LanesRecordLengths(layer.Window);
                     buffers.Add(("_deferU" + l, "DeferredSamples * " + u, false));
                     buffers.Add(("_deferX" + l, "DeferredSamples * " + x, false));
                     buffers.Add(("_laneU" + l, "DeferredSamples * " + u, true));
@@ -245,7 +245,7 @@ internal sealed class GraphEmitter : EmitterBase, INetworkPath
             foreach ((string name, string length, bool aligned) in DeferredBuffers())
                 w.Line(name + " = " + (aligned ? "AlignedBuffer(" + length + ")" : "new " + T + "[" + length + "]") + ";");
         w.Line();
-        w.Line("/// <summary>Adds the recorded samples' −û·xᵀ to each deferred layer's g_W and starts a new record.</summary>");
+        w.Line("/// <summary>Adds the recorded samples' gradients to each deferred layer's g_W and starts a new record.</summary>");
         using (OpenMethod(w, "private void FlushDeferred()"))
         {
             w.Line("int count = _deferred;");

@@ -268,15 +268,25 @@ internal static class Planner
     /// <summary>Elements a sample's record of <paramref name="count"/> elements takes: whole Vector512s of float, so that a row transposes in 16 × 16 blocks.</summary>
     internal static int LanesRecordLength(int count) => (count + SampleLanesCount - 1) / SampleLanesCount * SampleLanesCount;
 
-    /// <summary>Samples a lanes record holds: the lanes of a Vector512 of float (the runtime's SampleLanes.Count).</summary>
+    /// <summary>
+    /// Samples a lanes record holds: the lanes of a Vector512 of float. The runtime's SampleLanes.Count and the record
+    /// length BackwardBatch flushes at (Tuning.DeferredSamples) must be the same; PlannerTests holds them to it.
+    /// </summary>
     internal const int SampleLanesCount = 16;
 
     /// <summary>Bytes of one map of û and one channel of the padded x with 16 samples in lanes: what the kernel rereads once a kernel row.</summary>
     internal static long LanesPlaneBytes(WindowGeometry g) => (long)SampleLanesCount * sizeof(float) * (g.OutPlane + g.PaddedPlane);
 
+    /// <summary>Elements of one sample's record of û and of the padded x: whole Vector512s of float.</summary>
+    internal static (int U, int X) LanesRecordLengths(WindowGeometry g) =>
+        (LanesRecordLength(g.OutChannels * g.OutPlane), LanesRecordLength(g.Channels * g.PaddedPlane));
+
     /// <summary>Bytes of a lanes-deferred convolution's buffers: û and the padded x of 16 samples, as rows and as lanes.</summary>
-    internal static long LanesRecordBytes(WindowGeometry g) =>
-        2L * SampleLanesCount * sizeof(float) * (LanesRecordLength(g.OutChannels * g.OutPlane) + LanesRecordLength(g.Channels * g.PaddedPlane));
+    internal static long LanesRecordBytes(WindowGeometry g)
+    {
+        (int u, int x) = LanesRecordLengths(g);
+        return 2L * SampleLanesCount * sizeof(float) * (u + x);
+    }
 
     /// <summary>
     /// 2-wide windows at stride 2 whose output rows hold one to <see cref="CostModel.RowUnrollLimit"/> vectors: the pair

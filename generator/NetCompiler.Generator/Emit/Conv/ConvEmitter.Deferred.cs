@@ -8,9 +8,8 @@ namespace NetCompiler.Generator.Emit;
 
 internal sealed partial class ConvEmitter
 {
-    /// <summary>Elements of one sample's record of û and of the padded x: whole Vector512s of float.</summary>
-    internal static (int U, int X) LanesRecordLengths(WindowGeometry g) =>
-        (Planner.LanesRecordLength(g.OutChannels * g.OutPlane), Planner.LanesRecordLength(g.Channels * g.PaddedPlane));
+    /// <summary>Samples a position holds in the lanes buffers (element f of sample s at f·16 + s).</summary>
+    private const int Samples = Planner.SampleLanesCount;
 
     /// <summary>Positions of a row of û one pass keeps in registers: at most 16 on Vector512; on Vector256, what the two sets of accumulators leave.</summary>
     private static int LanesRowWidth(VectorWidth vec, int kernelWidth) => Math.Max(1, vec.Wide ? 16 : 16 - 2 * kernelWidth - 1);
@@ -20,7 +19,7 @@ internal sealed partial class ConvEmitter
     {
         var g = layer.Window;
         int l = layer.Number, src = layer.Sources[0];
-        (int u, int x) = LanesRecordLengths(g);
+        (int u, int x) = Planner.LanesRecordLengths(g);
         string span = "global::System.Span<" + T + ">", readOnlySpan = "global::System.ReadOnlySpan<" + T + ">";
         w.Line("// In BackwardBatch: û" + Sup(l) + " and x" + Sup(src) + (layer.Padding == 0 ? "" : " zero-padded") + " are recorded; FlushDeferred adds g_w and g_b of the recorded samples at once.");
         w.Line("new " + readOnlySpan + "(_s" + l + ", 0, " + g.OutChannels * g.OutPlane + ").CopyTo(new " + span + "(_deferU" + l + ", _deferred * " + u + ", " + u + "));");
@@ -39,7 +38,7 @@ internal sealed partial class ConvEmitter
     {
         var g = layer.Window;
         int l = layer.Number;
-        (int u, int x) = LanesRecordLengths(g);
+        (int u, int x) = Planner.LanesRecordLengths(g);
         string span = "global::System.Span<" + T + ">";
         w.Line("// Rows count … 15 of the records still hold an earlier chunk's samples: cleared, so that their lanes add 0.");
         using (w.Open("if (count < DeferredSamples)"))
@@ -61,7 +60,7 @@ internal sealed partial class ConvEmitter
     private void LanesKernel(SourceWriter w, LayerShape layer, VectorWidth vec)
     {
         var g = layer.Window;
-        int l = layer.Number, kw = g.KernelWidth, halves = 16 / vec.Lanes, ow = g.OutWidth, pw = g.PaddedWidth;
+        int l = layer.Number, kw = g.KernelWidth, halves = Samples / vec.Lanes, ow = g.OutWidth, pw = g.PaddedWidth;
         // Runs of a row of û: as many as the registers need, of nearly equal width.
         int runs = (ow + LanesRowWidth(vec, kw) - 1) / LanesRowWidth(vec, kw), width = (ow + runs - 1) / runs;
         var starts = Enumerable.Range(0, runs).Select(r => r * width).Where(start => start < ow).ToList();
@@ -71,7 +70,7 @@ internal sealed partial class ConvEmitter
                string.Join(", ", starts.Select(start => Math.Min(width, ow - start))) + " positions.");
         Loop(w, "o", g.OutChannels, o =>
         {
-            w.Line("ref " + T + " uMap = ref " + At("uLanes", Lin(0, (o, g.OutPlane * 16))) + ";");
+            w.Line("ref " + T + " uMap = ref " + At("uLanes", Lin(0, (o, g.OutPlane * Samples))) + ";");
             w.Line("// g_b[o] −= Σ_s Σ_y,x û_s[o, y, x]: the bias is shared by every position and every sample. Four partial sums");
             w.Line("// (positions q mod 4, the rest in the first), for the latency of the adds and a shorter chain of roundings.");
             using (w.Open())
@@ -82,15 +81,15 @@ internal sealed partial class ConvEmitter
                 using (w.Open("for (; q + 4 <= " + g.OutPlane + "; q += 4)"))
                     for (int h = 0; h < halves; h++)
                         for (int k = 0; k < 4; k++)
-                            w.Line(Bias(h, k) + " += " + vec.Load("uMap", Lin(h * vec.Lanes + k * 16, (new Index("q", 0), 16))) + ";");
+                            w.Line(Bias(h, k) + " += " + vec.Load("uMap", Lin(h * vec.Lanes + k * Samples, (new Index("q", 0), Samples))) + ";");
                 using (w.Open("for (; q < " + g.OutPlane + "; q++)"))
                     for (int h = 0; h < halves; h++)
-                        w.Line(Bias(h, 0) + " += " + vec.Load("uMap", Lin(h * vec.Lanes, (new Index("q", 0), 16))) + ";");
+                        w.Line(Bias(h, 0) + " += " + vec.Load("uMap", Lin(h * vec.Lanes, (new Index("q", 0), Samples))) + ";");
                 w.Line(At("g", "B" + l + " + " + o) + " -= Simd::Vector256.Sum(" + Total(h => "((" + Bias(h, 0) + " + " + Bias(h, 1) + ") + (" + Bias(h, 2) + " + " + Bias(h, 3) + "))") + ");");
             }
             ChannelLoop(w, layer, o, gradient: true, i =>
             {
-                w.Line("ref " + T + " xPlane = ref " + At("xLanes", Lin(0, (i, g.PaddedPlane * 16))) + ";");
+                w.Line("ref " + T + " xPlane = ref " + At("xLanes", Lin(0, (i, g.PaddedPlane * Samples))) + ";");
                 w.Line("// g_w[o, i, ky, kx] −= Σ_s Σ_y,x û_s[o, y, x]·xp_s[i, y + ky, x + kx]: one accumulator a tap of the kernel row ky.");
                 Loop(w, "ky", g.KernelHeight, ky =>
                 {
@@ -104,14 +103,14 @@ internal sealed partial class ConvEmitter
                                 using (w.Open())
                                 {
                                     int n = Math.Min(width, ow - start);
-                                    w.Line("ref " + T + " uRow = ref " + At("uMap", Lin((start * 16) + half * vec.Lanes, (y, ow * 16))) + ";");
-                                    w.Line("ref " + T + " xRow = ref " + At("xPlane", Lin((start * 16) + half * vec.Lanes, (y, pw * 16), (ky, pw * 16))) + ";");
-                                    w.Line(vec.Type + " " + string.Join(", ", Enumerable.Range(0, n).Select(p => "u" + p + " = " + vec.Load("uRow", (p * 16).ToString(CultureInfo.InvariantCulture)))) + ";");
+                                    w.Line("ref " + T + " uRow = ref " + At("uMap", Lin(start * Samples + half * vec.Lanes, (y, ow * Samples))) + ";");
+                                    w.Line("ref " + T + " xRow = ref " + At("xPlane", Lin(start * Samples + half * vec.Lanes, (y, pw * Samples), (ky, pw * Samples))) + ";");
+                                    w.Line(vec.Type + " " + string.Join(", ", Enumerable.Range(0, n).Select(p => "u" + p + " = " + vec.Load("uRow", (p * Samples).ToString(CultureInfo.InvariantCulture)))) + ";");
                                     // xp at column c meets û at column c − kx for every tap kx: one load, up to kw FMAs.
                                     for (int c = 0; c < n + kw - 1; c++)
                                         using (w.Open())
                                         {
-                                            w.Line(vec.Type + " source = " + vec.Load("xRow", (c * 16).ToString(CultureInfo.InvariantCulture)) + ";");
+                                            w.Line(vec.Type + " source = " + vec.Load("xRow", (c * Samples).ToString(CultureInfo.InvariantCulture)) + ";");
                                             for (int kx = 0; kx < kw; kx++)
                                                 if (c - kx >= 0 && c - kx < n)
                                                     w.Line(Acc(half, kx) + " = " + vec.Fma("u" + (c - kx), "source", Acc(half, kx)) + ";");
