@@ -9,6 +9,8 @@
 //   LeNet-5 C3 back   g_w and x̂: 2 × 150,000                      = 300,000
 // LeNetC3BackwardInBatch is C3 as BackwardBatch runs it: 16 samples' BackwardLayer3 recording û and x, then
 // DeferredGradientLayer3(16), which sums g_w with the samples in lanes; reported per sample (300,000 multiply-adds).
+// LeNetC1ForwardInLanes and LeNetC3ForwardInLanes are LanesLayer1 and LanesLayer3 as ForwardBatch runs them, 16 samples
+// in the lanes of each vector (C1 with its copy of x⁰ into the padded buffer), reported per sample.
 //   CNN conv2         64 × 32 kernels × 14×14 × 9 taps             = 3,612,672
 //   CNN conv2 back    g_w and x̂: 2 × 3,612,672                    = 7,225,344
 // GMAC/s = multiply-adds / mean time; the share of peak is that over the peak row's GMAC/s (bench/RESULTS.md).
@@ -28,7 +30,7 @@ public partial class SmallCnn { }
 /// <summary>Single layers' kernels and the FMA peak, each one call per invocation.</summary>
 public class ConvKernels
 {
-    private Action _c1 = null!, _c3 = null!, _c3Back = null!, _c3Batch = null!, _conv2 = null!, _conv2Back = null!;
+    private Action _c1 = null!, _c3 = null!, _c1Lanes = null!, _c3Lanes = null!, _c3Back = null!, _c3Batch = null!, _conv2 = null!, _conv2Back = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -38,6 +40,10 @@ public class ConvKernels
         _c3 = Layer(lenet, "ForwardLayer3");
         _c3Back = Layer(lenet, "BackwardLayer3");
         _c3Batch = InBatch(Ready(new LeNet5()), 3);
+        var lanes = Ready(new LeNet5());
+        lanes.ForwardBatch(new float[16 * lanes.InputSize], new float[16 * lanes.OutputSize], 16); // allocates the lanes buffers
+        _c1Lanes = Layer(lanes, "LanesLayer1");
+        _c3Lanes = Layer(lanes, "LanesLayer3");
         var cnn = Ready(new SmallCnn());
         _conv2 = Layer(cnn, "ForwardLayer3");
         _conv2Back = Layer(cnn, "BackwardLayer3");
@@ -94,6 +100,9 @@ public class ConvKernels
     [Benchmark] public void LeNetC3Forward() => _c3();
     [Benchmark] public void LeNetC3Backward() => _c3Back();
     [Benchmark(OperationsPerInvoke = 16)] public void LeNetC3BackwardInBatch() => _c3Batch();
+    /// <summary>C1 and C3 as ForwardBatch runs them: 16 samples in the lanes of each vector (per sample).</summary>
+    [Benchmark(OperationsPerInvoke = 16)] public void LeNetC1ForwardInLanes() => _c1Lanes();
+    [Benchmark(OperationsPerInvoke = 16)] public void LeNetC3ForwardInLanes() => _c3Lanes();
     [Benchmark] public void CnnConv2Forward() => _conv2();
     [Benchmark] public void CnnConv2Backward() => _conv2Back();
 

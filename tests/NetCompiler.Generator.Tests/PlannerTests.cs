@@ -7,6 +7,7 @@ using BatchForwardKind = generator::NetCompiler.Generator.Plan.BatchForwardKind;
 using BatchKernel = generator::NetCompiler.Generator.Plan.BatchKernel;
 using ConvInputSensitivity = generator::NetCompiler.Generator.Plan.ConvInputSensitivity;
 using ForwardKernel = generator::NetCompiler.Generator.Plan.ForwardKernel;
+using LanesKernel = generator::NetCompiler.Generator.Plan.LanesKernel;
 using NetworkPlan = generator::NetCompiler.Generator.Plan.NetworkPlan;
 using Planner = generator::NetCompiler.Generator.Plan.Planner;
 using TrainStepKind = generator::NetCompiler.Generator.Plan.TrainStepKind;
@@ -189,6 +190,29 @@ public class PlannerTests
         Assert.Equal(expected == "Lanes", plan.Owns("_laneU1") && plan.Owns("_deferX1"));
     }
 
+    /// <summary>
+    /// ForwardBatch runs a graph in lanes in float while its lanes buffers fit Tuning.LanesBytes: 28 × 28 inputs, a 3 × 3
+    /// convolution padded by 1 and 2 outputs take (2 × 784 + 900 + 784·f + 2) × 64 bytes, 1,011,072 for 17 maps and
+    /// 1,061,248 for 18 (past 1 MB); a kernel row's 2 × 3 weights leave 12 positions a run, so rows of 28 run as 10, 10, 8.
+    /// </summary>
+    [Theory]
+    [InlineData(17, "Single", "Lanes")]
+    [InlineData(18, "Single", "PerSample")]
+    [InlineData(1, "Double", "PerSample")]  // 16 samples a vector is float's Vector512
+    public void ForwardBatchRunsInLanesWhenFloatAndItsBuffersFit(int filters, string precision, string expected)
+    {
+        var topology = new G.NetworkTopology(new G.TensorShape(new[] { 1, 28, 28 }), new G.LayerSpec[]
+        {
+            new G.ConvLayer(2, filters, 3, G.Activation.ReLU) { Padding = 1 },
+            new G.DenseLayer(2, G.Activation.Softmax),
+        }, G.LossFunction.CrossEntropy, System.Enum.Parse<G.Precision>(precision), null);
+        NetworkPlan plan = Planner.Plan(topology);
+        Assert.Equal((2L * 784 + 900 + 784 * filters + 2) * 64, Planner.LanesBytes(topology));
+        Assert.Equal(expected, plan.BatchForward.ToString());
+        Assert.Equal(expected == "Lanes", plan[1].Owns("_lanes1") && plan[1].Owns("_lanesPad1") && plan[2].Owns("_lanes2"));
+        Assert.Equal(expected == "Lanes" ? (LanesKernel.Conv, 2, 10) : (LanesKernel.None, 0, 0), (plan[1].Lanes, plan[1].LanesMaps, plan[1].LanesRun));
+    }
+
     /// <summary>The lanes kernel's record of 16 samples is the runtime's SampleLanes block and the length BackwardBatch flushes at.</summary>
     [Fact]
     public void LanesRecordsAreTheRuntimesBlockAndTheFlushLength()
@@ -211,7 +235,16 @@ public class PlannerTests
         }, G.LossFunction.CrossEntropy, G.Precision.Single, null);
         NetworkPlan plan = Planner.Plan(topology);
         Assert.False(plan.IsChain);
-        Assert.Equal(BatchForwardKind.PerSample, plan.BatchForward);
+        Assert.Equal(BatchForwardKind.Lanes, plan.BatchForward); // 10,602 elements of lanes buffers × 64 bytes, under 1 MB
+        Assert.Equal((LanesKernel.Conv, 2, 10), (plan[1].Lanes, plan[1].LanesMaps, plan[1].LanesRun)); // rows of 28 in runs of 10, 10, 8
+        Assert.True(plan[1].Owns("_lanesPad1"));
+        Assert.Equal(LanesKernel.AvgPool, plan[2].Lanes);
+        Assert.Equal((LanesKernel.Conv, 2, 10), (plan[3].Lanes, plan[3].LanesMaps, plan[3].LanesRun)); // a row of 10 in one run
+        Assert.False(plan[3].Owns("_lanesPad3"));
+        Assert.Equal(LanesKernel.MaxPool, plan[4].Lanes);
+        Assert.Equal((LanesKernel.ConvAsDense, 8), (plan[5].Lanes, plan[5].LanesMaps));
+        Assert.Equal(LanesKernel.Dense, plan[6].Lanes);
+        Assert.Equal(10_602L * 64, Planner.LanesBytes(topology));
 
         Assert.Equal(ForwardKernel.ConvFlat, plan[1].Forward);
         Assert.Equal(ConvInputSensitivity.None, plan[1].InputSensitivity); // it reads the input

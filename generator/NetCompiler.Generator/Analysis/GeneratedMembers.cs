@@ -85,6 +85,7 @@ internal static class GeneratedMembers
                 members.Add(new Member("ForwardLayer" + l, none));
                 if (layerPlan.Backward != BackwardKernel.None) members.Add(new Member("BackwardLayer" + l, none));
                 if (layerPlan.DeferredGradient) members.Add(new Member("DeferredGradientLayer" + l, count));
+                if (layerPlan.Lanes != LanesKernel.None) members.Add(new Member("LanesLayer" + l, none));
                 continue;
             }
             members.Add(new Member("ForwardBatchLayer" + l, count));
@@ -128,7 +129,14 @@ internal static class GeneratedMembers
         }
         if (graph)
         {
-            if (plan.AnyLanesGradient)
+            if (plan.LanesForward)
+            {
+                members.Add(new Member("_lanes0"));
+                members.Add(new Member("_lanesRows"));
+                members.Add(new Member("AllocateLanesBuffers", none));
+                members.Add(new Member("ForwardLanes", ImmutableArray.Create(readOnlySpan, span, "int")));
+            }
+            if (plan.GraphAlignedBuffers)
             {
                 members.Add(new Member("AlignedBuffer", count));
                 members.Add(new Member("AlignedStart", ImmutableArray.Create(t + "[]")));

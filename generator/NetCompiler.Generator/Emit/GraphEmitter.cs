@@ -208,7 +208,74 @@ internal sealed class GraphEmitter : EmitterBase, INetworkPath
             foreach ((string name, _, _) in DeferredBuffers())
                 w.Line("private " + T + "[] " + name + " = null!;");
         }
+        if (Plan.LanesForward)
+        {
+            w.Line("// ForwardBatch's lanes buffers, 16 samples each (element f of sample s at f·16 + s, 64-byte aligned): x⁰ as rows");
+            w.Line("// (_lanesRows) and as lanes, every layer's x, and the padded convolutions' sources; allocated by the first chunk.");
+            foreach ((string name, _, _) in LanesBuffers())
+                w.Line("private " + T + "[] " + name + " = null!;");
+        }
         w.Line();
+    }
+
+    /// <summary>ForwardBatch's lanes buffers, their lengths, and whether they start at AlignedStart.</summary>
+    private List<(string Name, int Length, bool Aligned)> LanesBuffers()
+    {
+        int input = Planner.LanesInputLength(Topology);
+        var buffers = new List<(string, int, bool)> { ("_lanesRows", LaneSamples * input, false), ("_lanes0", LaneSamples * input, true) };
+        foreach (LayerShape layer in Layers)
+        {
+            buffers.Add(("_lanes" + layer.Number, LaneSamples * layer.Outputs, true));
+            if (PlanOf(layer).Owns("_lanesPad" + layer.Number))
+                buffers.Add(("_lanesPad" + layer.Number, LaneSamples * layer.Window.Channels * layer.Window.PaddedPlane, true));
+        }
+        return buffers;
+    }
+
+    /// <summary>ForwardLanes (a chunk of 8 to 16 samples through every layer in lanes), the buffers' allocation and one LanesLayer{l} per layer.</summary>
+    private void WriteLanes(SourceWriter w)
+    {
+        int input = Planner.LanesInputLength(Topology), o = Output.Number;
+        w.Line("/// <summary>Allocates ForwardBatch's lanes buffers, on the first chunk it runs in lanes.</summary>");
+        w.Line("[Compiler::MethodImpl(Compiler::MethodImplOptions.NoInlining)]");
+        w.Line("[global::System.Diagnostics.CodeAnalysis.MemberNotNull(nameof(_lanesRows), nameof(_lanes0), nameof(_lanes" + o + "))]");
+        using (w.Open("private void AllocateLanesBuffers()"))
+            foreach ((string name, int length, bool aligned) in LanesBuffers())
+                w.Line(name + " = " + (aligned ? "AlignedBuffer(" + length + ")" : "new " + T + "[" + length + "]") + ";");
+        w.Line();
+        w.Line("/// <summary>");
+        w.Line("/// The forward pass of count (at most 16) samples at once, each layer in turn with the samples in the lanes of each");
+        w.Line("/// Vector512: x⁰'s rows into lanes, LanesLayer{l} in execution order, x" + Sup(o) + "'s lanes back into rows. Lanes count … 15");
+        w.Line("/// compute zeros' outputs, which are not read; the per-sample state (Activities) is not changed.");
+        w.Line("/// </summary>");
+        using (OpenMethod(w, "private void ForwardLanes(global::System.ReadOnlySpan<" + T + "> inputs, global::System.Span<" + T + "> outputs, int count)"))
+        {
+            w.Line("if (_lanes0 is null) AllocateLanesBuffers();");
+            w.Line("// Sample s's row at s·" + input + " (whole Vector512s; the padding columns are never written, so they stay 0), the rows of");
+            w.Line("// absent samples cleared; then the rows into lanes.");
+            w.Line(T + "[] rows = _lanesRows;");
+            using (w.Open("for (int s = 0; s < count; s++)"))
+                w.Line("inputs.Slice(s * InputSize, InputSize).CopyTo(new global::System.Span<" + T + ">(rows, s * " + input + ", InputSize));");
+            w.Line("if (count < " + LaneSamples + ") new global::System.Span<" + T + ">(rows, count * " + input + ", (" + LaneSamples + " - count) * " + input + ").Clear();");
+            w.Line("Nc::SampleLanes.Transpose(rows, " + input + ", Interop::MemoryMarshal.CreateSpan(ref AlignedStart(_lanes0), " + LaneSamples * input + "));");
+            foreach (int l in Topology.ExecutionOrder)
+                w.Line("LanesLayer" + l + "(); // " + ShortName(Layers[l - 1]));
+            w.Line("// x" + Sup(o) + "'s lanes into the samples' rows.");
+            w.Line(LanesRef("xOut", o));
+            w.Line("ref " + T + " y = ref Interop::MemoryMarshal.GetReference(outputs);");
+            using (w.Open("for (int s = 0; s < count; s++)"))
+            using (w.Open("for (int f = 0; f < OutputSize; f++)"))
+                w.Line(At("y", "s * OutputSize + f") + " = " + At("xOut", "f * " + LaneSamples + " + s") + ";");
+        }
+        w.Line();
+        foreach (int l in Topology.ExecutionOrder)
+        {
+            LayerShape layer = Layers[l - 1];
+            w.Line("/// <summary>Layer " + l + Xml(QuotedName(layer)) + " for 16 samples in lanes (" + Xml(PlanOf(layer).Lanes.ToString()) + "): " + Xml(LayerFormula(layer)) + ".</summary>");
+            using (OpenMethod(w, "private void LanesLayer" + l + "()"))
+                C.For(layer.Kind).WriteLanesForward(w, layer);
+            w.Line();
+        }
     }
 
     /// <summary>The deferred layers' record buffers, their lengths, and whether they start at AlignedStart.</summary>
@@ -332,6 +399,7 @@ if (PlanOf(layer).Backward != BackwardKernel.None) w.Line("BackwardLayer" + laye
         C.Network.WriteBatchEntryPoints(w, blocked: false);
         NetworkEmitter.WriteBatchHelpers(w);
         if (Plan.AnyDeferredGradient) WriteDeferred(w);
+        if (Plan.LanesForward) WriteLanes(w);
         foreach (int l in Topology.ExecutionOrder)
         {
             LayerShape layer = Layers[l - 1];

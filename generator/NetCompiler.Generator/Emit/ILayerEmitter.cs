@@ -12,4 +12,7 @@ internal interface ILayerEmitter
 
     /// <summary>After û of <paramref name="layer"/> is known: its gradients, and x̂ added to its sources.</summary>
     void WriteBackward(SourceWriter w, LayerShape layer);
+
+    /// <summary>LanesLayer{l}: x of <paramref name="layer"/> for 16 samples held in the lanes of each Vector512, from its sources' lanes buffers (f applied).</summary>
+    void WriteLanesForward(SourceWriter w, LayerShape layer);
 }

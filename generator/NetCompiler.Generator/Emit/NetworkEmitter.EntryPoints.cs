@@ -13,9 +13,19 @@ internal sealed partial class NetworkEmitter
         string span = "global::System.Span<" + T + ">", readOnlySpan = "global::System.ReadOnlySpan<" + T + ">";
         w.Line("/// <summary>");
         w.Line("/// Forward over <paramref name=\"batch\"/> samples: <paramref name=\"inputs\"/> is [batch, InputSize] row-major and");
-        w.Line("/// <paramref name=\"outputs\"/> receives [batch, OutputSize]; the same results as Forward on each row. " +
-               (blocked ? "Runs in chunks of MaxBatch samples through blocked kernels; allocates nothing." : "A loop over Forward (the graph path is not yet blocked); allocates nothing."));
-        w.Line(blocked ? "/// Activities and the per-sample state are not changed." : "/// Activities afterwards are those of the last sample.");
+        if (Plan.LanesForward)
+        {
+            w.Line("/// <paramref name=\"outputs\"/> receives [batch, OutputSize]; each row as Forward gives it, within float rounding. On AVX-512,");
+            w.Line("/// chunks of 16 samples (the last of " + Tuning.LanesMinimum + " or more) run each layer with the samples in the lanes of each Vector512,");
+            w.Line("/// the sums in another order; the rest, and every sample elsewhere, run Forward. Allocates nothing after its first chunk.");
+            w.Line("/// Activities afterwards are those of the last sample run by Forward, if any (the lanes path leaves them as they were).");
+        }
+        else
+        {
+            w.Line("/// <paramref name=\"outputs\"/> receives [batch, OutputSize]; the same results as Forward on each row. " +
+                   (blocked ? "Runs in chunks of MaxBatch samples through blocked kernels; allocates nothing." : "A loop over Forward (the graph path is not yet blocked); allocates nothing."));
+            w.Line(blocked ? "/// Activities and the per-sample state are not changed." : "/// Activities afterwards are those of the last sample.");
+        }
         w.Line("/// </summary>");
         w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">batch is negative.</exception>");
         w.Line("/// <exception cref=\"global::System.ArgumentException\">inputs is not batch × " + Topology.InputSize + " long or outputs not batch × " + Topology.OutputSize + ".</exception>");
@@ -38,6 +48,19 @@ internal sealed partial class NetworkEmitter
                     w.Line("ForwardBatchCore(inputs.Slice(start * InputSize, count * InputSize), count);");
                     WriteCopyBatchOutputs(w);
                 }
+            }
+            else if (Plan.LanesForward)
+            {
+                w.Line("int b = 0;");
+                w.Line("// Chunks of 16 samples (the last of " + Tuning.LanesMinimum + " or more) in the lanes of each Vector512; the rest per sample.");
+                using (w.Open("if (Simd::Vector512.IsHardwareAccelerated)"))
+                using (w.Open("for (; batch - b >= " + Tuning.LanesMinimum + "; b += " + Planner.SampleLanesCount + ")"))
+                {
+                    w.Line("int count = global::System.Math.Min(" + Planner.SampleLanesCount + ", batch - b);");
+                    w.Line("ForwardLanes(inputs.Slice(b * InputSize, count * InputSize), outputs.Slice(b * OutputSize, count * OutputSize), count);");
+                }
+                using (w.Open("for (; b < batch; b++)"))
+                    w.Line("Forward(inputs.Slice(b * InputSize, InputSize), outputs.Slice(b * OutputSize, OutputSize));");
             }
             else
             {

@@ -77,7 +77,7 @@ internal sealed partial class NetworkEmitter : EmitterBase
         if (C.CompiledWeights is not null) WriteCompiledWeights(w);
         // θ and every buffer of a chain live 64-byte aligned in pinned arrays (ChainEmitter.AlignedField), as do a graph's
         // records with the samples in lanes (ConvEmitter.Deferred.cs).
-        if (Plan.IsChain || Plan.AnyLanesGradient) WriteAlignedBufferHelpers(w);
+        if (Plan.IsChain || Plan.GraphAlignedBuffers) WriteAlignedBufferHelpers(w);
     }
 
 

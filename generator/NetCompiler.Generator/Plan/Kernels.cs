@@ -128,6 +128,32 @@ internal enum BatchForwardKind
     BlockedOrFeatureMajor,
     /// <summary>A loop over Forward (a graph).</summary>
     PerSample,
+    /// <summary>
+    /// A float graph: the layers in turn over chunks of 16 samples held in the lanes of each Vector512 (LanesLayer{l}),
+    /// from Tuning.LanesMinimum samples a chunk on AVX-512; a loop over Forward otherwise.
+    /// </summary>
+    Lanes,
+}
+
+/// <summary>A graph layer's kernel in ForwardBatch's lanes path (BatchForwardKind.Lanes): element f of sample s at f·16 + s.</summary>
+internal enum LanesKernel
+{
+    /// <summary>Not in lanes (the network runs ForwardBatch per sample).</summary>
+    None,
+    /// <summary>A convolution: LanesMaps maps a pass, each output row in runs of at most LanesRun positions held in registers.</summary>
+    Conv,
+    /// <summary>A convolution whose single output position sees its whole source (LeNet-5's C5): a dense layer over the flattened source.</summary>
+    ConvAsDense,
+    /// <summary>A dense layer: LanesMaps outputs a pass, each input vector loaded once for all of them.</summary>
+    Dense,
+    /// <summary>Average pooling (and LeNet's trainable c·mean + b), one vector per position.</summary>
+    AvgPool,
+    /// <summary>Max pooling, one vector per position.</summary>
+    MaxPool,
+    /// <summary>The sum of the sources.</summary>
+    Add,
+    /// <summary>The sources copied one after another.</summary>
+    Concat,
 }
 
 /// <summary>How a graph's BackwardBatch adds a layer's weight gradient (Planner.DefersGradient).</summary>

@@ -32,6 +32,12 @@ internal sealed record NetworkPlan(
     /// <summary>Whether ForwardBatch has the feature-major path (Emit/Dense/FeatureMajorEmitter.cs).</summary>
     public bool FeatureMajor => BatchForward == BatchForwardKind.BlockedOrFeatureMajor;
 
+    /// <summary>Whether ForwardBatch has the lanes path (a float graph's layers over 16 samples a vector).</summary>
+    public bool LanesForward => BatchForward == BatchForwardKind.Lanes;
+
+    /// <summary>Whether the graph's class has AlignedBuffer and AlignedStart (a chain always has them).</summary>
+    public bool GraphAlignedBuffers => AnyLanesGradient || LanesForward;
+
     /// <summary>Whether BackwardBatch defers some layer's g_W (and so has FlushDeferred and its buffers).</summary>
     public bool AnyDeferredGradient
     {
@@ -83,6 +89,8 @@ internal sealed record NetworkPlan(
             BatchForwardKind.Blocked => "blocked kernels over chunks of " + Tuning.MaxBatch.ToString(CultureInfo.InvariantCulture) + " samples",
             BatchForwardKind.BlockedOrFeatureMajor => "blocked kernels over chunks of " + Tuning.MaxBatch.ToString(CultureInfo.InvariantCulture) +
                                                       " samples; feature-major for a chunk of " + Tuning.FeatureMajorMinimum.ToString(CultureInfo.InvariantCulture) + " or more on AVX-512",
+            BatchForwardKind.Lanes => "the layers over chunks of 16 samples in the lanes of each Vector512 (from " + Tuning.LanesMinimum.ToString(CultureInfo.InvariantCulture) +
+                                      " a chunk, on AVX-512); a loop over Forward otherwise",
             _ => "a loop over Forward",
         };
     }
@@ -110,6 +118,9 @@ internal sealed record NetworkPlan(
 /// <param name="SensitivitySlack">Elements after x̂ of this layer's padded buffer: a consumer's Rows kernel adds whole vectors from the start of each row, and the lanes past the last row's end land there (adding zeros).</param>
 /// <param name="Deferral">How BackwardBatch adds the layer's g_W: per sample, or once for up to Tuning.DeferredSamples recorded samples (Planner.DefersGradient).</param>
 /// <param name="Buffers">The fields the layer owns, by name.</param>
+/// <param name="Lanes">The layer's kernel in ForwardBatch's lanes path (BatchForwardKind.Lanes), or None.</param>
+/// <param name="LanesMaps">Lanes: output maps (a convolution) or outputs (dense) a pass computes together.</param>
+/// <param name="LanesRun">Lanes, a convolution: the most positions of an output row a pass holds in registers.</param>
 internal sealed record LayerPlan(
     int Number,
     ForwardKernel Forward,
@@ -131,7 +142,10 @@ internal sealed record LayerPlan(
     int SourceMaps,
     GradientDeferral Deferral,
     int SensitivitySlack,
-    EquatableArray<string> Buffers)
+    EquatableArray<string> Buffers,
+    LanesKernel Lanes,
+    int LanesMaps,
+    int LanesRun)
 {
     /// <summary>Whether BackwardBatch records this layer's samples and adds its g_W in FlushDeferred.</summary>
     public bool DeferredGradient => Deferral != GradientDeferral.None;
@@ -158,6 +172,10 @@ internal sealed record LayerPlan(
                     (InputSensitivity == ConvInputSensitivity.Gather && SourceMaps > 1 ? " " + SourceMaps.ToString(CultureInfo.InvariantCulture) + " channels a pass" : "") +
                     (Deferral == GradientDeferral.Rows ? ", g_W deferred in BackwardBatch" : "") +
                     (Deferral == GradientDeferral.Lanes ? ", g_w deferred in BackwardBatch (16 samples in lanes)" : "");
+        if (Lanes != LanesKernel.None)
+            text += "; ForwardBatch in lanes: " + Words(Lanes.ToString()) + (Lanes is LanesKernel.Conv or LanesKernel.Dense or LanesKernel.ConvAsDense
+                ? " " + LanesMaps.ToString(CultureInfo.InvariantCulture) + (Lanes == LanesKernel.Conv ? " maps" : " outputs") + " a pass" : "") +
+                (Lanes == LanesKernel.Conv ? ", runs of " + LanesRun.ToString(CultureInfo.InvariantCulture) + " positions" : "");
         if (chain)
             text += "; batched " + Words(BatchForward.ToString()) + (BatchForwardVector512 ? " (Vector512 | Vector256 fallback)" : "") +
                     (trainable ? ", batched backward " + Words(BatchBackward.ToString()) + (BatchBackwardVector512 ? " (Vector512 | Vector256 fallback)" : "") : "");

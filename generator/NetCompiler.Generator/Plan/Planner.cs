@@ -25,7 +25,9 @@ internal static class Planner
         TrainStepKind trainStep = registerChain ? TrainStepKind.Register
             : topology.IsDenseChain && layers.All(layer => layer.Inputs >= v) ? TrainStepKind.Fused
             : TrainStepKind.BackwardThenUpdate;
-        BatchForwardKind batch = !topology.IsDenseChain ? BatchForwardKind.PerSample
+        bool lanes = !topology.IsDenseChain && RunsInLanes(topology, element);
+        if (lanes) PlanLanes(builders);
+        BatchForwardKind batch = !topology.IsDenseChain ? (lanes ? BatchForwardKind.Lanes : BatchForwardKind.PerSample)
             : registerChain ? BatchForwardKind.RegisterLoop
             : IsWide(layers[0], v) ? BatchForwardKind.BlockedOrFeatureMajor
             : BatchForwardKind.Blocked;
@@ -289,6 +291,87 @@ internal static class Planner
     }
 
     /// <summary>
+    /// Whether a graph's ForwardBatch runs in lanes (BatchForwardKind.Lanes): in float, whose Vector512 holds 16
+    /// samples, and with every layer's x of 16 samples, the padded copies and the input's rows and lanes in at most
+    /// <see cref="Tuning.LanesBytes"/> (<see cref="LanesBytes"/>). Every graph layer kind has a lanes kernel.
+    /// </summary>
+    private static bool RunsInLanes(NetworkTopology topology, Emit.ElementType element) =>
+        element.Name == "float" && LanesBytes(topology) <= Tuning.LanesBytes;
+
+    /// <summary>Elements of ForwardBatch's lanes buffer of x⁰ (a sample's row padded to whole Vector512s, so that it transposes in 16 × 16 blocks), and of the rows it is transposed from.</summary>
+    internal static int LanesInputLength(NetworkTopology topology) => LanesRecordLength(topology.InputSize);
+
+    /// <summary>Whether a convolution reads its source through a zero-padded copy in lanes (_lanesPad{l}).</summary>
+    internal static bool LanesPadded(LayerShape layer) => layer.Padding != 0;
+
+    /// <summary>Bytes of ForwardBatch's lanes buffers: x⁰ as rows and lanes, every layer's x and every padded copy, 16 samples each.</summary>
+    internal static long LanesBytes(NetworkTopology topology)
+    {
+        long elements = 2L * LanesInputLength(topology);
+        foreach (LayerShape layer in topology.Layers)
+        {
+            elements += layer.Outputs;
+            if (layer.Kind is LayerKind.Conv1D or LayerKind.Conv2D && LanesPadded(layer)) elements += (long)layer.Window.Channels * layer.Window.PaddedPlane;
+        }
+        return elements * SampleLanesCount * sizeof(float);
+    }
+
+    /// <summary>
+    /// Each layer's lanes kernel and its register blocking. A convolution holds LanesMaps × LanesRun accumulators
+    /// (maps × positions of an output row) and LanesMaps × k broadcast weights of a kernel row in
+    /// <see cref="Tuning.LanesRegisters"/>: two maps a pass where their weights leave room, so each load of x feeds
+    /// up to 2k FMAs; the row in runs of nearly equal width. A convolution that is a dense layer (IsDenseConv) takes the dense
+    /// kernel over the flattened source, whose W has the same layout.
+    /// </summary>
+    private static void PlanLanes(Builder[] layers)
+    {
+        foreach (Builder b in layers)
+        {
+            LayerShape layer = b.Layer;
+            int l = layer.Number;
+            b.Buffers.Add("_lanes" + Number(l));
+            switch (layer.Kind)
+            {
+                case LayerKind.Dense:
+                    b.Lanes = LanesKernel.Dense;
+                    b.LanesMaps = Tuning.LanesDenseRows;
+                    break;
+                case LayerKind.Conv1D:
+                case LayerKind.Conv2D:
+                {
+                    WindowGeometry g = layer.Window;
+                    if (IsDenseConv(layer))
+                    {
+                        b.Lanes = LanesKernel.ConvAsDense;
+                        b.LanesMaps = Tuning.LanesDenseRows;
+                        break;
+                    }
+                    b.Lanes = LanesKernel.Conv;
+                    int maps = g.OutChannels >= 2 && 2 * g.KernelWidth <= Tuning.LanesRegisters / 2 ? 2 : 1;
+                    int run = Math.Max(1, (Tuning.LanesRegisters - maps * g.KernelWidth) / maps);
+                    int runs = (g.OutWidth + run - 1) / run;
+                    b.LanesMaps = maps;
+                    b.LanesRun = (g.OutWidth + runs - 1) / runs;
+                    if (LanesPadded(layer)) b.Buffers.Add("_lanesPad" + Number(l));
+                    break;
+                }
+                case LayerKind.AvgPool:
+                    b.Lanes = LanesKernel.AvgPool;
+                    break;
+                case LayerKind.MaxPool:
+                    b.Lanes = LanesKernel.MaxPool;
+                    break;
+                case LayerKind.Add:
+                    b.Lanes = LanesKernel.Add;
+                    break;
+                default:
+                    b.Lanes = LanesKernel.Concat;
+                    break;
+            }
+        }
+    }
+
+    /// <summary>
     /// 2-wide windows at stride 2 whose output rows hold one to <see cref="CostModel.RowUnrollLimit"/> vectors: the pair
     /// kernels write out every vector of a row, so a wider row (a 2 × 4,096 plane wrote 645 KB) takes the window loop.
     /// </summary>
@@ -436,10 +519,12 @@ internal static class Planner
         public GradientDeferral Deferral;
         public int SensitivitySlack;
         public ConvInputSensitivity InputSensitivity;
+        public LanesKernel Lanes;
+        public int LanesMaps, LanesRun;
         public List<string> Buffers { get; } = new();
 
         public LayerPlan Build() => new(Layer.Number, Forward, ForwardUnrolled, OutputInRegister, ForwardVector512, ActivationUnrolled,
             Backward, BackwardUnrolled, ActivationBackwardUnrolled, BatchForward, BatchForwardVector512, BatchBackward, BatchBackwardVector512,
-            InputSensitivity, ConvFusesActivation, OutputMaps, GradientMaps, SourceMaps, Deferral, SensitivitySlack, Buffers.ToEquatableArray());
+            InputSensitivity, ConvFusesActivation, OutputMaps, GradientMaps, SourceMaps, Deferral, SensitivitySlack, Buffers.ToEquatableArray(), Lanes, LanesMaps, LanesRun);
     }
 }

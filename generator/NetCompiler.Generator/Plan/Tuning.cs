@@ -135,4 +135,22 @@ internal static class Tuning
 
     /// <summary>Column vectors of g_W a pass of the deferred update holds: each takes a chain of dependent FMAs (one a sample), and 8 chains cover the FMA latency at 2 a cycle.</summary>
     public const int DeferredColumns = 8;
+
+    // A float graph's ForwardBatch in lanes (BatchForwardKind.Lanes).
+
+    /// <summary>
+    /// The most bytes ForwardBatch's lanes buffers may take (every layer's x for 16 samples, the padded copies and the
+    /// input's rows and lanes): each layer reads its source's buffer once, so together they should stay in L2 (1 MB
+    /// a core here). LeNet-5 takes 671 KB; the sample's CNN (3.7 MB) keeps the per-sample loop.
+    /// </summary>
+    public const long LanesBytes = 1024 * 1024;
+
+    /// <summary>Chunks of fewer samples than this run per sample: the lanes of the missing samples are computed for nothing.</summary>
+    public const int LanesMinimum = 8;
+
+    /// <summary>Vector512 registers a lanes kernel may fill with accumulators and broadcast weights (of 32; the rest for the loads).</summary>
+    public const int LanesRegisters = 30;
+
+    /// <summary>Outputs a pass of a dense layer in lanes: each input vector is loaded once for that many FMAs, on that many independent chains.</summary>
+    public const int LanesDenseRows = 8;
 }

@@ -61,6 +61,13 @@ public class JitCheckTests(ITestOutputHelper output)
         // BackwardBatch's deferred g_W: by rows (LeNet-5's C5 and F6) and with the samples in lanes (its C3, and a 7-wide kernel).
         foreach ((string network, int layer) in new[] { ("LeNet5", 3), ("LeNet5", 5), ("LeNet5", 6), ("WideKernel", 1) })
             Assert.True(lines.Any(line => line.Contains("." + network + ":DeferredGradientLayer" + layer + "(")), $"{network}.DeferredGradientLayer{layer} does not appear in the JIT summary");
+        if (Vector512.IsHardwareAccelerated) // ForwardBatch's lanes path (ExerciseBatch's 67 samples: four chunks of 16, then 3 per sample)
+            foreach ((string network, int layers) in Graphs.Where(g => g.Network != "SmallCnn")) // the CNN's lanes buffers exceed Tuning.LanesBytes
+                for (int l = 0; l <= layers; l++)
+                {
+                    string method = l == 0 ? "ForwardLanes" : "LanesLayer" + l;
+                    Assert.True(lines.Any(line => line.Contains("." + network + ":" + method + "(")), $"{network}.{method} does not appear in the JIT summary");
+                }
         if (Vector512.IsHardwareAccelerated) // the child runs on this machine, so it takes the Vector512 kernels too
             foreach (string network in new[] { "Mlp784", "Mlp784Double" })
                 foreach (string method in WideMethods)
@@ -73,7 +80,7 @@ public class JitCheckTests(ITestOutputHelper output)
     /// <summary>
     /// The Vector256 fallback of the batched kernels, which machines without AVX-512 run: JitCheck in a child process
     /// with AVX-512 disabled (DOTNET_EnableAVX512 from .NET 10, DOTNET_EnableAVX512F before), so Vector512 is not
-    /// accelerated, no Vector512 method (nor the feature-major path, which is Vector512 only) is compiled, every method is fully optimised and the batched results match the
+    /// accelerated, no Vector512 method (nor the feature-major and lanes paths, which are Vector512 only) is compiled, every method is fully optimised and the batched results match the
     /// per-sample ones (BatchTests covers the same with the Vector512 kernels on machines that have them).
     /// </summary>
     [Fact]
@@ -82,7 +89,7 @@ public class JitCheckTests(ITestOutputHelper output)
         (List<string> lines, string stdout) = RunJitCheck(new Dictionary<string, string> { ["DOTNET_EnableAVX512"] = "0", ["DOTNET_EnableAVX512F"] = "0" });
         Assert.Contains("Vector512.IsHardwareAccelerated False", stdout);
         Assert.Contains(lines, line => line.Contains(".Mlp784:BackwardBatchLayer2("));
-        List<string> wide = lines.Where(line => line.Contains("Vector512(") || line.Contains("FeatureMajor")).ToList();
+        List<string> wide = lines.Where(line => line.Contains("Vector512(") || line.Contains("FeatureMajor") || line.Contains(":LanesLayer") || line.Contains(":ForwardLanes(")).ToList();
         Assert.True(wide.Count == 0, "Vector512 kernels compiled without AVX-512:\n" + string.Join("\n", wide));
         AssertFullOpts(lines);
         AssertBatchMatchesPerSample(stdout);
@@ -103,7 +110,7 @@ public class JitCheckTests(ITestOutputHelper output)
         foreach (string network in Networks)
             foreach (string method in Methods)
                 Assert.True(lines.Any(l => l.Contains("." + network + ":" + method + "(")), $"{network}.{method} does not appear in the JIT summary");
-        string[] computing = Methods.Concat(new[] { "ForwardLayer", "BackwardLayer", "ForwardBatchLayer", "BackwardBatchLayer", "GradientBatchLayer", "InputSensitivityBatchLayer" }).ToArray();
+        string[] computing = Methods.Concat(new[] { "ForwardLayer", "BackwardLayer", "LanesLayer", "ForwardLanes", "ForwardBatchLayer", "BackwardBatchLayer", "GradientBatchLayer", "InputSensitivityBatchLayer" }).ToArray();
         List<string> tiered = lines
             .Where(l => computing.Any(method => l.Contains(":" + method + "(") || System.Text.RegularExpressions.Regex.IsMatch(l, ":" + method + "[0-9]+(Vector512)?\\(")))
             .Where(l => !l.Contains("[FullOpts"))

@@ -53,11 +53,11 @@ internal sealed partial class ConvEmitter
         w.Line(Ref("g", "_gradients"));
         w.Line("ref " + T + " uLanes = ref AlignedStart(_laneU" + l + "); // û_s[o, y, x] at ((o·" + g.OutHeight + " + y)·" + g.OutWidth + " + x)·16 + s");
         w.Line("ref " + T + " xLanes = ref AlignedStart(_laneX" + l + "); // xp_s[i, y, x] at ((i·" + g.PaddedHeight + " + y)·" + g.PaddedWidth + " + x)·16 + s");
-        using (w.Open("if (Simd::Vector512.IsHardwareAccelerated)")) LanesKernel(w, layer, new VectorWidth(Element, wide: true));
-        using (w.Open("else")) LanesKernel(w, layer, new VectorWidth(Element, wide: false));
+        using (w.Open("if (Simd::Vector512.IsHardwareAccelerated)")) LanesGradientKernel(w, layer, new VectorWidth(Element, wide: true));
+        using (w.Open("else")) LanesGradientKernel(w, layer, new VectorWidth(Element, wide: false));
     }
 
-    private void LanesKernel(SourceWriter w, LayerShape layer, VectorWidth vec)
+    private void LanesGradientKernel(SourceWriter w, LayerShape layer, VectorWidth vec)
     {
         var g = layer.Window;
         int l = layer.Number, kw = g.KernelWidth, halves = Samples / vec.Lanes, ow = g.OutWidth, pw = g.PaddedWidth;

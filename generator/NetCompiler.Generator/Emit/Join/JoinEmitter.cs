@@ -69,4 +69,31 @@ internal sealed class JoinEmitter : EmitterBase, ILayerEmitter
             offset += size;
         }
     }
+
+    /// <summary>The body of LanesLayer{l} for a join: Add sums the sources' vectors (f in registers); Concat copies each source's lanes buffer after the one before.</summary>
+    public void WriteLanesForward(SourceWriter w, LayerShape layer)
+    {
+        int l = layer.Number;
+        w.Line(LanesRef("uLanes", l));
+        foreach (int src in layer.Sources.Distinct()) w.Line(LanesRef("x" + src, src));
+        if (layer.Kind == LayerKind.Add)
+        {
+            w.Line("// u" + Sup(l) + " = " + string.Join(" + ", layer.Sources.Select(src => "x" + Sup(src))) + (layer.Activation == Activation.Identity ? "" : ", x" + Sup(l) + " = " + FunctionText(layer.Activation, "u" + Sup(l))) + ", 16 samples a vector.");
+            using (w.Open("for (int j = 0; j < " + layer.Outputs + "; j++)"))
+            {
+                w.Line(Lanes512.Type + " v = " + string.Join(" + ", layer.Sources.Select(src => LanesLoad("x" + src, "j"))) + ";");
+                w.Line(LanesStore(layer, "v", "uLanes", "j"));
+            }
+            if (layer.Activation == Activation.Softmax) LanesSoftmax(w, layer);
+            return;
+        }
+        int offset = 0;
+        for (int s = 0; s < layer.Sources.Count; s++)
+        {
+            int src = layer.Sources[s], size = layer.SourceShapes[s].Size;
+            w.Line(CopyBlock(At("uLanes", LanesAt(offset.ToString(CultureInfo.InvariantCulture))), "x" + src, (size * LaneSamples).ToString(CultureInfo.InvariantCulture)) +
+                   " // x" + Sup(l) + "[" + offset + ".." + (offset + size) + ") = x" + Sup(src));
+            offset += size;
+        }
+    }
 }

@@ -3,7 +3,7 @@
 
 namespace NetCompiler.Generator.Emit;
 
-internal sealed class PoolEmitter : EmitterBase, ILayerEmitter
+internal sealed partial class PoolEmitter : EmitterBase, ILayerEmitter
 {
     public PoolEmitter(EmitContext context) : base(context) { }
 
