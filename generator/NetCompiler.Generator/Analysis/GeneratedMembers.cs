@@ -86,6 +86,7 @@ internal static class GeneratedMembers
                 if (layerPlan.Backward != BackwardKernel.None) members.Add(new Member("BackwardLayer" + l, none));
                 if (layerPlan.DeferredGradient) members.Add(new Member("DeferredGradientLayer" + l, count));
                 if (layerPlan.Lanes != LanesKernel.None) members.Add(new Member("LanesLayer" + l, none));
+                if (plan.LanesBackward && layerPlan.Backward != BackwardKernel.None) members.Add(new Member("BackwardLanesLayer" + l, none));
                 continue;
             }
             members.Add(new Member("ForwardBatchLayer" + l, count));
@@ -135,6 +136,19 @@ internal static class GeneratedMembers
                 members.Add(new Member("_lanesRows"));
                 members.Add(new Member("AllocateLanesBuffers", none));
                 members.Add(new Member("ForwardLanes", ImmutableArray.Create(readOnlySpan, span, "int")));
+                if (plan.LanesBackward)
+                {
+                    members.Add(new Member("BackwardLanes", ImmutableArray.Create(readOnlySpan, readOnlySpan, span, "int")));
+                    members.Add(new Member("BackwardLanesOutput", count));
+                    members.Add(new Member("_lanesD"));
+                    members.Add(new Member("_lanesTargetRows"));
+                    members.Add(new Member("_lanesRowsX"));
+                    if (output.Activation == Activation.Softmax)
+                    {
+                        members.Add(new Member("_lanesU"));
+                        members.Add(new Member("_lanesLogZ"));
+                    }
+                }
             }
             if (plan.GraphAlignedBuffers)
             {

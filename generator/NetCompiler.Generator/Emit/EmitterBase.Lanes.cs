@@ -55,6 +55,11 @@ internal abstract partial class EmitterBase
         string type = Lanes512.Type;
         w.Line("// x" + Sup(l) + " = softmax(u" + Sup(l) + ") per sample, in every lane: subtract the lane's max(u) so that no exponent overflows.");
         w.Line(LanesRef("xs", l));
+        if (Trainable)
+        {
+            w.Line("// u" + Sup(l) + " kept for the loss in BackwardBatch.");
+            w.Line(CopyBlock("AlignedStart(_lanesU)", "xs", (m * LaneSamples).ToString(CultureInfo.InvariantCulture)));
+        }
         w.Line(type + " max = " + LanesLoad("xs", "0") + ";");
         using (w.Open("for (int j = 1; j < " + m + "; j++)"))
             w.Line("max = Simd::Vector512.Max(max, " + LanesLoad("xs", "j") + ");");
@@ -66,8 +71,33 @@ internal abstract partial class EmitterBase
             w.Line(Lanes512.Store("e", "xs", LanesAt("j")));
             w.Line("total += e;");
         }
+        if (Trainable)
+        {
+            w.Line("// For the loss in BackwardBatch: log Σ e^u = max + log Σ e^(u − max), lane by lane.");
+            w.Line("ref " + T + " logZ = ref AlignedStart(_lanesLogZ);");
+            w.Line(Lanes512.Store("max", "logZ", "0"));
+            using (w.Open("for (int s = 0; s < " + LaneSamples + "; s++)"))
+                w.Line(At("logZ", "s") + " += " + Element.Math + ".Log(Simd::Vector512.GetElement(total, s));");
+        }
         w.Line(type + " scale = " + type + ".One / total;");
         using (w.Open("for (int j = 0; j < " + m + "; j++)"))
             w.Line(Lanes512.Store(LanesLoad("xs", "j") + " * scale", "xs", LanesAt("j")));
     }
+
+    /// <summary>û = f'(u)·x̂ in place over a layer's lanes buffers, f' taken from x = f(u) (nothing for the identity).</summary>
+    protected void LanesActivationBackward(SourceWriter w, LayerShape layer)
+    {
+        int l = layer.Number;
+        w.Line("// û" + Sup(l) + " = f'(u" + Sup(l) + ")·x̂" + Sup(l) + ", " + ActivationCode.Of(layer.Activation).DerivativeText + (layer.Activation == Activation.Identity ? ": û = x̂ already." : "."));
+        if (layer.Activation == Activation.Identity) return;
+        w.Line(LanesRef("xf", l));
+        using (w.Open("for (int j = 0; j < " + layer.Outputs + "; j++)"))
+        {
+            w.Line(Lanes512.Type + " xj = " + LanesLoad("xf", "j") + ", sj = " + LanesLoad("s", "j") + ";");
+            w.Line(Lanes512.Store(ActivationCode.Of(layer.Activation).DerivativeTimes(Lanes512, Element, "xj", "sj") ?? "sj", "s", LanesAt("j")));
+        }
+    }
+
+    /// <summary>"ref float s3 = ref AlignedStart(_lanesS3);": û (or x̂ while it collects) of layer <paramref name="layer"/> for 16 samples.</summary>
+    protected string LanesSensitivityRef(string name, int layer) => "ref " + T + " " + name + " = ref AlignedStart(_lanesS" + layer + ");";
 }

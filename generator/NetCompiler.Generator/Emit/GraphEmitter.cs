@@ -225,9 +225,28 @@ internal sealed class GraphEmitter : EmitterBase, INetworkPath
         var buffers = new List<(string, int, bool)> { ("_lanesRows", LaneSamples * input, false), ("_lanes0", LaneSamples * input, true) };
         foreach (LayerShape layer in Layers)
         {
-            buffers.Add(("_lanes" + layer.Number, LaneSamples * layer.Outputs, true));
+            buffers.Add(("_lanes" + layer.Number, LaneSamples * Planner.LanesRecordLength(layer.Outputs), true));
             if (PlanOf(layer).Owns("_lanesPad" + layer.Number))
                 buffers.Add(("_lanesPad" + layer.Number, LaneSamples * layer.Window.Channels * layer.Window.PaddedPlane, true));
+            if (PlanOf(layer).Owns("_lanesS" + layer.Number))
+                buffers.Add(("_lanesS" + layer.Number, LaneSamples * Planner.LanesRecordLength(layer.Outputs), true));
+            if (PlanOf(layer).Owns("_lanesPadHat" + layer.Number))
+                buffers.Add(("_lanesPadHat" + layer.Number, LaneSamples * layer.Window.Channels * layer.Window.PaddedPlane, true));
+        }
+        if (Plan.LanesBackward)
+        {
+            int targets = LaneSamples * Planner.LanesRecordLength(Topology.OutputSize);
+            buffers.Add(("_lanesTargetRows", targets, false));
+            buffers.Add(("_lanesD", targets, true));
+            // The widest source of a dense layer (or of a convolution that is one), as rows for its g_W.
+            int widest = Layers.Where(layer => PlanOf(layer).Lanes is LanesKernel.Dense or LanesKernel.ConvAsDense && PlanOf(layer).Backward != BackwardKernel.None)
+                               .SelectMany(layer => layer.SourceShapes.Select(shape => Planner.LanesRecordLength(shape.Size))).DefaultIfEmpty(0).Max();
+            buffers.Add(("_lanesRowsX", LaneSamples * Math.Max(widest, LaneSamples), true));
+            if (SoftmaxOutput)
+            {
+                buffers.Add(("_lanesU", LaneSamples * Output.Outputs, true));
+                buffers.Add(("_lanesLogZ", LaneSamples, true));
+            }
         }
         return buffers;
     }
@@ -261,6 +280,7 @@ internal sealed class GraphEmitter : EmitterBase, INetworkPath
             foreach (int l in Topology.ExecutionOrder)
                 w.Line("LanesLayer" + l + "(); // " + ShortName(Layers[l - 1]));
             w.Line("// x" + Sup(o) + "'s lanes into the samples' rows.");
+            w.Line("if (outputs.IsEmpty) return;");
             w.Line(LanesRef("xOut", o));
             w.Line("ref " + T + " y = ref Interop::MemoryMarshal.GetReference(outputs);");
             using (w.Open("for (int s = 0; s < count; s++)"))
@@ -268,12 +288,62 @@ internal sealed class GraphEmitter : EmitterBase, INetworkPath
                 w.Line(At("y", "s * OutputSize + f") + " = " + At("xOut", "f * " + LaneSamples + " + s") + ";");
         }
         w.Line();
+        if (Plan.LanesBackward) WriteLanesBackward(w);
         foreach (int l in Topology.ExecutionOrder)
         {
             LayerShape layer = Layers[l - 1];
             w.Line("/// <summary>Layer " + l + Xml(QuotedName(layer)) + " for 16 samples in lanes (" + Xml(PlanOf(layer).Lanes.ToString()) + "): " + Xml(LayerFormula(layer)) + ".</summary>");
             using (OpenMethod(w, "private void LanesLayer" + l + "()"))
                 C.For(layer.Kind).WriteLanesForward(w, layer);
+            w.Line();
+        }
+    }
+
+    /// <summary>BackwardLanes (a chunk of 8 to 16 samples forward and backward in lanes), its loss and one BackwardLanesLayer{l} per layer that has a backward pass.</summary>
+    private void WriteLanesBackward(SourceWriter w)
+    {
+        int targets = Planner.LanesRecordLength(Topology.OutputSize), o = Output.Number;
+        w.Line("/// <summary>");
+        w.Line("/// The forward and backward pass of count (at most 16) samples at once, each layer with the samples in the lanes of");
+        w.Line("/// each Vector512, adding the summed ∂L/∂θ to Gradients; returns the summed loss. The absent samples' lanes get û = 0,");
+        w.Line("/// so they add nothing. The per-sample state (Activities, Sensitivities) is not changed.");
+        w.Line("/// </summary>");
+        using (OpenMethod(w, "private " + T + " BackwardLanes(global::System.ReadOnlySpan<" + T + "> inputs, global::System.ReadOnlySpan<" + T + "> targets, global::System.Span<" + T + "> outputs, int count)"))
+        {
+            w.Line("ForwardLanes(inputs, outputs, count);");
+            w.Line("// The targets into lanes, as the inputs went (the absent samples' rows cleared: d = 0).");
+            w.Line(T + "[] rows = _lanesTargetRows;");
+            using (w.Open("for (int s = 0; s < count; s++)"))
+                w.Line("targets.Slice(s * OutputSize, OutputSize).CopyTo(new global::System.Span<" + T + ">(rows, s * " + targets + ", OutputSize));");
+            w.Line("if (count < " + LaneSamples + ") new global::System.Span<" + T + ">(rows, count * " + targets + ", (" + LaneSamples + " - count) * " + targets + ").Clear();");
+            w.Line("Nc::SampleLanes.Transpose(rows, " + targets + ", Interop::MemoryMarshal.CreateSpan(ref AlignedStart(_lanesD), " + LaneSamples * targets + "));");
+            w.Line("// x̂ = 0 for every layer but the output: each layer adds its share to the x̂ of its sources.");
+            foreach (LayerShape layer in Layers)
+                if (layer.Number != o) w.Line("global::System.Array.Clear(_lanesS" + layer.Number + ");");
+            w.Line(T + " loss = BackwardLanesOutput(count);");
+            for (int k = Topology.ExecutionOrder.Count - 1; k >= 0; k--)
+            {
+                LayerShape layer = Layers[Topology.ExecutionOrder[k] - 1];
+                if (PlanOf(layer).Backward != BackwardKernel.None) w.Line("BackwardLanesLayer" + layer.Number + "(); // " + ShortName(layer));
+            }
+            w.Line("return loss;");
+        }
+        w.Line();
+        w.Line("/// <summary>L of the count samples and û" + Sup(o) + " in lanes.</summary>");
+        using (OpenMethod(w, "private " + T + " BackwardLanesOutput(int count)"))
+            C.Output.WriteLanesOutputSensitivity(w);
+        w.Line();
+        foreach (int l in Topology.ExecutionOrder)
+        {
+            LayerShape layer = Layers[l - 1];
+            if (PlanOf(layer).Backward == BackwardKernel.None) continue;
+            w.Line("/// <summary>Layer " + l + Xml(QuotedName(layer)) + " backward for 16 samples in lanes: " + Xml(BackwardText(layer)) + ".</summary>");
+            using (OpenMethod(w, "private void BackwardLanesLayer" + l + "()"))
+            {
+                w.Line(LanesSensitivityRef("s", l));
+                if (HasU(layer) && l != o) LanesActivationBackward(w, layer);
+                C.For(layer.Kind).WriteLanesBackward(w, layer);
+            }
             w.Line();
         }
     }

@@ -15,4 +15,7 @@ internal interface ILayerEmitter
 
     /// <summary>LanesLayer{l}: x of <paramref name="layer"/> for 16 samples held in the lanes of each Vector512, from its sources' lanes buffers (f applied).</summary>
     void WriteLanesForward(SourceWriter w, LayerShape layer);
+
+    /// <summary>BackwardLanesLayer{l}, after û of <paramref name="layer"/> is in its lanes buffer: its gradients (summed over the 16 samples) and x̂ added to its sources' lanes buffers.</summary>
+    void WriteLanesBackward(SourceWriter w, LayerShape layer);
 }

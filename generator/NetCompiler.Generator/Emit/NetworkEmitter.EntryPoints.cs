@@ -76,6 +76,10 @@ internal sealed partial class NetworkEmitter
         w.Line("/// adding the summed ∂L/∂θ to Gradients (+=) as batch Forward/Backward pairs would (in float, the sums may be in");
         w.Line("/// another order and differ in the last bits); returns the summed loss. For a mean step, follow with Update(learningRate / batch).");
         if (blocked) w.Line("/// Blocked kernels, in chunks of MaxBatch samples.");
+        else if (Plan.LanesBackward)
+            w.Line("/// On AVX-512, chunks of 16 samples (the last of " + Tuning.LanesMinimum + " or more) run forward and backward with the samples in the lanes of each" +
+                   " Vector512 (another order of the same sums); the rest, and every sample elsewhere, take the per-sample path" +
+                   (Plan.AnyDeferredGradient ? ", deferring g_W as the plan says." : "."));
         else if (Plan.AnyLanesGradient)
             w.Line("/// A loop over the per-sample path; from " + Tuning.DeferredMinimum + " samples on, the layers whose g_W is deferred add it every " + Tuning.DeferredSamples +
                    " samples, the convolutions with the samples in the lanes of each vector (another order of the same sums).");
@@ -83,7 +87,9 @@ internal sealed partial class NetworkEmitter
             w.Line("/// A loop over the per-sample path; from " + Tuning.DeferredMinimum + " samples on, the layers whose g_W is deferred add it every " + Tuning.DeferredSamples +
                    " samples, in the per-sample order (the same bits).");
         else w.Line("/// A loop over the per-sample path.");
-        w.Line(blocked ? "/// Activities, Sensitivities and the per-sample state are not changed." : "/// Activities and Sensitivities afterwards are those of the last sample.");
+        w.Line(blocked ? "/// Activities, Sensitivities and the per-sample state are not changed."
+               : Plan.LanesBackward ? "/// Activities and Sensitivities afterwards are those of the last sample taken per sample, if any (the lanes path leaves them as they were)."
+               : "/// Activities and Sensitivities afterwards are those of the last sample.");
         w.Line("/// </summary>");
         w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">batch is negative.</exception>");
         w.Line("/// <exception cref=\"global::System.ArgumentException\">inputs is not batch × " + Topology.InputSize + " long or targets not batch × " + Topology.OutputSize + ".</exception>");
@@ -112,37 +118,64 @@ internal sealed partial class NetworkEmitter
                     for (int l = L; l >= 1; l--) w.Line("BackwardBatchLayer" + l + "(count);");
                 }
             }
-            else if (Plan.AnyDeferredGradient)
-            {
-                w.Line("// A few samples take the per-sample path: recording them and adding g_W apart costs more than it saves.");
-                using (w.Open("if (batch < " + Tuning.DeferredMinimum + ")"))
-                {
-                    using (w.Open("for (int b = 0; b < batch; b++)")) WriteSampleBackward(w);
-                    w.Line("return loss;");
-                }
-                w.Line("// Layers whose g_W is deferred record û and x per sample; FlushDeferred adds them every DeferredSamples samples.");
-                w.Line("if (_deferX" + FirstDeferred + " is null) AllocateDeferredBuffers();");
-                w.Line("_deferred = 0;");
-                using (w.Open("try"))
-                {
-                    using (w.Open("for (int b = 0; b < batch; b++)"))
-                    {
-                        WriteSampleBackward(w);
-                        w.Line("if (++_deferred == DeferredSamples) FlushDeferred();");
-                    }
-                    w.Line("FlushDeferred();");
-                }
-                using (w.Open("finally"))
-                    w.Line("_deferred = -1; // Backward on its own adds g_W at once");
-            }
             else
             {
-                using (w.Open("for (int b = 0; b < batch; b++)")) WriteSampleBackward(w);
+                if (Plan.LanesBackward)
+                    using (w.Open("if (Simd::Vector512.IsHardwareAccelerated)"))
+                    {
+                        w.Line("// Chunks of 16 samples (the last of " + Tuning.LanesMinimum + " or more) forward and backward in the lanes of each Vector512; the rest per sample.");
+                        w.Line("int b = 0;");
+                        using (w.Open("for (; batch - b >= " + Tuning.LanesMinimum + "; b += " + Planner.SampleLanesCount + ")"))
+                        {
+                            w.Line("int count = global::System.Math.Min(" + Planner.SampleLanesCount + ", batch - b);");
+                            w.Line("loss += BackwardLanes(inputs.Slice(b * InputSize, count * InputSize), targets.Slice(b * OutputSize, count * OutputSize), outputs.IsEmpty ? outputs : outputs.Slice(b * OutputSize, count * OutputSize), count);");
+                        }
+                        using (w.Open("for (; b < batch; b++)")) WriteSampleBackward(w);
+                        w.Line("return loss;");
+                    }
+                WritePerSampleBackwardBatch(w);
             }
             w.Line("return loss;");
         }
         w.Line();
+        WriteTrainStepBatch(w);
+    }
 
+    /// <summary>BackwardBatch over the per-sample path, deferring the layers' g_W the plan defers.</summary>
+    private void WritePerSampleBackwardBatch(SourceWriter w)
+    {
+        if (Plan.AnyDeferredGradient)
+        {
+            w.Line("// A few samples take the per-sample path: recording them and adding g_W apart costs more than it saves.");
+            using (w.Open("if (batch < " + Tuning.DeferredMinimum + ")"))
+            {
+                using (w.Open("for (int b = 0; b < batch; b++)")) WriteSampleBackward(w);
+                w.Line("return loss;");
+            }
+            w.Line("// Layers whose g_W is deferred record û and x per sample; FlushDeferred adds them every DeferredSamples samples.");
+            w.Line("if (_deferX" + FirstDeferred + " is null) AllocateDeferredBuffers();");
+            w.Line("_deferred = 0;");
+            using (w.Open("try"))
+            {
+                using (w.Open("for (int b = 0; b < batch; b++)"))
+                {
+                    WriteSampleBackward(w);
+                    w.Line("if (++_deferred == DeferredSamples) FlushDeferred();");
+                }
+                w.Line("FlushDeferred();");
+            }
+            using (w.Open("finally"))
+                w.Line("_deferred = -1; // Backward on its own adds g_W at once");
+        }
+        else
+        {
+            using (w.Open("for (int b = 0; b < batch; b++)")) WriteSampleBackward(w);
+        }
+    }
+
+    private void WriteTrainStepBatch(SourceWriter w)
+    {
+        string readOnlySpan = "global::System.ReadOnlySpan<" + T + ">";
         w.Line("/// <summary>BackwardBatch, then Update(learningRate): one SGD step with the summed gradient of the batch; returns the summed loss before the update.</summary>");
         w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">batch is negative, or learningRate is NaN or infinite (nothing is changed).</exception>");
         w.Line("/// <exception cref=\"global::System.ArgumentException\">inputs is not batch × " + Topology.InputSize + " long or targets not batch × " + Topology.OutputSize + ".</exception>");

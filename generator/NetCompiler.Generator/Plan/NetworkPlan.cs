@@ -35,6 +35,9 @@ internal sealed record NetworkPlan(
     /// <summary>Whether ForwardBatch has the lanes path (a float graph's layers over 16 samples a vector).</summary>
     public bool LanesForward => BatchForward == BatchForwardKind.Lanes;
 
+    /// <summary>Whether BackwardBatch has the lanes path too: the forward pass in lanes, then every layer's backward pass over the same 16 samples.</summary>
+    public bool LanesBackward => LanesForward && Trainable;
+
     /// <summary>Whether the graph's class has AlignedBuffer and AlignedStart (a chain always has them).</summary>
     public bool GraphAlignedBuffers => AnyLanesGradient || LanesForward;
 
@@ -90,7 +93,7 @@ internal sealed record NetworkPlan(
             BatchForwardKind.BlockedOrFeatureMajor => "blocked kernels over chunks of " + Tuning.MaxBatch.ToString(CultureInfo.InvariantCulture) +
                                                       " samples; feature-major for a chunk of " + Tuning.FeatureMajorMinimum.ToString(CultureInfo.InvariantCulture) + " or more on AVX-512",
             BatchForwardKind.Lanes => "the layers over chunks of 16 samples in the lanes of each Vector512 (from " + Tuning.LanesMinimum.ToString(CultureInfo.InvariantCulture) +
-                                      " a chunk, on AVX-512); a loop over Forward otherwise",
+                                      " a chunk, on AVX-512); a loop over Forward otherwise" + (Trainable ? "; BackwardBatch likewise" : ""),
             _ => "a loop over Forward",
         };
     }

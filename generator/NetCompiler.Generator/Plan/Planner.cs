@@ -26,7 +26,7 @@ internal static class Planner
             : topology.IsDenseChain && layers.All(layer => layer.Inputs >= v) ? TrainStepKind.Fused
             : TrainStepKind.BackwardThenUpdate;
         bool lanes = !topology.IsDenseChain && RunsInLanes(topology, element);
-        if (lanes) PlanLanes(builders);
+        if (lanes) PlanLanes(builders, trainable);
         BatchForwardKind batch = !topology.IsDenseChain ? (lanes ? BatchForwardKind.Lanes : BatchForwardKind.PerSample)
             : registerChain ? BatchForwardKind.RegisterLoop
             : IsWide(layers[0], v) ? BatchForwardKind.BlockedOrFeatureMajor
@@ -304,13 +304,17 @@ internal static class Planner
     /// <summary>Whether a convolution reads its source through a zero-padded copy in lanes (_lanesPad{l}).</summary>
     internal static bool LanesPadded(LayerShape layer) => layer.Padding != 0;
 
-    /// <summary>Bytes of ForwardBatch's lanes buffers: x⁰ as rows and lanes, every layer's x and every padded copy, 16 samples each.</summary>
+    /// <summary>
+    /// Bytes of ForwardBatch's lanes buffers: x⁰ as rows and lanes, every layer's x (whole blocks of 16 positions, so
+    /// that a dense layer's source turns back into rows in 16 × 16 blocks) and every padded copy, 16 samples each.
+    /// BackwardBatch adds as many again for û.
+    /// </summary>
     internal static long LanesBytes(NetworkTopology topology)
     {
         long elements = 2L * LanesInputLength(topology);
         foreach (LayerShape layer in topology.Layers)
         {
-            elements += layer.Outputs;
+            elements += LanesRecordLength(layer.Outputs);
             if (layer.Kind is LayerKind.Conv1D or LayerKind.Conv2D && LanesPadded(layer)) elements += (long)layer.Window.Channels * layer.Window.PaddedPlane;
         }
         return elements * SampleLanesCount * sizeof(float);
@@ -323,13 +327,17 @@ internal static class Planner
     /// up to 2k FMAs; the row in runs of nearly equal width. A convolution that is a dense layer (IsDenseConv) takes the dense
     /// kernel over the flattened source, whose W has the same layout.
     /// </summary>
-    private static void PlanLanes(Builder[] layers)
+    private static void PlanLanes(Builder[] layers, bool trainable)
     {
         foreach (Builder b in layers)
         {
             LayerShape layer = b.Layer;
             int l = layer.Number;
             b.Buffers.Add("_lanes" + Number(l));
+            // BackwardBatch in lanes: û of every layer, and a padded convolution's x̂ before its interior goes to its source.
+            if (trainable) b.Buffers.Add("_lanesS" + Number(l));
+            if (trainable && layer.Kind is LayerKind.Conv1D or LayerKind.Conv2D && LanesPadded(layer) && !IsDenseConv(layer) && b.Backward != BackwardKernel.None && layer.Sources[0] != 0)
+                b.Buffers.Add("_lanesPadHat" + Number(l));
             switch (layer.Kind)
             {
                 case LayerKind.Dense:

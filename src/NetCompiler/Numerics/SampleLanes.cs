@@ -44,6 +44,40 @@ public static class SampleLanes
         else TransposeScalar(ref source, rowLength, ref target);
     }
 
+    /// <summary>The inverse of <see cref="Transpose"/>: rows[s·rowLength + f] = lanes[f·16 + s] for s &lt; 16 and f &lt; <paramref name="rowLength"/>.</summary>
+    /// <param name="lanes">16 · <paramref name="rowLength"/> elements: element f of every sample, in sample order.</param>
+    /// <param name="rowLength">Elements a row: a positive multiple of 16.</param>
+    /// <param name="rows">16 rows of <paramref name="rowLength"/> elements, one per sample.</param>
+    /// <exception cref="ArgumentException">The row length is not a positive multiple of 16, or a span is too short.</exception>
+    public static void ToRows(ReadOnlySpan<float> lanes, int rowLength, Span<float> rows)
+    {
+        if (rowLength <= 0 || rowLength % Count != 0)
+            throw new ArgumentException($"The row length must be a positive multiple of {Count}, got {rowLength}.", nameof(rowLength));
+        long length = (long)Count * rowLength;
+        if (lanes.Length < length)
+            throw new ArgumentException($"{Count} rows of {rowLength} need {length} elements of lanes, but the span has {lanes.Length}.", nameof(lanes));
+        if (rows.Length < length)
+            throw new ArgumentException($"{Count} rows of {rowLength} need {length} elements, but the span has {rows.Length}.", nameof(rows));
+
+        ref float source = ref MemoryMarshal.GetReference(lanes);
+        ref float target = ref MemoryMarshal.GetReference(rows);
+        if (Avx512F.IsSupported) ToRowsAvx512(ref source, rowLength, ref target);
+        else ToRowsScalar(ref source, rowLength, ref target);
+    }
+
+    internal static void ToRowsAvx512(ref float source, int rowLength, ref float target)
+    {
+        for (int f = 0; f < rowLength; f += Count)
+            Block16(ref Unsafe.Add(ref source, f * Count), Count, ref Unsafe.Add(ref target, f), rowLength);
+    }
+
+    internal static void ToRowsScalar(ref float source, int rowLength, ref float target)
+    {
+        for (int s = 0; s < Count; s++)
+            for (int f = 0; f < rowLength; f++)
+                Unsafe.Add(ref target, s * rowLength + f) = Unsafe.Add(ref source, f * Count + s);
+    }
+
     // The three paths, internal so that the tests run each of them on a machine that has the others.
 
     internal static void TransposeAvx512(ref float source, int rowLength, ref float target)
@@ -68,12 +102,12 @@ public static class SampleLanes
 
     /// <summary>
     /// One 16 × 16 block: row s of the source (16 elements from s·stride) becomes lane s of the 16 vectors stored at
-    /// target[j·16]. Pairs of rows interleaved by element, then by pairs, then 128-bit quarters twice.
+    /// target[j·targetStride] (16: lanes; a row length: back to rows, the same transpose). Pairs of rows interleaved by element, then by pairs, then 128-bit quarters twice.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Block16(ref float source, int stride, ref float target)
+    private static void Block16(ref float source, int stride, ref float target, int targetStride = Count)
     {
-        nuint n = (nuint)stride;
+        nuint n = (nuint)stride, t = (nuint)targetStride;
         Vector512<float> r0 = Vector512.LoadUnsafe(ref source), r1 = Vector512.LoadUnsafe(ref source, n), r2 = Vector512.LoadUnsafe(ref source, 2 * n),
             r3 = Vector512.LoadUnsafe(ref source, 3 * n), r4 = Vector512.LoadUnsafe(ref source, 4 * n), r5 = Vector512.LoadUnsafe(ref source, 5 * n),
             r6 = Vector512.LoadUnsafe(ref source, 6 * n), r7 = Vector512.LoadUnsafe(ref source, 7 * n), r8 = Vector512.LoadUnsafe(ref source, 8 * n),
@@ -97,29 +131,29 @@ public static class SampleLanes
             v9 = Avx512F.Shuffle4x128(u9, u13, 0x88), v10 = Avx512F.Shuffle4x128(u10, u14, 0x88), v11 = Avx512F.Shuffle4x128(u11, u15, 0x88),
             v12 = Avx512F.Shuffle4x128(u8, u12, 0xDD), v13 = Avx512F.Shuffle4x128(u9, u13, 0xDD), v14 = Avx512F.Shuffle4x128(u10, u14, 0xDD),
             v15 = Avx512F.Shuffle4x128(u11, u15, 0xDD);
-        Avx512F.Shuffle4x128(v0, v8, 0x88).StoreUnsafe(ref target, 0);
-        Avx512F.Shuffle4x128(v1, v9, 0x88).StoreUnsafe(ref target, 16);
-        Avx512F.Shuffle4x128(v2, v10, 0x88).StoreUnsafe(ref target, 32);
-        Avx512F.Shuffle4x128(v3, v11, 0x88).StoreUnsafe(ref target, 48);
-        Avx512F.Shuffle4x128(v4, v12, 0x88).StoreUnsafe(ref target, 64);
-        Avx512F.Shuffle4x128(v5, v13, 0x88).StoreUnsafe(ref target, 80);
-        Avx512F.Shuffle4x128(v6, v14, 0x88).StoreUnsafe(ref target, 96);
-        Avx512F.Shuffle4x128(v7, v15, 0x88).StoreUnsafe(ref target, 112);
-        Avx512F.Shuffle4x128(v0, v8, 0xDD).StoreUnsafe(ref target, 128);
-        Avx512F.Shuffle4x128(v1, v9, 0xDD).StoreUnsafe(ref target, 144);
-        Avx512F.Shuffle4x128(v2, v10, 0xDD).StoreUnsafe(ref target, 160);
-        Avx512F.Shuffle4x128(v3, v11, 0xDD).StoreUnsafe(ref target, 176);
-        Avx512F.Shuffle4x128(v4, v12, 0xDD).StoreUnsafe(ref target, 192);
-        Avx512F.Shuffle4x128(v5, v13, 0xDD).StoreUnsafe(ref target, 208);
-        Avx512F.Shuffle4x128(v6, v14, 0xDD).StoreUnsafe(ref target, 224);
-        Avx512F.Shuffle4x128(v7, v15, 0xDD).StoreUnsafe(ref target, 240);
+        Avx512F.Shuffle4x128(v0, v8, 0x88).StoreUnsafe(ref target);
+        Avx512F.Shuffle4x128(v1, v9, 0x88).StoreUnsafe(ref target, 1 * t);
+        Avx512F.Shuffle4x128(v2, v10, 0x88).StoreUnsafe(ref target, 2 * t);
+        Avx512F.Shuffle4x128(v3, v11, 0x88).StoreUnsafe(ref target, 3 * t);
+        Avx512F.Shuffle4x128(v4, v12, 0x88).StoreUnsafe(ref target, 4 * t);
+        Avx512F.Shuffle4x128(v5, v13, 0x88).StoreUnsafe(ref target, 5 * t);
+        Avx512F.Shuffle4x128(v6, v14, 0x88).StoreUnsafe(ref target, 6 * t);
+        Avx512F.Shuffle4x128(v7, v15, 0x88).StoreUnsafe(ref target, 7 * t);
+        Avx512F.Shuffle4x128(v0, v8, 0xDD).StoreUnsafe(ref target, 8 * t);
+        Avx512F.Shuffle4x128(v1, v9, 0xDD).StoreUnsafe(ref target, 9 * t);
+        Avx512F.Shuffle4x128(v2, v10, 0xDD).StoreUnsafe(ref target, 10 * t);
+        Avx512F.Shuffle4x128(v3, v11, 0xDD).StoreUnsafe(ref target, 11 * t);
+        Avx512F.Shuffle4x128(v4, v12, 0xDD).StoreUnsafe(ref target, 12 * t);
+        Avx512F.Shuffle4x128(v5, v13, 0xDD).StoreUnsafe(ref target, 13 * t);
+        Avx512F.Shuffle4x128(v6, v14, 0xDD).StoreUnsafe(ref target, 14 * t);
+        Avx512F.Shuffle4x128(v7, v15, 0xDD).StoreUnsafe(ref target, 15 * t);
     }
 
     /// <summary>One 8 × 8 block: row s of the source becomes lane s of the 8 Vector256 stored at target[j·16].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Block8(ref float source, int stride, ref float target)
     {
-        nuint n = (nuint)stride;
+        nuint n = (nuint)stride, t = Count;
         Vector256<float> r0 = Vector256.LoadUnsafe(ref source), r1 = Vector256.LoadUnsafe(ref source, n), r2 = Vector256.LoadUnsafe(ref source, 2 * n),
             r3 = Vector256.LoadUnsafe(ref source, 3 * n), r4 = Vector256.LoadUnsafe(ref source, 4 * n), r5 = Vector256.LoadUnsafe(ref source, 5 * n),
             r6 = Vector256.LoadUnsafe(ref source, 6 * n), r7 = Vector256.LoadUnsafe(ref source, 7 * n);
@@ -127,13 +161,13 @@ public static class SampleLanes
             t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
         Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE), u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE),
             u4 = Avx.Shuffle(t4, t6, 0x44), u5 = Avx.Shuffle(t4, t6, 0xEE), u6 = Avx.Shuffle(t5, t7, 0x44), u7 = Avx.Shuffle(t5, t7, 0xEE);
-        Avx.Permute2x128(u0, u4, 0x20).StoreUnsafe(ref target, 0);
-        Avx.Permute2x128(u1, u5, 0x20).StoreUnsafe(ref target, 16);
-        Avx.Permute2x128(u2, u6, 0x20).StoreUnsafe(ref target, 32);
-        Avx.Permute2x128(u3, u7, 0x20).StoreUnsafe(ref target, 48);
-        Avx.Permute2x128(u0, u4, 0x31).StoreUnsafe(ref target, 64);
-        Avx.Permute2x128(u1, u5, 0x31).StoreUnsafe(ref target, 80);
-        Avx.Permute2x128(u2, u6, 0x31).StoreUnsafe(ref target, 96);
-        Avx.Permute2x128(u3, u7, 0x31).StoreUnsafe(ref target, 112);
+        Avx.Permute2x128(u0, u4, 0x20).StoreUnsafe(ref target);
+        Avx.Permute2x128(u1, u5, 0x20).StoreUnsafe(ref target, 1 * t);
+        Avx.Permute2x128(u2, u6, 0x20).StoreUnsafe(ref target, 2 * t);
+        Avx.Permute2x128(u3, u7, 0x20).StoreUnsafe(ref target, 3 * t);
+        Avx.Permute2x128(u0, u4, 0x31).StoreUnsafe(ref target, 4 * t);
+        Avx.Permute2x128(u1, u5, 0x31).StoreUnsafe(ref target, 5 * t);
+        Avx.Permute2x128(u2, u6, 0x31).StoreUnsafe(ref target, 6 * t);
+        Avx.Permute2x128(u3, u7, 0x31).StoreUnsafe(ref target, 7 * t);
     }
 }

@@ -58,16 +58,14 @@ public class JitCheckTests(ITestOutputHelper output)
             foreach (string method in methods)
                 Assert.True(lines.Any(line => line.Contains("." + network + ":" + method + "(")), $"{network}.{method} does not appear in the JIT summary");
         }
-        // BackwardBatch's deferred g_W: by rows (LeNet-5's C5 and F6) and with the samples in lanes (its C3, and a 7-wide kernel).
-        foreach ((string network, int layer) in new[] { ("LeNet5", 3), ("LeNet5", 5), ("LeNet5", 6), ("WideKernel", 1) })
-            Assert.True(lines.Any(line => line.Contains("." + network + ":DeferredGradientLayer" + layer + "(")), $"{network}.DeferredGradientLayer{layer} does not appear in the JIT summary");
-        if (Vector512.IsHardwareAccelerated) // ForwardBatch's lanes path (ExerciseBatch's 67 samples: four chunks of 16, then 3 per sample)
+        // ForwardBatch's and BackwardBatch's lanes path (ExerciseBatch's 67 samples: four chunks of 16, then 3 per sample);
+        // without AVX-512, BackwardBatch's deferred g_W instead (AssertDeferredKernelsRan).
+        if (Vector512.IsHardwareAccelerated)
             foreach ((string network, int layers) in Graphs.Where(g => g.Network != "SmallCnn")) // the CNN's lanes buffers exceed Tuning.LanesBytes
                 for (int l = 0; l <= layers; l++)
-                {
-                    string method = l == 0 ? "ForwardLanes" : "LanesLayer" + l;
-                    Assert.True(lines.Any(line => line.Contains("." + network + ":" + method + "(")), $"{network}.{method} does not appear in the JIT summary");
-                }
+                    foreach (string method in l == 0 ? new[] { "ForwardLanes", "BackwardLanes", "BackwardLanesOutput" } : new[] { "LanesLayer" + l, "BackwardLanesLayer" + l })
+                        Assert.True(lines.Any(line => line.Contains("." + network + ":" + method + "(")), $"{network}.{method} does not appear in the JIT summary");
+        else AssertDeferredKernelsRan(lines);
         if (Vector512.IsHardwareAccelerated) // the child runs on this machine, so it takes the Vector512 kernels too
             foreach (string network in new[] { "Mlp784", "Mlp784Double" })
                 foreach (string method in WideMethods)
@@ -89,6 +87,7 @@ public class JitCheckTests(ITestOutputHelper output)
         (List<string> lines, string stdout) = RunJitCheck(new Dictionary<string, string> { ["DOTNET_EnableAVX512"] = "0", ["DOTNET_EnableAVX512F"] = "0" });
         Assert.Contains("Vector512.IsHardwareAccelerated False", stdout);
         Assert.Contains(lines, line => line.Contains(".Mlp784:BackwardBatchLayer2("));
+        AssertDeferredKernelsRan(lines);
         List<string> wide = lines.Where(line => line.Contains("Vector512(") || line.Contains("FeatureMajor") || line.Contains(":LanesLayer") || line.Contains(":ForwardLanes(")).ToList();
         Assert.True(wide.Count == 0, "Vector512 kernels compiled without AVX-512:\n" + string.Join("\n", wide));
         AssertFullOpts(lines);
@@ -117,6 +116,13 @@ public class JitCheckTests(ITestOutputHelper output)
             .ToList();
         Assert.True(tiered.Count == 0, "Computing methods compiled through tiering:\n" + string.Join("\n", tiered));
         Assert.Contains(lines, l => l.Contains("[Tier0")); // tiering was on: the accessors went through Tier-0
+    }
+
+    /// <summary>BackwardBatch's deferred g_W, which runs where the lanes path does not: by rows (LeNet-5's C5 and F6) and with the samples in lanes (its C3, and a 7-wide kernel).</summary>
+    private static void AssertDeferredKernelsRan(List<string> lines)
+    {
+        foreach ((string network, int layer) in new[] { ("LeNet5", 3), ("LeNet5", 5), ("LeNet5", 6), ("WideKernel", 1) })
+            Assert.True(lines.Any(line => line.Contains("." + network + ":DeferredGradientLayer" + layer + "(")), $"{network}.DeferredGradientLayer{layer} does not appear in the JIT summary");
     }
 
     /// <summary>JitCheck's lines "trainstep {network} {k}": the fused TrainStep of the 784-128-10 networks equals Forward, Backward and Update in every bit (k = 0).</summary>
@@ -187,8 +193,9 @@ public class JitCheckTests(ITestOutputHelper output)
     /// The Vector256 fallback of the kernels that have a Vector512 version computes the same bits: JitCheck's "outputs"
     /// (forward, loss and gradients of LeNet-5, the example and the flat-kernel cases, float and double) run
     /// as is and with AVX-512 disabled (DOTNET_EnableAVX512=0, and DOTNET_EnableAVX512F=0 for runtimes before .NET 10),
-    /// the two texts compared. The Vector512 path itself is checked against the interpreter by the other tests
-    /// where the machine has AVX-512.
+    /// the two texts compared. BackwardBatch's lines come from different paths (lanes with AVX-512, the per-sample
+    /// path with its deferred g_W without) and are compared within a tolerance. The Vector512 path itself is checked
+    /// against the interpreter by the other tests where the machine has AVX-512.
     /// </summary>
     [Fact]
     public void Vector256FallbackComputesTheSameBitsAsVector512()
@@ -200,8 +207,32 @@ public class JitCheckTests(ITestOutputHelper output)
         string[] expected = accelerated.Split('\n').Skip(1).ToArray(), actual = fallback.Split('\n').Skip(1).ToArray();
         Assert.Equal(expected.Length, actual.Length);
         for (int k = 0; k < expected.Length; k++)
-            Assert.True(expected[k] == actual[k], "Vector512 and Vector256 differ:\n  " + expected[k] + "\n  " + actual[k]);
+        {
+            if (expected[k].Contains(" batch ", StringComparison.Ordinal)) AssertBatchLineClose(expected[k], actual[k]);
+            else Assert.True(expected[k] == actual[k], "Vector512 and Vector256 differ:\n  " + expected[k] + "\n  " + actual[k]);
+        }
     }
+
+    /// <summary>
+    /// BackwardBatch's loss or gradients ("{network} batch …: " and float bits): with AVX-512 its chunks of 16 run in lanes,
+    /// without it they take the per-sample path with the deferred g_W, so the sums are in another order. They must
+    /// agree within <see cref="BatchPathsTolerance"/> of the line's largest value.
+    /// </summary>
+    private void AssertBatchLineClose(string expectedLine, string actualLine)
+    {
+        static float[] Values(string line) => line.Substring(line.IndexOf(": ", StringComparison.Ordinal) + 2).Trim().Split(' ')
+            .Select(bits => BitConverter.Int32BitsToSingle(int.Parse(bits, NumberStyles.HexNumber, CultureInfo.InvariantCulture))).ToArray();
+        float[] expected = Values(expectedLine), actual = Values(actualLine);
+        Assert.Equal(expected.Length, actual.Length);
+        double scale = expected.Max(v => Math.Abs((double)v)), worst = 0;
+        for (int k = 0; k < expected.Length; k++) worst = Math.Max(worst, Math.Abs((double)expected[k] - actual[k]) / scale);
+        string report = expectedLine.Substring(0, expectedLine.IndexOf(": ", StringComparison.Ordinal)) + $": the two paths differ by at most {worst:E2} of the largest value {scale:E3}";
+        output.WriteLine(report);
+        Assert.True(worst <= BatchPathsTolerance, report);
+    }
+
+    /// <summary>BackwardBatch's two paths' loss and gradients agree within 1e-5 of the largest value (float sums in other orders).</summary>
+    private const double BatchPathsTolerance = 1e-5;
 
     private static string RunOutputs(bool disableAvx512)
     {

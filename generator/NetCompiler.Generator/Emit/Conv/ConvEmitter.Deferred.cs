@@ -60,7 +60,7 @@ internal sealed partial class ConvEmitter
     private void LanesGradientKernel(SourceWriter w, LayerShape layer, VectorWidth vec)
     {
         var g = layer.Window;
-        int l = layer.Number, kw = g.KernelWidth, halves = Samples / vec.Lanes, ow = g.OutWidth, pw = g.PaddedWidth;
+        int l = layer.Number, kw = g.KernelWidth, halves = Samples / vec.Lanes, ow = g.OutWidth, pw = g.PaddedWidth, stride = g.Stride;
         // Runs of a row of û: as many as the registers need, of nearly equal width.
         int runs = (ow + LanesRowWidth(vec, kw) - 1) / LanesRowWidth(vec, kw), width = (ow + runs - 1) / runs;
         var starts = Enumerable.Range(0, runs).Select(r => r * width).Where(start => start < ow).ToList();
@@ -104,17 +104,20 @@ internal sealed partial class ConvEmitter
                                 {
                                     int n = Math.Min(width, ow - start);
                                     w.Line("ref " + T + " uRow = ref " + At("uMap", Lin(start * Samples + half * vec.Lanes, (y, ow * Samples))) + ";");
-                                    w.Line("ref " + T + " xRow = ref " + At("xPlane", Lin(start * Samples + half * vec.Lanes, (y, pw * Samples), (ky, pw * Samples))) + ";");
+                                    w.Line("ref " + T + " xRow = ref " + At("xPlane", Lin(start * stride * Samples + half * vec.Lanes, (y, stride * pw * Samples), (ky, pw * Samples))) + ";");
                                     w.Line(vec.Type + " " + string.Join(", ", Enumerable.Range(0, n).Select(p => "u" + p + " = " + vec.Load("uRow", (p * Samples).ToString(CultureInfo.InvariantCulture)))) + ";");
-                                    // xp at column c meets û at column c − kx for every tap kx: one load, up to kw FMAs.
-                                    for (int c = 0; c < n + kw - 1; c++)
+                                    // xp at column c meets û at position (c − kx)/s for every tap kx that makes it whole: one load, up to kw FMAs.
+                                    for (int c = 0; c < (n - 1) * stride + kw; c++)
+                                    {
+                                        var taps = Enumerable.Range(0, kw).Where(kx => c - kx >= 0 && (c - kx) % stride == 0 && (c - kx) / stride < n).ToList();
+                                        if (taps.Count == 0) continue;
                                         using (w.Open())
                                         {
                                             w.Line(vec.Type + " source = " + vec.Load("xRow", (c * Samples).ToString(CultureInfo.InvariantCulture)) + ";");
-                                            for (int kx = 0; kx < kw; kx++)
-                                                if (c - kx >= 0 && c - kx < n)
-                                                    w.Line(Acc(half, kx) + " = " + vec.Fma("u" + (c - kx), "source", Acc(half, kx)) + ";");
+                                            foreach (int kx in taps)
+                                                w.Line(Acc(half, kx) + " = " + vec.Fma("u" + (c - kx) / stride, "source", Acc(half, kx)) + ";");
                                         }
+                                    }
                                 }
                         });
                     }

@@ -112,4 +112,85 @@ internal sealed partial class ConvEmitter
             }
         });
     }
+
+    /// <summary>
+    /// The body of BackwardLanesLayer{l} for a convolution: g_w and g_b by the lanes kernel BackwardBatch's deferral
+    /// uses (ConvEmitter.Deferred.cs), reading û and the padded x where the forward pass left them; then x̂ of the
+    /// source, each row of û scattered through the kernel (a correlation with the flipped filter): per run of a row
+    /// of û held in registers, each vector of x̂ it reaches is loaded, given every (position, tap) that meets it and
+    /// stored once a kernel row. A padded convolution scatters into a padded x̂ and adds its interior to the source's.
+    /// </summary>
+    public void WriteLanesBackward(SourceWriter w, LayerShape layer)
+    {
+        var g = layer.Window;
+        int l = layer.Number, src = layer.Sources[0];
+        if (PlanOf(layer).Lanes == LanesKernel.ConvAsDense)
+        {
+            C.Dense.WriteLanesProductBackward(w, layer, new List<(int, int, string)> { (src, g.Channels * g.InPlane, "W" + l) }, "B" + l);
+            return;
+        }
+        w.Line(ThetaRef("p"));
+        w.Line(Ref("g", "_gradients"));
+        w.Line("ref " + T + " uLanes = ref s; // û_s[o, y, x] at ((o·" + g.OutHeight + " + y)·" + g.OutWidth + " + x)·16 + s");
+        w.Line("ref " + T + " xLanes = ref AlignedStart(" + (Planner.LanesPadded(layer) ? "_lanesPad" + l : "_lanes" + src) + "); // xp_s[i, y, x] at ((i·" + g.PaddedHeight + " + y)·" + g.PaddedWidth + " + x)·16 + s");
+        LanesGradientKernel(w, layer, Lanes512);
+        if (src == 0) return;
+        bool padded = PlanOf(layer).Owns("_lanesPadHat" + l);
+        int s = g.Stride, kw = g.KernelWidth, run = Math.Min(PlanOf(layer).LanesRun, LanesRowWidth(Lanes512, kw)), ow = g.OutWidth;
+        var runs = Enumerable.Range(0, (ow + run - 1) / run).Select(r => (Start: r * run, Count: Math.Min(run, ow - r * run))).ToList();
+        w.Line("// x̂" + Sup(src) + "[i, y·s + ky, x·s + kx] += w[o, i, ky, kx]·û[o, y, x], rows of û in runs of " + string.Join(", ", runs.Select(r => r.Count)) + " positions" +
+               (padded ? ", into the zero-padded x̂ first." : "."));
+        if (padded)
+        {
+            w.Line("Interop::MemoryMarshal.CreateSpan(ref AlignedStart(_lanesPadHat" + l + "), " + g.Channels * g.PaddedPlane * LaneSamples + ").Clear();");
+            w.Line("ref " + T + " hat = ref AlignedStart(_lanesPadHat" + l + ");");
+        }
+        else w.Line(LanesSensitivityRef("hat", src));
+        bool table = Planner.HasSparseTable(layer);
+        Loop(w, "o", g.OutChannels, o => Loop(w, "y", g.OutHeight, y =>
+        {
+            foreach ((int start, int n) in runs)
+                using (w.Open())
+                {
+                    w.Line(Lanes512.Type + " " + string.Join(", ", Enumerable.Range(0, n).Select(r => "u" + r + " = " + LanesLoad("uLanes", Lin(start + r, (o, g.OutPlane), (y, ow))))) + ";");
+                    Loop(w, "i", g.Channels, i =>
+                    {
+                        if (table)
+                        {
+                            w.Line("int k = Kernels" + l + "[" + Lin(0, (o, g.Channels), (i, 1)) + "];");
+                            w.Line("if (k < 0) continue; // filter o does not read channel i");
+                        }
+                        else w.Line("int k = W" + l + " + " + Lin(0, (o, g.Channels * g.KernelVolume), (i, g.KernelVolume)) + ";");
+                        w.Line("ref " + T + " hw = ref " + At("hat", LanesAt(Lin(start * s, (i, g.PaddedPlane), (y, s * g.PaddedWidth)))) + ";");
+                        Loop(w, "ky", g.KernelHeight, ky =>
+                        {
+                            w.Line(Lanes512.Type + " " + string.Join(", ", Enumerable.Range(0, kw).Select(kx => "w" + kx + " = " + Lanes512.Broadcast(At("p", "k + " + Lin(kx, (ky, kw)))))) + ";");
+                            w.Line("ref " + T + " hr = ref " + At("hw", LanesAt(Lin(0, (ky, g.PaddedWidth)))) + ";");
+                            for (int c = 0; c < (n - 1) * s + kw; c++)
+                            {
+                                var hits = new List<(int R, int Kx)>();
+                                for (int kx = 0; kx < kw; kx++)
+                                    if (c - kx >= 0 && (c - kx) % s == 0 && (c - kx) / s < n) hits.Add(((c - kx) / s, kx));
+                                if (hits.Count == 0) continue;
+                                w.Line(Lanes512.Type + " h" + c + " = " + LanesLoad("hr", c.ToString(CultureInfo.InvariantCulture)) + ";");
+                                foreach ((int r, int kx) in hits)
+                                    w.Line("h" + c + " = " + Lanes512.Fma("w" + kx, "u" + r, "h" + c) + ";");
+                                w.Line(Lanes512.Store("h" + c, "hr", LanesAt(c.ToString(CultureInfo.InvariantCulture))));
+                            }
+                        });
+                    });
+                }
+        }));
+        if (!padded) return;
+        w.Line("// The padded x̂'s interior into x̂" + Sup(src) + ".");
+        w.Line(LanesSensitivityRef("sx", src));
+        Loop(w, "i", g.Channels, i => Loop(w, "y", g.Height, y =>
+        {
+            using (w.Open("for (int x = 0; x < " + g.Width + "; x++)"))
+            {
+                string to = Lin(0, (i, g.InPlane), (y, g.Width), (new Index("x", 0), 1)), from = Lin(g.PadHeight * g.PaddedWidth + g.PadWidth, (i, g.PaddedPlane), (y, g.PaddedWidth), (new Index("x", 0), 1));
+                w.Line(Lanes512.Store(LanesLoad("sx", to) + " + " + LanesLoad("hat", from), "sx", LanesAt(to)));
+            }
+        }));
+    }
 }

@@ -52,4 +52,82 @@ internal sealed partial class DenseEmitter
             }
         if (layer.Activation == Activation.Softmax) LanesSoftmax(w, layer);
     }
+
+    /// <summary>The body of BackwardLanesLayer{l} for a dense layer.</summary>
+    public void WriteLanesBackward(SourceWriter w, LayerShape layer) =>
+        WriteLanesProductBackward(w, layer, layer.Sources.Select((src, s) => (src, layer.SourceShapes[s].Size, WeightName(layer, s))).ToList(), "B" + layer.Number);
+
+    /// <summary>
+    /// The backward pass of u = Σ_β W^β·x^β + b over 16 samples: g_b −= Σ_s û, x̂^β += (W^β)ᵀ·û with W broadcast
+    /// (eight inputs a pass, each vector of û loaded once for them), and g_W^β −= Σ_s û_s·x^β_sᵀ with x^β turned back
+    /// into rows, so that each vector of 16 columns of a row of g_W gets one FMA a sample, in sample order.
+    /// </summary>
+    internal void WriteLanesProductBackward(SourceWriter w, LayerShape layer, List<(int Source, int Size, string Weights)> sources, string bias)
+    {
+        int l = layer.Number, m = layer.Outputs;
+        string type = Lanes512.Type;
+        w.Line(ThetaRef("p"));
+        w.Line(Ref("g", "_gradients"));
+        w.Line("// g_b" + Sup(l) + "[o] −= Σ_s û" + Sup(l) + "_s[o].");
+        using (w.Open("for (int o = 0; o < " + m + "; o++)"))
+            w.Line(At("g", bias + " + o") + " -= Simd::Vector512.Sum(" + LanesLoad("s", "o") + ");");
+        for (int k = 0; k < sources.Count; k++)
+        {
+            (int src, int n, string weights) = sources[k];
+            int n16 = Planner.LanesRecordLength(n), whole = n / Tuning.LanesDenseRows * Tuning.LanesDenseRows, columns = n / LaneSamples * LaneSamples;
+            using (w.Open())
+            {
+                w.Line(LanesRef("x", src));
+                if (src != 0)
+                {
+                    w.Line(LanesSensitivityRef("sx", src));
+                    w.Line("// x̂" + Sup(src) + "[i] += Σ_o " + MathWeight(layer, k) + "[o, i]·û" + Sup(l) + "[o], " + Tuning.LanesDenseRows + " inputs a pass.");
+                    void Pass(Index i, int count)
+                    {
+                        w.Line(type + " " + string.Join(", ", Enumerable.Range(0, count).Select(j => "h" + j + " = " + LanesLoad("sx", Lin(j, (i, 1))))) + ";");
+                        w.Line("ref " + T + " column = ref " + At("p", weights + " + " + Lin(0, (i, 1))) + "; // W[0, i]; W[o, i + j] at o·" + n + " + j");
+                        using (w.Open("for (int o = 0; o < " + m + "; o++)"))
+                        {
+                            w.Line(type + " uo = " + LanesLoad("s", "o") + ";");
+                            w.Line("ref " + T + " row = ref " + At("column", "o * " + n) + ";");
+                            for (int j = 0; j < count; j++)
+                                w.Line("h" + j + " = " + Lanes512.Fma(Lanes512.Broadcast(At("row", j.ToString(CultureInfo.InvariantCulture))), "uo", "h" + j) + ";");
+                        }
+                        for (int j = 0; j < count; j++) w.Line(Lanes512.Store("h" + j, "sx", LanesAt(Lin(j, (i, 1)))));
+                    }
+                    if (whole > 0) Range(w, "i", 0, whole, Tuning.LanesDenseRows, unroll: false, i => Pass(i, Tuning.LanesDenseRows));
+                    if (n > whole)
+                        using (w.Open()) Pass(whole, n - whole);
+                }
+                w.Line("// g_" + MathWeight(layer, k) + " −= Σ_s û_s·x" + Sup(src) + "_sᵀ: x" + Sup(src) + " back into rows (sample s at s·" + n16 + "), then per row o of g_W the 16 û_s[o] broadcast");
+                w.Line("// and each vector of 16 columns taking one FMA a sample, in sample order" + (columns < n ? "; the last " + (n - columns) + " columns one by one" : "") + ".");
+                w.Line("Nc::SampleLanes.ToRows(Interop::MemoryMarshal.CreateReadOnlySpan(ref x, " + n16 * LaneSamples + "), " + n16 + ", Interop::MemoryMarshal.CreateSpan(ref AlignedStart(_lanesRowsX), " + n16 * LaneSamples + "));");
+                w.Line("ref " + T + " xRows = ref AlignedStart(_lanesRowsX);");
+                using (w.Open("for (int o = 0; o < " + m + "; o++)"))
+                {
+                    w.Line("ref " + T + " gRow = ref " + At("g", weights + " + o * " + n) + ";");
+                    w.Line("ref " + T + " uo = ref " + At("s", "o * " + LaneSamples) + ";");
+                    if (columns > 0)
+                    {
+                        w.Line(type + " " + string.Join(", ", Enumerable.Range(0, LaneSamples).Select(t => "u" + t + " = " + Lanes512.Broadcast(At("uo", t.ToString(CultureInfo.InvariantCulture))))) + ";");
+                        using (w.Open("for (int j = 0; j < " + columns + "; j += " + LaneSamples + ")"))
+                        {
+                            w.Line(type + " acc = " + Lanes512.Load("gRow", "j") + ";");
+                            for (int t = 0; t < LaneSamples; t++)
+                                w.Line("acc = " + Lanes512.FmaNegated("u" + t, Lanes512.Load("xRows", t == 0 ? "j" : "j + " + t * n16), "acc") + ";");
+                            w.Line(Lanes512.Store("acc", "gRow", "j"));
+                        }
+                    }
+                    if (columns < n)
+                        using (w.Open("for (int j = " + columns + "; j < " + n + "; j++)"))
+                        {
+                            w.Line(T + " acc = " + At("gRow", "j") + ";");
+                            using (w.Open("for (int t = 0; t < " + LaneSamples + "; t++)"))
+                                w.Line("acc -= " + At("uo", "t") + " * " + At("xRows", "t * " + n16 + " + j") + ";");
+                            w.Line(At("gRow", "j") + " = acc;");
+                        }
+                }
+            }
+        }
+    }
 }

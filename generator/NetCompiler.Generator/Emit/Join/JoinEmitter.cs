@@ -96,4 +96,23 @@ internal sealed class JoinEmitter : EmitterBase, ILayerEmitter
             offset += size;
         }
     }
+
+    /// <summary>The body of BackwardLanesLayer{l} for a join: every source gets û (Add) or its slice of it (Concat).</summary>
+    public void WriteLanesBackward(SourceWriter w, LayerShape layer)
+    {
+        int l = layer.Number, offset = 0;
+        for (int k = 0; k < layer.Sources.Count; k++)
+        {
+            int src = layer.Sources[k], size = layer.SourceShapes[k].Size, from = layer.Kind == LayerKind.Add ? 0 : offset;
+            offset += size;
+            if (src == 0) continue;
+            using (w.Open())
+            {
+                w.Line(LanesSensitivityRef("sx", src));
+                w.Line("// x̂" + Sup(src) + " += " + (layer.Kind == LayerKind.Add ? "û" + Sup(l) : "û" + Sup(l) + "[" + from + ".." + (from + size) + ")") + ".");
+                using (w.Open("for (int j = 0; j < " + size + "; j++)"))
+                    w.Line(Lanes512.Store(LanesLoad("sx", "j") + " + " + LanesLoad("s", from == 0 ? "j" : "j + " + from), "sx", LanesAt("j")));
+            }
+        }
+    }
 }

@@ -179,4 +179,61 @@ internal sealed class OutputEmitter : EmitterBase
         w.Line(Store("e", x, j));
         w.Line("total += e;");
     }
+
+    /// <summary>
+    /// In BackwardLanes: L summed over the count samples and û^L in lanes, as OutputSensitivity gives them per sample
+    /// (d in _lanesD, 0 in the lanes of absent samples, whose û is 0 so that they add nothing to any gradient).
+    /// </summary>
+    internal void WriteLanesOutputSensitivity(SourceWriter w)
+    {
+        int m = Output.Outputs, l = Output.Number;
+        string type = Lanes512.Type;
+        w.Line(LanesRef("xo", l));
+        w.Line(LanesSensitivityRef("so", l));
+        w.Line("ref " + T + " d = ref AlignedStart(_lanesD);");
+        w.Line(type + " losses = " + type + ".Zero;");
+        if (Model.Loss == LossFunction.CrossEntropy)
+        {
+            w.Line("// L = −Σ d·log x" + Sup(l) + " = Σ d·(log Σ e^u − u" + Sup(l) + "), per lane; û" + Sup(l) + " = d − (Σd)·x" + Sup(l) + ".");
+            w.Line("ref " + T + " u = ref AlignedStart(_lanesU);");
+            w.Line(type + " logZ = " + Lanes512.Load("AlignedStart(_lanesLogZ)", "0") + ", targetSum = " + type + ".Zero;");
+            using (w.Open("for (int i = 0; i < " + m + "; i++)"))
+            {
+                w.Line(type + " di = " + LanesLoad("d", "i") + ";");
+                w.Line("targetSum += di;");
+                w.Line("losses += di * (logZ - " + LanesLoad("u", "i") + ");");
+            }
+            using (w.Open("for (int i = 0; i < " + m + "; i++)"))
+                w.Line(Lanes512.Store(LanesLoad("d", "i") + " - targetSum * " + LanesLoad("xo", "i"), "so", LanesAt("i")));
+            w.Line("return Simd::Vector512.Sum(losses);");
+            return;
+        }
+        w.Line("// x̂" + Sup(l) + " = d − x" + Sup(l) + " in the lanes of the count samples (0 in the others), L = ½Σ(d − x)².");
+        w.Line(type + " valid = Simd::Vector512.AsSingle(Simd::Vector512.LessThan(Simd::Vector512.Create(" + string.Join(", ", Enumerable.Range(0, LaneSamples)) + "), Simd::Vector512.Create(count)));");
+        using (w.Open("for (int i = 0; i < " + m + "; i++)"))
+        {
+            w.Line(type + " error = (" + LanesLoad("d", "i") + " - " + LanesLoad("xo", "i") + ") & valid;");
+            w.Line("losses += error * error;");
+            w.Line(Lanes512.Store("error", "so", LanesAt("i")));
+        }
+        if (SoftmaxOutput)
+        {
+            w.Line("// û" + Sup(l) + " = x ⊙ (x̂ − x·x̂) for the softmax.");
+            w.Line(type + " dot = " + type + ".Zero;");
+            using (w.Open("for (int i = 0; i < " + m + "; i++)"))
+                w.Line("dot += " + LanesLoad("xo", "i") + " * " + LanesLoad("so", "i") + ";");
+            using (w.Open("for (int i = 0; i < " + m + "; i++)"))
+                w.Line(Lanes512.Store(LanesLoad("xo", "i") + " * (" + LanesLoad("so", "i") + " - dot)", "so", LanesAt("i")));
+        }
+        else if (Output.Activation != Activation.Identity)
+        {
+            w.Line("// û" + Sup(l) + " = f'(u" + Sup(l) + ")·x̂" + Sup(l) + ", " + ActivationCode.Of(Output.Activation).DerivativeText + ".");
+            using (w.Open("for (int i = 0; i < " + m + "; i++)"))
+            {
+                w.Line(type + " x = " + LanesLoad("xo", "i") + ", hat = " + LanesLoad("so", "i") + ";");
+                w.Line(Lanes512.Store(ActivationCode.Of(Output.Activation).DerivativeTimes(Lanes512, Element, "x", "hat") ?? "hat", "so", LanesAt("i")));
+            }
+        }
+        w.Line("return " + Element.Literal(0.5) + " * Simd::Vector512.Sum(losses);");
+    }
 }

@@ -39,4 +39,74 @@ internal sealed partial class PoolEmitter
                 w.Line(LanesStore(layer, "v", "uLanes", k));
             });
     }
+
+    /// <summary>
+    /// The body of BackwardLanesLayer{l} for a pooling layer. Average: g_c −= Σ û·mean and g_b −= Σ û per channel (the
+    /// mean recomputed from the source), and each window's inputs get c·û/size. Max: each lane's û goes to the window's
+    /// first input equal to its maximum, as the per-sample path sends it to the first maximal element.
+    /// </summary>
+    public void WriteLanesBackward(SourceWriter w, LayerShape layer)
+    {
+        var g = layer.Window;
+        int l = layer.Number, src = layer.Sources[0];
+        bool average = layer.Kind == LayerKind.AvgPool, send = src != 0;
+        string type = Lanes512.Type, inverse = Element.Literal(1.0 / g.KernelVolume);
+        if (layer.Trainable)
+        {
+            w.Line(ThetaRef("p"));
+            w.Line(Ref("g", "_gradients"));
+        }
+        if (layer.Trainable || !average) w.Line(LanesRef("xs", src));
+        if (!average) w.Line(LanesRef("xo", l));
+        if (send) w.Line(LanesSensitivityRef("sx", src));
+        w.Line("// " + (average ? (layer.Trainable ? "g_c" + Sup(l) + "[c] −= Σ û·mean, g_b" + Sup(l) + "[c] −= Σ û; " : "") + "each input of a window gets " + (layer.Trainable ? "c·" : "") + "û/" + g.KernelVolume
+                                : "each lane's û goes to the first input of the window equal to its maximum") + ".");
+        PoolPositions(w, g,
+            c =>
+            {
+                if (layer.Trainable)
+                {
+                    w.Line(type + " coefficient = " + Lanes512.Broadcast(At("p", "W" + l + " + " + c)) + ", gc = " + type + ".Zero, gb = " + type + ".Zero;");
+                    w.Line(type + " scale = coefficient * " + Lanes512.Broadcast(inverse) + ";");
+                }
+                else if (average) w.Line(type + " scale = " + Lanes512.Broadcast(inverse) + ";");
+            },
+            (corner, k) =>
+            {
+                w.Line(type + " u = " + LanesLoad("s", k) + ";");
+                if (!average)
+                {
+                    w.Line(type + " max = " + LanesLoad("xo", k) + ", remaining = " + type + ".AllBitsSet;");
+                    w.Line("ref " + T + " window = ref " + At("xs", LanesAt(corner)) + ";");
+                    w.Line("ref " + T + " hat = ref " + At("sx", LanesAt(corner)) + ";");
+                    WindowElements(w, g, offset =>
+                    {
+                        w.Line("{");
+                        w.Line("    " + type + " first = Simd::Vector512.Equals(" + LanesLoad("window", offset) + ", max) & remaining;");
+                        w.Line("    " + Lanes512.Store(LanesLoad("hat", offset) + " + (u & first)", "hat", LanesAt(offset)));
+                        w.Line("    remaining = Simd::Vector512.AndNot(remaining, first);");
+                        w.Line("}");
+                    });
+                    return;
+                }
+                if (layer.Trainable)
+                {
+                    w.Line("ref " + T + " window = ref " + At("xs", LanesAt(corner)) + ";");
+                    w.Line(type + " mean = " + type + ".Zero;");
+                    WindowElements(w, g, offset => w.Line("mean += " + LanesLoad("window", offset) + ";"));
+                    w.Line("gc = " + Lanes512.Fma("u", "mean * " + Lanes512.Broadcast(inverse), "gc") + ";");
+                    w.Line("gb += u;");
+                }
+                if (!send) return;
+                w.Line(type + " share = u * scale;");
+                w.Line("ref " + T + " hat = ref " + At("sx", LanesAt(corner)) + ";");
+                WindowElements(w, g, offset => w.Line(Lanes512.Store(LanesLoad("hat", offset) + " + share", "hat", LanesAt(offset))));
+            },
+            c =>
+            {
+                if (!layer.Trainable) return;
+                w.Line(At("g", "W" + l + " + " + c) + " -= Simd::Vector512.Sum(gc);");
+                w.Line(At("g", "B" + l + " + " + c) + " -= Simd::Vector512.Sum(gb);");
+            });
+    }
 }
