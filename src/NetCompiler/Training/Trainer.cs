@@ -51,9 +51,11 @@ namespace NetCompiler.Training;
 public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private const int EvaluationBlock = 4096; // samples per evaluation round (cancellation and progress in between)
+    private const int EvaluationGroup = 64;   // samples per ForwardBatch call in an evaluation: a multiple of a generated graph's 16 lanes
 
     private readonly INetwork<T>[] _networks; // [0] is the trained network, the others its workspaces (the same weights)
-    private readonly T[][] _inputs, _targets, _outputs; // per worker
+    private readonly T[][] _inputs, _targets; // per worker
+    private readonly T[]?[] _evaluationInputs, _evaluationOutputs; // per worker, EvaluationGroup rows; allocated by the first evaluation
     private readonly T[] _lastGood;           // the parameters before the current step
     private readonly T[] _lastGoodEpoch;      // the parameters after the last epoch that passed the epoch rules (or before training)
     private T[][] _chunkInputs, _chunkTargets, _chunkOutputs; // training: per worker, its chunk's rows for BackwardBatch
@@ -110,12 +112,12 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
 
         _inputs = new T[workers][];
         _targets = new T[workers][];
-        _outputs = new T[workers][];
+        _evaluationInputs = new T[workers][];
+        _evaluationOutputs = new T[workers][];
         for (int k = 0; k < workers; k++)
         {
             _inputs[k] = new T[main.InputSize];
             _targets[k] = new T[main.OutputSize];
-            _outputs[k] = new T[main.OutputSize];
         }
         _lastGood = new T[main.ParameterCount];
         _lastGoodEpoch = new T[main.ParameterCount];
@@ -444,20 +446,32 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         _correct[k] = correct;
     }
 
+    /// <summary>
+    /// Worker k's share of an evaluation round through ForwardBatch, EvaluationGroup samples a call. The shares start
+    /// at multiples of EvaluationGroup, so each sample is in the same place of the same group of 16 (a generated
+    /// graph's lanes) whatever the number of workers, and its outputs are the same bits.
+    /// </summary>
     private void EvaluateChunk(int k)
     {
         IDataset<T> data = _data!;
         INetwork<T> network = _networks[k];
-        Span<T> input = _inputs[k], target = _targets[k], output = _outputs[k];
-        (int from, int to) = Chunk(_roundCount, k, _networks.Length);
-        for (int j = from; j < to; j++)
+        int inputSize = network.InputSize, outputSize = network.OutputSize;
+        T[] inputs = _evaluationInputs[k] ??= new T[EvaluationGroup * inputSize], outputs = _evaluationOutputs[k] ??= new T[EvaluationGroup * outputSize];
+        Span<T> target = _targets[k];
+        int groups = (_roundCount + EvaluationGroup - 1) / EvaluationGroup;
+        (int fromGroup, int toGroup) = Chunk(groups, k, _networks.Length);
+        for (int first = fromGroup * EvaluationGroup; first < Math.Min(toGroup * EvaluationGroup, _roundCount); first += EvaluationGroup)
         {
-            int index = _roundStart + j;
-            data.GetInput(index, input);
-            data.GetTarget(index, target);
-            network.Forward(input, output);
-            _evaluationLoss[j] = SampleLoss(_loss, output, target);
-            _evaluationPredicted[j] = Predict(output);
+            int n = Math.Min(EvaluationGroup, _roundCount - first);
+            for (int j = 0; j < n; j++) data.GetInput(_roundStart + first + j, inputs.AsSpan(j * inputSize, inputSize));
+            network.ForwardBatch(inputs.AsSpan(0, n * inputSize), outputs.AsSpan(0, n * outputSize), n);
+            for (int j = 0; j < n; j++)
+            {
+                ReadOnlySpan<T> output = outputs.AsSpan(j * outputSize, outputSize);
+                data.GetTarget(_roundStart + first + j, target);
+                _evaluationLoss[first + j] = SampleLoss(_loss, output, target);
+                _evaluationPredicted[first + j] = Predict(output);
+            }
         }
     }
 
@@ -689,7 +703,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
     private sealed class WorkerPool : IDisposable
     {
         private readonly int _workers;
-        private readonly Barrier? _barrier;
+        private readonly SpinningBarrier? _barrier;
         private readonly Thread[] _threads;
         private readonly Exception?[] _errors;
         private Action<int>? _work;
@@ -701,7 +715,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
             _errors = new Exception?[workers];
             _threads = new Thread[workers - 1];
             if (workers == 1) return;
-            _barrier = new Barrier(workers);
+            _barrier = new SpinningBarrier(workers);
             for (int k = 1; k < workers; k++)
             {
                 int worker = k;
@@ -764,7 +778,46 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
             Volatile.Write(ref _stopping, true);
             _barrier.SignalAndWait();
             foreach (Thread thread in _threads) thread.Join();
-            _barrier.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// A barrier for the worker pool's rounds: each thread that arrives before the last spins for up to
+    /// <see cref="SpinTicks"/> (the main thread's serial work between two rounds of a minibatch is a few microseconds)
+    /// and then sleeps on a monitor until the last arrives. System.Threading.Barrier puts a waiting thread to sleep
+    /// much sooner, and waking it cost about 100 µs a minibatch of LeNet-5 (bench/RESULTS.md, "The workers' barrier").
+    /// </summary>
+    private sealed class SpinningBarrier(int participants)
+    {
+        private static readonly long SpinTicks = Stopwatch.Frequency / 5000; // 200 µs
+        private readonly object _gate = new();
+        private int _arrived;
+        private int _phase;
+
+        public void SignalAndWait()
+        {
+            int phase = Volatile.Read(ref _phase);
+            if (Interlocked.Increment(ref _arrived) == participants)
+            {
+                _arrived = 0;
+                lock (_gate)
+                {
+                    Volatile.Write(ref _phase, phase + 1);
+                    Monitor.PulseAll(_gate);
+                }
+                return;
+            }
+            long start = Stopwatch.GetTimestamp();
+            while (Volatile.Read(ref _phase) == phase)
+            {
+                if (Stopwatch.GetTimestamp() - start < SpinTicks)
+                {
+                    Thread.SpinWait(8);
+                    continue;
+                }
+                lock (_gate)
+                    while (Volatile.Read(ref _phase) == phase) Monitor.Wait(_gate);
+            }
         }
     }
 }

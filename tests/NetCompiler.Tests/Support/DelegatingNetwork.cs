@@ -24,7 +24,7 @@ public class DelegatingNetwork<T>(INetwork<T> inner) : INetwork<T> where T : unm
     public virtual T Backward(ReadOnlySpan<T> target) => inner.Backward(target);
     public void Update(T learningRate) => inner.Update(learningRate);
     public virtual T TrainStep(ReadOnlySpan<T> input, ReadOnlySpan<T> target, T learningRate) => inner.TrainStep(input, target, learningRate);
-    public void ForwardBatch(ReadOnlySpan<T> inputs, Span<T> outputs, int batch) => inner.ForwardBatch(inputs, outputs, batch);
+    public virtual void ForwardBatch(ReadOnlySpan<T> inputs, Span<T> outputs, int batch) => inner.ForwardBatch(inputs, outputs, batch);
     public virtual T BackwardBatch(ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets, int batch) => inner.BackwardBatch(inputs, targets, batch);
     public virtual T BackwardBatch(ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets, int batch, Span<T> outputs) => inner.BackwardBatch(inputs, targets, batch, outputs);
     public T TrainStepBatch(ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets, int batch, T learningRate) => inner.TrainStepBatch(inputs, targets, batch, learningRate);

@@ -121,7 +121,7 @@ public class ImageAugmentationTests
 
     private static string Key(float[] row) => Convert.ToBase64String(System.Runtime.InteropServices.MemoryMarshal.AsBytes(row.AsSpan()));
 
-    /// <summary>Records the rows each BackwardBatch gets and each input Forward gets (evaluation), workspaces included.</summary>
+    /// <summary>Records the rows each BackwardBatch gets and each row ForwardBatch gets (evaluation), workspaces included.</summary>
     private sealed class Recording(INetwork<float> inner, List<float[]> batches, List<float[]> forwards) : DelegatingNetwork<float>(inner)
     {
         public override INetwork<float> CreateWorkspace() => new Recording(Inner.CreateWorkspace(), batches, forwards);
@@ -133,10 +133,11 @@ public class ImageAugmentationTests
             return base.BackwardBatch(inputs, targets, batch, outputs);
         }
 
-        public override void Forward(ReadOnlySpan<float> input, Span<float> output)
+        public override void ForwardBatch(ReadOnlySpan<float> inputs, Span<float> outputs, int batch)
         {
-            lock (forwards) forwards.Add(input.ToArray());
-            base.Forward(input, output);
+            lock (forwards)
+                for (int j = 0; j < batch; j++) forwards.Add(inputs.Slice(j * 784, 784).ToArray());
+            base.ForwardBatch(inputs, outputs, batch);
         }
     }
 }
