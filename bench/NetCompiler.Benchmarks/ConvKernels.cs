@@ -7,8 +7,9 @@
 //   LeNet-5 C1        6 maps × 28×28 × 25 taps                    = 117,600
 //   LeNet-5 C3        60 connected kernels × 10×10 × 25 taps       = 150,000
 //   LeNet-5 C3 back   g_w and x̂: 2 × 150,000                      = 300,000
-// LeNetC3BackwardInBatch is C3 as BackwardBatch runs it: 16 samples' BackwardLayer3 recording û and x, then
-// DeferredGradientLayer3(16), which sums g_w with the samples in lanes; reported per sample (300,000 multiply-adds).
+// LeNetC3BackwardInBatch is C3 as BackwardBatch runs it without AVX-512: 16 samples' BackwardLayer3 recording û and x,
+// then DeferredGradientLayer3(16), which sums g_w with the samples in lanes; reported per sample (300,000 multiply-adds).
+// The backward rows restore the layer's û before each call (see Restoring).
 // LeNetC1ForwardInLanes and LeNetC3ForwardInLanes are LanesLayer1 and LanesLayer3 as ForwardBatch runs them, 16 samples
 // in the lanes of each vector (C1 with its copy of x⁰ into the padded buffer), reported per sample.
 //   CNN conv2         64 × 32 kernels × 14×14 × 9 taps             = 3,612,672
@@ -38,7 +39,7 @@ public class ConvKernels
         _c1 = Layer(Ready(new LeNet5()), "ForwardLayer1");
         var lenet = Ready(new LeNet5());
         _c3 = Layer(lenet, "ForwardLayer3");
-        _c3Back = Layer(lenet, "BackwardLayer3");
+        _c3Back = Restoring(lenet, "_s3", Layer(lenet, "BackwardLayer3"));
         _c3Batch = InBatch(Ready(new LeNet5()), 3);
         var lanes = Ready(new LeNet5());
         lanes.ForwardBatch(new float[16 * lanes.InputSize], new float[16 * lanes.OutputSize], 16); // allocates the lanes buffers
@@ -46,7 +47,7 @@ public class ConvKernels
         _c3Lanes = Layer(lanes, "LanesLayer3");
         var cnn = Ready(new SmallCnn());
         _conv2 = Layer(cnn, "ForwardLayer3");
-        _conv2Back = Layer(cnn, "BackwardLayer3");
+        _conv2Back = Restoring(cnn, "_s3", Layer(cnn, "BackwardLayer3"));
     }
 
     /// <summary>The network after one Forward and Backward on a random image, so every layer's inputs hold real values.</summary>
@@ -70,12 +71,9 @@ public class ConvKernels
     private static Action InBatch(INetwork<float> network, int l)
     {
         const BindingFlags flags = BindingFlags.Instance | BindingFlags.NonPublic;
-        // A BackwardBatch of 16 samples first, so that the record buffers exist.
-        var inputs = new float[16 * network.InputSize];
-        var targets = new float[16 * network.OutputSize];
-        for (int b = 0; b < 16; b++) targets[b * network.OutputSize + b % network.OutputSize] = 1;
-        network.BackwardBatch(inputs, targets, 16);
-        Action backward = Layer(network, "BackwardLayer" + l);
+        // The record buffers, as the first BackwardBatch that defers allocates them (on AVX-512 BackwardBatch runs in lanes instead).
+        Layer(network, "AllocateDeferredBuffers")();
+        Action backward = Restoring(network, "_s" + l, Layer(network, "BackwardLayer" + l));
         var flush = network.GetType().GetMethod("DeferredGradientLayer" + l, flags)?.CreateDelegate<Action<int>>(network)
                     ?? throw new InvalidOperationException($"{network.GetType().Name} does not defer layer {l}'s g_w");
         FieldInfo deferred = network.GetType().GetField("_deferred", flags)!;
@@ -88,6 +86,22 @@ public class ConvKernels
             }
             flush(16);
             deferred.SetValue(network, -1);
+        };
+    }
+
+    /// <summary>
+    /// <paramref name="backward"/> after restoring the layer's sensitivity buffer <paramref name="field"/> as Ready left
+    /// it: BackwardLayer{l} applies f' to it in place, and repeated on the same values they decay into subnormals, which
+    /// cost Intel cores about 100 times as much (C3's backward measured 1.3 ms). The copy (6.4 KB for C3) is timed too.
+    /// </summary>
+    private static Action Restoring(object network, string field, Action backward)
+    {
+        var buffer = (float[])network.GetType().GetField(field, BindingFlags.Instance | BindingFlags.NonPublic)!.GetValue(network)!;
+        float[] saved = (float[])buffer.Clone();
+        return () =>
+        {
+            saved.AsSpan().CopyTo(buffer);
+            backward();
         };
     }
 

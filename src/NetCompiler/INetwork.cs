@@ -58,7 +58,8 @@ public interface IInferenceNetwork<T> where T : unmanaged, IFloatingPointIeee754
     /// <summary>
     /// Forward over <paramref name="batch"/> samples: <paramref name="inputs"/> is [batch, InputSize] row-major and
     /// <paramref name="outputs"/> receives [batch, OutputSize], each row as Forward gives it (within float rounding: a
-    /// generated chain runs blocked kernels that sum in another order). Allocates nothing after the first call.
+    /// generated chain runs blocked kernels, and a float graph on AVX-512 runs 16 samples at once in the lanes of each
+    /// vector, both summing in another order). Allocates nothing after the first call.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is negative.</exception>
     /// <exception cref="ArgumentException">A span is not batch × its size long.</exception>
@@ -97,7 +98,7 @@ public interface INetwork<T> : IInferenceNetwork<T> where T : unmanaged, IFloati
     /// Forward and Backward over <paramref name="batch"/> samples ([batch, InputSize] inputs, [batch, OutputSize]
     /// targets): adds the summed ∂L/∂θ to Gradients as batch Forward/Backward pairs would, and returns the summed loss.
     /// For a mean step, follow with Update(learningRate / batch). Batched kernels may add the same terms in another
-    /// order (a chain's blocked tiles; a graph's convolutions summed over 16 samples at once), so float gradients can
+    /// order (a chain's blocked tiles; a float graph's layers over 16 samples in the lanes of each vector), so float gradients can
     /// differ from the per-sample loop's in the last bits, and depend on how the samples are split into calls.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is negative.</exception>

@@ -270,13 +270,7 @@ internal sealed class GraphEmitter : EmitterBase, INetworkPath
         using (OpenMethod(w, "private void ForwardLanes(global::System.ReadOnlySpan<" + T + "> inputs, global::System.Span<" + T + "> outputs, int count)"))
         {
             w.Line("if (_lanes0 is null) AllocateLanesBuffers();");
-            w.Line("// Sample s's row at s·" + input + " (whole Vector512s; the padding columns are never written, so they stay 0), the rows of");
-            w.Line("// absent samples cleared; then the rows into lanes.");
-            w.Line(T + "[] rows = _lanesRows;");
-            using (w.Open("for (int s = 0; s < count; s++)"))
-                w.Line("inputs.Slice(s * InputSize, InputSize).CopyTo(new global::System.Span<" + T + ">(rows, s * " + input + ", InputSize));");
-            w.Line("if (count < " + LaneSamples + ") new global::System.Span<" + T + ">(rows, count * " + input + ", (" + LaneSamples + " - count) * " + input + ").Clear();");
-            w.Line("Nc::SampleLanes.Transpose(rows, " + input + ", Interop::MemoryMarshal.CreateSpan(ref AlignedStart(_lanes0), " + LaneSamples * input + "));");
+            RowsIntoLanes(w, "inputs", "InputSize", input, "_lanesRows", "_lanes0");
             foreach (int l in Topology.ExecutionOrder)
                 w.Line("LanesLayer" + l + "(); // " + ShortName(Layers[l - 1]));
             w.Line("// x" + Sup(o) + "'s lanes into the samples' rows.");
@@ -299,6 +293,20 @@ internal sealed class GraphEmitter : EmitterBase, INetworkPath
         }
     }
 
+    /// <summary>
+    /// The count rows of <paramref name="span"/> ([count, size]) into the lanes buffer <paramref name="lanes"/>: each row
+    /// copied to s·<paramref name="stride"/> of <paramref name="rows"/> (whole Vector512s; the padding columns are never
+    /// written, so they stay 0), the rows of absent samples cleared, then one SampleLanes.Transpose.
+    /// </summary>
+    private void RowsIntoLanes(SourceWriter w, string span, string size, int stride, string rows, string lanes)
+    {
+        w.Line("// Sample s's row at s·" + stride + ", the absent samples' rows cleared; then the rows into lanes.");
+        using (w.Open("for (int s = 0; s < count; s++)"))
+            w.Line(span + ".Slice(s * " + size + ", " + size + ").CopyTo(new global::System.Span<" + T + ">(" + rows + ", s * " + stride + ", " + size + "));");
+        w.Line("if (count < " + LaneSamples + ") new global::System.Span<" + T + ">(" + rows + ", count * " + stride + ", (" + LaneSamples + " - count) * " + stride + ").Clear();");
+        w.Line("Nc::SampleLanes.Transpose(" + rows + ", " + stride + ", Interop::MemoryMarshal.CreateSpan(ref AlignedStart(" + lanes + "), " + LaneSamples * stride + "));");
+    }
+
     /// <summary>BackwardLanes (a chunk of 8 to 16 samples forward and backward in lanes), its loss and one BackwardLanesLayer{l} per layer that has a backward pass.</summary>
     private void WriteLanesBackward(SourceWriter w)
     {
@@ -311,12 +319,8 @@ internal sealed class GraphEmitter : EmitterBase, INetworkPath
         using (OpenMethod(w, "private " + T + " BackwardLanes(global::System.ReadOnlySpan<" + T + "> inputs, global::System.ReadOnlySpan<" + T + "> targets, global::System.Span<" + T + "> outputs, int count)"))
         {
             w.Line("ForwardLanes(inputs, outputs, count);");
-            w.Line("// The targets into lanes, as the inputs went (the absent samples' rows cleared: d = 0).");
-            w.Line(T + "[] rows = _lanesTargetRows;");
-            using (w.Open("for (int s = 0; s < count; s++)"))
-                w.Line("targets.Slice(s * OutputSize, OutputSize).CopyTo(new global::System.Span<" + T + ">(rows, s * " + targets + ", OutputSize));");
-            w.Line("if (count < " + LaneSamples + ") new global::System.Span<" + T + ">(rows, count * " + targets + ", (" + LaneSamples + " - count) * " + targets + ").Clear();");
-            w.Line("Nc::SampleLanes.Transpose(rows, " + targets + ", Interop::MemoryMarshal.CreateSpan(ref AlignedStart(_lanesD), " + LaneSamples * targets + "));");
+            w.Line("// The targets into lanes, as the inputs went (the absent samples' d = 0).");
+            RowsIntoLanes(w, "targets", "OutputSize", targets, "_lanesTargetRows", "_lanesD");
             w.Line("// x̂ = 0 for every layer but the output: each layer adds its share to the x̂ of its sources.");
             foreach (LayerShape layer in Layers)
                 if (layer.Number != o) w.Line("global::System.Array.Clear(_lanesS" + layer.Number + ");");

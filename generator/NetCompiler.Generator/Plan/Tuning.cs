@@ -141,7 +141,8 @@ internal static class Tuning
     /// <summary>
     /// The most bytes ForwardBatch's lanes buffers may take (every layer's x for 16 samples, the padded copies and the
     /// input's rows and lanes): each layer reads its source's buffer once, so together they should stay in L2 (1 MB
-    /// a core here). LeNet-5 takes 671 KB; the sample's CNN (3.7 MB) keeps the per-sample loop.
+    /// a core on the Zen 4 host, 2 MB on the Intel one). LeNet-5 takes 686 KB (BackwardBatch as much again for û); the
+    /// sample's CNN (3.7 MB) keeps the per-sample path.
     /// </summary>
     public const long LanesBytes = 1024 * 1024;
 

@@ -29,14 +29,7 @@ public static class SampleLanes
     /// <exception cref="ArgumentException">The row length is not a positive multiple of 16, or a span is too short.</exception>
     public static void Transpose(ReadOnlySpan<float> rows, int rowLength, Span<float> lanes)
     {
-        if (rowLength <= 0 || rowLength % Count != 0)
-            throw new ArgumentException($"The row length must be a positive multiple of {Count}, got {rowLength}.", nameof(rowLength));
-        long length = (long)Count * rowLength;
-        if (rows.Length < length)
-            throw new ArgumentException($"{Count} rows of {rowLength} need {length} elements, but the span has {rows.Length}.", nameof(rows));
-        if (lanes.Length < length)
-            throw new ArgumentException($"{Count} rows of {rowLength} need {length} elements of lanes, but the span has {lanes.Length}.", nameof(lanes));
-
+        CheckLengths(rowLength, rows.Length, lanes.Length);
         ref float source = ref MemoryMarshal.GetReference(rows);
         ref float target = ref MemoryMarshal.GetReference(lanes);
         if (Avx512F.IsSupported) TransposeAvx512(ref source, rowLength, ref target);
@@ -51,18 +44,23 @@ public static class SampleLanes
     /// <exception cref="ArgumentException">The row length is not a positive multiple of 16, or a span is too short.</exception>
     public static void ToRows(ReadOnlySpan<float> lanes, int rowLength, Span<float> rows)
     {
-        if (rowLength <= 0 || rowLength % Count != 0)
-            throw new ArgumentException($"The row length must be a positive multiple of {Count}, got {rowLength}.", nameof(rowLength));
-        long length = (long)Count * rowLength;
-        if (lanes.Length < length)
-            throw new ArgumentException($"{Count} rows of {rowLength} need {length} elements of lanes, but the span has {lanes.Length}.", nameof(lanes));
-        if (rows.Length < length)
-            throw new ArgumentException($"{Count} rows of {rowLength} need {length} elements, but the span has {rows.Length}.", nameof(rows));
-
+        CheckLengths(rowLength, rows.Length, lanes.Length);
         ref float source = ref MemoryMarshal.GetReference(lanes);
         ref float target = ref MemoryMarshal.GetReference(rows);
         if (Avx512F.IsSupported) ToRowsAvx512(ref source, rowLength, ref target);
         else ToRowsScalar(ref source, rowLength, ref target);
+    }
+
+    /// <summary>Both directions' argument checks: a row length that is a positive multiple of 16, and 16 of it in each span.</summary>
+    private static void CheckLengths(int rowLength, int rows, int lanes)
+    {
+        if (rowLength <= 0 || rowLength % Count != 0)
+            throw new ArgumentException($"The row length must be a positive multiple of {Count}, got {rowLength}.", nameof(rowLength));
+        long length = (long)Count * rowLength;
+        if (rows < length)
+            throw new ArgumentException($"{Count} rows of {rowLength} need {length} elements, but the span has {rows}.", nameof(rows));
+        if (lanes < length)
+            throw new ArgumentException($"{Count} rows of {rowLength} need {length} elements of lanes, but the span has {lanes}.", nameof(lanes));
     }
 
     internal static void ToRowsAvx512(ref float source, int rowLength, ref float target)

@@ -109,13 +109,13 @@ internal sealed partial class ConvEmitter
                                     // xp at column c meets û at position (c − kx)/s for every tap kx that makes it whole: one load, up to kw FMAs.
                                     for (int c = 0; c < (n - 1) * stride + kw; c++)
                                     {
-                                        var taps = Enumerable.Range(0, kw).Where(kx => c - kx >= 0 && (c - kx) % stride == 0 && (c - kx) / stride < n).ToList();
+                                        var taps = TapsAt(c, n, stride, kw);
                                         if (taps.Count == 0) continue;
                                         using (w.Open())
                                         {
                                             w.Line(vec.Type + " source = " + vec.Load("xRow", (c * Samples).ToString(CultureInfo.InvariantCulture)) + ";");
-                                            foreach (int kx in taps)
-                                                w.Line(Acc(half, kx) + " = " + vec.Fma("u" + (c - kx) / stride, "source", Acc(half, kx)) + ";");
+                                            foreach ((int position, int kx) in taps)
+                                                w.Line(Acc(half, kx) + " = " + vec.Fma("u" + position, "source", Acc(half, kx)) + ";");
                                         }
                                     }
                                 }

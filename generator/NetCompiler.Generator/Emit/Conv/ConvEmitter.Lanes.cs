@@ -86,6 +86,19 @@ internal sealed partial class ConvEmitter
     }
 
     /// <summary>
+    /// The (position, tap) pairs that meet column <paramref name="column"/> of a run's source row: position r of the
+    /// <paramref name="positions"/> in the run reads column r·s + kx at tap kx. Every lanes kernel that walks a row of x
+    /// (or x̂) loads each column once and uses it for these.
+    /// </summary>
+    private static List<(int Position, int Tap)> TapsAt(int column, int positions, int stride, int kernelWidth)
+    {
+        var taps = new List<(int, int)>();
+        for (int kx = 0; kx < kernelWidth; kx++)
+            if (column - kx >= 0 && (column - kx) % stride == 0 && (column - kx) / stride < positions) taps.Add(((column - kx) / stride, kx));
+        return taps;
+    }
+
+    /// <summary>
     /// The taps of channel i for the maps <paramref name="maps"/> of the pass, a kernel row at a time: the row's weights
     /// broadcast, then each vector of x the run's windows cover loaded once and multiplied into every (map, position)
     /// whose tap meets it (column c meets position r at tap kx = c − r·s).
@@ -101,9 +114,7 @@ internal sealed partial class ConvEmitter
             w.Line("ref " + T + " xr = ref " + At("xw", LanesAt(Lin(0, (ky, g.PaddedWidth)))) + ";");
             for (int c = 0; c < (n - 1) * s + kw; c++)
             {
-                var hits = new List<(int R, int Kx)>();
-                for (int kx = 0; kx < kw; kx++)
-                    if (c - kx >= 0 && (c - kx) % s == 0 && (c - kx) / s < n) hits.Add(((c - kx) / s, kx));
+                var hits = TapsAt(c, n, s, kw);
                 if (hits.Count == 0) continue;
                 w.Line(Lanes512.Type + " x" + c + " = " + LanesLoad("xr", c.ToString(CultureInfo.InvariantCulture)) + ";");
                 foreach ((int r, int kx) in hits)
@@ -168,9 +179,7 @@ internal sealed partial class ConvEmitter
                             w.Line("ref " + T + " hr = ref " + At("hw", LanesAt(Lin(0, (ky, g.PaddedWidth)))) + ";");
                             for (int c = 0; c < (n - 1) * s + kw; c++)
                             {
-                                var hits = new List<(int R, int Kx)>();
-                                for (int kx = 0; kx < kw; kx++)
-                                    if (c - kx >= 0 && (c - kx) % s == 0 && (c - kx) / s < n) hits.Add(((c - kx) / s, kx));
+                                var hits = TapsAt(c, n, s, kw);
                                 if (hits.Count == 0) continue;
                                 w.Line(Lanes512.Type + " h" + c + " = " + LanesLoad("hr", c.ToString(CultureInfo.InvariantCulture)) + ";");
                                 foreach ((int r, int kx) in hits)
