@@ -244,7 +244,9 @@ public class PlannerTests
         Assert.Equal(LanesKernel.MaxPool, plan[4].Lanes);
         Assert.Equal((LanesKernel.ConvAsDense, 8), (plan[5].Lanes, plan[5].LanesMaps));
         Assert.Equal(LanesKernel.Dense, plan[6].Lanes);
-        Assert.Equal(10_624L * 64, Planner.LanesBytes(topology)); // 2 × 784 + 4,704 + 1,024 + 1,184 + 1,600 + 400 + 128 + 16: each x in whole blocks of 16
+        Assert.Equal(10_624L * 64, Planner.LanesBytes(topology));
+        // BackwardBatch in lanes clears only x̂², which C3 scatters into; every other layer's one consumer stores its x̂.
+        Assert.Equal(new[] { true, false, true, true, true, false }, plan.Layers.Select(layer => layer.LanesSensitivityStored).ToArray()); // 2 × 784 + 4,704 + 1,024 + 1,184 + 1,600 + 400 + 128 + 16: each x in whole blocks of 16
 
         Assert.Equal(ForwardKernel.ConvFlat, plan[1].Forward);
         Assert.Equal(ConvInputSensitivity.None, plan[1].InputSensitivity); // it reads the input

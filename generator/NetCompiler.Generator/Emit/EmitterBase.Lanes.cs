@@ -100,4 +100,10 @@ internal abstract partial class EmitterBase
 
     /// <summary>"ref float s3 = ref AlignedStart(_lanesS3);": û (or x̂ while it collects) of layer <paramref name="layer"/> for 16 samples.</summary>
     protected string LanesSensitivityRef(string name, int layer) => "ref " + T + " " + name + " = ref AlignedStart(_lanesS" + layer + ");";
+
+    /// <summary>Whether x̂ of layer <paramref name="source"/> is stored by its one consumer rather than added to a cleared buffer (LayerPlan.LanesSensitivityStored).</summary>
+    protected bool LanesStored(int source) => source != 0 && PlanOf(Layers[source - 1]).LanesSensitivityStored;
+
+    /// <summary>"x̂ + value", or the value alone where the one consumer stores x̂ (<see cref="LanesStored"/>).</summary>
+    protected string LanesAccumulate(int source, string hat, string value) => LanesStored(source) ? value : hat + " + " + value;
 }

@@ -321,9 +321,10 @@ internal sealed class GraphEmitter : EmitterBase, INetworkPath
             w.Line("ForwardLanes(inputs, outputs, count);");
             w.Line("// The targets into lanes, as the inputs went (the absent samples' d = 0).");
             RowsIntoLanes(w, "targets", "OutputSize", targets, "_lanesTargetRows", "_lanesD");
-            w.Line("// x̂ = 0 for every layer but the output: each layer adds its share to the x̂ of its sources.");
+            w.Line("// x̂ = 0 for every layer but the output, whose consumers add their shares to it (one that is a layer's only consumer");
+            w.Line("// and writes all of it stores x̂ instead).");
             foreach (LayerShape layer in Layers)
-                if (layer.Number != o) w.Line("global::System.Array.Clear(_lanesS" + layer.Number + ");");
+                if (layer.Number != o && !PlanOf(layer).LanesSensitivityStored) w.Line("global::System.Array.Clear(_lanesS" + layer.Number + ");");
             w.Line(T + " loss = BackwardLanesOutput(count);");
             for (int k = Topology.ExecutionOrder.Count - 1; k >= 0; k--)
             {

@@ -124,6 +124,7 @@ internal sealed record NetworkPlan(
 /// <param name="Lanes">The layer's kernel in ForwardBatch's lanes path (BatchForwardKind.Lanes), or None.</param>
 /// <param name="LanesMaps">Lanes: output maps (a convolution) or outputs (dense) a pass computes together.</param>
 /// <param name="LanesRun">Lanes, a convolution: the most positions of an output row a pass holds in registers.</param>
+/// <param name="LanesSensitivityStored">BackwardLanes: the layer's one consumer stores its x̂ (every element once), so it is not cleared first (Planner.PlanLanesSensitivities).</param>
 internal sealed record LayerPlan(
     int Number,
     ForwardKernel Forward,
@@ -148,7 +149,8 @@ internal sealed record LayerPlan(
     EquatableArray<string> Buffers,
     LanesKernel Lanes,
     int LanesMaps,
-    int LanesRun)
+    int LanesRun,
+    bool LanesSensitivityStored)
 {
     /// <summary>Whether BackwardBatch records this layer's samples and adds its g_W in FlushDeferred.</summary>
     public bool DeferredGradient => Deferral != GradientDeferral.None;

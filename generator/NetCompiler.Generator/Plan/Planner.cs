@@ -27,6 +27,7 @@ internal static class Planner
             : TrainStepKind.BackwardThenUpdate;
         bool lanes = !topology.IsDenseChain && RunsInLanes(topology, element);
         if (lanes) PlanLanes(builders, trainable);
+        if (lanes && trainable) PlanLanesSensitivities(topology, builders);
         BatchForwardKind batch = !topology.IsDenseChain ? (lanes ? BatchForwardKind.Lanes : BatchForwardKind.PerSample)
             : registerChain ? BatchForwardKind.RegisterLoop
             : IsWide(layers[0], v) ? BatchForwardKind.BlockedOrFeatureMajor
@@ -380,6 +381,32 @@ internal static class Planner
     }
 
     /// <summary>
+    /// Which layers' x̂ in lanes BackwardLanes need not clear: those read by exactly one consumer whose lanes backward
+    /// writes every element of it once (a dense layer or a convolution that is one, Add, Concat, and pooling whose
+    /// windows tile the source), so that consumer stores x̂ where the others add to a cleared buffer. LeNet-5 clears
+    /// only C3's source (518 KB a chunk before).
+    /// </summary>
+    private static void PlanLanesSensitivities(NetworkTopology topology, Builder[] layers)
+    {
+        foreach (Builder b in layers)
+        {
+            int l = b.Layer.Number;
+            if (l == topology.OutputLayer) continue;
+            var readers = layers.Where(c => c.Layer.Sources.Contains(l)).ToList();
+            if (readers.Count != 1 || readers[0].Layer.Sources.Count(src => src == l) != 1 || readers[0].Backward == BackwardKernel.None) continue;
+            LayerShape consumer = readers[0].Layer;
+            b.LanesSensitivityStored = readers[0].Lanes switch
+            {
+                LanesKernel.Dense or LanesKernel.ConvAsDense or LanesKernel.Add or LanesKernel.Concat => true,
+                LanesKernel.AvgPool or LanesKernel.MaxPool => consumer.Window.Stride == consumer.Window.KernelWidth && consumer.Window.KernelHeight == (consumer.Window.TwoD ? consumer.Window.KernelWidth : 1) &&
+                                                              consumer.Window.OutWidth * consumer.Window.Stride == consumer.Window.Width &&
+                                                              (!consumer.Window.TwoD || consumer.Window.OutHeight * consumer.Window.Stride == consumer.Window.Height),
+                _ => false,
+            };
+        }
+    }
+
+    /// <summary>
     /// 2-wide windows at stride 2 whose output rows hold one to <see cref="CostModel.RowUnrollLimit"/> vectors: the pair
     /// kernels write out every vector of a row, so a wider row (a 2 × 4,096 plane wrote 645 KB) takes the window loop.
     /// </summary>
@@ -529,10 +556,11 @@ internal static class Planner
         public ConvInputSensitivity InputSensitivity;
         public LanesKernel Lanes;
         public int LanesMaps, LanesRun;
+        public bool LanesSensitivityStored;
         public List<string> Buffers { get; } = new();
 
         public LayerPlan Build() => new(Layer.Number, Forward, ForwardUnrolled, OutputInRegister, ForwardVector512, ActivationUnrolled,
             Backward, BackwardUnrolled, ActivationBackwardUnrolled, BatchForward, BatchForwardVector512, BatchBackward, BatchBackwardVector512,
-            InputSensitivity, ConvFusesActivation, OutputMaps, GradientMaps, SourceMaps, Deferral, SensitivitySlack, Buffers.ToEquatableArray(), Lanes, LanesMaps, LanesRun);
+            InputSensitivity, ConvFusesActivation, OutputMaps, GradientMaps, SourceMaps, Deferral, SensitivitySlack, Buffers.ToEquatableArray(), Lanes, LanesMaps, LanesRun, LanesSensitivityStored);
     }
 }

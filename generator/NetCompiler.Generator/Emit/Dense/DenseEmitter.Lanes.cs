@@ -84,7 +84,8 @@ internal sealed partial class DenseEmitter
                     w.Line("// x̂" + Sup(src) + "[i] += Σ_o " + MathWeight(layer, k) + "[o, i]·û" + Sup(l) + "[o], " + Tuning.LanesDenseRows + " inputs a pass.");
                     void Pass(Index i, int count)
                     {
-                        w.Line(type + " " + string.Join(", ", Enumerable.Range(0, count).Select(j => "h" + j + " = " + LanesLoad("sx", Lin(j, (i, 1))))) + ";");
+                        w.Line(type + " " + string.Join(", ", Enumerable.Range(0, count).Select(j => "h" + j + " = " + (LanesStored(src) ? type + ".Zero" : LanesLoad("sx", Lin(j, (i, 1)))))) + ";" +
+                               (LanesStored(src) ? " // this layer is x" + Sup(src) + "'s only consumer: x̂ stored, not added" : ""));
                         w.Line("ref " + T + " column = ref " + At("p", weights + " + " + Lin(0, (i, 1))) + "; // W[0, i]; W[o, i + j] at o·" + n + " + j");
                         using (w.Open("for (int o = 0; o < " + m + "; o++)"))
                         {

@@ -111,7 +111,7 @@ internal sealed class JoinEmitter : EmitterBase, ILayerEmitter
                 w.Line(LanesSensitivityRef("sx", src));
                 w.Line("// x̂" + Sup(src) + " += " + (layer.Kind == LayerKind.Add ? "û" + Sup(l) : "û" + Sup(l) + "[" + from + ".." + (from + size) + ")") + ".");
                 using (w.Open("for (int j = 0; j < " + size + "; j++)"))
-                    w.Line(Lanes512.Store(LanesLoad("sx", "j") + " + " + LanesLoad("s", from == 0 ? "j" : "j + " + from), "sx", LanesAt("j")));
+                    w.Line(Lanes512.Store(LanesAccumulate(src, LanesLoad("sx", "j"), LanesLoad("s", from == 0 ? "j" : "j + " + from)), "sx", LanesAt("j")));
             }
         }
     }

@@ -83,7 +83,7 @@ internal sealed partial class PoolEmitter
                     {
                         w.Line("{");
                         w.Line("    " + type + " first = Simd::Vector512.Equals(" + LanesLoad("window", offset) + ", max) & remaining;");
-                        w.Line("    " + Lanes512.Store(LanesLoad("hat", offset) + " + (u & first)", "hat", LanesAt(offset)));
+                        w.Line("    " + Lanes512.Store(LanesAccumulate(src, LanesLoad("hat", offset), "(u & first)"), "hat", LanesAt(offset)));
                         w.Line("    remaining = Simd::Vector512.AndNot(remaining, first);");
                         w.Line("}");
                     });
@@ -100,7 +100,7 @@ internal sealed partial class PoolEmitter
                 if (!send) return;
                 w.Line(type + " share = u * scale;");
                 w.Line("ref " + T + " hat = ref " + At("sx", LanesAt(corner)) + ";");
-                WindowElements(w, g, offset => w.Line(Lanes512.Store(LanesLoad("hat", offset) + " + share", "hat", LanesAt(offset))));
+                WindowElements(w, g, offset => w.Line(Lanes512.Store(LanesAccumulate(src, LanesLoad("hat", offset), "share"), "hat", LanesAt(offset))));
             },
             c =>
             {
