@@ -782,14 +782,16 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     /// <summary>
-    /// A barrier for the worker pool's rounds: each thread that arrives before the last spins for up to
-    /// <see cref="SpinTicks"/> (the main thread's serial work between two rounds of a minibatch is a few microseconds)
-    /// and then sleeps on a monitor until the last arrives. System.Threading.Barrier puts a waiting thread to sleep
-    /// much sooner, and waking it cost about 100 µs a minibatch of LeNet-5 (bench/RESULTS.md, "The workers' barrier").
+    /// A barrier for the worker pool's rounds: each thread that arrives before the last spins for up to 200 µs (the
+    /// main thread's serial work between two rounds of a minibatch is a few microseconds) and then sleeps on a monitor
+    /// until the last arrives. System.Threading.Barrier puts a waiting thread to sleep much sooner, and waking it cost
+    /// about 100 µs a minibatch of LeNet-5 (bench/RESULTS.md, "Lanes"). With more workers than processors a spinning
+    /// thread would hold a processor a working one needs (training ran 2–7 times slower in a new-user trial), so
+    /// then every thread sleeps at once.
     /// </summary>
     private sealed class SpinningBarrier(int participants)
     {
-        private static readonly long SpinTicks = Stopwatch.Frequency / 5000; // 200 µs
+        private readonly long _spinTicks = participants <= Environment.ProcessorCount ? Stopwatch.Frequency / 5000 : 0;
         private readonly object _gate = new();
         private int _arrived;
         private int _phase;
@@ -810,7 +812,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
             long start = Stopwatch.GetTimestamp();
             while (Volatile.Read(ref _phase) == phase)
             {
-                if (Stopwatch.GetTimestamp() - start < SpinTicks)
+                if (Stopwatch.GetTimestamp() - start < _spinTicks)
                 {
                     Thread.SpinWait(8);
                     continue;
