@@ -205,21 +205,33 @@ internal sealed class GraphEmitter : EmitterBase, INetworkPath
             w.Line("private int _deferred = -1;");
             w.Line("// Per deferred layer, û and x of each recorded sample, DeferredSamples rows each (and a convolution's records with the");
             w.Line("// samples in lanes, 64-byte aligned); allocated by the first BackwardBatch.");
-            foreach ((string name, _, _) in DeferredBuffers())
-                w.Line("private " + T + "[] " + name + " = null!;");
+            WriteLazyFields(w, DeferredBuffers());
         }
         if (Plan.LanesForward)
         {
             w.Line("// ForwardBatch's lanes buffers, 16 samples each (element f of sample s at f·16 + s, 64-byte aligned): x⁰ as rows");
             w.Line("// (_lanesRows) and as lanes, every layer's x, and the padded convolutions' sources; allocated by the first chunk.");
-            foreach ((string name, _, _) in LanesBuffers())
-                w.Line("private " + T + "[] " + name + " = null!;");
+            WriteLazyFields(w, LanesBuffers());
         }
         w.Line();
     }
 
+    /// <summary>Fields for buffers allocated on first use (<see cref="WriteAllocations"/>).</summary>
+    private void WriteLazyFields(SourceWriter w, List<(string Name, string Length, bool Aligned)> buffers)
+    {
+        foreach ((string name, _, _) in buffers)
+            w.Line("private " + T + "[] " + name + " = null!;");
+    }
+
+    /// <summary>The statements that allocate <paramref name="buffers"/>: AlignedBuffer for those read from AlignedStart, a plain array otherwise.</summary>
+    private void WriteAllocations(SourceWriter w, List<(string Name, string Length, bool Aligned)> buffers)
+    {
+        foreach ((string name, string length, bool aligned) in buffers)
+            w.Line(name + " = " + (aligned ? "AlignedBuffer(" + length + ")" : "new " + T + "[" + length + "]") + ";");
+    }
+
     /// <summary>ForwardBatch's lanes buffers, their lengths, and whether they start at AlignedStart.</summary>
-    private List<(string Name, int Length, bool Aligned)> LanesBuffers()
+    private List<(string Name, string Length, bool Aligned)> LanesBuffers()
     {
         int input = Planner.LanesInputLength(Topology);
         var buffers = new List<(string, int, bool)> { ("_lanesRows", LaneSamples * input, false), ("_lanes0", LaneSamples * input, true) };
@@ -248,7 +260,7 @@ internal sealed class GraphEmitter : EmitterBase, INetworkPath
                 buffers.Add(("_lanesLogZ", LaneSamples, true));
             }
         }
-        return buffers;
+        return buffers.Select(b => (b.Item1, b.Item2.ToString(CultureInfo.InvariantCulture), b.Item3)).ToList();
     }
 
     /// <summary>ForwardLanes (a chunk of 8 to 16 samples through every layer in lanes), the buffers' allocation and one LanesLayer{l} per layer.</summary>
@@ -259,8 +271,7 @@ internal sealed class GraphEmitter : EmitterBase, INetworkPath
         w.Line("[Compiler::MethodImpl(Compiler::MethodImplOptions.NoInlining)]");
         w.Line("[global::System.Diagnostics.CodeAnalysis.MemberNotNull(nameof(_lanesRows), nameof(_lanes0), nameof(_lanes" + o + "))]");
         using (w.Open("private void AllocateLanesBuffers()"))
-            foreach ((string name, int length, bool aligned) in LanesBuffers())
-                w.Line(name + " = " + (aligned ? "AlignedBuffer(" + length + ")" : "new " + T + "[" + length + "]") + ";");
+            WriteAllocations(w, LanesBuffers());
         w.Line();
         w.Line("/// <summary>");
         w.Line("/// The forward pass of count (at most 16) samples at once, each layer in turn with the samples in the lanes of each");
@@ -384,8 +395,7 @@ internal sealed class GraphEmitter : EmitterBase, INetworkPath
         w.Line("/// <summary>Allocates the deferred layers' record buffers, on the first BackwardBatch of this instance.</summary>");
         w.Line("[Compiler::MethodImpl(Compiler::MethodImplOptions.NoInlining)]");
         using (w.Open("private void AllocateDeferredBuffers()"))
-            foreach ((string name, string length, bool aligned) in DeferredBuffers())
-                w.Line(name + " = " + (aligned ? "AlignedBuffer(" + length + ")" : "new " + T + "[" + length + "]") + ";");
+            WriteAllocations(w, DeferredBuffers());
         w.Line();
         w.Line("/// <summary>Adds the recorded samples' gradients to each deferred layer's g_W and starts a new record.</summary>");
         using (OpenMethod(w, "private void FlushDeferred()"))

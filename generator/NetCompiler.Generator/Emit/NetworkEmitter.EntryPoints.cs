@@ -52,13 +52,8 @@ internal sealed partial class NetworkEmitter
             else if (Plan.LanesForward)
             {
                 w.Line("int b = 0;");
-                w.Line("// Chunks of 16 samples (the last of " + Tuning.LanesMinimum + " or more) in the lanes of each Vector512; the rest per sample.");
                 using (w.Open("if (Simd::Vector512.IsHardwareAccelerated)"))
-                using (w.Open("for (; batch - b >= " + Tuning.LanesMinimum + "; b += " + Planner.SampleLanesCount + ")"))
-                {
-                    w.Line("int count = global::System.Math.Min(" + Planner.SampleLanesCount + ", batch - b);");
-                    w.Line("ForwardLanes(inputs.Slice(b * InputSize, count * InputSize), outputs.Slice(b * OutputSize, count * OutputSize), count);");
-                }
+                    WriteLanesChunks(w, "", "ForwardLanes(inputs.Slice(b * InputSize, count * InputSize), outputs.Slice(b * OutputSize, count * OutputSize), count);");
                 using (w.Open("for (; b < batch; b++)"))
                     w.Line("Forward(inputs.Slice(b * InputSize, InputSize), outputs.Slice(b * OutputSize, OutputSize));");
             }
@@ -123,13 +118,8 @@ internal sealed partial class NetworkEmitter
                 if (Plan.LanesBackward)
                     using (w.Open("if (Simd::Vector512.IsHardwareAccelerated)"))
                     {
-                        w.Line("// Chunks of 16 samples (the last of " + Tuning.LanesMinimum + " or more) forward and backward in the lanes of each Vector512; the rest per sample.");
                         w.Line("int b = 0;");
-                        using (w.Open("for (; batch - b >= " + Tuning.LanesMinimum + "; b += " + Planner.SampleLanesCount + ")"))
-                        {
-                            w.Line("int count = global::System.Math.Min(" + Planner.SampleLanesCount + ", batch - b);");
-                            w.Line("loss += BackwardLanes(inputs.Slice(b * InputSize, count * InputSize), targets.Slice(b * OutputSize, count * OutputSize), outputs.IsEmpty ? outputs : outputs.Slice(b * OutputSize, count * OutputSize), count);");
-                        }
+                        WriteLanesChunks(w, " forward and backward", "loss += BackwardLanes(inputs.Slice(b * InputSize, count * InputSize), targets.Slice(b * OutputSize, count * OutputSize), outputs.IsEmpty ? outputs : outputs.Slice(b * OutputSize, count * OutputSize), count);");
                         using (w.Open("for (; b < batch; b++)")) WriteSampleBackward(w);
                         w.Line("return loss;");
                     }
@@ -139,6 +129,20 @@ internal sealed partial class NetworkEmitter
         }
         w.Line();
         WriteTrainStepBatch(w);
+    }
+
+    /// <summary>
+    /// The lanes path's loop over a batch from b: while 8 or more samples are left, a chunk of up to 16 (count), which
+    /// <paramref name="chunk"/> runs; the caller takes the rest per sample.
+    /// </summary>
+    private static void WriteLanesChunks(SourceWriter w, string what, string chunk)
+    {
+        w.Line("// Chunks of 16 samples (the last of " + Tuning.LanesMinimum + " or more)" + what + " in the lanes of each Vector512; the rest per sample.");
+        using (w.Open("for (; batch - b >= " + Tuning.LanesMinimum + "; b += " + Planner.SampleLanesCount + ")"))
+        {
+            w.Line("int count = global::System.Math.Min(" + Planner.SampleLanesCount + ", batch - b);");
+            w.Line(chunk);
+        }
     }
 
     /// <summary>BackwardBatch over the per-sample path, deferring the layers' g_W the plan defers.</summary>

@@ -122,7 +122,7 @@ internal sealed record NetworkPlan(
 /// <param name="Deferral">How BackwardBatch adds the layer's g_W: per sample, or once for up to Tuning.DeferredSamples recorded samples (Planner.DefersGradient).</param>
 /// <param name="Buffers">The fields the layer owns, by name.</param>
 /// <param name="Lanes">The layer's kernel in ForwardBatch's lanes path (BatchForwardKind.Lanes), or None.</param>
-/// <param name="LanesMaps">Lanes: output maps (a convolution) or outputs (dense) a pass computes together.</param>
+/// <param name="LanesMaps">Lanes: output maps (a convolution) or outputs (dense) a pass computes together; in a dense layer's backward pass also the inputs of x̂ a pass.</param>
 /// <param name="LanesRun">Lanes, a convolution: the most positions of an output row a pass holds in registers.</param>
 /// <param name="LanesSensitivityStored">BackwardLanes: the layer's one consumer stores its x̂ (every element once), so it is not cleared first (Planner.PlanLanesSensitivities).</param>
 internal sealed record LayerPlan(

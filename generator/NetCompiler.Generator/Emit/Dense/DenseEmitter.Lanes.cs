@@ -64,7 +64,7 @@ internal sealed partial class DenseEmitter
     /// </summary>
     internal void WriteLanesProductBackward(SourceWriter w, LayerShape layer, List<(int Source, int Size, string Weights)> sources, string bias)
     {
-        int l = layer.Number, m = layer.Outputs;
+        int l = layer.Number, m = layer.Outputs, inputs = PlanOf(layer).LanesMaps;
         string type = Lanes512.Type;
         w.Line(ThetaRef("p"));
         w.Line(Ref("g", "_gradients"));
@@ -74,14 +74,14 @@ internal sealed partial class DenseEmitter
         for (int k = 0; k < sources.Count; k++)
         {
             (int src, int n, string weights) = sources[k];
-            int n16 = Planner.LanesRecordLength(n), whole = n / Tuning.LanesDenseRows * Tuning.LanesDenseRows, columns = n / LaneSamples * LaneSamples;
+            int n16 = Planner.LanesRecordLength(n), whole = n / inputs * inputs, columns = n / LaneSamples * LaneSamples;
             using (w.Open())
             {
                 w.Line(LanesRef("x", src));
                 if (src != 0)
                 {
                     w.Line(LanesSensitivityRef("sx", src));
-                    w.Line("// x̂" + Sup(src) + "[i] += Σ_o " + MathWeight(layer, k) + "[o, i]·û" + Sup(l) + "[o], " + Tuning.LanesDenseRows + " inputs a pass.");
+                    w.Line("// x̂" + Sup(src) + "[i] += Σ_o " + MathWeight(layer, k) + "[o, i]·û" + Sup(l) + "[o], " + inputs + " inputs a pass.");
                     void Pass(Index i, int count)
                     {
                         w.Line(type + " " + string.Join(", ", Enumerable.Range(0, count).Select(j => "h" + j + " = " + (LanesStored(src) ? type + ".Zero" : LanesLoad("sx", Lin(j, (i, 1)))))) + ";" +
@@ -96,7 +96,7 @@ internal sealed partial class DenseEmitter
                         }
                         for (int j = 0; j < count; j++) w.Line(Lanes512.Store("h" + j, "sx", LanesAt(Lin(j, (i, 1)))));
                     }
-                    if (whole > 0) Range(w, "i", 0, whole, Tuning.LanesDenseRows, unroll: false, i => Pass(i, Tuning.LanesDenseRows));
+                    if (whole > 0) Range(w, "i", 0, whole, inputs, unroll: false, i => Pass(i, inputs));
                     if (n > whole)
                         using (w.Open()) Pass(whole, n - whole);
                 }
